@@ -1,0 +1,81 @@
+// Operator commands: `npm run cli -- <command>`. Run `npm run cli -- help` for the list.
+import { parseArgs } from "node:util";
+import { text } from "node:stream/consumers";
+import { ConfigError, loadConfig } from "./config/env.ts";
+import { closeLogging, configureLogging } from "./config/logging.ts";
+import { AccountService } from "./core/accounts/accounts.service.ts";
+import { ActorService } from "./core/accounts/actors.service.ts";
+import { emailSchema, passwordSchema, usernameSchema } from "./core/accounts/usernames.ts";
+import { connect, type Connection } from "./core/db/connect.ts";
+import { installJobQueueSchema } from "./workers/main.ts";
+
+const HELP = `Usage: npm run cli -- <command>
+
+Commands:
+  migrate                                   apply pending database migrations
+  user create <name> --password-stdin [--admin] [--email <address>]
+                                            create an account (the password is read from standard input)
+  help                                      show this text`;
+
+type Command = (args: string[], connection: Connection) => Promise<string>;
+
+const commands: Record<string, Command> = {
+  async migrate(_args, connection) {
+    await installJobQueueSchema(connection.db.pool);
+    return "Database is up to date.";
+  },
+
+  async "user create"(args, connection) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "password-stdin": { type: "boolean" }, admin: { type: "boolean" }, email: { type: "string" } },
+    });
+    if (positionals.length !== 1) throw new UsageError("user create needs exactly one <name>");
+    if (!values["password-stdin"]) throw new UsageError("pass --password-stdin and pipe the password in");
+    const password = passwordSchema.parse((await text(process.stdin)).replace(/\r?\n$/, ""));
+    const username = usernameSchema.parse(positionals[0]);
+    const email = values.email === undefined ? undefined : emailSchema.parse(values.email);
+    const config = loadConfig();
+    const accounts = new AccountService({
+      orm: connection.db.orm,
+      actors: new ActorService({ publicUrl: config.http.publicUrl }),
+      registration: config.registration,
+    });
+    const user = await accounts.createUser({ username, email, password }, values.admin ? "admin" : "user");
+    return `Created ${user.role} ${user.username} (${user.id}).`;
+  },
+};
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const name = argv[0] === "user" ? `user ${argv[1] ?? ""}`.trim() : (argv[0] ?? "help");
+  const command = commands[name];
+  if (!command) {
+    console.log(HELP);
+    return name === "help" ? 0 : 2;
+  }
+  const config = loadConfig();
+  await configureLogging({ log: { ...config.log, level: config.log.level === "info" ? "warning" : config.log.level } });
+  const connection = await connect(config, { allowEmbedded: true });
+  try {
+    console.log(await command(argv.slice(name.split(" ").length), connection));
+    return 0;
+  } finally {
+    await connection.close();
+    await closeLogging();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof UsageError) console.error(error.message);
+    else if (error instanceof Error && error.name === "ZodError") {
+      const issues = (error as unknown as { issues: { message: string }[] }).issues;
+      console.error(issues.map((i) => i.message).join("\n"));
+    } else console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,129 @@
+import path from "node:path";
+import { z } from "zod";
+
+/** Raised when the environment cannot be turned into a config; the message names each bad variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TRUST_PROXY: z.string().default("loopback"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DB_POOL_SIZE: int(2, 200).default(10),
+  EMBEDDED_DB_PORT: int(1, 65535).default(54329),
+  DATA_DIR: z.string().min(1).default("./data"),
+  MEDIA_DIR: z.string().min(1).optional(),
+  WEB_DIR: z.string().min(1).optional(),
+  REGISTRATION: z.enum(["open", "closed", "invite"]).default("open"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
+  LOG_FORMAT: z.enum(["text", "json"]).default("text"),
+  WORKER_CONCURRENCY: int(1, 64).default(2),
+  JSON_BODY_LIMIT_KB: int(1, 10_240).default(256),
+  SESSION_TTL_DAYS: int(1, 3650).default(30),
+  LOGIN_MAX_ATTEMPTS: int(1, 10_000).default(10),
+  LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(30),
+  FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
+});
+
+export type Registration = "open" | "closed" | "invite";
+export type LogLevel = z.infer<typeof envSchema>["LOG_LEVEL"];
+
+export interface AppConfig {
+  readonly env: "development" | "production" | "test";
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    /** Origin every public URL is built from (ActivityPub ids, cookies' Secure flag). */
+    readonly publicUrl: URL;
+    readonly trustProxy: boolean | number | string;
+    readonly jsonBodyLimitBytes: number;
+  };
+  readonly database: {
+    /** Unset: an embedded PostgreSQL runs under dataDir. */
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    readonly embeddedPort: number;
+  };
+  readonly dataDir: string;
+  readonly mediaDir: string;
+  readonly webDir: string;
+  readonly registration: Registration;
+  readonly log: { readonly level: LogLevel; readonly format: "text" | "json" };
+  readonly worker: { readonly concurrency: number };
+  readonly auth: {
+    readonly sessionTtlDays: number;
+    readonly loginMaxAttempts: number;
+    readonly loginWindowSeconds: number;
+  };
+  readonly federation: { readonly allowPrivateAddress: boolean };
+  readonly shutdownTimeoutMs: number;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === "true" || value === "false") return value === "true";
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof URL)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the environment once into a frozen config; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === "production" && e.FEDERATION_ALLOW_PRIVATE_ADDRESS) {
+    throw new ConfigError(
+      "Invalid configuration:\n  FEDERATION_ALLOW_PRIVATE_ADDRESS: must not be true when NODE_ENV=production",
+    );
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  if (publicUrl.pathname !== "/" || publicUrl.search || publicUrl.hash) {
+    throw new ConfigError("Invalid configuration:\n  PUBLIC_URL: must be an origin without a path, e.g. https://music.example.com");
+  }
+  return deepFreeze<AppConfig>({
+    env: e.NODE_ENV,
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      jsonBodyLimitBytes: e.JSON_BODY_LIMIT_KB * 1024,
+    },
+    database: { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, embeddedPort: e.EMBEDDED_DB_PORT },
+    dataDir,
+    mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, "media")),
+    webDir: path.resolve(e.WEB_DIR ?? "web/dist"),
+    registration: e.REGISTRATION,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    worker: { concurrency: e.WORKER_CONCURRENCY },
+    auth: {
+      sessionTtlDays: e.SESSION_TTL_DAYS,
+      loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,
+      loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
+    federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  });
+}

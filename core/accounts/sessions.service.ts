@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import { Unauthenticated } from "../errors.ts";
+import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
+import { DUMMY_PASSWORD_HASH, verifyPassword } from "./password.ts";
+import { hashSecretToken, newSecretToken } from "./secret-token.ts";
+import { SessionSchema, type Session } from "./session.entity.ts";
+import { UserSchema, type User } from "./user.entity.ts";
+
+export interface StartedSession {
+  user: User;
+  session: Session;
+  /** The cookie value; only its hash is stored. */
+  token: string;
+}
+
+/** Refresh last_seen_at at most this often, so reads do not turn into writes on every request. */
+const TOUCH_INTERVAL_MS = 5 * 60_000;
+
+/** Password login, session cookies' lifecycle, and the rate limit on login attempts. */
+export class SessionService {
+  readonly #orm: MikroORM;
+  readonly #ttlMs: number;
+  readonly #perUser: RateLimiter;
+  readonly #perAddress: RateLimiter;
+
+  constructor(deps: { orm: MikroORM; sessionTtlDays: number; perUser: RateLimiter; perAddress: RateLimiter }) {
+    this.#orm = deps.orm;
+    this.#ttlMs = deps.sessionTtlDays * 86_400_000;
+    this.#perUser = deps.perUser;
+    this.#perAddress = deps.perAddress;
+  }
+
+  /**
+   * Checks the password and opens a session. Failed attempts count per username and per client address,
+   * so neither one address nor a spread of addresses can guess freely. The same error for an unknown
+   * user and a wrong password, with the same hashing cost, so names do not leak.
+   */
+  async login(input: { username: string; password: string; clientIp: string; userAgent?: string }): Promise<StartedSession> {
+    const userKey = `login:user:${input.username}`;
+    const addressKey = `login:ip:${input.clientIp}`;
+    await this.#perUser.check(userKey);
+    await this.#perAddress.check(addressKey);
+    const em = this.#orm.em.fork();
+    const user = await em.findOne(UserSchema, { username: input.username });
+    const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !ok) {
+      await this.#perUser.record(userKey);
+      await this.#perAddress.record(addressKey);
+      throw new Unauthenticated("Wrong username or password");
+    }
+    if (user.disabledAt) throw new Unauthenticated("This account is disabled");
+    await this.#perUser.reset(userKey);
+    const token = newSecretToken();
+    const session = em.create(SessionSchema, {
+      id: randomUUID(),
+      user,
+      tokenHash: hashSecretToken(token),
+      csrfToken: newSecretToken(),
+      userAgent: input.userAgent?.slice(0, 512) ?? null,
+      expiresAt: new Date(Date.now() + this.#ttlMs),
+    });
+    await em.flush();
+    return { user, session, token };
+  }
+
+  /** Resolves a cookie token to its live session and enabled user, or null. */
+  async authenticate(token: string): Promise<{ user: User; session: Session } | null> {
+    const em = this.#orm.em.fork();
+    const session = await em.findOne(
+      SessionSchema,
+      { tokenHash: hashSecretToken(token), expiresAt: { $gt: new Date() } },
+      { populate: ["user"] },
+    );
+    if (!session || session.user.disabledAt) return null;
+    if (Date.now() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+      session.lastSeenAt = new Date();
+      await em.flush();
+    }
+    return { user: session.user, session };
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await this.#orm.em.fork().nativeDelete(SessionSchema, { id: sessionId });
+  }
+
+  async deleteExpired(): Promise<number> {
+    return this.#orm.em.fork().nativeDelete(SessionSchema, { expiresAt: { $lte: new Date() } });
+  }
+}

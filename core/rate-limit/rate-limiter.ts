@@ -1,0 +1,58 @@
+import type { Queryable } from "../jobs/enqueue.ts";
+import { RateLimited } from "../errors.ts";
+
+/**
+ * Fixed-window counters in PostgreSQL, so every web replica sees the same counts.
+ * `consume` counts and refuses in one step (sign-ups); `check` + `record` let a caller count only
+ * failures (logins: a person who types the right password is never locked out by their own successes).
+ */
+export class RateLimiter {
+  readonly #db: Queryable;
+  readonly #max: number;
+  readonly #windowSeconds: number;
+
+  constructor(deps: { db: Queryable; max: number; windowSeconds: number }) {
+    this.#db = deps.db;
+    this.#max = deps.max;
+    this.#windowSeconds = deps.windowSeconds;
+  }
+
+  /** Throws RateLimited when the key has used its budget in the current window. */
+  async check(key: string): Promise<void> {
+    const { rows } = await this.#db.query(
+      `SELECT hits, ceil(extract(epoch FROM window_start + make_interval(secs => $2) - now()))::int AS retry_after
+       FROM rate_limit WHERE key = $1 AND window_start > now() - make_interval(secs => $2)`,
+      [key, this.#windowSeconds],
+    );
+    const row = rows[0] as { hits: number; retry_after: number } | undefined;
+    if (row && row.hits >= this.#max) throw new RateLimited(Math.max(1, row.retry_after));
+  }
+
+  /** Counts one hit; returns the count in the current window and the seconds until it ends. */
+  async record(key: string): Promise<{ hits: number; retryAfter: number }> {
+    const { rows } = await this.#db.query(
+      `INSERT INTO rate_limit AS r (key, window_start, hits) VALUES ($1, now(), 1)
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END,
+         window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END
+       RETURNING hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS retry_after`,
+      [key, this.#windowSeconds],
+    );
+    const row = rows[0] as { hits: number; retry_after: number };
+    return { hits: row.hits, retryAfter: Math.max(1, row.retry_after) };
+  }
+
+  async consume(key: string): Promise<void> {
+    const { hits, retryAfter } = await this.record(key);
+    if (hits > this.#max) throw new RateLimited(retryAfter);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.#db.query("DELETE FROM rate_limit WHERE key = $1", [key]);
+  }
+}
+
+/** Drops windows that ended; run by a worker cron task. */
+export async function deleteStaleRateLimits(db: Queryable, olderThanSeconds = 86_400): Promise<void> {
+  await db.query("DELETE FROM rate_limit WHERE window_start < now() - make_interval(secs => $1)", [olderThanSeconds]);
+}

@@ -1,0 +1,60 @@
+import type { Queryable } from "../jobs/enqueue.ts";
+
+/** A worker that has not written a heartbeat for this long counts as gone. */
+export const HEARTBEAT_STALE_SECONDS = 45;
+
+export interface HealthReport {
+  status: "ok" | "degraded" | "down";
+  database: { ok: boolean; latencyMs?: number; error?: string };
+  worker: { ok: boolean; running: number; lastSeenAt: string | null };
+  queue: { ready: number; delayed: number; running: number; failed: number } | null;
+}
+
+/** Database reachability, live workers (from heartbeats) and the job queue's state. */
+export async function checkHealth(db: Queryable): Promise<HealthReport> {
+  const started = performance.now();
+  try {
+    await db.query("SELECT 1");
+  } catch (error) {
+    return {
+      status: "down",
+      database: { ok: false, error: (error as Error).message },
+      worker: { ok: false, running: 0, lastSeenAt: null },
+      queue: null,
+    };
+  }
+  const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+  const beats = await db.query(
+    `SELECT count(*) FILTER (WHERE seen_at > now() - make_interval(secs => $1))::int AS running, max(seen_at) AS last_seen
+     FROM worker_heartbeat`,
+    [HEARTBEAT_STALE_SECONDS],
+  );
+  // The ORM's pool hands timestamps back as strings.
+  const { running, last_seen } = beats.rows[0] as { running: number; last_seen: string | Date | null };
+  const jobs = await db.query(
+    `SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())::int AS ready,
+            count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at > now())::int AS delayed,
+            count(*) FILTER (WHERE locked_at IS NOT NULL)::int AS running,
+            count(*) FILTER (WHERE attempts >= max_attempts)::int AS failed
+     FROM graphile_worker.jobs`,
+  );
+  return {
+    status: running > 0 ? "ok" : "degraded",
+    database: { ok: true, latencyMs },
+    worker: { ok: running > 0, running, lastSeenAt: last_seen ? new Date(last_seen).toISOString() : null },
+    queue: jobs.rows[0] as HealthReport["queue"],
+  };
+}
+
+/** Called by each worker process on an interval. */
+export async function recordHeartbeat(db: Queryable, workerId: string, startedAt: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO worker_heartbeat (worker_id, started_at, seen_at) VALUES ($1, $2, now())
+     ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()`,
+    [workerId, startedAt],
+  );
+}
+
+export async function removeHeartbeat(db: Queryable, workerId: string): Promise<void> {
+  await db.query("DELETE FROM worker_heartbeat WHERE worker_id = $1", [workerId]);
+}

@@ -1,0 +1,55 @@
+import { importJwk, type Federation } from "@fedify/fedify";
+import { Application, Endpoints, Group, Person, Service } from "@fedify/vocab";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
+import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
+import { toInstant } from "../mappers/temporal.ts";
+
+const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group } as const;
+
+/**
+ * Local actors (people, the instance, later libraries and playlists) at ACTOR_PATH, with the key pairs
+ * stored at creation. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
+ */
+export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
+  const findLocal = (identifier: string): Promise<Actor | null> =>
+    deps.orm.em.fork().findOne(ActorSchema, { username: identifier, domain: deps.domain, isLocal: true });
+
+  federation
+    .setActorDispatcher(ACTOR_PATH, async (ctx, identifier) => {
+      const actor = await findLocal(identifier);
+      if (!actor) return null;
+      const keys = await ctx.getActorKeyPairs(identifier);
+      const ActorClass = ACTOR_CLASSES[actor.type];
+      return new ActorClass({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: actor.username,
+        name: actor.name ?? actor.username,
+        summary: actor.summary ?? null,
+        inbox: ctx.getInboxUri(identifier),
+        outbox: ctx.getOutboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        publicKey: keys[0]?.cryptographicKey ?? null,
+        assertionMethods: keys.map((k) => k.multikey),
+        manuallyApprovesFollowers: actor.type === "Person",
+        published: toInstant(actor.createdAt),
+      });
+    })
+    .setKeyPairsDispatcher(async (_ctx, identifier) => {
+      const actor = await findLocal(identifier);
+      if (!actor?.rsaPrivateJwk || !actor.rsaPublicJwk || !actor.ed25519PrivateJwk || !actor.ed25519PublicJwk) return [];
+      return [
+        { publicKey: await importJwk(actor.rsaPublicJwk, "public"), privateKey: await importJwk(actor.rsaPrivateJwk, "private") },
+        {
+          publicKey: await importJwk(actor.ed25519PublicJwk, "public"),
+          privateKey: await importJwk(actor.ed25519PrivateJwk, "private"),
+        },
+      ];
+    })
+    .mapHandle((ctx, handle) => {
+      const name = handle.toLowerCase();
+      return name === ctx.host ? INSTANCE_ACTOR : name;
+    });
+}
+

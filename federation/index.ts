@@ -1,0 +1,42 @@
+import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { AppConfig } from "../config/env.ts";
+import { SOFTWARE_NAME, VERSION } from "../config/version.ts";
+import { registerActorDispatcher } from "./dispatchers/actor.ts";
+import { registerCollections } from "./dispatchers/collections.ts";
+import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
+import { registerInbox } from "./inbox/index.ts";
+
+export interface FederationDeps {
+  config: AppConfig;
+  orm: MikroORM;
+  kv: KvStore;
+  queue: MessageQueue;
+}
+
+/**
+ * One Federation per process. The queue is started by hand in the worker only (`processQueuedTask` in
+ * its `fedify` task); the web process only enqueues.
+ */
+export function buildFederation(deps: FederationDeps): Federation<void> {
+  const { config } = deps;
+  const federation = createFederation<void>({
+    kv: deps.kv,
+    queue: deps.queue,
+    manuallyStartQueue: true,
+    origin: config.http.publicUrl.origin,
+    // Most of the fediverse still speaks draft-cavage signatures first.
+    firstKnock: "draft-cavage-http-signatures-12",
+    allowPrivateAddress: config.federation.allowPrivateAddress,
+    userAgent: { software: `${SOFTWARE_NAME}/${VERSION}`, url: config.http.publicUrl },
+  });
+  registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
+  registerCollections(federation);
+  registerInbox(federation);
+  registerNodeInfo(federation, {
+    orm: deps.orm,
+    openRegistrations: config.registration === "open",
+    nodeName: config.http.publicUrl.host,
+  });
+  return federation;
+}

@@ -1,0 +1,61 @@
+// Entry point: `node main.ts [all|web|worker]` (npm start / npm run web / npm run worker).
+import { ConfigError, loadConfig } from "./config/env.ts";
+import { closeLogging, configureLogging, getLogger } from "./config/logging.ts";
+import { connect } from "./core/db/connect.ts";
+import { startWebServer, type WebServer } from "./server/main.ts";
+import { installJobQueueSchema, startWorker, type Worker } from "./workers/main.ts";
+
+const MODES = ["all", "web", "worker"] as const;
+type Mode = (typeof MODES)[number];
+
+async function main(mode: Mode): Promise<void> {
+  const config = loadConfig();
+  await configureLogging(config);
+  const log = getLogger(["polyphony"]);
+  const runsWorker = mode !== "web";
+  const connection = await connect(config, {
+    allowEmbedded: mode === "all",
+    extraConnections: runsWorker ? config.worker.concurrency + 2 : 0,
+  });
+  let web: WebServer | undefined;
+  let worker: Worker | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("{signal} received: draining requests and jobs", { signal });
+    const force = setTimeout(() => {
+      log.error("Shutdown took too long; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 10_000);
+    try {
+      await Promise.all([web?.close(), worker?.stop()]);
+      await connection.close();
+    } finally {
+      clearTimeout(force);
+      await closeLogging();
+    }
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+
+  try {
+    await installJobQueueSchema(connection.db.pool);
+    if (runsWorker) worker = await startWorker(config, connection.db);
+    if (mode !== "worker") web = await startWebServer(config, connection.db);
+  } catch (error) {
+    await shutdown("startup failure");
+    throw error;
+  }
+}
+
+const mode = (process.argv[2] ?? "all") as Mode;
+if (!MODES.includes(mode)) {
+  console.error(`Unknown mode "${mode}"; use one of: ${MODES.join(", ")}`);
+  process.exit(2);
+}
+main(mode).catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,46 @@
+import { Router } from "express";
+import { z } from "zod";
+import { currentAuth, requireAdmin } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import type { ServerDeps } from "../deps.ts";
+import { toUserDto } from "./dto.ts";
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const userPatch = z.strictObject({ disabled: z.boolean().optional(), role: z.enum(["admin", "user"]).optional() });
+
+export function adminRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  router.use(requireAdmin);
+
+  router.get(
+    "/users",
+    handle(async (req) => {
+      const page = parse(listQuery, req.query);
+      const { items, total } = await deps.accounts.list(page);
+      return { items: items.map(toUserDto), total, ...page };
+    }),
+  );
+
+  router.patch(
+    "/users/:id",
+    handle(async (req, res) => {
+      const id = pathId(req.params.id, "user");
+      const user = await deps.accounts.update(currentAuth(res).user.id, id, parse(userPatch, req.body));
+      return toUserDto(user);
+    }),
+  );
+
+  router.post(
+    "/invites",
+    handle(async (_req, res) => {
+      const { code, expiresAt } = await deps.accounts.createInvite(currentAuth(res).user.id);
+      return { code, expiresAt: expiresAt.toISOString() };
+    }, 201),
+  );
+
+  return router;
+}

@@ -1,0 +1,73 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { emailSchema, passwordSchema, usernameSchema } from "../../core/accounts/usernames.ts";
+import type { StartedSession } from "../../core/accounts/sessions.service.ts";
+import { SESSION_COOKIE, currentAuth } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import type { ServerDeps } from "../deps.ts";
+import { toUserDto } from "./dto.ts";
+
+const signupBody = z.strictObject({
+  username: usernameSchema,
+  email: emailSchema.optional(),
+  password: passwordSchema,
+  inviteCode: z.string().min(1).max(200).optional(),
+});
+
+const loginBody = z.strictObject({
+  username: z.string().trim().toLowerCase().min(1).max(100),
+  password: z.string().min(1).max(1024),
+});
+
+export function authRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  const secure = deps.config.http.publicUrl.protocol === "https:";
+
+  const startSession = (res: Response, started: StartedSession) => {
+    res.cookie(SESSION_COOKIE, started.token, {
+      httpOnly: true,
+      sameSite: "lax",
+      secure,
+      path: "/",
+      expires: started.session.expiresAt,
+    });
+    return { user: toUserDto(started.user), csrfToken: started.session.csrfToken };
+  };
+
+  router.post(
+    "/signup",
+    handle(async (req, res) => {
+      await deps.signupLimiter.consume(`signup:ip:${req.ip}`);
+      const input = parse(signupBody, req.body);
+      await deps.accounts.signup(input);
+      const started = await deps.sessions.login({
+        username: input.username,
+        password: input.password,
+        clientIp: req.ip ?? "unknown",
+        userAgent: req.get("user-agent"),
+      });
+      return startSession(res, started);
+    }, 201),
+  );
+
+  router.post(
+    "/login",
+    handle(async (req, res) => {
+      const input = parse(loginBody, req.body);
+      const started = await deps.sessions.login({ ...input, clientIp: req.ip ?? "unknown", userAgent: req.get("user-agent") });
+      return startSession(res, started);
+    }),
+  );
+
+  router.post(
+    "/logout",
+    handle(async (_req, res) => {
+      const { session } = currentAuth(res);
+      if (session) await deps.sessions.logout(session.id);
+      res.clearCookie(SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "lax", secure });
+      return undefined;
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,13 @@
+import { Router } from "express";
+import { checkHealth } from "../../core/system/health.service.ts";
+import type { ServerDeps } from "../deps.ts";
+
+/** Public and cheap: load balancers poll it. It says nothing about users or content. */
+export function healthRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  router.get("/health", async (_req, res) => {
+    const report = await checkHealth(deps.db.pool);
+    res.status(report.database.ok ? 200 : 503).json(report);
+  });
+  return router;
+}

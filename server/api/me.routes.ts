@@ -1,0 +1,63 @@
+import { Router } from "express";
+import { z } from "zod";
+import { passwordSchema } from "../../core/accounts/usernames.ts";
+import { currentAuth, requireUser } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import type { ServerDeps } from "../deps.ts";
+import { toApiTokenDto, toUserDto } from "./dto.ts";
+
+const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordSchema });
+const tokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export function meRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  router.get(
+    "/me",
+    requireUser,
+    handle((_req, res) => {
+      const { user, session } = currentAuth(res);
+      return { user: toUserDto(user), ...(session ? { csrfToken: session.csrfToken } : {}) };
+    }),
+  );
+
+  router.post(
+    "/me/password",
+    requireUser,
+    handle(async (req, res) => {
+      const { user, session } = currentAuth(res);
+      const input = parse(passwordBody, req.body);
+      await deps.accounts.changePassword(user.id, input.currentPassword, input.newPassword, session?.id);
+      return undefined;
+    }),
+  );
+
+  router.get(
+    "/tokens",
+    requireUser,
+    handle(async (_req, res) => ({ items: (await deps.tokens.list(currentAuth(res).user.id)).map(toApiTokenDto) })),
+  );
+
+  router.post(
+    "/tokens",
+    requireUser,
+    handle(async (req, res) => {
+      const { token, apiToken } = await deps.tokens.create(currentAuth(res).user.id, parse(tokenBody, req.body));
+      return { ...toApiTokenDto(apiToken), token };
+    }, 201),
+  );
+
+  router.delete(
+    "/tokens/:id",
+    requireUser,
+    handle(async (req, res) => {
+      await deps.tokens.revoke(currentAuth(res).user.id, pathId(req.params.id, "token"));
+      return undefined;
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,53 @@
+import path from "node:path";
+import { existsSync } from "node:fs";
+import express, { type Express } from "express";
+import { RequestContext } from "@mikro-orm/core";
+import { authenticate } from "./http/auth.ts";
+import { apiNotFound, errorHandler } from "./http/errors.ts";
+import { fedifyMiddleware } from "./http/fedify-middleware.ts";
+import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
+import { requestContext } from "./http/request-context.ts";
+import { adminRoutes } from "./api/admin.routes.ts";
+import { authRoutes } from "./api/auth.routes.ts";
+import { healthRoutes } from "./api/health.routes.ts";
+import { meRoutes } from "./api/me.routes.ts";
+import type { ServerDeps } from "./deps.ts";
+
+/**
+ * Middleware order matters: request context first; the REST API (with its own JSON body parser) before
+ * Fedify, so Fedify sees raw bodies for inbox signatures and never eats an API body; the web UI last.
+ */
+export function createApp(deps: ServerDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.config.http.trustProxy);
+  app.use(requestContext);
+  app.use((_req, _res, next) => RequestContext.create(deps.db.orm.em, next));
+
+  const api = express.Router();
+  api.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes, strict: true }));
+  api.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens }));
+  api.use(healthRoutes(deps));
+  api.use("/auth", authRoutes(deps));
+  api.use("/admin", adminRoutes(deps));
+  api.use(meRoutes(deps));
+  api.use(apiNotFound);
+  app.use("/api/v1", api);
+  app.use("/api", apiNotFound);
+
+  app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
+  app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));
+
+  const webDir = deps.config.webDir;
+  if (existsSync(path.join(webDir, "index.html"))) {
+    app.use(express.static(webDir, { index: false, maxAge: "1h" }));
+    app.get("/{*path}", (_req, res) => res.sendFile(path.join(webDir, "index.html")));
+  } else {
+    app.get("/", (_req, res) => res.type("html").send(PLACEHOLDER_PAGE));
+  }
+  app.use(errorHandler);
+  return app;
+}
+
+const PLACEHOLDER_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Polyphony</title></head>
+<body><h1>Polyphony is running</h1><p>The web UI has not been built; the API is at <code>/api/v1</code>.</p></body></html>`;

@@ -1,0 +1,20 @@
+import type { Federation } from "@fedify/fedify";
+import type { AppConfig } from "../config/env.ts";
+import type { ActorService } from "../core/accounts/actors.service.ts";
+import type { AccountService } from "../core/accounts/accounts.service.ts";
+import type { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
+import type { SessionService } from "../core/accounts/sessions.service.ts";
+import type { Database } from "../core/db/database.ts";
+import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
+
+/** Everything the web process's routers need, built once by the composition root. */
+export interface ServerDeps {
+  config: AppConfig;
+  db: Database;
+  federation: Federation<void>;
+  accounts: AccountService;
+  sessions: SessionService;
+  tokens: ApiTokenService;
+  signupLimiter: RateLimiter;
+  actors: ActorService;
+}

@@ -1,0 +1,78 @@
+import { timingSafeEqual } from "node:crypto";
+import type { Request, RequestHandler, Response } from "express";
+import { Forbidden, Unauthenticated } from "../../core/errors.ts";
+import type { ApiTokenService } from "../../core/accounts/api-tokens.service.ts";
+import type { SessionService } from "../../core/accounts/sessions.service.ts";
+import type { Session } from "../../core/accounts/session.entity.ts";
+import type { User } from "../../core/accounts/user.entity.ts";
+
+export const SESSION_COOKIE = "polyphony_session";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export interface Auth {
+  user: User;
+  /** Set when the request came with the session cookie rather than a bearer token. */
+  session?: Session;
+}
+
+declare module "express-serve-static-core" {
+  interface Locals {
+    auth?: Auth;
+  }
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Resolves the caller from `Authorization: Bearer <token>` or the session cookie. A bad or revoked
+ * bearer token is a 401 at once; a stale cookie just means "anonymous". Cookie-authenticated writes must
+ * carry the session's CSRF token in X-CSRF-Token (bearer tokens cannot be sent by a foreign page).
+ */
+export function authenticate(deps: { sessions: SessionService; tokens: ApiTokenService }): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get("authorization");
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const user = match ? await deps.tokens.authenticate(match[1]!) : null;
+      if (!user) throw new Unauthenticated("The API token is invalid, expired or revoked");
+      res.locals.auth = { user };
+      return next();
+    }
+    const cookie = readCookie(req, SESSION_COOKIE);
+    const found = cookie ? await deps.sessions.authenticate(cookie) : null;
+    if (found) {
+      if (!SAFE_METHODS.has(req.method) && !sameSecret(req.get("x-csrf-token") ?? "", found.session.csrfToken)) {
+        throw new Forbidden("Missing or wrong X-CSRF-Token header", "csrf_failed");
+      }
+      res.locals.auth = found;
+    }
+    next();
+  };
+}
+
+export function currentAuth(res: Response): Auth {
+  if (!res.locals.auth) throw new Unauthenticated("Log in or send an API token");
+  return res.locals.auth;
+}
+
+export const requireUser: RequestHandler = (_req, res, next) => {
+  currentAuth(res);
+  next();
+};
+
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  if (currentAuth(res).user.role !== "admin") throw new Forbidden("Only administrators can do this");
+  next();
+};

@@ -1,0 +1,70 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { z } from "zod";
+import { getLogger } from "../../config/logging.ts";
+import { Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated } from "../../core/errors.ts";
+
+const log = getLogger(["polyphony", "http"]);
+
+/** The REST API's single error shape. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+function statusOf(error: DomainError): number {
+  if (error instanceof NotFound) return 404;
+  if (error instanceof Unauthenticated) return 401;
+  if (error instanceof Forbidden) return 403;
+  if (error instanceof Conflict) return 409;
+  if (error instanceof RateLimited) return 429;
+  if (error instanceof Invalid) return 400;
+  return 400;
+}
+
+/** Errors thrown by body-parser carry a `type` and a `status`. */
+function bodyParserError(error: unknown): { status: number; body: ErrorBody } | undefined {
+  const type = (error as { type?: unknown }).type;
+  if (type === "entity.parse.failed") {
+    return { status: 400, body: { error: { code: "malformed_json", message: "The request body is not valid JSON" } } };
+  }
+  if (type === "entity.too.large") {
+    const limit = (error as { limit?: number }).limit;
+    return {
+      status: 413,
+      body: { error: { code: "payload_too_large", message: `The request body is larger than ${limit} bytes` } },
+    };
+  }
+  if (type === "encoding.unsupported" || type === "charset.unsupported") {
+    return { status: 415, body: { error: { code: "unsupported_encoding", message: "Unsupported body encoding" } } };
+  }
+  return undefined;
+}
+
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (error instanceof DomainError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error.details !== undefined) body.error.details = error.details;
+    const headers = error instanceof RateLimited ? { "Retry-After": String(error.retryAfterSeconds) } : undefined;
+    return { status: statusOf(error), body, headers };
+  }
+  if (error instanceof z.ZodError) {
+    const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    return { status: 400, body: { error: { code: "invalid", message: "The request is invalid", details } } };
+  }
+  return (
+    bodyParserError(error) ?? {
+      status: 500,
+      body: { error: { code: "internal_error", message: "Something went wrong on the server" } },
+    }
+  );
+}
+
+export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
+  if (res.headersSent) return next(error);
+  const { status, body, headers } = toErrorResponse(error);
+  if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
+  res.status(status).set(headers ?? {}).json(body);
+};
+
+export const apiNotFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: "not_found", message: `No route for ${req.method} ${req.path}` } });
+};

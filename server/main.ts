@@ -1,0 +1,81 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AppConfig } from "../config/env.ts";
+import { getLogger } from "../config/logging.ts";
+import { AccountService } from "../core/accounts/accounts.service.ts";
+import { ActorService } from "../core/accounts/actors.service.ts";
+import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
+import { SessionService } from "../core/accounts/sessions.service.ts";
+import type { Database } from "../core/db/database.ts";
+import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
+import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
+import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
+import { buildFederation } from "../federation/index.ts";
+import { createApp } from "./app.ts";
+import type { ServerDeps } from "./deps.ts";
+
+const log = getLogger(["polyphony", "web"]);
+
+export interface WebServer {
+  readonly url: string;
+  readonly deps: ServerDeps;
+  /** Stops accepting connections and waits for in-flight requests, up to the shutdown timeout. */
+  close(): Promise<void>;
+}
+
+/** Composition root of the web process. */
+export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
+  const actors = new ActorService({ publicUrl: config.http.publicUrl });
+  const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
+  return {
+    config,
+    db,
+    federation: buildFederation({
+      config,
+      orm: db.orm,
+      kv: new PostgresKvStore(db.pool),
+      queue: new GraphileMessageQueue(db.pool),
+    }),
+    accounts: new AccountService({ orm: db.orm, actors, registration: config.registration }),
+    sessions: new SessionService({
+      orm: db.orm,
+      sessionTtlDays: config.auth.sessionTtlDays,
+      perUser: loginLimit(config.auth.loginMaxAttempts),
+      // One address may hold several people (a household behind NAT): a wider budget.
+      perAddress: loginLimit(config.auth.loginMaxAttempts * 5),
+    }),
+    tokens: new ApiTokenService({ orm: db.orm }),
+    signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
+    actors,
+  };
+}
+
+export async function startWebServer(config: AppConfig, db: Database): Promise<WebServer> {
+  const deps = buildServerDeps(config, db);
+  await deps.actors.ensureInstanceActor(db.orm.em.fork());
+  const server = http.createServer(createApp(deps));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
+  log.info("Web server listening on {url} (public URL {publicUrl})", { url, publicUrl: config.http.publicUrl.href });
+
+  return {
+    url,
+    deps,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        log.warning("Requests still running after the shutdown timeout; closing their connections");
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      log.info("Web server stopped");
+    },
+  };
+}
