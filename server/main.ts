@@ -19,7 +19,7 @@ const log = getLogger(["polyphony", "web"]);
 export interface WebServer {
   readonly url: string;
   readonly deps: ServerDeps;
-  /** Stops accepting connections and waits for in-flight requests, up to the shutdown timeout. */
+  /** Stops accepting connections and waits for in-flight requests, up to the shutdown timeout. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -63,19 +63,20 @@ export async function startWebServer(config: AppConfig, db: Database): Promise<W
   const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
   log.info("Web server listening on {url} (public URL {publicUrl})", { url, publicUrl: config.http.publicUrl.href });
 
-  return {
-    url,
-    deps,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => {
-        log.warning("Requests still running after the shutdown timeout; closing their connections");
-        server.closeAllConnections();
-      }, config.shutdownTimeoutMs);
-      await closed;
-      clearTimeout(timer);
-      log.info("Web server stopped");
-    },
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections become idle as their last response ends; close each as soon as it does.
+    const reaper = setInterval(() => server.closeIdleConnections(), 50);
+    const timer = setTimeout(() => {
+      log.warning("Requests still running after the shutdown timeout; closing their connections");
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    await closed;
+    clearInterval(reaper);
+    clearTimeout(timer);
+    log.info("Web server stopped");
   };
+  // Idempotent: a second call waits for the first.
+  return { url, deps, close: () => (closing ??= close()) };
 }

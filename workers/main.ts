@@ -25,7 +25,7 @@ export interface WorkerOptions {
 
 export interface Worker {
   readonly id: string;
-  /** Stops taking jobs and waits for the running ones to finish. */
+  /** Stops taking jobs and waits for the running ones to finish. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -69,13 +69,12 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   await beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   log.info("Worker {id} started with concurrency {concurrency}", { id, concurrency: config.worker.concurrency });
-  return {
-    id,
-    async stop() {
-      clearInterval(timer);
-      await runner.stop();
-      await removeHeartbeat(db.pool, id).catch(() => {});
-      log.info("Worker {id} stopped", { id });
-    },
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    clearInterval(timer);
+    await runner.stop();
+    await removeHeartbeat(db.pool, id).catch(() => {});
+    log.info("Worker {id} stopped", { id });
   };
+  return { id, stop: () => (stopping ??= stop()) };
 }

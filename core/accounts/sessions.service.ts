@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import { getLogger } from "../../config/logging.ts";
 import { Unauthenticated } from "../errors.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "./password.ts";
@@ -13,6 +14,8 @@ export interface StartedSession {
   /** The cookie value; only its hash is stored. */
   token: string;
 }
+
+const log = getLogger(["polyphony", "accounts", "sessions"]);
 
 /** Refresh last_seen_at at most this often, so reads do not turn into writes on every request. */
 const TOUCH_INTERVAL_MS = 5 * 60_000;
@@ -47,6 +50,7 @@ export class SessionService {
     if (!user || !ok) {
       await this.#perUser.record(userKey);
       await this.#perAddress.record(addressKey);
+      log.info("Failed login for {username} from {clientIp}", { username: input.username, clientIp: input.clientIp });
       throw new Unauthenticated("Wrong username or password");
     }
     if (user.disabledAt) throw new Unauthenticated("This account is disabled");
@@ -61,6 +65,7 @@ export class SessionService {
       expiresAt: new Date(Date.now() + this.#ttlMs),
     });
     await em.flush();
+    log.info("{username} logged in", { username: user.username, sessionId: session.id });
     return { user, session, token };
   }
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type AppConfig } from "../../config/env.ts";
 import { openDatabase, type Database } from "../../core/db/database.ts";
-import { startWebServer } from "../../server/main.ts";
+import { startWebServer, type WebServer } from "../../server/main.ts";
 import type { ServerDeps } from "../../server/deps.ts";
 import { startWorker, type Worker, type WorkerOptions } from "../../workers/main.ts";
 import { createTestDatabase } from "./database.ts";
@@ -17,6 +17,7 @@ export interface TestApp {
   db: Database;
   deps: ServerDeps;
   worker: Worker | undefined;
+  web: WebServer;
   close(): Promise<void>;
 }
 
@@ -50,6 +51,7 @@ export async function startTestApp(
     db,
     deps: web.deps,
     worker,
+    web,
     async close() {
       await web.close();
       await worker?.stop();

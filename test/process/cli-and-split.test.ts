@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../helpers/database.ts";
+import { TestClient } from "../helpers/client.ts";
+import { freePort } from "../helpers/ports.ts";
+import { runEntry, spawnEntry, waitForHealthy } from "../helpers/processes.ts";
+
+let env: Record<string, string>;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  env = { DATABASE_URL: database.url, HOST: "127.0.0.1" };
+});
+afterAll(() => drop());
+
+describe("npm run cli", () => {
+  it("migrate reports an up-to-date database", async () => {
+    const { code, output } = await runEntry(["cli.ts", "migrate"], env);
+    expect(output.trim()).toBe("Database is up to date.");
+    expect(code).toBe(0);
+  });
+
+  it("user create reads the password from stdin and can make admins", async () => {
+    const { code, output } = await runEntry(
+      ["cli.ts", "user", "create", "Bob", "--password-stdin", "--admin", "--email", "bob@example.org"],
+      env,
+      "a long enough password\n",
+    );
+    expect(output.trim()).toMatch(/^Created admin bob \([0-9a-f-]{36}\)\.$/);
+    expect(code).toBe(0);
+  });
+
+  it("user create explains what is wrong", async () => {
+    const short = await runEntry(["cli.ts", "user", "create", "carl", "--password-stdin"], env, "short\n");
+    expect(short.code).toBe(1);
+    expect(short.output).toContain("Use at least 10 characters");
+    const noStdin = await runEntry(["cli.ts", "user", "create", "carl"], env);
+    expect(noStdin.code).toBe(1);
+    expect(noStdin.output).toContain("--password-stdin");
+    const taken = await runEntry(["cli.ts", "user", "create", "bob", "--password-stdin"], env, "a long enough password\n");
+    expect(taken.code).toBe(1);
+    expect(taken.output).toContain("That username is already taken");
+  });
+
+  it("help lists the commands", async () => {
+    const { code, output } = await runEntry(["cli.ts", "help"], env);
+    expect(code).toBe(0);
+    expect(output).toContain("user create <name> --password-stdin [--admin]");
+    expect((await runEntry(["cli.ts", "frobnicate"], env)).code).toBe(2);
+  });
+});
+
+describe("npm run web + npm run worker against DATABASE_URL", () => {
+  it("serve together: the web process sees the worker's heartbeat, and both drain on SIGTERM", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const worker = spawnEntry(["main.ts", "worker"], env);
+    const web = spawnEntry(["main.ts", "web"], { ...env, PORT: String(port) });
+    await waitForHealthy(url, web);
+    const health = await (await fetch(`${url}/api/v1/health`)).json();
+    expect(health).toMatchObject({ status: "ok", database: { ok: true }, worker: { ok: true, running: 1 } });
+    expect((await new TestClient(url).login("bob", "a long enough password")).body.user.role).toBe("admin");
+    expect(web.output()).not.toContain("Worker worker-");
+    expect(worker.output()).not.toContain("Web server listening");
+    web.child.kill("SIGTERM");
+    worker.child.kill("SIGTERM");
+    expect((await web.exited).code).toBe(0);
+    expect((await worker.exited).code).toBe(0);
+  });
+});
