@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -42,10 +42,19 @@ export class EmbeddedPostgres {
 
   /** Starts the server (initialising it on first use) and returns a connection URL for `database`. */
   async start(database = "polyphony"): Promise<string> {
-    const bin = await loadBinaries();
     const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+    let bin = await loadBinaries();
     await fs.mkdir(this.#dataDir, { recursive: true });
-    if (runAs) await letPostgresTraverse(this.#dataDir);
+    if (runAs) {
+      bin = await reachableBinaries(bin, runAs);
+      await letPostgresTraverse(this.#dataDir);
+      if (!canReach(this.#dataDir, runAs)) {
+        throw new Error(
+          `The postgres user cannot reach ${this.#dataDir}: set DATA_DIR to a directory it can traverse, ` +
+            "or make the parent directories traversable (chmod o+x)",
+        );
+      }
+    }
     const password = await this.#password();
     if (!existsSync(path.join(this.pgDir, "PG_VERSION"))) await this.#initdb(bin, runAs, password);
     const { sharedPort } = await inspectRunning(this.pgDir);
@@ -141,6 +150,35 @@ export class EmbeddedPostgres {
     // Crashes and process.exit() still take the server down with us.
     process.on("exit", this.#exitHook);
   }
+}
+
+function canReach(target: string, runAs: RunAs): boolean {
+  try {
+    execFileSync("test", ["-x", target], { ...runAs, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * When the project sits where the postgres user cannot go (say under /root), its binaries are copied
+ * once to a shared temporary directory it can reach.
+ */
+async function reachableBinaries(bin: Binaries, runAs: RunAs): Promise<Binaries> {
+  if (canReach(bin.postgres, runAs)) return bin;
+  const native = path.dirname(path.dirname(bin.postgres));
+  const version = path.basename(path.dirname(native)).replace(/\W+/g, "-");
+  const target = path.join(os.tmpdir(), `polyphony-postgres-${version}-${statSync(native).mtimeMs}`);
+  if (!existsSync(path.join(target, ".complete"))) {
+    log.info("Copying the PostgreSQL binaries to {target}, where the postgres user can run them", { target });
+    await fs.rm(target, { recursive: true, force: true });
+    await fs.cp(native, target, { recursive: true, verbatimSymlinks: true });
+    await fs.chmod(target, 0o755);
+    await fs.writeFile(path.join(target, ".complete"), "");
+  }
+  const relocate = (file: string) => path.join(target, path.relative(native, file));
+  return { initdb: relocate(bin.initdb), postgres: relocate(bin.postgres) };
 }
 
 /** The postgres user must be able to pass through DATA_DIR (mkdtemp and umask 077 make it 0700). */
