@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
@@ -33,11 +33,15 @@ export class EmbeddedPostgres {
 
   constructor(options: { dataDir: string; port: number }) {
     this.#dataDir = path.resolve(options.dataDir);
+    this.#pgDir = path.join(this.#dataDir, "postgres");
     this.#port = options.port;
   }
 
+  #pgDir: string;
+
+  /** Normally DATA_DIR/postgres; see #placeData for when it cannot be. */
   get pgDir(): string {
-    return path.join(this.#dataDir, "postgres");
+    return this.#pgDir;
   }
 
   /** Starts the server (initialising it on first use) and returns a connection URL for `database`. */
@@ -48,12 +52,7 @@ export class EmbeddedPostgres {
     if (runAs) {
       bin = await reachableBinaries(bin, runAs);
       await letPostgresTraverse(this.#dataDir);
-      if (!canReach(this.#dataDir, runAs)) {
-        throw new Error(
-          `The postgres user cannot reach ${this.#dataDir}: set DATA_DIR to a directory it can traverse, ` +
-            "or make the parent directories traversable (chmod o+x)",
-        );
-      }
+      if (!canReach(this.#dataDir, runAs)) await this.#placeDataOutside();
     }
     const password = await this.#password();
     if (!existsSync(path.join(this.pgDir, "PG_VERSION"))) await this.#initdb(bin, runAs, password);
@@ -78,6 +77,22 @@ export class EmbeddedPostgres {
     clearTimeout(timer);
     process.off("exit", this.#exitHook);
     log.info("Embedded PostgreSQL stopped");
+  }
+
+  /**
+   * As root under a private directory (say /root/polyphony), the postgres user cannot reach DATA_DIR.
+   * Rather than loosen the permissions of someone's home, the cluster goes to /var/lib/polyphony, under
+   * a name derived from DATA_DIR so the next start finds it again.
+   */
+  async #placeDataOutside(): Promise<void> {
+    const base = "/var/lib/polyphony";
+    await fs.mkdir(base, { recursive: true, mode: 0o755 });
+    const id = createHash("sha256").update(this.#dataDir).digest("hex").slice(0, 12);
+    this.#pgDir = path.join(base, `postgres-${id}`);
+    log.warning("The postgres user cannot reach {dataDir}; its database lives in {pgDir} instead", {
+      dataDir: this.#dataDir,
+      pgDir: this.#pgDir,
+    });
   }
 
   async #password(): Promise<string> {
