@@ -1,4 +1,6 @@
 // Operator commands: `npm run cli -- <command>`. Run `npm run cli -- help` for the list.
+import { stat } from "node:fs/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { text } from "node:stream/consumers";
 import { ConfigError, loadConfig } from "./config/env.ts";
@@ -7,6 +9,8 @@ import { AccountService } from "./core/accounts/accounts.service.ts";
 import { ActorService } from "./core/accounts/actors.service.ts";
 import { emailSchema, passwordSchema, usernameSchema } from "./core/accounts/usernames.ts";
 import { connect, type Connection } from "./core/db/connect.ts";
+import { scanFolder } from "./core/library/folder-scanner.ts";
+import { buildUploadsService } from "./core/library/uploads.service.ts";
 import { installJobQueueSchema } from "./workers/main.ts";
 
 const HELP = `Usage: npm run cli -- <command>
@@ -15,11 +19,16 @@ Commands:
   migrate                                   apply pending database migrations
   user create <name> --password-stdin [--admin] [--email <address>]
                                             create an account (the password is read from standard input)
+  import <dir> --library <id> [--wait]      import a folder in place (files stay where they are); a second
+                                            run picks up new, changed and removed files. --wait follows
+                                            the running worker's progress until the batch is done
   help                                      show this text`;
 
 type Command = (args: string[], connection: Connection) => Promise<string>;
 
 const commands: Record<string, Command> = {
+  import: importFolder,
+
   async migrate(_args, connection) {
     await installJobQueueSchema(connection.db.pool);
     return "Database is up to date.";
@@ -46,6 +55,29 @@ const commands: Record<string, Command> = {
     return `Created ${user.role} ${user.username} (${user.id}).`;
   },
 };
+
+async function importFolder(args: string[], connection: Connection): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { library: { type: "string" }, wait: { type: "boolean" } },
+  });
+  if (positionals.length !== 1 || !values.library) throw new UsageError("import needs <dir> and --library <id>");
+  const dir = path.resolve(positionals[0]!);
+  if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UsageError(`${dir} is not a directory`);
+  const { rows } = await connection.db.pool.query("SELECT id FROM library WHERE id::text = $1", [values.library]);
+  if (!rows[0]) throw new UsageError(`No library with id ${values.library}`);
+  const uploads = buildUploadsService(loadConfig(), connection.db.pool);
+  const result = await scanFolder({ pool: connection.db.pool, uploads }, values.library, dir);
+  const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
+  if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
+  for (;;) {
+    const counts = await uploads.batchCounts(result.batchId);
+    process.stdout.write(`\r${counts.finished} finished, ${counts.errored} errored, ${counts.skipped} skipped, ${counts.pending} pending`);
+    if (counts.pending === 0) return `\n${summary}`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 class UsageError extends Error {}
 

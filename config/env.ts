@@ -33,6 +33,9 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(30),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
+  MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
+  USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
+  MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
 });
 
 export type Registration = "open" | "closed" | "invite";
@@ -66,6 +69,13 @@ export interface AppConfig {
     readonly loginWindowSeconds: number;
   };
   readonly federation: { readonly allowPrivateAddress: boolean };
+  readonly media: {
+    readonly maxUploadBytes: number;
+    /** 0: no quota. */
+    readonly userQuotaBytes: number;
+    /** `nginx`: answer streams with X-Accel-Redirect and let nginx send the bytes. */
+    readonly serving: "express" | "nginx";
+  };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -124,6 +134,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
     federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS },
+    media: {
+      maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+      userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,
+      serving: e.MEDIA_SERVING,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   });
 }

@@ -43,6 +43,13 @@ export class Invalid extends DomainError {
   }
 }
 
+/** The request or a file in it exceeds a size limit or quota. */
+export class TooLarge extends DomainError {
+  constructor(message: string, code = "too_large", details?: unknown) {
+    super(message, code, details);
+  }
+}
+
 export class RateLimited extends DomainError {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {

@@ -10,7 +10,10 @@ import { requestContext } from "./http/request-context.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
 import { authRoutes } from "./api/auth.routes.ts";
 import { healthRoutes } from "./api/health.routes.ts";
+import { librariesRoutes } from "./api/libraries.routes.ts";
+import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
+import { uploadsRoutes } from "./api/uploads.routes.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -31,6 +34,9 @@ export function createApp(deps: ServerDeps): Express {
   api.use("/auth", authRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(meRoutes(deps));
+  api.use("/libraries", librariesRoutes(deps));
+  api.use(uploadsRoutes(deps));
+  api.use(mediaRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
   app.use("/api", apiNotFound);

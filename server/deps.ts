@@ -4,6 +4,8 @@ import type { ActorService } from "../core/accounts/actors.service.ts";
 import type { AccountService } from "../core/accounts/accounts.service.ts";
 import type { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import type { SessionService } from "../core/accounts/sessions.service.ts";
+import type { LibrariesService } from "../core/library/libraries.service.ts";
+import type { UploadsService } from "../core/library/uploads.service.ts";
 import type { Database } from "../core/db/database.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 
@@ -17,4 +19,6 @@ export interface ServerDeps {
   tokens: ApiTokenService;
   signupLimiter: RateLimiter;
   actors: ActorService;
+  libraries: LibrariesService;
+  uploads: UploadsService;
 }

@@ -7,6 +7,8 @@ import { ActorService } from "../core/accounts/actors.service.ts";
 import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
+import { LibrariesService } from "../core/library/libraries.service.ts";
+import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
@@ -26,6 +28,7 @@ export interface WebServer {
 /** Composition root of the web process. */
 export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
+  const uploads = buildUploadsService(config, db.pool);
   const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
   return {
     config,
@@ -47,6 +50,8 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     tokens: new ApiTokenService({ orm: db.orm }),
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
+    uploads,
+    libraries: new LibrariesService({ orm: db.orm, actors, uploads }),
   };
 }
 

@@ -1,22 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { run, runMigrations, type Runner, type Task, type TaskList } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { run, runMigrations, type Runner, type Task, type TaskList, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import type { AppConfig } from "../config/env.ts";
 import { getLogger, withContext } from "../config/logging.ts";
 import type { Database } from "../core/db/database.ts";
-import { recordHeartbeat, removeHeartbeat } from "../core/system/health.service.ts";
+import {
+  HEARTBEAT_INTERVAL_MS,
+  recordHeartbeat,
+  releaseJobsOfDeadWorkers,
+  removeHeartbeat,
+} from "../core/system/health.service.ts";
 import { FEDIFY_TASK, GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
+import { Importer } from "../core/library/importer.ts";
+import { SCAN_TASK } from "../core/library/folder-scanner.ts";
+import { buildUploadsService, IMPORT_TASK } from "../core/library/uploads.service.ts";
 import { graphileLogger } from "./logger.ts";
+import { importUploadTask } from "./tasks/import-upload.task.ts";
+import { rescanLibrariesTask, scanLibraryTask } from "./tasks/scan-library.task.ts";
 import { cleanupTask } from "./tasks/cleanup.task.ts";
 import { fedifyTask } from "./tasks/fedify.task.ts";
 
 const log = getLogger(["polyphony", "worker"]);
-const HEARTBEAT_MS = 10_000;
 
 /** Cron lines in graphile-worker's crontab syntax. */
-export const CRONTAB = ["0 * * * * cleanup ?fill=1h"].join("\n");
+export const CRONTAB = ["0 * * * * cleanup ?fill=1h", "*/30 * * * * rescan_libraries"].join("\n");
 
 export interface WorkerOptions {
   /** More tasks beside the built-in ones (tests add slow or failing tasks this way). */
@@ -41,7 +51,16 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     kv: new PostgresKvStore(db.pool),
     queue: new GraphileMessageQueue(db.pool),
   });
-  const tasks: Record<string, Task> = { [FEDIFY_TASK]: fedifyTask(federation), cleanup: cleanupTask(db.pool), ...extraTasks };
+  const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir });
+  const uploads = buildUploadsService(config, db.pool);
+  const tasks: Record<string, Task> = {
+    [FEDIFY_TASK]: fedifyTask(federation),
+    cleanup: cleanupTask(db.pool),
+    [IMPORT_TASK]: importUploadTask(importer, db.pool),
+    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads }),
+    rescan_libraries: rescanLibrariesTask(db.pool),
+    ...extraTasks,
+  };
   // Each job runs with its id in the log context.
   return Object.fromEntries(
     Object.entries(tasks).map(([name, task]) => [
@@ -55,7 +74,11 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
 export async function startWorker(config: AppConfig, db: Database, options: WorkerOptions = {}): Promise<Worker> {
   const id = `worker-${randomUUID().slice(0, 8)}`;
   const startedAt = new Date();
+  const events: WorkerEvents = new EventEmitter();
+  const slotIds: string[] = [];
+  events.on("worker:create", ({ worker }) => slotIds.push(worker.workerId));
   const runner: Runner = await run({
+    events,
     pgPool: db.pool,
     taskList: buildTaskList(config, db, options.extraTasks),
     crontab: CRONTAB,
@@ -65,9 +88,17 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
     logger: graphileLogger,
     preset: { worker: { completeJobBatchDelay: 0, gracefulShutdownAbortTimeout: config.shutdownTimeoutMs } },
   });
-  const beat = () => recordHeartbeat(db.pool, id, startedAt).catch((error) => log.warning("Heartbeat failed: {error}", { error }));
+  const beat = async () => {
+    try {
+      await recordHeartbeat(db.pool, id, startedAt, slotIds);
+      const released = await releaseJobsOfDeadWorkers(db.pool);
+      if (released.length) log.warning("Released jobs held by workers that died: {released}", { released });
+    } catch (error) {
+      log.warning("Heartbeat failed: {error}", { error });
+    }
+  };
   await beat();
-  const timer = setInterval(beat, HEARTBEAT_MS);
+  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   log.info("Worker {id} started with concurrency {concurrency}", { id, concurrency: config.worker.concurrency });
   let stopping: Promise<void> | undefined;
   const stop = async () => {

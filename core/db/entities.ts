@@ -3,9 +3,23 @@ import { ApiTokenSchema } from "../accounts/api-token.entity.ts";
 import { InviteSchema } from "../accounts/invite.entity.ts";
 import { SessionSchema } from "../accounts/session.entity.ts";
 import { UserSchema } from "../accounts/user.entity.ts";
+import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entity.ts";
+import { LibrarySchema } from "../library/library.entity.ts";
+import { ImportBatchSchema, UploadSchema } from "../library/upload.entity.ts";
 
 /** Every entity MikroORM knows about; listed explicitly (no folder discovery). */
-export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema];
+export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema, ArtistSchema, AlbumSchema, TrackSchema, LibrarySchema, ImportBatchSchema, UploadSchema];
 
-/** Tables written with plain SQL, outside the ORM. */
-export const sqlOnlyTables = ["schema_migrations", "rate_limit", "worker_heartbeat", "fedify_kv"];
+/**
+ * Tables written with plain SQL, outside the ORM: infrastructure, and the catalog's join tables,
+ * which the importer writes in bulk.
+ */
+export const sqlOnlyTables = [
+  "schema_migrations",
+  "rate_limit",
+  "worker_heartbeat",
+  "fedify_kv",
+  "artist_credit",
+  "genre",
+  "track_genre",
+];

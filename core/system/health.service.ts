@@ -1,7 +1,9 @@
 import type { Queryable } from "../jobs/enqueue.ts";
 
-/** A worker that has not written a heartbeat for this long counts as gone. */
-export const HEARTBEAT_STALE_SECONDS = 45;
+/** Workers write a heartbeat this often... */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** ...and one that has not for this long counts as gone. */
+export const HEARTBEAT_STALE_SECONDS = 20;
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -46,13 +48,30 @@ export async function checkHealth(db: Queryable): Promise<HealthReport> {
   };
 }
 
-/** Called by each worker process on an interval. */
-export async function recordHeartbeat(db: Queryable, workerId: string, startedAt: Date): Promise<void> {
+/** Called by each worker process on an interval, with the ids its job slots lock jobs under. */
+export async function recordHeartbeat(db: Queryable, workerId: string, startedAt: Date, slotIds: string[]): Promise<void> {
   await db.query(
-    `INSERT INTO worker_heartbeat (worker_id, started_at, seen_at) VALUES ($1, $2, now())
-     ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()`,
-    [workerId, startedAt],
+    `INSERT INTO worker_heartbeat (worker_id, started_at, seen_at, graphile_worker_ids) VALUES ($1, $2, now(), $3)
+     ON CONFLICT (worker_id) DO UPDATE SET seen_at = now(), graphile_worker_ids = EXCLUDED.graphile_worker_ids`,
+    [workerId, startedAt, slotIds],
   );
+}
+
+/**
+ * Releases jobs locked by job slots that no live worker owns (their process was killed mid-job), so
+ * they run again now rather than after graphile-worker's four-hour lock timeout. Returns the slot ids.
+ */
+export async function releaseJobsOfDeadWorkers(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT DISTINCT j.locked_by FROM graphile_worker.jobs j
+     WHERE j.locked_by IS NOT NULL AND j.locked_at < now() - make_interval(secs => $1)
+       AND NOT EXISTS (SELECT 1 FROM worker_heartbeat h
+                       WHERE h.seen_at > now() - make_interval(secs => $1) AND j.locked_by = ANY(h.graphile_worker_ids))`,
+    [HEARTBEAT_STALE_SECONDS],
+  );
+  const dead = (rows as { locked_by: string }[]).map((r) => r.locked_by);
+  if (dead.length) await db.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [dead]);
+  return dead;
 }
 
 export async function removeHeartbeat(db: Queryable, workerId: string): Promise<void> {

@@ -1,7 +1,16 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
-import { Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated } from "../../core/errors.ts";
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  Invalid,
+  NotFound,
+  RateLimited,
+  TooLarge,
+  Unauthenticated,
+} from "../../core/errors.ts";
 
 const log = getLogger(["polyphony", "http"]);
 
@@ -16,6 +25,7 @@ function statusOf(error: DomainError): number {
   if (error instanceof Forbidden) return 403;
   if (error instanceof Conflict) return 409;
   if (error instanceof RateLimited) return 429;
+  if (error instanceof TooLarge) return 413;
   if (error instanceof Invalid) return 400;
   return 400;
 }

@@ -10,7 +10,7 @@ export function handle(fn: (req: Request, res: Response) => Promise<unknown> | u
     const body = await fn(req, res);
     if (res.headersSent) return;
     if (body === undefined) res.status(204).end();
-    else res.status(status).json(body);
+    else res.status(res.statusCode !== 200 ? res.statusCode : status).json(body);
   };
 }
 

@@ -20,7 +20,7 @@ export class TestClient {
   async request<T = any>(
     method: string,
     path: string,
-    options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+    options: { json?: unknown; body?: string | FormData; headers?: Record<string, string> } = {},
   ): Promise<TestResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.json !== undefined) headers["content-type"] = "application/json";
@@ -51,6 +51,13 @@ export class TestClient {
 
   post<T = any>(path: string, json?: unknown) {
     return this.request<T>("POST", path, { json });
+  }
+
+  /** Multipart upload, as a browser's file input sends it. */
+  upload<T = any>(path: string, files: { name: string; data: Uint8Array }[]) {
+    const form = new FormData();
+    for (const file of files) form.append("files", new Blob([new Uint8Array(file.data)]), file.name);
+    return this.request<T>("POST", path, { body: form });
   }
 
   signup(username: string, extra: Record<string, unknown> = {}) {

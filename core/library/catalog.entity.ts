@@ -1,0 +1,59 @@
+import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
+
+/**
+ * The shared catalog. The importer writes it with SQL (core/library/catalog-writer.ts); these
+ * definitions keep MikroORM's view of the schema whole and serve simple reads.
+ */
+export const ArtistSchema = defineEntity({
+  name: "Artist",
+  tableName: "artist",
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    normalizedName: p.text().index(),
+    mbid: p.uuid().nullable().unique(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const AlbumSchema = defineEntity({
+  name: "Album",
+  tableName: "album",
+  properties: {
+    id: p.uuid().primary(),
+    title: p.text(),
+    normalizedTitle: p.text(),
+    albumArtist: () => p.manyToOne(ArtistSchema),
+    year: p.integer().nullable(),
+    releaseDate: p.text().nullable(),
+    mbid: p.uuid().nullable().unique(),
+    releaseGroupMbid: p.uuid().nullable(),
+    compilation: p.boolean().default(false),
+    coverHash: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+  indexes: [{ properties: ["albumArtist", "normalizedTitle"] }],
+});
+
+export const TrackSchema = defineEntity({
+  name: "Track",
+  tableName: "track",
+  properties: {
+    id: p.uuid().primary(),
+    title: p.text(),
+    normalizedTitle: p.text(),
+    album: () => p.manyToOne(AlbumSchema).index(),
+    artist: () => p.manyToOne(ArtistSchema).index(),
+    discNumber: p.integer().nullable(),
+    discTotal: p.integer().nullable(),
+    trackNumber: p.integer().nullable(),
+    trackTotal: p.integer().nullable(),
+    mbid: p.uuid().nullable(),
+    releaseTrackMbid: p.uuid().nullable().unique(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export type Artist = InferEntity<typeof ArtistSchema>;
+export type Album = InferEntity<typeof AlbumSchema>;
+export type Track = InferEntity<typeof TrackSchema>;

@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import type { Dirent } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import type pg from "pg";
+import { getLogger } from "../../config/logging.ts";
+import { withTransaction } from "../db/transaction.ts";
+import { IMPORT_TASK, type UploadsService } from "./uploads.service.ts";
+
+const log = getLogger(["polyphony", "library", "scan"]);
+
+/** Files we try to import; anything else in a music folder (images, playlists, .lrc) is left alone. */
+export const AUDIO_EXTENSIONS = new Set([".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff"]);
+const CHUNK = 500;
+
+export interface ScanResult {
+  batchId: string;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+}
+
+interface FoundFile {
+  path: string;
+  size: number;
+  mtime: Date;
+}
+
+/** Audio files under `root`, skipping hidden entries and symlinked directories (no loops). */
+export async function* walkAudioFiles(root: string): AsyncGenerator<FoundFile> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    log.warning("Cannot read {dir}: {error}", { dir: root, error: (error as Error).message });
+    return;
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith(".")) continue;
+    const full = path.join(root, entry.name);
+    if (entry.isDirectory()) yield* walkAudioFiles(full);
+    else if ((entry.isFile() || entry.isSymbolicLink()) && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+      const info = await stat(full).catch(() => null);
+      if (info?.isFile()) yield { path: full, size: info.size, mtime: info.mtime };
+    }
+  }
+}
+
+/**
+ * Imports a folder in place (files are not copied). New files become pending uploads; files whose
+ * size or mtime changed are re-imported (metadata refresh); uploads whose files vanished are deleted
+ * with the catalog rows they leave orphaned. Running it twice creates nothing new.
+ */
+export async function scanFolder(
+  deps: { pool: pg.Pool; uploads: UploadsService },
+  libraryId: string,
+  folder: string,
+): Promise<ScanResult> {
+  const root = path.resolve(folder);
+  // The shared pool hands timestamps back as strings; compare instants.
+  const { rows } = await deps.pool.query<{ id: string; path: string; size: string; mtime: string | Date | null }>(
+    `SELECT id, path, size, mtime FROM upload WHERE library_id = $1 AND storage = 'in_place' AND starts_with(path, $2)`,
+    [libraryId, root + path.sep],
+  );
+  const known = new Map(rows.map((r) => [r.path, r]));
+  const batchId = await deps.uploads.startBatch(libraryId, "folder");
+  const added: FoundFile[] = [];
+  const changed: (FoundFile & { id: string })[] = [];
+  let unchanged = 0;
+  for await (const file of walkAudioFiles(root)) {
+    const row = known.get(file.path);
+    known.delete(file.path);
+    if (!row) added.push(file);
+    else if (Number(row.size) !== file.size || !row.mtime || new Date(row.mtime).getTime() !== file.mtime.getTime()) {
+      changed.push({ ...file, id: row.id });
+    }
+    else unchanged++;
+  }
+  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, libraryId, batchId, added.slice(i, i + CHUNK));
+  for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
+  const gone = [...known.values()].map((r) => r.id);
+  const removed = gone.length ? await deps.uploads.deleteWhere("u.id = ANY($1::uuid[])", [gone]) : 0;
+  await deps.pool.query("UPDATE library SET last_scan_at = now() WHERE id = $1", [libraryId]);
+  const result = { batchId, added: added.length, changed: changed.length, removed, unchanged };
+  log.info("Scanned {folder}: {added} new, {changed} changed, {removed} removed, {unchanged} unchanged", { folder: root, ...result });
+  return result;
+}
+
+/** One statement for the rows and one for their jobs, in one transaction. */
+async function insertPending(pool: pg.Pool, libraryId: string, batchId: string, files: FoundFile[]): Promise<void> {
+  const ids = files.map(() => randomUUID());
+  await withTransaction(pool, async (client) => {
+    await client.query(
+      `INSERT INTO upload (id, library_id, batch_id, storage, path, original_name, size, mtime)
+       SELECT id, $1, $2, 'in_place', p, n, s, m
+       FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[]) AS f(id, p, n, s, m)
+       ON CONFLICT (library_id, path) DO NOTHING`,
+      [libraryId, batchId, ids, files.map((f) => f.path), files.map((f) => path.basename(f.path)), files.map((f) => f.size), files.map((f) => f.mtime)],
+    );
+    await enqueueImports(client, ids);
+  });
+}
+
+async function markChanged(pool: pg.Pool, batchId: string, files: (FoundFile & { id: string })[]): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await client.query(
+      `UPDATE upload u SET status = 'pending', size = f.s, mtime = f.m, checksum = NULL, batch_id = $1,
+         error_code = NULL, error_message = NULL, updated_at = now()
+       FROM unnest($2::uuid[], $3::bigint[], $4::timestamptz[]) AS f(id, s, m) WHERE u.id = f.id`,
+      [batchId, files.map((f) => f.id), files.map((f) => f.size), files.map((f) => f.mtime)],
+    );
+    await enqueueImports(client, files.map((f) => f.id));
+  });
+}
+
+async function enqueueImports(client: pg.PoolClient, ids: string[]): Promise<void> {
+  await client.query(
+    `SELECT graphile_worker.add_job($1, json_build_object('uploadId', id), max_attempts => 3, job_key => 'import:' || id)
+     FROM unnest($2::uuid[]) AS id`,
+    [IMPORT_TASK, ids],
+  );
+}
+
+export const SCAN_TASK = "scan_library";
+
+/** Scans run one at a time on a single queue; a scan already waiting for a library absorbs a new request. */
+export async function enqueueScan(db: pg.Pool | pg.PoolClient, libraryId: string): Promise<void> {
+  await db.query(
+    `SELECT graphile_worker.add_job($1, json_build_object('libraryId', $2::text), queue_name => 'library-scan',
+       max_attempts => 3, job_key => 'scan:' || $2::text)`,
+    [SCAN_TASK, libraryId],
+  );
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { ActorService } from "../accounts/actors.service.ts";
+import type { User } from "../accounts/user.entity.ts";
+import { Forbidden, Invalid, NotFound } from "../errors.ts";
+import { canSeeLibrary } from "./access.ts";
+import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
+import type { UploadsService } from "./uploads.service.ts";
+
+export interface LibraryInput {
+  name: string;
+  description?: string;
+  privacy?: Privacy;
+  approveFollows?: boolean;
+  musicFolder?: string | null;
+}
+
+/** Libraries: create, read with access rules, update, delete (with their stored files). */
+export class LibrariesService {
+  readonly #orm: MikroORM;
+  readonly #actors: ActorService;
+  readonly #uploads: UploadsService;
+
+  constructor(deps: { orm: MikroORM; actors: ActorService; uploads: UploadsService }) {
+    this.#orm = deps.orm;
+    this.#actors = deps.actors;
+    this.#uploads = deps.uploads;
+  }
+
+  async create(owner: User, input: LibraryInput): Promise<Library> {
+    const musicFolder = await this.#checkMusicFolder(owner, input.musicFolder);
+    return this.#orm.em.fork().transactional(async (em) => {
+      const id = randomUUID();
+      const actor = await this.#actors.createLocal(em, {
+        type: "Application",
+        username: `lib.${id.replaceAll("-", "")}`,
+        name: input.name,
+      });
+      return em.create(LibrarySchema, {
+        id,
+        owner: owner.id,
+        actor,
+        name: input.name,
+        description: input.description ?? "",
+        privacy: input.privacy ?? "private",
+        approveFollows: input.approveFollows ?? true,
+        musicFolder,
+      });
+    });
+  }
+
+  /** The library if `viewer` may see it; otherwise NotFound, never a hint that it exists. */
+  async get(viewer: User | undefined, id: string): Promise<Library> {
+    const library = await this.#orm.em.fork().findOne(LibrarySchema, { id }, { populate: ["actor"] });
+    if (!library || !canSeeLibrary(viewer, library)) throw new NotFound("library");
+    return library;
+  }
+
+  /** Only the owner may change or delete; others get the same 404 as for a missing library. */
+  async getOwned(owner: User, id: string): Promise<Library> {
+    const library = await this.get(owner, id);
+    if (library.owner.id !== owner.id) throw new NotFound("library");
+    return library;
+  }
+
+  async list(viewer: User, scope: "mine" | "visible"): Promise<Library[]> {
+    const where =
+      scope === "mine"
+        ? { owner: viewer.id }
+        : { $or: [{ owner: viewer.id }, { privacy: { $in: ["instance", "public"] as Privacy[] } }] };
+    return this.#orm.em.fork().find(LibrarySchema, where, { orderBy: { createdAt: "asc", id: "asc" }, populate: ["actor"] });
+  }
+
+  async update(owner: User, id: string, changes: Partial<LibraryInput>): Promise<Library> {
+    const em = this.#orm.em.fork();
+    const library = await em.findOne(LibrarySchema, { id, owner: owner.id }, { populate: ["actor"] });
+    if (!library) throw new NotFound("library");
+    if (changes.musicFolder !== undefined) library.musicFolder = await this.#checkMusicFolder(owner, changes.musicFolder);
+    if (changes.name !== undefined) library.name = changes.name;
+    if (changes.description !== undefined) library.description = changes.description;
+    if (changes.privacy !== undefined) library.privacy = changes.privacy;
+    if (changes.approveFollows !== undefined) library.approveFollows = changes.approveFollows;
+    await em.flush();
+    return library;
+  }
+
+  /** Deletes the library, its uploads and the files we stored (never an in-place music folder's files). */
+  async delete(owner: User, id: string): Promise<void> {
+    const library = await this.getOwned(owner, id);
+    await this.#uploads.deleteWhere("u.library_id = $1", [library.id], async (client) => {
+      await client.query("DELETE FROM library WHERE id = $1", [library.id]);
+      await client.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
+    });
+  }
+
+  /** Reading a folder of the server is an operator's decision: admins only, absolute, existing. */
+  async #checkMusicFolder(owner: User, folder: string | null | undefined): Promise<string | null> {
+    if (!folder) return null;
+    if (owner.role !== "admin") throw new Forbidden("Only administrators can attach a server folder to a library");
+    if (!path.isAbsolute(folder)) throw new Invalid("The music folder must be an absolute path", { musicFolder: folder });
+    const info = await stat(folder).catch(() => null);
+    if (!info?.isDirectory()) throw new Invalid("The music folder does not exist or is not a directory", { musicFolder: folder });
+    return path.resolve(folder);
+  }
+}

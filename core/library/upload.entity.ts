@@ -1,0 +1,62 @@
+import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
+import { TrackSchema } from "./catalog.entity.ts";
+import { LibrarySchema } from "./library.entity.ts";
+
+export const UPLOAD_STATUSES = ["pending", "finished", "errored", "skipped"] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+export const ImportBatchSchema = defineEntity({
+  name: "ImportBatch",
+  tableName: "import_batch",
+  properties: {
+    id: p.uuid().primary(),
+    library: () => p.manyToOne(LibrarySchema).deleteRule("cascade").index(),
+    kind: p.enum(["upload", "folder"]),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+/**
+ * One audio file of a track inside one library. `stored` files live under MEDIA_DIR and are ours to
+ * delete; `in_place` files belong to the library's music folder and are never deleted by us.
+ */
+export const UploadSchema = defineEntity({
+  name: "Upload",
+  tableName: "upload",
+  properties: {
+    id: p.uuid().primary(),
+    library: () => p.manyToOne(LibrarySchema).deleteRule("cascade"),
+    track: () => p.manyToOne(TrackSchema).nullable().deleteRule("set null").index(),
+    batch: () => p.manyToOne(ImportBatchSchema).nullable().deleteRule("set null").index(),
+    storage: p.enum(["stored", "in_place"]),
+    /** in_place: absolute path; stored: path relative to MEDIA_DIR. */
+    path: p.text(),
+    originalName: p.text(),
+    size: p.bigint("number"),
+    mtime: p.datetime().nullable(),
+    checksum: p.text().nullable(),
+    mimeType: p.text().nullable(),
+    durationMs: p.integer().nullable(),
+    bitrate: p.integer().nullable(),
+    sampleRate: p.integer().nullable(),
+    bitDepth: p.integer().nullable(),
+    channels: p.integer().nullable(),
+    codec: p.text().nullable(),
+    lossless: p.boolean().nullable(),
+    replayGain: p.json<Record<string, number | null>>().nullable(),
+    lyrics: p.text().nullable(),
+    lyricsSynced: p.boolean().nullable(),
+    status: p.enum([...UPLOAD_STATUSES]).default("pending"),
+    errorCode: p.text().nullable(),
+    errorMessage: p.text().nullable(),
+    fid: p.text().nullable().unique(),
+    importedAt: p.datetime().nullable(),
+    createdAt: p.datetime().defaultRaw("now()"),
+    updatedAt: p.datetime().defaultRaw("now()").onUpdate(() => new Date()),
+  },
+  uniques: [{ properties: ["library", "path"] }],
+  indexes: [{ properties: ["library", "status"] }, { properties: ["library", "checksum"] }],
+});
+
+export type Upload = InferEntity<typeof UploadSchema>;
+export type ImportBatch = InferEntity<typeof ImportBatchSchema>;

@@ -1,0 +1,279 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import type { AppConfig } from "../../config/env.ts";
+import type { User } from "../accounts/user.entity.ts";
+import { withTransaction } from "../db/transaction.ts";
+import { NotFound } from "../errors.ts";
+import { enqueueJob } from "../jobs/enqueue.ts";
+import { visibleLibrariesSql } from "./access.ts";
+import { deleteOrphans } from "./orphans.ts";
+import type { Library } from "./library.entity.ts";
+
+export const IMPORT_TASK = "import_upload";
+
+export interface Rejection {
+  name: string;
+  code: "file_too_large" | "quota_exceeded" | "write_failed";
+  message: string;
+}
+
+export interface BatchCounts {
+  pending: number;
+  finished: number;
+  errored: number;
+  skipped: number;
+  total: number;
+}
+
+export interface UploadRow {
+  id: string;
+  library_id: string;
+  track_id: string | null;
+  batch_id: string | null;
+  storage: "stored" | "in_place";
+  path: string;
+  original_name: string;
+  size: string;
+  mime_type: string | null;
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  imported_at: Date | null;
+}
+
+/** Keeps a short, safe extension from a client's file name; the name itself never reaches the disk. */
+export function safeExtension(name: string): string {
+  const ext = path.extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,5}$/.test(ext) ? ext : "";
+}
+
+/** Client file names are shown back to people, so clean them of paths and control characters. */
+export function displayName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? "";
+  const cleaned = base.normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, 255);
+  return cleaned || "unnamed";
+}
+
+/** Uploaded files: receiving them onto disk, listing, progress, and deletion with catalog clean-up. */
+export class UploadsService {
+  readonly #pool: pg.Pool;
+  readonly #mediaDir: string;
+  readonly #maxBytes: number;
+  readonly #quotaBytes: number;
+
+  constructor(deps: { pool: pg.Pool; mediaDir: string; maxUploadBytes: number; userQuotaBytes: number }) {
+    this.#pool = deps.pool;
+    this.#mediaDir = deps.mediaDir;
+    this.#maxBytes = deps.maxUploadBytes;
+    this.#quotaBytes = deps.userQuotaBytes;
+  }
+
+  get maxUploadBytes(): number {
+    return this.#maxBytes;
+  }
+
+  async startBatch(libraryId: string, kind: "upload" | "folder"): Promise<string> {
+    const id = randomUUID();
+    await this.#pool.query("INSERT INTO import_batch (id, library_id, kind) VALUES ($1, $2, $3)", [id, libraryId, kind]);
+    return id;
+  }
+
+  /** Drops a batch that ended up with no upload (every file rejected, or the request broke off). */
+  async deleteBatchIfEmpty(batchId: string): Promise<void> {
+    await this.#pool.query(
+      "DELETE FROM import_batch b WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM upload u WHERE u.batch_id = b.id)",
+      [batchId],
+    );
+  }
+
+  /**
+   * Streams one file to MEDIA_DIR (never whole in memory), hashing it on the way, then records a
+   * pending upload and its import job in one transaction. Over the size limit or the owner's quota,
+   * the partial file is removed and the file is rejected with a reason.
+   */
+  async receive(owner: User, library: Library, batchId: string, name: string, stream: Readable): Promise<UploadRow | Rejection> {
+    const originalName = displayName(name);
+    const used = await this.#usedBytes(owner.id);
+    const allowance = this.#quotaBytes > 0 ? Math.min(this.#maxBytes, this.#quotaBytes - used) : this.#maxBytes;
+    if (allowance <= 0) {
+      stream.resume();
+      return { name: originalName, code: "quota_exceeded", message: "Your storage quota is used up; delete uploads to make room" };
+    }
+    const id = randomUUID();
+    const relative = path.join("uploads", library.id, id + safeExtension(originalName));
+    const target = path.join(this.#mediaDir, relative);
+    await mkdir(path.dirname(target), { recursive: true });
+    const hash = createHash("sha256");
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > allowance) return callback(new SizeExceeded());
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    // The source is piped by hand: on a size error we must keep draining it (not destroy it), or the
+    // multipart parser would wait forever for the rest of the request.
+    const written = pipeline(meter, createWriteStream(`${target}.part`));
+    stream.pipe(meter);
+    try {
+      await written;
+      await rename(`${target}.part`, target);
+    } catch (error) {
+      stream.unpipe(meter);
+      stream.resume();
+      await rm(`${target}.part`, { force: true });
+      if (!(error instanceof SizeExceeded)) throw error;
+      return allowance < this.#maxBytes
+        ? { name: originalName, code: "quota_exceeded", message: "This file does not fit in your remaining storage quota" }
+        : { name: originalName, code: "file_too_large", message: `The file is larger than the ${formatBytes(this.#maxBytes)} limit` };
+    }
+    try {
+      return await withTransaction(this.#pool, async (client) => {
+        const { rows } = await client.query<UploadRow>(
+          `INSERT INTO upload (id, library_id, batch_id, storage, path, original_name, size, checksum)
+           VALUES ($1, $2, $3, 'stored', $4, $5, $6, $7) RETURNING *`,
+          [id, library.id, batchId, relative, originalName, size, hash.digest("hex")],
+        );
+        await enqueueImport(client, id);
+        return rows[0]!;
+      });
+    } catch (error) {
+      await rm(target, { force: true });
+      throw error;
+    }
+  }
+
+  async #usedBytes(ownerId: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ used: string }>(
+      `SELECT coalesce(sum(u.size), 0) AS used FROM upload u JOIN library l ON l.id = u.library_id
+       WHERE l.owner_id = $1 AND u.storage = 'stored'`,
+      [ownerId],
+    );
+    return Number(rows[0]!.used);
+  }
+
+  async list(
+    viewer: User,
+    filter: { library?: string; status?: string; batch?: string; limit: number; offset: number },
+  ): Promise<{ items: UploadRow[]; total: number }> {
+    const conditions = [visibleLibrariesSql("l", "$1")];
+    const params: unknown[] = [viewer.id];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      conditions.push(sql.replace("?", `$${params.length}`));
+    };
+    if (filter.library) add("u.library_id = ?", filter.library);
+    if (filter.status) add("u.status = ?", filter.status);
+    if (filter.batch) add("u.batch_id = ?", filter.batch);
+    const where = conditions.join(" AND ");
+    const total = await this.#pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM upload u JOIN library l ON l.id = u.library_id WHERE ${where}`,
+      params,
+    );
+    const { rows } = await this.#pool.query<UploadRow>(
+      `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id WHERE ${where}
+       ORDER BY u.created_at DESC, u.id LIMIT ${filter.limit} OFFSET ${filter.offset}`,
+      params,
+    );
+    return { items: rows, total: total.rows[0]!.n };
+  }
+
+  /** An upload the viewer may see, with its library's owner, or NotFound. */
+  async get(viewer: User | undefined, id: string): Promise<UploadRow & { owner_id: string }> {
+    const { rows } = await this.#pool.query<UploadRow & { owner_id: string }>(
+      `SELECT u.*, l.owner_id FROM upload u JOIN library l ON l.id = u.library_id
+       WHERE u.id = $1 AND ${visibleLibrariesSql("l", "$2")}`,
+      [id, viewer?.id ?? null],
+    );
+    if (!rows[0]) throw new NotFound("upload");
+    return rows[0];
+  }
+
+  /** Progress of the viewer's own import batch, counted by status. */
+  async batchProgress(viewer: User, batchId: string): Promise<BatchCounts> {
+    const exists = await this.#pool.query(
+      "SELECT 1 FROM import_batch b JOIN library l ON l.id = b.library_id WHERE b.id = $1 AND l.owner_id = $2",
+      [batchId, viewer.id],
+    );
+    if (!exists.rowCount) throw new NotFound("import batch");
+    return this.batchCounts(batchId);
+  }
+
+  async batchCounts(batchId: string): Promise<BatchCounts> {
+    const { rows } = await this.#pool.query<{ status: string; n: number }>(
+      "SELECT status, count(*)::int AS n FROM upload WHERE batch_id = $1 GROUP BY status",
+      [batchId],
+    );
+    const counts = { pending: 0, finished: 0, errored: 0, skipped: 0, total: 0 };
+    for (const row of rows) {
+      counts[row.status as "pending"] = row.n;
+      counts.total += row.n;
+    }
+    return counts;
+  }
+
+  /** Deletes the owner's upload. Someone else's answers 404 like a missing one. */
+  async deleteOne(owner: User, id: string): Promise<void> {
+    const deleted = await this.deleteWhere(
+      "u.id = $1 AND u.library_id IN (SELECT id FROM library WHERE owner_id = $2)",
+      [id, owner.id],
+    );
+    if (deleted === 0) throw new NotFound("upload");
+  }
+
+  /**
+   * Deletes the uploads matching `where` (on alias u), then the catalog rows left without uploads,
+   * in one transaction (plus `alsoInTransaction`); the files we stored go after the commit.
+   */
+  async deleteWhere(
+    where: string,
+    params: unknown[],
+    alsoInTransaction?: (client: pg.PoolClient) => Promise<void>,
+  ): Promise<number> {
+    const removed = await withTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
+        `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
+        params,
+      );
+      await alsoInTransaction?.(client);
+      await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
+      return rows;
+    });
+    for (const row of removed) {
+      if (row.storage === "stored") await rm(path.join(this.#mediaDir, row.path), { force: true });
+    }
+    return removed.length;
+  }
+
+  /** Where an upload's bytes are on disk. */
+  filePath(upload: Pick<UploadRow, "storage" | "path">): string {
+    return upload.storage === "stored" ? path.join(this.#mediaDir, upload.path) : upload.path;
+  }
+}
+
+class SizeExceeded extends Error {}
+
+export function buildUploadsService(config: AppConfig, pool: pg.Pool): UploadsService {
+  return new UploadsService({
+    pool,
+    mediaDir: config.mediaDir,
+    maxUploadBytes: config.media.maxUploadBytes,
+    userQuotaBytes: config.media.userQuotaBytes,
+  });
+}
+
+export async function enqueueImport(db: pg.PoolClient | pg.Pool, uploadId: string): Promise<void> {
+  await enqueueJob(db, IMPORT_TASK, { uploadId }, { maxAttempts: 3, jobKey: `import:${uploadId}` });
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}

@@ -1,0 +1,272 @@
+/**
+ * Cover art: validate an image, store it content-addressed in several sizes and formats, and find the
+ * cover file that sits beside an album's audio files.
+ *
+ * Layout: `coversDir/<aa>/<bb>/<sha256>/{64,256,600,original}.{webp,jpg}`. A cover directory appears
+ * complete or not at all (rendered in a temp dir, then renamed), so readers never see half a cover.
+ */
+import { createHash } from "node:crypto";
+import type { Dirent } from "node:fs";
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import sharp, { type Sharp } from "sharp";
+import { Invalid, NotFound } from "../errors.ts";
+
+/** Larger files are refused before decoding; real covers are a few MB at most. */
+export const MAX_COVER_BYTES = 30 * 1024 * 1024;
+/** Larger images are refused from their header, before any pixel is decoded (decompression bombs). */
+export const MAX_COVER_PIXELS = 50_000_000;
+/** Thumbnail bounding boxes (fit inside, never enlarged). */
+export const COVER_THUMBNAIL_SIZES = [64, 256, 600] as const;
+/** The stored "original" is capped to this on its longest side. */
+export const COVER_ORIGINAL_MAX = 1200;
+
+export type CoverSize = (typeof COVER_THUMBNAIL_SIZES)[number] | "original";
+export type CoverFormat = "webp" | "jpeg";
+
+export interface StoredCover {
+  /** SHA-256 (hex) of the input bytes: the cover's id. */
+  hash: string;
+  /** Dimensions of the input, upright (after EXIF orientation). */
+  width: number;
+  height: number;
+  /** Bounding box of each stored size: 64, 256, 600, then the longest side of the stored original. */
+  sizes: number[];
+}
+
+export class InvalidImage extends Invalid {
+  constructor(message: string, details?: unknown) {
+    super(message, details, "invalid_image");
+  }
+}
+
+const QUALITY = 80;
+const SIZES: readonly CoverSize[] = [...COVER_THUMBNAIL_SIZES, "original"];
+const FORMATS: readonly CoverFormat[] = ["webp", "jpeg"];
+const EXTENSIONS: Record<CoverFormat, string> = { webp: "webp", jpeg: "jpg" };
+const FILE_NAMES = SIZES.flatMap((size) => FORMATS.map((format) => fileName(size, format)));
+const HASH = /^[0-9a-f]{64}$/;
+const MEGABYTE = 1024 * 1024;
+
+/**
+ * Validates `input`, then stores it under `coversDir` in every size and format. Idempotent: when the
+ * cover is already stored, nothing is decoded or written. Throws InvalidImage for anything we refuse.
+ */
+export async function processCover(input: Uint8Array, coversDir: string): Promise<StoredCover> {
+  const { width, height } = await inspect(input);
+  const hash = createHash("sha256").update(input).digest("hex");
+  const stored: StoredCover = {
+    hash,
+    width,
+    height,
+    sizes: [...COVER_THUMBNAIL_SIZES, Math.min(COVER_ORIGINAL_MAX, Math.max(width, height))],
+  };
+  const dir = coverDirectory(coversDir, hash);
+  if (await isComplete(dir)) return stored;
+
+  const parent = path.dirname(dir);
+  await mkdir(parent, { recursive: true });
+  // Same parent as the final directory, so the rename is atomic (one filesystem).
+  const temp = await mkdtemp(path.join(parent, `.tmp-${hash.slice(0, 16)}-`));
+  try {
+    await render(input, temp);
+    await publish(temp, dir);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+  return stored;
+}
+
+/** The path of one stored file. Throws NotFound for anything that is not a cover id, size or format. */
+export function coverFilePath(coversDir: string, hash: string, size: CoverSize, format: CoverFormat): string {
+  // Checked at run time too: these often come straight from a URL.
+  if (!HASH.test(hash) || !SIZES.includes(size) || !FORMATS.includes(format)) throw new NotFound("cover");
+  return path.join(coverDirectory(coversDir, hash), fileName(size, format));
+}
+
+function coverDirectory(coversDir: string, hash: string): string {
+  return path.join(coversDir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+function fileName(size: CoverSize, format: CoverFormat): string {
+  return `${size}.${EXTENSIONS[format]}`;
+}
+
+/** Refuses what we will not decode, reading only the header. Returns the upright dimensions. */
+async function inspect(input: Uint8Array): Promise<{ width: number; height: number }> {
+  if (input.byteLength > MAX_COVER_BYTES) {
+    const mb = (input.byteLength / MEGABYTE).toFixed(1);
+    throw new InvalidImage(`The cover image file is too big (${mb} MB; the limit is ${MAX_COVER_BYTES / MEGABYTE} MB)`, {
+      bytes: input.byteLength,
+      limitBytes: MAX_COVER_BYTES,
+    });
+  }
+  // Sniff first so only the decoders we expect (not SVG, PDF, TIFF, ...) ever see untrusted bytes.
+  const format = sniffFormat(input);
+  if (!format) throw notReadable();
+  // No pixel limit here: we want the dimensions for the message; reading a header decodes no pixels.
+  const meta = await sharp(input, { limitInputPixels: false })
+    .metadata()
+    .catch(() => null);
+  if (!meta || meta.format !== format) throw notReadable();
+  if (meta.width * meta.height > MAX_COVER_PIXELS) {
+    throw new InvalidImage(
+      `The cover image is too large (${meta.width}x${meta.height} pixels; the limit is ${MAX_COVER_PIXELS / 1_000_000} megapixels)`,
+      { width: meta.width, height: meta.height, limitPixels: MAX_COVER_PIXELS },
+    );
+  }
+  return meta.autoOrient;
+}
+
+function notReadable(): InvalidImage {
+  return new InvalidImage("The cover is not a readable image (use a JPEG, PNG, WebP, GIF or AVIF file)");
+}
+
+/** The format named by the file's magic bytes, spelled as sharp's metadata spells it. */
+function sniffFormat(bytes: Uint8Array): "jpeg" | "png" | "webp" | "gif" | "heif" | null {
+  const ascii = (start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
+  if (ascii(0, 8) === "\x89PNG\r\n\x1a\n") return "png";
+  if (ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "webp";
+  if (ascii(0, 4) === "GIF8") return "gif";
+  if (ascii(4, 8) === "ftyp" && ["avif", "avis"].includes(ascii(8, 12))) return "heif";
+  return null;
+}
+
+/**
+ * Decodes once (auto-oriented, shrunk to the original's cap, which lets JPEG shrink on load), then
+ * encodes every size and format from that one raw bitmap.
+ */
+async function render(input: Uint8Array, dir: string): Promise<void> {
+  const bitmap = await decode(input);
+  const { width, height, channels } = bitmap.info;
+  const base = sharp(bitmap.data, { raw: { width, height, channels } });
+  await Promise.all(
+    SIZES.flatMap((size) =>
+      FORMATS.map((format) => {
+        const pipeline =
+          size === "original"
+            ? base.clone()
+            : base.clone().resize(size, size, { fit: "inside", withoutEnlargement: true });
+        return encode(pipeline, format).toFile(path.join(dir, fileName(size, format)));
+      }),
+    ),
+  );
+}
+
+async function decode(input: Uint8Array) {
+  try {
+    return await sharp(input, { limitInputPixels: MAX_COVER_PIXELS, failOn: "error", autoOrient: true })
+      .resize(COVER_ORIGINAL_MAX, COVER_ORIGINAL_MAX, { fit: "inside", withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    // failOn "error": tolerate the warnings common in real-world files, refuse truncated or corrupt data.
+    throw new InvalidImage("The cover image is damaged or truncated and could not be read", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function encode(pipeline: Sharp, format: CoverFormat): Sharp {
+  // sharp strips metadata unless asked to keep it; JPEG has no alpha, so flatten onto white.
+  return format === "webp"
+    ? pipeline.webp({ quality: QUALITY })
+    : pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: QUALITY });
+}
+
+/** Moves the rendered temp dir into place; a concurrent call may have won the race, which is fine. */
+async function publish(temp: string, dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await rename(temp, dir);
+      return;
+    } catch (error) {
+      if (!hasCode(error, "ENOTEMPTY", "EEXIST")) throw error;
+      if (await isComplete(dir)) return;
+      if (attempt >= 3) throw error;
+      // A damaged leftover (files removed by hand): replace it.
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function isComplete(dir: string): Promise<boolean> {
+  try {
+    const names = new Set(await readdir(dir));
+    return FILE_NAMES.every((name) => names.has(name));
+  } catch (error) {
+    if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
+    throw error;
+  }
+}
+
+function hasCode(error: unknown, ...codes: string[]): boolean {
+  return error instanceof Error && codes.includes((error as NodeJS.ErrnoException).code ?? "");
+}
+
+// --- Folder covers -------------------------------------------------------------------------------
+
+const FOLDER_COVER_NAMES = ["cover", "folder", "front"];
+const FOLDER_COVER_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp"];
+
+/** The cover image beside `audioFilePath` (cover > folder > front; .jpg > .jpeg > .png > .webp), or null. */
+export function findFolderCover(audioFilePath: string): Promise<string | null> {
+  return findInDirectory(path.dirname(audioFilePath));
+}
+
+/**
+ * findFolderCover with a per-directory cache, for a batch of imports where many files share a folder:
+ * each directory is read once. Make one per batch; it never forgets, so a long-lived one goes stale.
+ */
+export class FolderCoverFinder {
+  readonly #byDirectory = new Map<string, Promise<string | null>>();
+
+  find(audioFilePath: string): Promise<string | null> {
+    const dir = path.dirname(audioFilePath);
+    let found = this.#byDirectory.get(dir);
+    if (!found) {
+      found = findInDirectory(dir);
+      this.#byDirectory.set(dir, found);
+    }
+    return found;
+  }
+}
+
+async function findInDirectory(dir: string): Promise<string | null> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    // A cover is optional: an unreadable folder just has none.
+    if (hasCode(error, "ENOENT", "ENOTDIR", "EACCES", "EPERM")) return null;
+    throw error;
+  }
+  const candidates = entries
+    .map((entry) => ({ entry, rank: folderCoverRank(entry.name) }))
+    .filter((candidate): candidate is { entry: Dirent; rank: number } => candidate.rank !== null)
+    // Ties are case variants (Cover.jpg, cover.jpg): order by name so the answer never depends on readdir.
+    .sort((a, b) => a.rank - b.rank || (a.entry.name < b.entry.name ? -1 : 1));
+  for (const { entry } of candidates) {
+    const file = path.join(dir, entry.name);
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(file)))) return file;
+  }
+  return null;
+}
+
+/** Lower is better; null when the name is not a folder cover. */
+function folderCoverRank(name: string): number | null {
+  const lower = name.toLowerCase();
+  const extension = path.extname(lower);
+  const nameIndex = FOLDER_COVER_NAMES.indexOf(lower.slice(0, lower.length - extension.length));
+  const extensionIndex = FOLDER_COVER_EXTENSIONS.indexOf(extension);
+  if (nameIndex < 0 || extensionIndex < 0) return null;
+  return nameIndex * FOLDER_COVER_EXTENSIONS.length + extensionIndex;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
+}

@@ -1,0 +1,118 @@
+import { Router } from "express";
+import { z } from "zod";
+import { Invalid, TooLarge } from "../../core/errors.ts";
+import { enqueueScan } from "../../core/library/folder-scanner.ts";
+import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
+import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
+import { currentAuth, requireUser } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import { forEachFile } from "../http/multipart.ts";
+import type { ServerDeps } from "../deps.ts";
+import { toLibraryDto, toUploadDto } from "./library-dto.ts";
+
+const MAX_FILES_PER_REQUEST = 200;
+
+const libraryFields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5000),
+  privacy: z.enum(PRIVACY_LEVELS),
+  approveFollows: z.boolean(),
+  musicFolder: z.string().min(1).max(4096).nullable(),
+};
+const createBody = z.strictObject({ ...libraryFields, description: libraryFields.description.optional(),
+  privacy: libraryFields.privacy.optional(), approveFollows: libraryFields.approveFollows.optional(),
+  musicFolder: libraryFields.musicFolder.optional() });
+const updateBody = z.strictObject(libraryFields).partial();
+const listQuery = z.object({ scope: z.enum(["mine", "visible"]).default("mine") });
+
+export function librariesRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  const { libraries, uploads } = deps;
+
+  router.get(
+    "/",
+    requireUser,
+    handle(async (req, res) => {
+      const { user } = currentAuth(res);
+      const items = await libraries.list(user, parse(listQuery, req.query).scope);
+      return { items: items.map((l) => toLibraryDto(l, user.id)) };
+    }),
+  );
+
+  router.post(
+    "/",
+    requireUser,
+    handle(async (req, res) => {
+      const { user } = currentAuth(res);
+      const library = await libraries.create(user, parse(createBody, req.body));
+      if (library.musicFolder) await enqueueScan(deps.db.pool, library.id);
+      return toLibraryDto(library, user.id);
+    }, 201),
+  );
+
+  router.get(
+    "/:id",
+    handle(async (req, res) => {
+      const viewer = res.locals.auth?.user;
+      return toLibraryDto(await libraries.get(viewer, pathId(req.params.id, "library")), viewer?.id);
+    }),
+  );
+
+  router.patch(
+    "/:id",
+    requireUser,
+    handle(async (req, res) => {
+      const { user } = currentAuth(res);
+      const library = await libraries.update(user, pathId(req.params.id, "library"), parse(updateBody, req.body));
+      return toLibraryDto(library, user.id);
+    }),
+  );
+
+  router.delete(
+    "/:id",
+    requireUser,
+    handle(async (req, res) => {
+      await libraries.delete(currentAuth(res).user, pathId(req.params.id, "library"));
+      return undefined;
+    }),
+  );
+
+  router.post(
+    "/:id/scan",
+    requireUser,
+    handle(async (req, res) => {
+      const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
+      if (!library.musicFolder) throw new Invalid("This library has no music folder to scan", undefined, "no_music_folder");
+      await enqueueScan(deps.db.pool, library.id);
+      return { queued: true };
+    }, 202),
+  );
+
+  router.post(
+    "/:id/uploads",
+    requireUser,
+    handle(async (req, res) => {
+      const { user } = currentAuth(res);
+      const library = await libraries.getOwned(user, pathId(req.params.id, "library"));
+      const batchId = await uploads.startBatch(library.id, "upload");
+      const results = await forEachFile(
+        req,
+        { files: MAX_FILES_PER_REQUEST, fileSize: uploads.maxUploadBytes + 1 },
+        (name, stream) => uploads.receive(user, library, batchId, name, stream),
+      ).catch(async (error: unknown) => {
+        await uploads.deleteBatchIfEmpty(batchId);
+        throw error;
+      });
+      const accepted = results.filter((r): r is UploadRow => "id" in r);
+      const rejected = results.filter((r): r is Rejection => !("id" in r));
+      if (accepted.length === 0) {
+        await uploads.deleteBatchIfEmpty(batchId);
+        throw new TooLarge(rejected[0]!.message, rejected[0]!.code, { rejected });
+      }
+      return { batchId, uploads: accepted.map(toUploadDto), rejected };
+    }, 201),
+  );
+
+  return router;
+}

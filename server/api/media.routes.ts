@@ -1,0 +1,106 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import { NotFound } from "../../core/errors.ts";
+import { visibleLibrariesSql } from "../../core/library/access.ts";
+import type { UploadRow } from "../../core/library/uploads.service.ts";
+import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
+import { currentAuth, requireUser } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import { sendMedia } from "../http/send-media.ts";
+import type { ServerDeps } from "../deps.ts";
+
+const coverQuery = z.object({
+  size: z.enum(["64", "256", "600", "original"]).default("600"),
+  format: z.enum(["webp", "jpeg"]).default("jpeg"),
+});
+
+/** Streams of uploads and tracks (with Range, or X-Accel-Redirect for nginx), covers, and deletion of albums. */
+export function mediaRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  const { uploads, config } = deps;
+
+  const stream = async (req: Request, res: Response, upload: UploadRow) => {
+    const file = uploads.filePath(upload);
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) throw new NotFound("audio file");
+    const accelPath =
+      config.media.serving === "nginx"
+        ? upload.storage === "stored"
+          ? `/_protected/media/${upload.path.split(path.sep).join("/")}`
+          : `/_protected/files${file}`
+        : undefined;
+    await sendMedia(req, res, {
+      path: file,
+      mimeType: upload.mime_type ?? "application/octet-stream",
+      size: info.size,
+      mtime: info.mtime,
+      accelPath,
+    });
+  };
+
+  router.get("/uploads/:id/stream", async (req, res) => {
+    const upload = await uploads.get(res.locals.auth?.user, pathId(req.params.id, "upload"));
+    if (upload.status !== "finished") throw new NotFound("upload");
+    await stream(req, res, upload);
+  });
+
+  router.get("/tracks/:id/stream", async (req, res) => {
+    const id = pathId(req.params.id, "track");
+    // The best copy the listener may hear: lossless first, then the highest bitrate.
+    const { rows } = await deps.db.pool.query<UploadRow>(
+      `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
+       WHERE u.track_id = $1 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")}
+       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1`,
+      [id, res.locals.auth?.user?.id ?? null],
+    );
+    if (!rows[0]) throw new NotFound("track");
+    await stream(req, res, rows[0]);
+  });
+
+  router.get("/albums/:id/cover", async (req, res) => {
+    const id = pathId(req.params.id, "album");
+    const { size, format } = parse(coverQuery, req.query);
+    const { rows } = await deps.db.pool.query<{ cover_hash: string | null }>(
+      `SELECT a.cover_hash FROM album a WHERE a.id = $1 AND EXISTS (
+         SELECT 1 FROM track t JOIN upload u ON u.track_id = t.id JOIN library l ON l.id = u.library_id
+         WHERE t.album_id = a.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")})`,
+      [id, res.locals.auth?.user?.id ?? null],
+    );
+    if (!rows[0]) throw new NotFound("album");
+    if (!rows[0].cover_hash) throw new NotFound("cover");
+    res.redirect(302, `/api/v1/covers/${rows[0].cover_hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);
+  });
+
+  // Content-addressed: a URL's bytes never change, so caches may keep them for good.
+  router.get("/covers/:hash/:file", (req, res, next) => {
+    const match = /^(64|256|600|original)\.(webp|jpg)$/.exec(String(req.params.file));
+    if (!match) throw new NotFound("cover");
+    const size = (match[1] === "original" ? "original" : Number(match[1])) as CoverSize;
+    const file = coverFilePath(path.join(config.mediaDir, "covers"), String(req.params.hash), size, match[2] === "jpg" ? "jpeg" : "webp");
+    res.sendFile(file, { maxAge: "365d", immutable: true, lastModified: false, dotfiles: "deny" }, (error) => {
+      if (!error) return;
+      if ((error as { status?: number }).status === 404 || (error as { code?: string }).code === "ENOENT") {
+        next(new NotFound("cover"));
+      } else next(error);
+    });
+  });
+
+  router.delete(
+    "/albums/:id",
+    requireUser,
+    handle(async (req, res) => {
+      const deleted = await uploads.deleteWhere(
+        `u.track_id IN (SELECT id FROM track WHERE album_id = $1)
+         AND u.library_id IN (SELECT id FROM library WHERE owner_id = $2)`,
+        [pathId(req.params.id, "album"), currentAuth(res).user.id],
+      );
+      if (deleted === 0) throw new NotFound("album");
+      return undefined;
+    }),
+  );
+
+  return router;
+}

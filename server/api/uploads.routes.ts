@@ -1,0 +1,57 @@
+import { Router } from "express";
+import { z } from "zod";
+import { UPLOAD_STATUSES } from "../../core/library/upload.entity.ts";
+import { currentAuth, requireUser } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import type { ServerDeps } from "../deps.ts";
+import { toUploadDto } from "./library-dto.ts";
+
+const listQuery = z.object({
+  library: z.uuid().optional(),
+  status: z.enum(UPLOAD_STATUSES).optional(),
+  batch: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function uploadsRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  const { uploads } = deps;
+
+  router.get(
+    "/uploads",
+    requireUser,
+    handle(async (req, res) => {
+      const query = parse(listQuery, req.query);
+      const { items, total } = await uploads.list(currentAuth(res).user, query);
+      return { items: items.map(toUploadDto), total, limit: query.limit, offset: query.offset };
+    }),
+  );
+
+  router.get(
+    "/uploads/:id",
+    requireUser,
+    handle(async (req, res) => toUploadDto(await uploads.get(currentAuth(res).user, pathId(req.params.id, "upload")))),
+  );
+
+  router.delete(
+    "/uploads/:id",
+    requireUser,
+    handle(async (req, res) => {
+      await uploads.deleteOne(currentAuth(res).user, pathId(req.params.id, "upload"));
+      return undefined;
+    }),
+  );
+
+  router.get(
+    "/import-batches/:id",
+    requireUser,
+    handle(async (req, res) => {
+      const id = pathId(req.params.id, "import batch");
+      return { id, counts: await uploads.batchProgress(currentAuth(res).user, id) };
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,309 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import sharp from "sharp";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type CoverFormat,
+  type CoverSize,
+  coverFilePath,
+  findFolderCover,
+  FolderCoverFinder,
+  InvalidImage,
+  processCover,
+} from "../../core/media/artwork.ts";
+import { NotFound } from "../../core/errors.ts";
+
+const SIZES: CoverSize[] = [64, 256, 600, "original"];
+const FORMATS: CoverFormat[] = ["webp", "jpeg"];
+
+let tmp: string;
+let covers: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "polyphony-artwork-"));
+  covers = path.join(tmp, "covers");
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function image(width: number, height: number, format: "jpeg" | "png" = "jpeg"): Promise<Buffer> {
+  const create = { width, height, channels: 3 as const, background: { r: 200, g: 40, b: 90 } };
+  return sharp({ create })[format]().toBuffer();
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+async function dimensionsOf(hash: string, size: CoverSize, format: CoverFormat) {
+  const meta = await sharp(coverFilePath(covers, hash, size, format)).metadata();
+  return { format: meta.format, width: meta.width, height: meta.height };
+}
+
+async function mtimes(hash: string): Promise<number[]> {
+  const files = SIZES.flatMap((size) => FORMATS.map((format) => coverFilePath(covers, hash, size, format)));
+  return Promise.all(files.map(async (file) => (await stat(file)).mtimeMs));
+}
+
+/** Resolves with the rejection of `promise` (fails the test if it fulfils). */
+async function rejection(promise: Promise<unknown>): Promise<InvalidImage> {
+  const error = await promise.then(
+    () => expect.fail("expected a rejection"),
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(InvalidImage);
+  return error as InvalidImage;
+}
+
+/**
+ * A real decompression bomb: a valid 1-bit greyscale PNG of zeros, width x height pixels, ~440 KB for
+ * 60000x60000. The deflate stream repeats one fully flushed block (flush resets the history, so the
+ * blocks are identical); the Adler-32 of n zero bytes is (n mod 65521) << 16 | 1.
+ */
+async function pngBomb(width: number, height: number): Promise<Buffer> {
+  const rowBytes = 1 + Math.ceil(width / 8);
+  const rowsPerBlock = 1000;
+  const deflate = zlib.createDeflateRaw({ level: 9 });
+  const out: Buffer[] = [];
+  deflate.on("data", (data: Buffer) => out.push(data));
+  const flush = () => new Promise<void>((resolve) => deflate.flush(zlib.constants.Z_FULL_FLUSH, () => resolve()));
+  deflate.write(Buffer.alloc(rowBytes * rowsPerBlock));
+  await flush();
+  const block = Buffer.concat(out.splice(0));
+  deflate.end();
+  await new Promise((resolve) => deflate.on("end", resolve));
+  const tail = Buffer.concat(out.splice(0));
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE((((rowBytes * height) % 65521) * 65536 + 1) >>> 0);
+  const idat = Buffer.concat([Buffer.from([0x78, 0xda]), ...Array<Buffer>(height / rowsPerBlock).fill(block), tail, adler]);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth; colour type 0 (greyscale), deflate, no filter, no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, pngChunk("IHDR", ihdr), pngChunk("IDAT", idat), pngChunk("IEND", Buffer.alloc(0))]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, "ascii");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])));
+  return Buffer.concat([head, data, crc]);
+}
+
+describe("processCover", () => {
+  it("stores every size in WebP and JPEG, keeping the aspect ratio", async () => {
+    const input = await image(1600, 1000);
+    const stored = await processCover(input, covers);
+    expect(stored).toEqual({ hash: sha256(input), width: 1600, height: 1000, sizes: [64, 256, 600, 1200] });
+    const expected = { 64: [64, 40], 256: [256, 160], 600: [600, 375], original: [1200, 750] };
+    for (const size of SIZES) {
+      for (const format of FORMATS) {
+        const [width, height] = expected[size];
+        expect(await dimensionsOf(stored.hash, size, format)).toEqual({ format, width, height });
+      }
+    }
+    const dir = path.dirname(coverFilePath(covers, stored.hash, 64, "webp"));
+    expect(path.relative(covers, dir)).toBe(path.join(stored.hash.slice(0, 2), stored.hash.slice(2, 4), stored.hash));
+    expect((await readdir(dir)).sort()).toEqual(SIZES.flatMap((s) => [`${s}.jpg`, `${s}.webp`]).sort());
+  });
+
+  it("keeps portrait images upright and inside each box", async () => {
+    const stored = await processCover(await image(900, 1800, "png"), covers);
+    expect(stored).toMatchObject({ width: 900, height: 1800, sizes: [64, 256, 600, 1200] });
+    expect(await dimensionsOf(stored.hash, 600, "jpeg")).toMatchObject({ width: 300, height: 600 });
+    expect(await dimensionsOf(stored.hash, "original", "webp")).toMatchObject({ width: 600, height: 1200 });
+  });
+
+  it("never enlarges a small image", async () => {
+    const stored = await processCover(await image(100, 50, "png"), covers);
+    expect(stored).toMatchObject({ width: 100, height: 50, sizes: [64, 256, 600, 100] });
+    expect(await dimensionsOf(stored.hash, 64, "webp")).toMatchObject({ width: 64, height: 32 });
+    for (const size of [256, 600, "original"] as const) {
+      expect(await dimensionsOf(stored.hash, size, "jpeg")).toMatchObject({ width: 100, height: 50 });
+    }
+  });
+
+  it("turns an EXIF-rotated JPEG upright and strips its metadata", async () => {
+    // Stored sideways (200x100: red left half, blue right half) with orientation 6 (rotate 90° clockwise),
+    // so it shows as 100x200 with red on top.
+    const red = await sharp({ create: { width: 100, height: 100, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    const input = await sharp({ create: { width: 200, height: 100, channels: 3, background: "#0000ff" } })
+      .composite([{ input: red, left: 0, top: 0 }])
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const stored = await processCover(input, covers);
+    expect(stored).toMatchObject({ width: 100, height: 200, sizes: [64, 256, 600, 200] });
+
+    const file = coverFilePath(covers, stored.hash, "original", "jpeg");
+    const meta = await sharp(file).metadata();
+    expect(meta).toMatchObject({ width: 100, height: 200 });
+    expect(meta.orientation).toBeUndefined();
+    expect(meta.exif).toBeUndefined();
+    const { data } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    const pixel = (x: number, y: number) => [...data.subarray((y * 100 + x) * 3, (y * 100 + x) * 3 + 3)];
+    const [top, bottom] = [pixel(50, 40), pixel(50, 160)];
+    expect(top[0]).toBeGreaterThan(200);
+    expect(top[2]).toBeLessThan(60);
+    expect(bottom[0]).toBeLessThan(60);
+    expect(bottom[2]).toBeGreaterThan(200);
+  });
+
+  it("flattens transparency onto white for JPEG and keeps it in WebP", async () => {
+    const input = await sharp({ create: { width: 50, height: 50, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
+    const stored = await processCover(input, covers);
+    const jpeg = await sharp(coverFilePath(covers, stored.hash, 64, "jpeg")).raw().toBuffer();
+    expect([...jpeg.subarray(0, 3)]).toEqual([255, 255, 255]);
+    expect((await sharp(coverFilePath(covers, stored.hash, 64, "webp")).metadata()).hasAlpha).toBe(true);
+  });
+
+  it("does no work the second time", async () => {
+    const input = await image(700, 700);
+    const first = await processCover(input, covers);
+    const before = await mtimes(first.hash);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // so a rewrite would show in the mtimes
+    expect(await processCover(input, covers)).toEqual(first);
+    expect(await mtimes(first.hash)).toEqual(before);
+  });
+
+  it("repairs a stored cover that lost a file", async () => {
+    const input = await image(300, 300);
+    const { hash } = await processCover(input, covers);
+    await unlink(coverFilePath(covers, hash, 256, "webp"));
+    await processCover(input, covers);
+    expect(await dimensionsOf(hash, 256, "webp")).toMatchObject({ width: 256, height: 256 });
+  });
+
+  it("survives concurrent calls for the same bytes", async () => {
+    const input = await image(1300, 900);
+    const results = await Promise.all(Array.from({ length: 6 }, () => processCover(input, covers)));
+    for (const result of results) expect(result).toEqual(results[0]);
+    const hash = sha256(input);
+    for (const size of SIZES) {
+      for (const format of FORMATS) {
+        expect((await dimensionsOf(hash, size, format)).format).toBe(format);
+      }
+    }
+    // No temp dirs left beside the cover.
+    const parent = path.dirname(path.dirname(coverFilePath(covers, hash, 64, "webp")));
+    expect(await readdir(parent)).toEqual([hash]);
+  });
+
+  it("refuses a decompression bomb from its header", async () => {
+    const bomb = await pngBomb(60000, 60000);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const error = await rejection(processCover(bomb, covers));
+    expect(error.code).toBe("invalid_image");
+    expect(error.message).toBe("The cover image is too large (60000x60000 pixels; the limit is 50 megapixels)");
+    expect(error.details).toEqual({ width: 60000, height: 60000, limitPixels: 50_000_000 });
+    await expect(stat(covers)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("accepts a PNG built like the bomb, but small (the bomb is a valid image)", async () => {
+    const stored = await processCover(await pngBomb(3000, 3000), covers);
+    expect(stored).toMatchObject({ width: 3000, height: 3000, sizes: [64, 256, 600, 1200] });
+  });
+
+  it("refuses files over 30 MB before decoding", async () => {
+    const big = Buffer.alloc(31 * 1024 * 1024);
+    big.set([0xff, 0xd8, 0xff]);
+    const error = await rejection(processCover(big, covers));
+    expect(error.code).toBe("invalid_image");
+    expect(error.message).toBe("The cover image file is too big (31.0 MB; the limit is 30 MB)");
+  });
+
+  it("refuses bytes that are not an image we read", async () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    const tiff = await sharp({ create: { width: 10, height: 10, channels: 3, background: "#fff" } }).tiff().toBuffer();
+    for (const bytes of [Buffer.from("not a picture at all"), new Uint8Array(0), svg, tiff]) {
+      const error = await rejection(processCover(bytes, covers));
+      expect(error.code).toBe("invalid_image");
+      expect(error.message).toBe("The cover is not a readable image (use a JPEG, PNG, WebP, GIF or AVIF file)");
+    }
+  });
+
+  it("refuses a truncated image and leaves nothing behind", async () => {
+    const input = await image(400, 400);
+    const error = await rejection(processCover(input.subarray(0, input.length / 2), covers));
+    expect(error.message).toBe("The cover image is damaged or truncated and could not be read");
+    const hash = sha256(input.subarray(0, input.length / 2));
+    expect(await readdir(path.join(covers, hash.slice(0, 2), hash.slice(2, 4)))).toEqual([]);
+  });
+});
+
+describe("coverFilePath", () => {
+  const hash = "ab".repeat(32);
+
+  it("builds the path of a stored file", () => {
+    expect(coverFilePath("/covers", hash, 256, "jpeg")).toBe(`/covers/ab/ab/${hash}/256.jpg`);
+    expect(coverFilePath("/covers", hash, "original", "webp")).toBe(`/covers/ab/ab/${hash}/original.webp`);
+  });
+
+  it("refuses anything that is not a cover id, size or format", () => {
+    const bad = ["../etc/passwd", "../../".repeat(11), "zz".repeat(32), "AB".repeat(32), "ab".repeat(31), `${hash}/..`];
+    for (const value of bad) expect(() => coverFilePath("/covers", value, 64, "webp")).toThrow(NotFound);
+    expect(() => coverFilePath("/covers", hash, 65 as CoverSize, "webp")).toThrow(NotFound);
+    expect(() => coverFilePath("/covers", hash, 64, "png" as CoverFormat)).toThrow(NotFound);
+  });
+});
+
+describe("findFolderCover", () => {
+  async function album(...names: string[]): Promise<string> {
+    const dir = path.join(tmp, "album");
+    await mkdir(dir, { recursive: true });
+    for (const name of names) await writeFile(path.join(dir, name), "x");
+    return dir;
+  }
+
+  it("prefers cover > folder > front, then .jpg > .jpeg > .png > .webp, whatever the case", async () => {
+    const dir = await album("01 Song.flac", "front.jpg", "Folder.JPG", "COVER.webp", "Cover.Png", "cover.gif");
+    const track = path.join(dir, "01 Song.flac");
+    expect(await findFolderCover(track)).toBe(path.join(dir, "Cover.Png"));
+    await unlink(path.join(dir, "Cover.Png"));
+    expect(await findFolderCover(track)).toBe(path.join(dir, "COVER.webp"));
+    await unlink(path.join(dir, "COVER.webp"));
+    expect(await findFolderCover(track)).toBe(path.join(dir, "Folder.JPG"));
+    await unlink(path.join(dir, "Folder.JPG"));
+    expect(await findFolderCover(track)).toBe(path.join(dir, "front.jpg"));
+  });
+
+  it("breaks ties between case variants by name", async () => {
+    const dir = await album("cover.jpg", "Cover.jpg", "COVER.JPG");
+    expect(await findFolderCover(path.join(dir, "a.mp3"))).toBe(path.join(dir, "COVER.JPG"));
+  });
+
+  it("ignores look-alikes and directories, follows symlinks to files", async () => {
+    const dir = await album("mycover.jpg", "cover.jpg.txt", "cover", "front.bmp", "art.png");
+    await mkdir(path.join(dir, "cover.jpg"));
+    expect(await findFolderCover(path.join(dir, "a.mp3"))).toBeNull();
+    await symlink(path.join(dir, "art.png"), path.join(dir, "folder.png"));
+    await symlink(path.join(dir, "missing.png"), path.join(dir, "cover.png"));
+    expect(await findFolderCover(path.join(dir, "a.mp3"))).toBe(path.join(dir, "folder.png"));
+  });
+
+  it("returns null when there is no cover or no folder", async () => {
+    const dir = await album("01.flac");
+    expect(await findFolderCover(path.join(dir, "01.flac"))).toBeNull();
+    expect(await findFolderCover(path.join(tmp, "nowhere", "01.flac"))).toBeNull();
+  });
+
+  it("reads each folder once per FolderCoverFinder", async () => {
+    const dir = await album("front.png");
+    const finder = new FolderCoverFinder();
+    expect(await finder.find(path.join(dir, "01.flac"))).toBe(path.join(dir, "front.png"));
+    await writeFile(path.join(dir, "cover.jpg"), "x");
+    // Cached: the new, better cover is not seen by this finder, but a new one sees it.
+    expect(await finder.find(path.join(dir, "02.flac"))).toBe(path.join(dir, "front.png"));
+    expect(await new FolderCoverFinder().find(path.join(dir, "02.flac"))).toBe(path.join(dir, "cover.jpg"));
+  });
+});
