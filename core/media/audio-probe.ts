@@ -70,8 +70,17 @@ export async function probeAudio(handle: FileHandle, size: number): Promise<Prob
   const start = id3.end + sniffed.start;
   const walked = await WALKERS[sniffed.container](reader, start, head.subarray(sniffed.start));
   const { tagBytes, truncation, ogg } = walked;
-  const probe = { container: sniffed.container, start, tagBytes: id3.end + tagBytes, truncation, ogg: ogg ?? null };
-  return { ok: true, probe };
+  const total = id3.end + tagBytes + (await apeTagBytes(reader));
+  return { ok: true, probe: { container: sniffed.container, start, tagBytes: total, truncation, ogg: ogg ?? null } };
+}
+
+/** An APEv2 tag at the end (before any ID3v1 tag), which music-metadata reads whole whatever the container. */
+async function apeTagBytes(reader: Reader): Promise<number> {
+  const tail = await reader.at(Math.max(0, reader.size - 160), 160);
+  const id3v1 = tail.length >= 128 && tail.toString("latin1", tail.length - 128, tail.length - 125) === "TAG";
+  const footer = tail.length - (id3v1 ? 128 : 0) - 32;
+  if (footer < 0 || tail.toString("latin1", footer, footer + 8) !== "APETAGEX") return 0;
+  return tail.readUInt32LE(footer + 12);
 }
 
 /**

@@ -6,13 +6,15 @@
 
 export type Container = "mpeg" | "aac" | "flac" | "ogg" | "mp4" | "wav" | "aiff";
 
+/** `start`: offset of the content (the first MPEG frame when junk precedes it), relative to the buffer. */
 export type Sniffed =
-  | { kind: "audio"; container: Container; /** Offset of the first audio frame, relative to the buffer. */ start: number }
+  | { kind: "audio"; container: Container; start: number }
   | { kind: "not_audio"; what: string }
   | { kind: "unsupported"; what: string }
   | { kind: "unknown" };
 
-const latin1 = (bytes: Uint8Array, start: number, end: number) => Buffer.from(bytes).toString("latin1", start, end);
+const latin1 = (bytes: Uint8Array, start: number, end: number) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1", start, end);
 
 /** Non-audio files, described the way a person would name them. */
 const NOT_AUDIO: [magic: string, what: string][] = [
@@ -61,8 +63,10 @@ export function sniff(bytes: Uint8Array, atEnd: boolean): Sniffed {
   }
   if (magic.startsWith("RIFF")) return riff(magic.slice(8, 12));
   if (magic.startsWith("FORM") && /^AIF[FC]$/.test(magic.slice(8, 12))) return audio("aiff");
-  for (const [signature, what] of UNSUPPORTED_AUDIO) if (magic.startsWith(signature)) return { kind: "unsupported", what };
-  for (const [signature, what] of NOT_AUDIO) if (magic.startsWith(signature)) return { kind: "not_audio", what };
+  const unsupported = UNSUPPORTED_AUDIO.find(([signature]) => magic.startsWith(signature));
+  if (unsupported) return { kind: "unsupported", what: unsupported[1] };
+  const other = NOT_AUDIO.find(([signature]) => magic.startsWith(signature));
+  if (other) return { kind: "not_audio", what: other[1] };
   const frames = findMpegFrames(bytes, atEnd);
   if (frames) return { kind: "audio", container: frames.adts ? "aac" : "mpeg", start: frames.offset };
   if (looksLikeText(bytes)) return { kind: "not_audio", what: "a text file" };
@@ -83,7 +87,8 @@ function riff(form: string): Sniffed {
 /** UTF-8 (or ASCII) without control characters: a playlist, a .nfo, an HTML error page saved as .mp3, ... */
 function looksLikeText(bytes: Uint8Array): boolean {
   if (bytes.length === 0) return false;
-  for (const byte of bytes) if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c) return false;
+  const allowed = new Set([0x09, 0x0a, 0x0c, 0x0d]); // tab, newline, form feed, carriage return
+  for (const byte of bytes) if (byte < 0x20 && !allowed.has(byte)) return false;
   // The buffer may end inside a multi-byte character; allow up to three dangling bytes.
   for (let trim = 0; trim <= 3 && trim < bytes.length; trim++) {
     try {
@@ -189,6 +194,7 @@ export function declaredMpegBytes(bytes: Uint8Array, frame: number): number | nu
     if (!(flags & 2)) return null;
     return view.readUInt32BE(xing + 8 + (flags & 1 ? 4 : 0));
   }
-  if (latin1(bytes, frame + 36, frame + 40) === "VBRI" && frame + 50 <= bytes.length) return view.readUInt32BE(frame + 46);
+  const vbri = frame + 36; // Fraunhofer's VBRI header sits at a fixed offset: tag, version, delay, quality, bytes
+  if (latin1(bytes, vbri, vbri + 4) === "VBRI" && vbri + 14 <= bytes.length) return view.readUInt32BE(vbri + 10);
   return null;
 }

@@ -158,11 +158,31 @@ function replayGain(metadata: IAudioMetadata): ReplayGain {
   };
 }
 
-/** The front cover, else the first picture; links and empty pictures are not images. */
+/** The front cover, else the first picture; links ("-->") and empty pictures are not images. */
 function frontCover(pictures: IPicture[] | undefined): EmbeddedPicture | null {
-  const images = (pictures ?? []).filter((p) => p.data.length > 0 && p.format.toLowerCase().startsWith("image/"));
-  const picture = images.find((p) => p.type?.toLowerCase() === "cover (front)") ?? images[0];
-  return picture ? { data: picture.data, format: picture.format.toLowerCase() } : null;
+  const images = (pictures ?? []).flatMap((p) => {
+    const format = imageFormat(p);
+    return format ? [{ data: p.data, format, front: p.type?.toLowerCase() === "cover (front)" }] : [];
+  });
+  const picture = images.find((image) => image.front) ?? images[0];
+  return picture ? { data: picture.data, format: picture.format } : null;
+}
+
+const IMAGE_MAGIC: [bytes: number[], format: string][] = [
+  [[0x89, 0x50, 0x4e, 0x47], "image/png"],
+  [[0xff, 0xd8, 0xff], "image/jpeg"],
+  [[0x47, 0x49, 0x46, 0x38], "image/gif"],
+  [[0x42, 0x4d], "image/bmp"],
+];
+
+/** The stated MIME type when it is one; taggers also write "PNG", "jpg" or nothing, so else the bytes decide. */
+function imageFormat(picture: IPicture): string | null {
+  if (picture.data.length === 0) return null;
+  const stated = picture.format.toLowerCase();
+  if (stated.startsWith("image/")) return stated;
+  const isWebp = Buffer.from(picture.data.subarray(8, 12)).toString("latin1") === "WEBP";
+  if (isWebp) return "image/webp";
+  return IMAGE_MAGIC.find(([magic]) => magic.every((byte, i) => picture.data[i] === byte))?.[1] ?? null;
 }
 
 /** [mm:ss.xx] at the start of a line: LRC. */

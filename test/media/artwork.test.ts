@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import zlib from "node:zlib";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -15,6 +14,7 @@ import {
   processCover,
 } from "../../core/media/artwork.ts";
 import { NotFound } from "../../core/errors.ts";
+import { pngBomb } from "../fixtures/images.ts";
 
 const SIZES: CoverSize[] = [64, 256, 600, "original"];
 const FORMATS: CoverFormat[] = ["webp", "jpeg"];
@@ -60,43 +60,6 @@ async function rejection(promise: Promise<unknown>): Promise<InvalidImage> {
   return error as InvalidImage;
 }
 
-/**
- * A real decompression bomb: a valid 1-bit greyscale PNG of zeros, width x height pixels, ~440 KB for
- * 60000x60000. The deflate stream repeats one fully flushed block (flush resets the history, so the
- * blocks are identical); the Adler-32 of n zero bytes is (n mod 65521) << 16 | 1.
- */
-async function pngBomb(width: number, height: number): Promise<Buffer> {
-  const rowBytes = 1 + Math.ceil(width / 8);
-  const rowsPerBlock = 1000;
-  const deflate = zlib.createDeflateRaw({ level: 9 });
-  const out: Buffer[] = [];
-  deflate.on("data", (data: Buffer) => out.push(data));
-  const flush = () => new Promise<void>((resolve) => deflate.flush(zlib.constants.Z_FULL_FLUSH, () => resolve()));
-  deflate.write(Buffer.alloc(rowBytes * rowsPerBlock));
-  await flush();
-  const block = Buffer.concat(out.splice(0));
-  deflate.end();
-  await new Promise((resolve) => deflate.on("end", resolve));
-  const tail = Buffer.concat(out.splice(0));
-  const adler = Buffer.alloc(4);
-  adler.writeUInt32BE((((rowBytes * height) % 65521) * 65536 + 1) >>> 0);
-  const idat = Buffer.concat([Buffer.from([0x78, 0xda]), ...Array<Buffer>(height / rowsPerBlock).fill(block), tail, adler]);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 1; // bit depth; colour type 0 (greyscale), deflate, no filter, no interlace
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, pngChunk("IHDR", ihdr), pngChunk("IDAT", idat), pngChunk("IEND", Buffer.alloc(0))]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "ascii");
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])));
-  return Buffer.concat([head, data, crc]);
-}
 
 describe("processCover", () => {
   it("stores every size in WebP and JPEG, keeping the aspect ratio", async () => {

@@ -101,8 +101,13 @@ async function makeFixtures(): Promise<void> {
     make("loose", {
       name: "loose",
       format: "opus",
-      tags: { TITLE: "   ", ARTIST: ["Alice", "Bob"], GENRE: "Rock; Pop / rock\u0000Jazz", DATE: "2019/3/7", TRACKNUMBER: "5/9" },
+      tags: {
+        ...{ TITLE: "   ", ARTIST: ["Alice", "Bob"], GENRE: "Rock; Pop / rock\u0000Jazz", DATE: "2019/3/7" },
+        ...{ TRACKNUMBER: "5/9", R128_TRACK_GAIN: "-512" },
+      },
     }),
+    // VBR without a Xing header: nothing states the duration, the frames must be counted.
+    make("vbr", { name: "vbr", format: "mp3", ffmpegArgs: ["-q:a", "0", "-write_xing", "0"] }),
     make("id3v23", {
       name: "id3v23",
       format: "mp3",
@@ -205,7 +210,16 @@ describe.skipIf(!ffmpeg)("readTags", () => {
     expect(tags.compilation).toBe(false);
     expect(tags.lyrics).toBeNull();
     expect(tags.picture).toBeNull();
-    expect(tags.replayGain).toEqual({ trackGain: null, trackPeak: null, albumGain: null, albumPeak: null });
+    // Opus taggers write R128 gain (Q7.8 dB, relative to -23 LUFS): -2 dB there is +3 dB in ReplayGain terms.
+    expect(tags.replayGain).toEqual({ trackGain: 3, trackPeak: null, albumGain: null, albumPeak: null });
+  });
+
+  it("counts the frames of a VBR MP3 without a Xing header for its duration and average bitrate", async () => {
+    const tags = await readTags(files.vbr!);
+    expect(tags.durationSeconds).toBeCloseTo(1.5, 1);
+    expect(tags.bitrate).toBeGreaterThan(32_000);
+    expect(tags.bitrate).toBeLessThan(320_000);
+    expect(tags.codec).toBe("MPEG 1 Layer 3");
   });
 
   it("reads ID3v2.3: keeps AC/DC whole, splits A/B only when ids prove it, prefers the front cover", async () => {
