@@ -18,7 +18,7 @@ import { Importer } from "../core/library/importer.ts";
 import { SCAN_TASK } from "../core/library/folder-scanner.ts";
 import { buildUploadsService, IMPORT_TASK } from "../core/library/uploads.service.ts";
 import { graphileLogger } from "./logger.ts";
-import { importUploadTask } from "./tasks/import-upload.task.ts";
+import { importUploadsTask } from "./tasks/import-uploads.task.ts";
 import { rescanLibrariesTask, scanLibraryTask } from "./tasks/scan-library.task.ts";
 import { cleanupTask } from "./tasks/cleanup.task.ts";
 import { fedifyTask } from "./tasks/fedify.task.ts";
@@ -56,7 +56,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     cleanup: cleanupTask(db.pool),
-    [IMPORT_TASK]: importUploadTask(importer, db.pool),
+    [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads }),
     rescan_libraries: rescanLibrariesTask(db.pool),
     ...extraTasks,

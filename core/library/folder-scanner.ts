@@ -5,7 +5,7 @@ import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { IMPORT_TASK, type UploadsService } from "./uploads.service.ts";
+import { enqueueImports, type UploadsService } from "./uploads.service.ts";
 
 const log = getLogger(["polyphony", "library", "scan"]);
 
@@ -114,13 +114,6 @@ async function markChanged(pool: pg.Pool, batchId: string, files: (FoundFile & {
   });
 }
 
-async function enqueueImports(client: pg.PoolClient, ids: string[]): Promise<void> {
-  await client.query(
-    `SELECT graphile_worker.add_job($1, json_build_object('uploadId', id), max_attempts => 3, job_key => 'import:' || id)
-     FROM unnest($2::uuid[]) AS id`,
-    [IMPORT_TASK, ids],
-  );
-}
 
 export const SCAN_TASK = "scan_library";
 

@@ -9,7 +9,7 @@ import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "../media/artwork.ts";
 import type { TrackTags } from "../media/tags.ts";
 import { readTags } from "../media/tag-reader.ts";
-import { writeCatalog } from "./catalog-writer.ts";
+import { catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { deleteOrphans } from "./orphans.ts";
 
 const log = getLogger(["polyphony", "library", "import"]);
@@ -100,7 +100,7 @@ export class Importer {
     file: { checksum: string; coverHash: string | null; size: number; mtime: Date },
   ): Promise<ImportOutcome> {
     const outcome = await withTransaction(this.#pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`dup:${upload.library_id}:${file.checksum}`]);
+      await lockKeys(client, [`dup:${upload.library_id}:${file.checksum}`, ...catalogLockKeys(tags)]);
       const duplicate = await client.query<{ original_name: string }>(
         `SELECT original_name FROM upload WHERE library_id = $1 AND checksum = $2 AND id <> $3 AND status = 'finished' LIMIT 1`,
         [upload.library_id, file.checksum, upload.id],

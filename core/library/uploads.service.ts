@@ -14,7 +14,9 @@ import { visibleLibrariesSql } from "./access.ts";
 import { deleteOrphans } from "./orphans.ts";
 import type { Library } from "./library.entity.ts";
 
-export const IMPORT_TASK = "import_upload";
+/** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
+export const IMPORT_TASK = "import_uploads";
+export const IMPORT_CHUNK = 16;
 
 export interface Rejection {
   name: string;
@@ -271,7 +273,18 @@ export function buildUploadsService(config: AppConfig, pool: pg.Pool): UploadsSe
 }
 
 export async function enqueueImport(db: pg.PoolClient | pg.Pool, uploadId: string): Promise<void> {
-  await enqueueJob(db, IMPORT_TASK, { uploadId }, { maxAttempts: 3, jobKey: `import:${uploadId}` });
+  await enqueueJob(db, IMPORT_TASK, { uploadIds: [uploadId] }, { maxAttempts: 3 });
+}
+
+/** Import jobs for many uploads, IMPORT_CHUNK per job, in one statement (joins the caller's transaction). */
+export async function enqueueImports(db: pg.PoolClient | pg.Pool, ids: string[]): Promise<void> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += IMPORT_CHUNK) chunks.push(ids.slice(i, i + IMPORT_CHUNK));
+  await db.query(
+    `SELECT graphile_worker.add_job($1, json_build_object('uploadIds', c::json), max_attempts => 3)
+     FROM unnest($2::text[]) AS c`,
+    [IMPORT_TASK, chunks.map((chunk) => JSON.stringify(chunk))],
+  );
 }
 
 function formatBytes(bytes: number): string {

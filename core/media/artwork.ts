@@ -63,18 +63,30 @@ export async function processCover(input: Uint8Array, coversDir: string): Promis
   };
   const dir = coverDirectory(coversDir, hash);
   if (await isComplete(dir)) return stored;
+  // Every track of an album carries the same picture and they import side by side: render it once.
+  const key = `${coversDir}\0${hash}`;
+  let rendering = inFlight.get(key);
+  if (!rendering) {
+    rendering = renderInto(input, dir).finally(() => inFlight.delete(key));
+    inFlight.set(key, rendering);
+  }
+  await rendering;
+  return stored;
+}
 
+const inFlight = new Map<string, Promise<void>>();
+
+async function renderInto(input: Uint8Array, dir: string): Promise<void> {
   const parent = path.dirname(dir);
   await mkdir(parent, { recursive: true });
   // Same parent as the final directory, so the rename is atomic (one filesystem).
-  const temp = await mkdtemp(path.join(parent, `.tmp-${hash.slice(0, 16)}-`));
+  const temp = await mkdtemp(path.join(parent, `.tmp-${path.basename(dir).slice(0, 16)}-`));
   try {
     await render(input, temp);
     await publish(temp, dir);
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
-  return stored;
 }
 
 /** The path of one stored file. Throws NotFound for anything that is not a cover id, size or format. */
@@ -171,7 +183,7 @@ async function decode(input: Uint8Array) {
 function encode(pipeline: Sharp, format: CoverFormat): Sharp {
   // sharp strips metadata unless asked to keep it; JPEG has no alpha, so flatten onto white.
   return format === "webp"
-    ? pipeline.webp({ quality: QUALITY })
+    ? pipeline.webp({ quality: QUALITY, effort: 2 }) // effort 4 (default) doubles the time for ~5% smaller files
     : pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: QUALITY });
 }
 

@@ -5,10 +5,10 @@
  * content calls for, never the one the file name suggests. Every failure is an UnreadableAudio whose message
  * tells a person what is wrong with the file.
  */
-import { openAsBlob } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { parseBlob, type IAudioMetadata } from "music-metadata";
+import { parseFromTokenizer, type IAudioMetadata } from "music-metadata";
+import { fromFile } from "strtok3";
 import { Invalid } from "../errors.ts";
 import { probeAudio, scanMpegFrames, type AudioProbe, type ProbeResult } from "./audio-probe.ts";
 import type { Container } from "./audio-sniff.ts";
@@ -160,10 +160,17 @@ function oversized(bytes: number): UnreadableAudio {
 
 async function parse(filePath: string, probe: AudioProbe): Promise<IAudioMetadata> {
   try {
-    const blob = await openAsBlob(filePath, { type: PARSER_TYPES[probe.container] });
-    // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a
-    // Xing header, one small read each (seconds per file). The probe finds Ogg's end; countFrames does MPEG.
-    return await parseBlob(blob, { duration: false, skipCovers: false });
+    // A file tokenizer reads with positioned reads (a Blob copies every chunk through a stream: ~1 ms a
+    // file); the MIME type we found by content, not the file name, picks the parser.
+    const tokenizer = await fromFile(filePath);
+    try {
+      tokenizer.fileInfo.mimeType = PARSER_TYPES[probe.container];
+      // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a
+      // Xing header, one small read each (seconds per file). The probe finds Ogg's end; countFrames does MPEG.
+      return await parseFromTokenizer(tokenizer, { duration: false, skipCovers: false });
+    } finally {
+      await tokenizer.close();
+    }
   } catch (error) {
     throw parseFailure(error);
   }
