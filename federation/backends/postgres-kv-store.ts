@@ -1,6 +1,7 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import { isEqual } from "es-toolkit";
 import type pg from "pg";
+import { withTransaction } from "../../core/db/transaction.ts";
 
 const LIVE = "(expires_at IS NULL OR expires_at > now())";
 
@@ -42,9 +43,7 @@ export class PostgresKvStore implements KvStore {
   }
 
   async cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query("BEGIN");
+    return withTransaction(this.#pool, async (client) => {
       // A row lock cannot guard a row that does not exist yet, so "absent" is claimed by an insert.
       if (expectedValue === undefined && newValue !== undefined) {
         await client.query(`DELETE FROM fedify_kv WHERE key = $1 AND NOT ${LIVE}`, [key]);
@@ -53,32 +52,22 @@ export class PostgresKvStore implements KvStore {
            ON CONFLICT (key) DO NOTHING`,
           [key, JSON.stringify(newValue), expiry(options)],
         );
-        await client.query("COMMIT");
         return inserted.rowCount === 1;
       }
       const { rows } = await client.query<{ value: unknown }>(
         `SELECT value FROM fedify_kv WHERE key = $1 AND ${LIVE} FOR UPDATE`,
         [key],
       );
-      const current = rows.length ? rows[0]!.value : undefined;
-      if (!isEqual(current, expectedValue)) {
-        await client.query("ROLLBACK");
-        return false;
-      }
+      if (!isEqual(rows.length ? rows[0]!.value : undefined, expectedValue)) return false;
       if (newValue === undefined) await client.query("DELETE FROM fedify_kv WHERE key = $1", [key]);
       else
-        await client.query(
-          `UPDATE fedify_kv SET value = $2::jsonb, expires_at = now() + $3::interval WHERE key = $1`,
-          [key, JSON.stringify(newValue), expiry(options)],
-        );
-      await client.query("COMMIT");
+        await client.query(`UPDATE fedify_kv SET value = $2::jsonb, expires_at = now() + $3::interval WHERE key = $1`, [
+          key,
+          JSON.stringify(newValue),
+          expiry(options),
+        ]);
       return true;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async *list(prefix?: KvKey): AsyncIterable<KvStoreListEntry> {
