@@ -22,7 +22,7 @@ export async function lockKeys(client: Client, keys: string[]): Promise<void> {
 }
 
 /** Album artists: the tag, else Various Artists for compilations, else the track's artists. */
-function albumArtistCredits(tags: TrackTags, trackArtists: ArtistCreditTag[]): ArtistCreditTag[] {
+export function albumArtistCredits(tags: TrackTags, trackArtists: ArtistCreditTag[]): ArtistCreditTag[] {
   if (tags.albumArtists.length) return tags.albumArtists;
   if (tags.compilation) return [{ ...VARIOUS_ARTISTS, joinPhrase: "" }];
   return trackArtists;
@@ -38,7 +38,7 @@ export function catalogLockKeys(tags: TrackTags): string[] {
   ];
 }
 
-function creditsOrUnknown(credits: ArtistCreditTag[]): ArtistCreditTag[] {
+export function creditsOrUnknown(credits: ArtistCreditTag[]): ArtistCreditTag[] {
   return credits.length ? credits : [{ name: UNKNOWN_ARTIST, mbid: null, joinPhrase: "" }];
 }
 

@@ -9,6 +9,7 @@ import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "../media/artwork.ts";
 import type { TrackTags } from "../media/tags.ts";
 import { readTags } from "../media/tag-reader.ts";
+import { commitBatch } from "./catalog-batch.ts";
 import { catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { deleteOrphans } from "./orphans.ts";
 
@@ -16,6 +17,7 @@ const log = getLogger(["polyphony", "library", "import"]);
 
 interface PendingUpload {
   id: string;
+  original_name: string;
   library_id: string;
   track_id: string | null;
   storage: "stored" | "in_place";
@@ -24,7 +26,67 @@ interface PendingUpload {
   status: string;
 }
 
-export type ImportOutcome = "finished" | "errored" | "skipped" | "not_pending";
+const READS_IN_FLIGHT = 4;
+
+interface Prepared {
+  upload: PendingUpload;
+  tags: TrackTags;
+  checksum: string;
+  coverHash: string | null;
+  size: number;
+  mtime: Date;
+}
+
+function duplicateMessage(originalName: string): string {
+  return `The same file is already in this library as "${originalName}"`;
+}
+
+/** The upload row's new values after a successful import, as one JSON record. */
+function finishedRow(item: Prepared, trackId: string) {
+  const { tags } = item;
+  return {
+    id: item.upload.id,
+    track_id: trackId,
+    checksum: item.checksum,
+    size: item.size,
+    mtime: item.mtime,
+    mime_type: tags.mimeType,
+    duration_ms: tags.durationSeconds === null ? null : Math.round(tags.durationSeconds * 1000),
+    bitrate: tags.bitrate === null ? null : Math.round(tags.bitrate),
+    sample_rate: tags.sampleRate,
+    bit_depth: tags.bitDepth,
+    channels: tags.channels,
+    codec: tags.codec,
+    lossless: tags.lossless,
+    replay_gain: tags.replayGain,
+    lyrics: tags.lyrics?.text ?? null,
+    lyrics_synced: tags.lyrics?.synced ?? null,
+  };
+}
+
+async function markFinished(client: pg.PoolClient, rows: ReturnType<typeof finishedRow>[]): Promise<void> {
+  await client.query(
+    `UPDATE upload u SET status = 'finished', track_id = x.track_id, checksum = x.checksum, size = x.size, mtime = x.mtime,
+       mime_type = x.mime_type, duration_ms = x.duration_ms, bitrate = x.bitrate, sample_rate = x.sample_rate,
+       bit_depth = x.bit_depth, channels = x.channels, codec = x.codec, lossless = x.lossless, replay_gain = x.replay_gain,
+       lyrics = x.lyrics, lyrics_synced = x.lyrics_synced, error_code = NULL, error_message = NULL,
+       imported_at = now(), updated_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, track_id uuid, checksum text, size bigint, mtime timestamptz,
+       mime_type text, duration_ms int, bitrate int, sample_rate int, bit_depth int, channels int, codec text,
+       lossless boolean, replay_gain jsonb, lyrics text, lyrics_synced boolean)
+     WHERE u.id = x.id`,
+    [JSON.stringify(rows)],
+  );
+}
+
+async function markSkipped(client: pg.PoolClient, rows: { id: string; checksum: string; message: string }[]): Promise<void> {
+  await client.query(
+    `UPDATE upload u SET status = 'skipped', checksum = x.checksum, track_id = NULL, error_code = 'duplicate',
+       error_message = x.message, updated_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, checksum text, message text) WHERE u.id = x.id`,
+    [JSON.stringify(rows)],
+  );
+}
 
 async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
@@ -52,10 +114,36 @@ export class Importer {
     return path.join(this.#mediaDir, "covers");
   }
 
-  async importUpload(uploadId: string): Promise<ImportOutcome> {
-    const { rows } = await this.#pool.query<PendingUpload>("SELECT * FROM upload WHERE id = $1", [uploadId]);
-    const upload = rows[0];
-    if (!upload || upload.status !== "pending") return "not_pending";
+  async importUpload(uploadId: string): Promise<void> {
+    await this.importUploads([uploadId]);
+  }
+
+  /**
+   * Imports a chunk: each file is read (a few at a time); files we cannot use are marked errored at
+   * once; first-time imports then commit together (catalog-batch.ts), re-imports one by one.
+   */
+  async importUploads(uploadIds: string[]): Promise<void> {
+    const { rows } = await this.#pool.query<PendingUpload>(
+      "SELECT * FROM upload WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY path",
+      [uploadIds],
+    );
+    const prepared: Prepared[] = [];
+    const queue = [...rows];
+    await Promise.all(
+      Array.from({ length: READS_IN_FLIGHT }, async () => {
+        for (let upload = queue.shift(); upload; upload = queue.shift()) {
+          const item = await this.#prepare(upload);
+          if (item) prepared.push(item);
+        }
+      }),
+    );
+    const fresh = prepared.filter((p) => !p.upload.track_id);
+    if (fresh.length) await this.#commitFresh(fresh);
+    for (const item of prepared.filter((p) => p.upload.track_id)) await this.#reimport(item);
+  }
+
+  /** Reads one file; a file we cannot use is marked errored with its reason and yields nothing. */
+  async #prepare(upload: PendingUpload): Promise<Prepared | undefined> {
     const file = upload.storage === "stored" ? path.join(this.#mediaDir, upload.path) : upload.path;
     try {
       const info = await stat(file).catch(() => null);
@@ -63,7 +151,7 @@ export class Importer {
       const tags = await readTags(file);
       const checksum = upload.checksum ?? (await sha256File(file));
       const coverHash = await this.#cover(tags, file);
-      return await this.#commit(upload, tags, { checksum, coverHash, size: info.size, mtime: info.mtime });
+      return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       await this.#pool.query(
@@ -71,8 +159,33 @@ export class Importer {
          WHERE id = $1 AND status = 'pending'`,
         [upload.id, error.code, error.message],
       );
-      log.info("Import of upload {uploadId} failed: {reason}", { uploadId, reason: error.message });
-      return "errored";
+      log.info("Import of upload {uploadId} failed: {reason}", { uploadId: upload.id, reason: error.message });
+      return undefined;
+    }
+  }
+
+  async #commitFresh(items: Prepared[]): Promise<void> {
+    const outcomes = await withTransaction(this.#pool, async (client) => {
+      const result = await commitBatch(
+        client,
+        items.map((i) => ({ ...i, uploadId: i.upload.id, libraryId: i.upload.library_id, originalName: i.upload.original_name })),
+      );
+      const finished = items.flatMap((i) => {
+        const outcome = result.get(i.upload.id);
+        return outcome?.kind === "finished" ? [finishedRow(i, outcome.trackId)] : [];
+      });
+      const skipped = items.flatMap((i) => {
+        const outcome = result.get(i.upload.id);
+        return outcome?.kind === "skipped" ? [{ id: i.upload.id, checksum: i.checksum, message: duplicateMessage(outcome.duplicateOf) }] : [];
+      });
+      if (finished.length) await markFinished(client, finished);
+      if (skipped.length) await markSkipped(client, skipped);
+      return result;
+    });
+    for (const item of items) {
+      if (outcomes.get(item.upload.id)?.kind === "skipped" && item.upload.storage === "stored") {
+        await rm(path.join(this.#mediaDir, item.upload.path), { force: true });
+      }
     }
   }
 
@@ -94,58 +207,32 @@ export class Importer {
     return (await processCover(await readFile(beside), this.coversDir)).hash;
   }
 
-  async #commit(
-    upload: PendingUpload,
-    tags: TrackTags,
-    file: { checksum: string; coverHash: string | null; size: number; mtime: Date },
-  ): Promise<ImportOutcome> {
+  /** A re-import (metadata refresh) of an upload that already had a track, which it may refresh or leave. */
+  async #reimport(item: Prepared): Promise<void> {
+    const { upload, tags } = item;
     const outcome = await withTransaction(this.#pool, async (client) => {
-      await lockKeys(client, [`dup:${upload.library_id}:${file.checksum}`, ...catalogLockKeys(tags)]);
+      await lockKeys(client, [`dup:${upload.library_id}:${item.checksum}`, ...catalogLockKeys(tags)]);
       const duplicate = await client.query<{ original_name: string }>(
         `SELECT original_name FROM upload WHERE library_id = $1 AND checksum = $2 AND id <> $3 AND status = 'finished' LIMIT 1`,
-        [upload.library_id, file.checksum, upload.id],
+        [upload.library_id, item.checksum, upload.id],
       );
       if (duplicate.rows[0]) {
         await client.query(
           `UPDATE upload SET status = 'skipped', checksum = $2, track_id = NULL, error_code = 'duplicate',
              error_message = $3, updated_at = now() WHERE id = $1`,
-          [upload.id, file.checksum, `The same file is already in this library as "${duplicate.rows[0].original_name}"`],
+          [upload.id, item.checksum, duplicateMessage(duplicate.rows[0].original_name)],
         );
         await deleteOrphans(client, upload.track_id ? [upload.track_id] : []);
         return "skipped" as const;
       }
       const soleUploadOf = upload.track_id && (await this.#isSoleUpload(client, upload)) ? upload.track_id : null;
-      const trackId = await writeCatalog(client, tags, { coverHash: file.coverHash, soleUploadOf });
-      await client.query(
-        `UPDATE upload SET status = 'finished', track_id = $2, checksum = $3, size = $4, mtime = $5, mime_type = $6,
-           duration_ms = $7, bitrate = $8, sample_rate = $9, bit_depth = $10, channels = $11, codec = $12,
-           lossless = $13, replay_gain = $14, lyrics = $15, lyrics_synced = $16, error_code = NULL,
-           error_message = NULL, imported_at = now(), updated_at = now() WHERE id = $1`,
-        [
-          upload.id,
-          trackId,
-          file.checksum,
-          file.size,
-          file.mtime,
-          tags.mimeType,
-          tags.durationSeconds === null ? null : Math.round(tags.durationSeconds * 1000),
-          tags.bitrate === null ? null : Math.round(tags.bitrate),
-          tags.sampleRate,
-          tags.bitDepth,
-          tags.channels,
-          tags.codec,
-          tags.lossless,
-          JSON.stringify(tags.replayGain),
-          tags.lyrics?.text ?? null,
-          tags.lyrics?.synced ?? null,
-        ],
-      );
+      const trackId = await writeCatalog(client, tags, { coverHash: item.coverHash, soleUploadOf });
+      await markFinished(client, [finishedRow(item, trackId)]);
       if (upload.track_id && upload.track_id !== trackId) await deleteOrphans(client, [upload.track_id]);
       return "finished" as const;
     });
     // A skipped upload's stored copy is only a second copy of bytes we already have.
     if (outcome === "skipped" && upload.storage === "stored") await rm(path.join(this.#mediaDir, upload.path), { force: true });
-    return outcome;
   }
 
   async #isSoleUpload(client: pg.PoolClient, upload: PendingUpload): Promise<boolean> {
@@ -157,12 +244,12 @@ export class Importer {
   }
 }
 
-/** After the last retry of an unexpected failure, the upload says so instead of staying pending forever. */
-export async function markImportFailed(pool: pg.Pool, uploadId: string, jobId: string): Promise<void> {
+/** After the last retry of an unexpected failure, the uploads say so instead of staying pending forever. */
+export async function markImportFailed(pool: pg.Pool, uploadIds: string[], jobId: string): Promise<void> {
   await pool.query(
     `UPDATE upload SET status = 'errored', error_code = 'internal_error', error_message = $2, updated_at = now()
-     WHERE id = $1 AND status = 'pending'`,
-    [uploadId, `The import failed on the server (job ${jobId}); an administrator can find the cause in the logs`],
+     WHERE id = ANY($1::uuid[]) AND status = 'pending'`,
+    [uploadIds, `The import failed on the server (job ${jobId}); an administrator can find the cause in the logs`],
   );
 }
 
