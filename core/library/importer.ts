@@ -26,7 +26,9 @@ interface PendingUpload {
   status: string;
 }
 
-const READS_IN_FLIGHT = 4;
+const READS_IN_FLIGHT = 8;
+/** Files up to this size are held in memory while imported: at most READS_IN_FLIGHT x job concurrency of them. */
+const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
 
 interface Prepared {
   upload: PendingUpload;
@@ -148,8 +150,10 @@ export class Importer {
     try {
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new MissingFile();
-      const tags = await readTags(file);
-      const checksum = upload.checksum ?? (await sha256File(file));
+      // Small files are read once, for both the tags and the checksum.
+      const bytes = info.size <= WHOLE_FILE_BYTES ? await readFile(file) : undefined;
+      const tags = await readTags(file, { bytes });
+      const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
       const coverHash = await this.#cover(tags, file);
       return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {

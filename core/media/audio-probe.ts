@@ -41,10 +41,23 @@ const SCAN_WINDOW = 1024 * 1024;
 /** Loop guards for hostile files made of millions of tiny boxes, chunks or pages. */
 const MAX_STRUCTURES = 100_000;
 
+/** Positioned reads: an open file, or the whole file already in memory (bytesSource). */
+export type ByteSource = Pick<FileHandle, "read">;
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return {
+    read: (async (buffer: Buffer, offset: number, length: number, position: number) => {
+      const chunk = bytes.subarray(position, position + length);
+      buffer.set(chunk, offset);
+      return { bytesRead: chunk.length, buffer };
+    }) as ByteSource["read"],
+  };
+}
+
 class Reader {
-  readonly handle: FileHandle;
+  readonly handle: ByteSource;
   readonly size: number;
-  constructor(handle: FileHandle, size: number) {
+  constructor(handle: ByteSource, size: number) {
     this.handle = handle;
     this.size = size;
   }
@@ -56,7 +69,7 @@ class Reader {
   }
 }
 
-export async function probeAudio(handle: FileHandle, size: number): Promise<ProbeResult> {
+export async function probeAudio(handle: ByteSource, size: number): Promise<ProbeResult> {
   const reader = new Reader(handle, size);
   const id3 = await id3v2Prefix(reader);
   if (id3.end >= size) {
@@ -89,7 +102,7 @@ async function apeTagBytes(reader: Reader): Promise<number> {
  * read per frame.
  */
 export async function scanMpegFrames(
-  handle: FileHandle,
+  handle: ByteSource,
   size: number,
   start: number,
 ): Promise<{ seconds: number; bitrate: number } | null> {

@@ -8,9 +8,9 @@
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { parseFromTokenizer, type IAudioMetadata } from "music-metadata";
-import { fromFile } from "strtok3";
+import { fromBuffer, fromFile } from "strtok3";
 import { Invalid } from "../errors.ts";
-import { probeAudio, scanMpegFrames, type AudioProbe, type ProbeResult } from "./audio-probe.ts";
+import { bytesSource, probeAudio, scanMpegFrames, type AudioProbe, type ProbeResult } from "./audio-probe.ts";
 import type { Container } from "./audio-sniff.ts";
 import { embeddedLyrics, lyricsFromText, toTrackTags, type FormatFacts } from "./tag-mapping.ts";
 import type { TrackTags } from "./tags.ts";
@@ -74,9 +74,13 @@ const AUDIO_EXTENSIONS = new Set(
   [".mp3", ".mp2", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".wav", ".aif", ".aiff"],
 );
 
-export async function readTags(filePath: string): Promise<TrackTags> {
-  const { probe, size } = await probeFile(filePath);
-  const metadata = await parse(filePath, probe);
+/**
+ * Reads one file's tags and audio properties. `bytes`, when the caller already holds the whole file
+ * (the importer does for files up to a few MB, to hash them too), spares music-metadata its many small reads.
+ */
+export async function readTags(filePath: string, options: { bytes?: Uint8Array } = {}): Promise<TrackTags> {
+  const { probe, size } = options.bytes ? await probeBytes(filePath, options.bytes) : await probeFile(filePath);
+  const metadata = await parse(filePath, probe, options.bytes);
   checkPlayable(metadata, probe.container);
   const facts = formatFacts(metadata, probe, size);
   if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
@@ -85,6 +89,18 @@ export async function readTags(filePath: string): Promise<TrackTags> {
   const tags = toTrackTags(metadata, facts);
   const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath));
   return { ...tags, lyrics };
+}
+
+async function probeBytes(filePath: string, bytes: Uint8Array): Promise<{ probe: AudioProbe; size: number }> {
+  if (bytes.length === 0) throw new UnreadableAudio("empty_file", "The file is empty (0 bytes); copy or upload it again");
+  return { probe: checkProbe(await probeAudio(bytesSource(bytes), bytes.length), filePath), size: bytes.length };
+}
+
+function checkProbe(result: ProbeResult, filePath: string): AudioProbe {
+  if (!result.ok) throw rejection(result, filePath);
+  if (result.probe.truncation) throw truncated(result.probe.truncation);
+  if (result.probe.tagBytes > MAX_TAG_BYTES) throw oversized(result.probe.tagBytes);
+  return result.probe;
 }
 
 async function probeFile(filePath: string): Promise<{ probe: AudioProbe; size: number }> {
@@ -98,11 +114,7 @@ async function probeFile(filePath: string): Promise<{ probe: AudioProbe; size: n
     const info = await handle.stat();
     if (!info.isFile()) throw new UnreadableAudio("unreadable_file", "This is not a file (a folder or a device?)");
     if (info.size === 0) throw new UnreadableAudio("empty_file", "The file is empty (0 bytes); copy or upload it again");
-    const result = await probeAudio(handle, info.size);
-    if (!result.ok) throw rejection(result, filePath);
-    if (result.probe.truncation) throw truncated(result.probe.truncation);
-    if (result.probe.tagBytes > MAX_TAG_BYTES) throw oversized(result.probe.tagBytes);
-    return { probe: result.probe, size: info.size };
+    return { probe: checkProbe(await probeAudio(handle, info.size), filePath), size: info.size };
   } catch (error) {
     throw isFsError(error) ? cannotOpen(error) : error;
   } finally {
@@ -158,11 +170,11 @@ function oversized(bytes: number): UnreadableAudio {
   return new UnreadableAudio("oversized_tags", message, { tagBytes: bytes });
 }
 
-async function parse(filePath: string, probe: AudioProbe): Promise<IAudioMetadata> {
+async function parse(filePath: string, probe: AudioProbe, bytes: Uint8Array | undefined): Promise<IAudioMetadata> {
   try {
     // A file tokenizer reads with positioned reads (a Blob copies every chunk through a stream: ~1 ms a
     // file); the MIME type we found by content, not the file name, picks the parser.
-    const tokenizer = await fromFile(filePath);
+    const tokenizer = bytes ? fromBuffer(bytes, { fileInfo: { size: bytes.length } }) : await fromFile(filePath);
     try {
       tokenizer.fileInfo.mimeType = PARSER_TYPES[probe.container];
       // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a

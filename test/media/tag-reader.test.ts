@@ -244,6 +244,12 @@ describe.skipIf(!ffmpeg)("readTags", () => {
     const embedded = await readTags(files.m4a!);
     expect(embedded.lyrics).toEqual({ text: "First line\nSecond line", synced: false });
   });
+
+  it("reads the same from bytes already in memory as from the file", async () => {
+    for (const file of Object.values(files)) {
+      expect([file, await readTags(file, { bytes: await readFile(file) })]).toEqual([file, await readTags(file)]);
+    }
+  });
 });
 
 async function rejection(file: string): Promise<UnreadableAudio> {
