@@ -28,14 +28,17 @@ export function albumArtistCredits(tags: TrackTags, trackArtists: ArtistCreditTa
   return trackArtists;
 }
 
+/** Names the album a file belongs to (album artist + title), before any matching. */
+export function albumKey(tags: TrackTags): string {
+  const albumArtists = albumArtistCredits(tags, creditsOrUnknown(tags.artists));
+  return `album:${normalizeName(albumArtists[0]!.name)}:${normalizeName(tags.album ?? UNKNOWN_ALBUM)}`;
+}
+
 /** The advisory-lock keys a file's catalog write needs: its artists' names and its album. */
 export function catalogLockKeys(tags: TrackTags): string[] {
   const trackArtists = creditsOrUnknown(tags.artists);
   const albumArtists = albumArtistCredits(tags, trackArtists);
-  return [
-    ...[...trackArtists, ...albumArtists].map((c) => `artist:${normalizeName(c.name)}`),
-    `album:${normalizeName(albumArtists[0]!.name)}:${normalizeName(tags.album ?? UNKNOWN_ALBUM)}`,
-  ];
+  return [...[...trackArtists, ...albumArtists].map((c) => `artist:${normalizeName(c.name)}`), albumKey(tags)];
 }
 
 export function creditsOrUnknown(credits: ArtistCreditTag[]): ArtistCreditTag[] {

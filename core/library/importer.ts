@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
@@ -10,7 +10,7 @@ import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "
 import type { TrackTags } from "../media/tags.ts";
 import { readTags } from "../media/tag-reader.ts";
 import { commitBatch } from "./catalog-batch.ts";
-import { catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
+import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { deleteOrphans } from "./orphans.ts";
 
 const log = getLogger(["polyphony", "library", "import"]);
@@ -105,6 +105,9 @@ export class Importer {
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
   #covers = new FolderCoverFinder();
+  /** Album key -> the cover its files gave (or null): the rest of an album's files skip their pictures. */
+  #albumCovers = new Map<string, Promise<string | null>>();
+  #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
 
   constructor(deps: { pool: pg.Pool; mediaDir: string }) {
@@ -152,9 +155,20 @@ export class Importer {
       if (!info?.isFile()) throw new MissingFile();
       // Small files are read once, for both the tags and the checksum.
       const bytes = info.size <= WHOLE_FILE_BYTES ? await readFile(file) : undefined;
-      const tags = await readTags(file, { bytes });
+      this.#expireCaches();
+      const siblings = await this.#siblings(file);
+      let tags = await readTags(file, { bytes, siblings, skipPictures: true });
       const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
-      const coverHash = await this.#cover(tags, file);
+      const key = albumKey(tags);
+      let cover = this.#albumCovers.get(key);
+      if (!cover) {
+        // The first file of an album seen lately: read it again with its pictures.
+        tags = await readTags(file, { bytes, siblings });
+        cover = this.#cover(tags, file);
+        this.#albumCovers.set(key, cover);
+        cover.catch(() => this.#albumCovers.delete(key));
+      }
+      const coverHash = await cover;
       return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
@@ -193,14 +207,29 @@ export class Importer {
     }
   }
 
+  /** Folder listings and album covers are cached for a bulk import, but not so long that a new cover goes unseen. */
+  #expireCaches(): void {
+    if (Date.now() - this.#coversSince < 60_000) return;
+    this.#covers = new FolderCoverFinder();
+    this.#albumCovers = new Map();
+    this.#folders = new Map();
+    this.#coversSince = Date.now();
+  }
+
+  /** The names beside a file (for .lrc lyrics), one listing per folder. */
+  #siblings(file: string): Promise<ReadonlySet<string>> {
+    const dir = path.dirname(file);
+    let names = this.#folders.get(dir);
+    if (!names) {
+      names = readdir(dir).then((entries) => new Set(entries), () => new Set<string>());
+      this.#folders.set(dir, names);
+    }
+    return names;
+  }
+
   /** Embedded picture first, else cover/folder/front image beside the file. */
   async #cover(tags: TrackTags, file: string): Promise<string | null> {
     if (tags.picture) return (await processCover(tags.picture.data, this.coversDir)).hash;
-    // Folder listings are cached for a bulk import, but not for so long that a new cover.jpg goes unseen.
-    if (Date.now() - this.#coversSince > 60_000) {
-      this.#covers = new FolderCoverFinder();
-      this.#coversSince = Date.now();
-    }
     const beside = await this.#covers.find(file);
     if (!beside) return null;
     // Check the size before reading: a "cover.jpg" can be anything.

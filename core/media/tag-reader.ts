@@ -77,17 +77,26 @@ const AUDIO_EXTENSIONS = new Set(
 /**
  * Reads one file's tags and audio properties. `bytes`, when the caller already holds the whole file
  * (the importer does for files up to a few MB, to hash them too), spares music-metadata its many small reads.
+ * `skipPictures` leaves embedded pictures undecoded (`picture` is then null): decoding Ogg's base64
+ * pictures is the costliest part of parsing, and the importer needs one cover per album, not per track.
  */
-export async function readTags(filePath: string, options: { bytes?: Uint8Array } = {}): Promise<TrackTags> {
+export interface ReadTagsOptions {
+  bytes?: Uint8Array;
+  skipPictures?: boolean;
+  /** The names in the file's folder, when the caller has listed it: spares a failed open per file. */
+  siblings?: ReadonlySet<string>;
+}
+
+export async function readTags(filePath: string, options: ReadTagsOptions = {}): Promise<TrackTags> {
   const { probe, size } = options.bytes ? await probeBytes(filePath, options.bytes) : await probeFile(filePath);
-  const metadata = await parse(filePath, probe, options.bytes);
+  const metadata = await parse(filePath, probe, options.bytes, options.skipPictures ?? false);
   checkPlayable(metadata, probe.container);
   const facts = formatFacts(metadata, probe, size);
   if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
     Object.assign(facts, await countFrames(filePath, size, probe.start));
   }
   const tags = toTrackTags(metadata, facts);
-  const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath));
+  const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath, options.siblings));
   return { ...tags, lyrics };
 }
 
@@ -170,7 +179,12 @@ function oversized(bytes: number): UnreadableAudio {
   return new UnreadableAudio("oversized_tags", message, { tagBytes: bytes });
 }
 
-async function parse(filePath: string, probe: AudioProbe, bytes: Uint8Array | undefined): Promise<IAudioMetadata> {
+async function parse(
+  filePath: string,
+  probe: AudioProbe,
+  bytes: Uint8Array | undefined,
+  skipCovers: boolean,
+): Promise<IAudioMetadata> {
   try {
     // A file tokenizer reads with positioned reads (a Blob copies every chunk through a stream: ~1 ms a
     // file); the MIME type we found by content, not the file name, picks the parser.
@@ -179,7 +193,7 @@ async function parse(filePath: string, probe: AudioProbe, bytes: Uint8Array | un
       tokenizer.fileInfo.mimeType = PARSER_TYPES[probe.container];
       // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a
       // Xing header, one small read each (seconds per file). The probe finds Ogg's end; countFrames does MPEG.
-      return await parseFromTokenizer(tokenizer, { duration: false, skipCovers: false });
+      return await parseFromTokenizer(tokenizer, { duration: false, skipCovers });
     } finally {
       await tokenizer.close();
     }
@@ -248,11 +262,12 @@ function formatFacts(metadata: IAudioMetadata, probe: AudioProbe, size: number):
  * Lyrics beside the audio file: same name, .lrc extension. The name is used as given (string surgery, no path
  * normalisation), and lyrics are optional: any problem reading them means no lyrics, never a failed import.
  */
-async function sidecarLyrics(filePath: string): Promise<TrackTags["lyrics"]> {
+async function sidecarLyrics(filePath: string, siblings: ReadonlySet<string> | undefined): Promise<TrackTags["lyrics"]> {
   const extension = path.extname(filePath);
   if (extension.toLowerCase() === ".lrc") return null;
   const base = filePath.slice(0, filePath.length - extension.length);
   for (const suffix of [".lrc", ".LRC"]) {
+    if (siblings && !siblings.has(path.basename(base + suffix))) continue;
     try {
       const handle = await open(base + suffix, "r");
       try {
