@@ -31,8 +31,8 @@ function uuidFor(kind: number, n: number): string {
   return `00000000-0000-4000-8000-${hex}`;
 }
 
-/** Writes `n` tagged files under `dir` (artist/album/NN title.ext); returns their paths. */
-export async function generateLibrary(dir: string, n: number): Promise<string[]> {
+/** Writes `n` tagged files under `dir` (artist/album/NN title.ext); returns their paths. `prefix` keeps two sets apart. */
+export async function generateLibrary(dir: string, n: number, prefix = ""): Promise<string[]> {
   await rm(dir, { recursive: true, force: true });
   const scratch = path.join(dir, ".bases");
   await mkdir(scratch, { recursive: true });
@@ -48,22 +48,22 @@ export async function generateLibrary(dir: string, n: number): Promise<string[]>
     const trackNo = (i % TRACKS_PER_ALBUM) + 1;
     const compilation = album % 17 === 5;
     const tags: TagValues = {
-      TITLE: `Song ${i} ${["Blue", "Ñandú", "Été", "Night"][i % 4]}`,
-      ARTIST: compilation ? `Guest ${i % 50}` : trackNo === 3 ? `Artist ${artist} feat. Guest ${i % 30}` : `Artist ${artist}`,
-      ALBUM: `Album ${album}`,
+      TITLE: `${prefix}Song ${i} ${["Blue", "Ñandú", "Été", "Night"][i % 4]}`,
+      ARTIST: compilation ? `${prefix}Guest ${i % 50}` : trackNo === 3 ? `${prefix}Artist ${artist} feat. ${prefix}Guest ${i % 30}` : `${prefix}Artist ${artist}`,
+      ALBUM: `${prefix}Album ${album}`,
       TRACKNUMBER: String(trackNo),
       TRACKTOTAL: String(TRACKS_PER_ALBUM),
       DATE: String(1960 + (album % 60)),
       GENRE: [GENRES[album % GENRES.length]!, ...(album % 3 === 0 ? [GENRES[(album + 1) % GENRES.length]!] : [])],
-      ...(compilation ? { ALBUMARTIST: "Various Artists", COMPILATION: "1" } : { ALBUMARTIST: `Artist ${artist}` }),
-      ...(album % 2 === 0 ? { MUSICBRAINZ_ALBUMID: uuidFor(1, album), MUSICBRAINZ_TRACKID: uuidFor(2, i) } : {}),
+      ...(compilation ? { ALBUMARTIST: "Various Artists", COMPILATION: "1" } : { ALBUMARTIST: `${prefix}Artist ${artist}` }),
+      ...(album % 2 === 0 && !prefix ? { MUSICBRAINZ_ALBUMID: uuidFor(1, album), MUSICBRAINZ_TRACKID: uuidFor(2, i) } : {}),
     };
     let pictures: Picture[] = [];
     if (album % 4 === 0) {
       if (!covers.has(album)) covers.set(album, await makeCoverImage(300 + (album % 200), 300, "jpeg"));
       pictures = [{ data: covers.get(album)!, mimeType: "image/jpeg", type: 3 }];
     }
-    const folder = path.join(dir, `Artist ${artist}`, `Album ${album}`);
+    const folder = path.join(dir, `${prefix}Artist ${artist}`, `${prefix}Album ${album}`);
     await mkdir(folder, { recursive: true });
     const file = path.join(folder, `${String(trackNo).padStart(2, "0")} Song ${i}.${format}`);
     await writeFile(file, tagged(format, bases.get(format)!, tags, pictures));

@@ -44,6 +44,7 @@ export async function commitBatch(
 async function dropDuplicates<T extends BatchItem>(client: pg.PoolClient, items: T[], outcomes: Map<string, BatchOutcome>): Promise<T[]> {
   const { rows } = await client.query<{ library_id: string; checksum: string; original_name: string }>(
     `SELECT library_id, checksum, original_name FROM upload WHERE status = 'finished'
+       AND library_id = ANY($1::uuid[]) AND checksum = ANY($2::text[])
        AND (library_id, checksum) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
     [items.map((i) => i.libraryId), items.map((i) => i.checksum)],
   );
@@ -92,8 +93,9 @@ class ArtistResolver {
     }
     if (adoptions.length) {
       await this.#client.query(
-        `UPDATE artist a SET mbid = x.mbid, name = x.name FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, mbid uuid, name text) WHERE a.id = x.id`,
-        [json(adoptions)],
+        `UPDATE artist a SET mbid = x.mbid, name = x.name FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, mbid uuid, name text)
+         WHERE a.id = x.id AND a.id = ANY($2::uuid[])`,
+        [json(adoptions), adoptions.map((a) => (a as { id: string }).id)],
       );
     }
     return this.#byKey;
@@ -171,8 +173,8 @@ async function resolveAlbums(
   if (updates.size) {
     await client.query(
       `UPDATE album a SET mbid = coalesce(a.mbid, x.mbid), cover_hash = coalesce(a.cover_hash, x.cover_hash)
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, mbid uuid, cover_hash text) WHERE a.id = x.id`,
-      [json([...updates.values()])],
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, mbid uuid, cover_hash text) WHERE a.id = x.id AND a.id = ANY($2::uuid[])`,
+      [json([...updates.values()]), [...updates.keys()]],
     );
   }
   return ids;

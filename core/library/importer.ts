@@ -76,8 +76,8 @@ async function markFinished(client: pg.PoolClient, rows: ReturnType<typeof finis
      FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, track_id uuid, checksum text, size bigint, mtime timestamptz,
        mime_type text, duration_ms int, bitrate int, sample_rate int, bit_depth int, channels int, codec text,
        lossless boolean, replay_gain jsonb, lyrics text, lyrics_synced boolean)
-     WHERE u.id = x.id`,
-    [JSON.stringify(rows)],
+     WHERE u.id = x.id AND u.id = ANY($2::uuid[])`,
+    [JSON.stringify(rows), rows.map((r) => r.id)],
   );
 }
 
@@ -85,8 +85,8 @@ async function markSkipped(client: pg.PoolClient, rows: { id: string; checksum: 
   await client.query(
     `UPDATE upload u SET status = 'skipped', checksum = x.checksum, track_id = NULL, error_code = 'duplicate',
        error_message = x.message, updated_at = now()
-     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, checksum text, message text) WHERE u.id = x.id`,
-    [JSON.stringify(rows)],
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, checksum text, message text) WHERE u.id = x.id AND u.id = ANY($2::uuid[])`,
+    [JSON.stringify(rows), rows.map((r) => r.id)],
   );
 }
 
@@ -209,7 +209,8 @@ export class Importer {
 
   /** Folder listings and album covers are cached for a bulk import, but not so long that a new cover goes unseen. */
   #expireCaches(): void {
-    if (Date.now() - this.#coversSince < 60_000) return;
+    // Bounded too, so a long import keeps a flat memory profile.
+    if (Date.now() - this.#coversSince < 60_000 && this.#folders.size < 256 && this.#albumCovers.size < 256) return;
     this.#covers = new FolderCoverFinder();
     this.#albumCovers = new Map();
     this.#folders = new Map();
