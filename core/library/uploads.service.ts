@@ -15,7 +15,7 @@ import { deleteOrphans } from "./orphans.ts";
 import type { Library } from "./library.entity.ts";
 
 /** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
-export const IMPORT_TASK = "import_uploads";
+export const IMPORT_TASK = "import_upload";
 export const IMPORT_CHUNK = 32;
 
 export interface Rejection {
