@@ -22,4 +22,11 @@ export const sqlOnlyTables = [
   "artist_credit",
   "genre",
   "track_genre",
+  // Catalog features (issue 4): playlists, search index, per-user favourites, ratings and play counts.
+  "playlist",
+  "playlist_item",
+  "search_document",
+  "favorite",
+  "rating",
+  "play_stat",
 ];
