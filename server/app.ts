@@ -10,6 +10,7 @@ import { requestContext } from "./http/request-context.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
 import { authRoutes } from "./api/auth.routes.ts";
 import { healthRoutes } from "./api/health.routes.ts";
+import { catalogRoutes } from "./api/catalog.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
@@ -37,6 +38,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use("/libraries", librariesRoutes(deps));
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));
+  api.use(catalogRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
   app.use("/api", apiNotFound);

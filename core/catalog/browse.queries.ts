@@ -1,0 +1,119 @@
+import type pg from "pg";
+import { normalizeName } from "../library/normalize.ts";
+import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
+
+export const SORTS = {
+  artists: ["name", "date_added", "play_count", "random"],
+  albums: ["name", "date_added", "year", "play_count", "random"],
+  tracks: ["name", "date_added", "year", "play_count", "random"],
+} as const;
+
+export interface BrowseFilter {
+  library?: string;
+  genre?: string;
+  yearFrom?: number;
+  yearTo?: number;
+  artist?: string;
+  favorites?: boolean;
+}
+
+export interface BrowseQuery extends BrowseFilter {
+  sort: string;
+  order?: "asc" | "desc";
+  /** Keeps a random order stable across pages. */
+  seed?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Builds parameterised SQL: `$1` is always the viewer's id (null for anonymous). */
+class Params {
+  readonly values: unknown[];
+  constructor(viewerId: string | null) {
+    this.values = [viewerId];
+  }
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+const TABLE: Record<ItemKind, { table: string; alias: string; name: string; trackIds: (alias: string) => string }> = {
+  tracks: { table: "track", alias: "t", name: "t.normalized_title", trackIds: (a) => `SELECT ${a}.id` },
+  albums: { table: "album", alias: "a", name: "a.normalized_title", trackIds: (a) => `SELECT id FROM track WHERE album_id = ${a}.id` },
+  artists: {
+    table: "artist",
+    alias: "ar",
+    name: "ar.normalized_name",
+    trackIds: (a) => `SELECT c.track_id FROM artist_credit c WHERE c.artist_id = ${a}.id AND c.track_id IS NOT NULL
+                      UNION SELECT t.id FROM track t JOIN album al ON al.id = t.album_id WHERE al.album_artist_id = ${a}.id`,
+  },
+};
+
+function conditions(kind: ItemKind, filter: BrowseFilter, p: Params): string[] {
+  const { alias, trackIds } = TABLE[kind];
+  const where = [visibleItemSql(kind, alias, "$1")];
+  if (filter.library) {
+    where.push(`EXISTS (SELECT 1 FROM upload u WHERE u.status = 'finished' AND u.library_id = ${p.add(filter.library)}
+                AND u.track_id IN (${trackIds(alias)}))`);
+  }
+  if (filter.genre) {
+    where.push(`EXISTS (SELECT 1 FROM track_genre tg JOIN genre g ON g.id = tg.genre_id
+                WHERE g.normalized_name = ${p.add(normalizeName(filter.genre))} AND tg.track_id IN (${trackIds(alias)}))`);
+  }
+  const yearColumn = kind === "albums" ? "a.year" : kind === "tracks" ? "(SELECT year FROM album WHERE id = t.album_id)" : null;
+  if (yearColumn && filter.yearFrom !== undefined) where.push(`${yearColumn} >= ${p.add(filter.yearFrom)}`);
+  if (yearColumn && filter.yearTo !== undefined) where.push(`${yearColumn} <= ${p.add(filter.yearTo)}`);
+  if (filter.artist && kind !== "artists") {
+    const artist = p.add(filter.artist);
+    where.push(
+      kind === "albums"
+        ? `(a.album_artist_id = ${artist} OR EXISTS (SELECT 1 FROM artist_credit c WHERE c.album_id = a.id AND c.artist_id = ${artist}))`
+        : `EXISTS (SELECT 1 FROM artist_credit c WHERE c.track_id = t.id AND c.artist_id = ${artist})`,
+    );
+  }
+  if (filter.favorites) {
+    where.push(`EXISTS (SELECT 1 FROM favorite f WHERE f.user_id = $1 AND f.${TABLE[kind].table}_id = ${alias}.id)`);
+  }
+  return where;
+}
+
+function orderBy(kind: ItemKind, query: BrowseQuery, p: Params): string {
+  const { alias, name, trackIds } = TABLE[kind];
+  const direction = (fallback: "asc" | "desc") => ((query.order ?? fallback) === "asc" ? "ASC" : "DESC");
+  switch (query.sort) {
+    case "date_added":
+      return `${alias}.created_at ${direction("desc")}, ${alias}.id`;
+    case "year": {
+      const year = kind === "albums" ? "a.year" : "(SELECT year FROM album WHERE id = t.album_id)";
+      return `${year} ${direction("desc")} NULLS LAST, ${name}, ${alias}.id`;
+    }
+    case "play_count":
+      return `(SELECT coalesce(sum(ps.play_count), 0) FROM play_stat ps WHERE ps.user_id = $1 AND ps.track_id IN (${trackIds(alias)}))
+              ${direction("desc")}, ${name}, ${alias}.id`;
+    case "random":
+      return `md5(${alias}.id::text || ${p.add(query.seed ?? "")}), ${alias}.id`;
+    default:
+      return `${name} ${direction("asc")}, ${alias}.id`;
+  }
+}
+
+/** A page of visible artists, albums or tracks (ids only, in order) and the total. */
+export async function browseIds(
+  pool: pg.Pool,
+  kind: ItemKind,
+  viewerId: string | null,
+  query: BrowseQuery,
+): Promise<{ ids: string[]; total: number }> {
+  const p = new Params(viewerId);
+  const { table, alias } = TABLE[kind];
+  const where = conditions(kind, query, p).join(" AND ");
+  const whereValues = [...p.values]; // the ORDER BY may add a parameter the count does not use
+  const order = orderBy(kind, query, p);
+  const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} ${alias} WHERE ${where}`, whereValues);
+  const page = await pool.query<{ id: string }>(
+    `SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`,
+    p.values,
+  );
+  return { ids: page.rows.map((r) => r.id), total: total.rows[0]!.n };
+}

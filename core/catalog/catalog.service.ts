@@ -1,0 +1,75 @@
+import type pg from "pg";
+import { NotFound } from "../errors.ts";
+import { visibleLibrariesSql } from "../library/access.ts";
+import { browseIds, type BrowseQuery } from "./browse.queries.ts";
+import { loadAlbums, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
+import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
+
+const LOADERS = { artists: loadArtists, albums: loadAlbums, tracks: loadTracks };
+
+/** Read side of the catalog: pages, details and genres, always limited to what the viewer may see. */
+export class CatalogService {
+  readonly #pool: pg.Pool;
+
+  constructor(deps: { pool: pg.Pool }) {
+    this.#pool = deps.pool;
+  }
+
+  async browse(kind: ItemKind, viewerId: string | null, query: BrowseQuery) {
+    const { ids, total } = await browseIds(this.#pool, kind, viewerId, query);
+    const items = await LOADERS[kind](this.#pool, ids, viewerId);
+    return { items, total, limit: query.limit, offset: query.offset };
+  }
+
+  async #visibleIds(sql: string, params: unknown[]): Promise<string[]> {
+    return (await this.#pool.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
+  }
+
+  async artist(viewerId: string | null, id: string) {
+    const [artist] = await loadArtists(this.#pool, await this.#visibleIds(
+      `SELECT ar.id FROM artist ar WHERE ar.id = $2 AND ${visibleItemSql("artists", "ar", "$1")}`, [viewerId, id]), viewerId);
+    if (!artist) throw new NotFound("artist");
+    const albumIds = await this.#visibleIds(
+      `SELECT a.id FROM album a WHERE (a.album_artist_id = $2 OR EXISTS (SELECT 1 FROM artist_credit c WHERE c.album_id = a.id AND c.artist_id = $2)
+         OR EXISTS (SELECT 1 FROM track t JOIN artist_credit c ON c.track_id = t.id WHERE t.album_id = a.id AND c.artist_id = $2))
+         AND ${visibleItemSql("albums", "a", "$1")} ORDER BY a.year NULLS LAST, a.normalized_title, a.id`,
+      [viewerId, id],
+    );
+    return { ...artist, albums: await loadAlbums(this.#pool, albumIds, viewerId) };
+  }
+
+  async album(viewerId: string | null, id: string) {
+    const [album] = await loadAlbums(this.#pool, await this.#visibleIds(
+      `SELECT a.id FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`, [viewerId, id]), viewerId);
+    if (!album) throw new NotFound("album");
+    const { rows } = await this.#pool.query(
+      `SELECT c.artist_id AS id, c.credited_name AS name, c.join_phrase AS "joinPhrase" FROM artist_credit c
+       WHERE c.album_id = $1 ORDER BY c.position`,
+      [id],
+    );
+    const trackIds = await this.#visibleIds(
+      `SELECT t.id FROM track t WHERE t.album_id = $2 AND ${visibleItemSql("tracks", "t", "$1")}
+       ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id`,
+      [viewerId, id],
+    );
+    return { ...album, artists: rows, tracks: await loadTracks(this.#pool, trackIds, viewerId) };
+  }
+
+  async track(viewerId: string | null, id: string) {
+    const [track] = await loadTracks(this.#pool, [id], viewerId);
+    const { rows } = await this.#pool.query(
+      `SELECT u.id, u.library_id AS "libraryId", u.mime_type AS "mimeType", u.codec, u.bitrate, u.sample_rate AS "sampleRate",
+              u.bit_depth AS "bitDepth", u.channels, u.lossless, u.duration_ms AS "durationMs", u.size::float8 AS size
+       FROM upload u JOIN library l ON l.id = u.library_id
+       WHERE u.track_id = $2 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
+       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST`,
+      [viewerId, id],
+    );
+    if (!track || !rows.length) throw new NotFound("track");
+    return { ...track, uploads: rows };
+  }
+
+  genres(viewerId: string | null, sort: "name" | "tracks") {
+    return loadGenres(this.#pool, viewerId, sort);
+  }
+}

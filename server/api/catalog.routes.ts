@@ -1,0 +1,78 @@
+import { Router } from "express";
+import { z } from "zod";
+import { SORTS } from "../../core/catalog/browse.queries.ts";
+import { CatalogService } from "../../core/catalog/catalog.service.ts";
+import { ITEM_KINDS, UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
+import { currentAuth, requireUser } from "../http/auth.ts";
+import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
+import type { ServerDeps } from "../deps.ts";
+
+const flag = z.enum(["true", "false"]).transform((v) => v === "true");
+const browseQuery = (kind: ItemKind) =>
+  z.strictObject({
+    sort: z.enum(SORTS[kind]).default("name"),
+    order: z.enum(["asc", "desc"]).optional(),
+    seed: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    library: z.uuid().optional(),
+    genre: z.string().min(1).max(100).optional(),
+    yearFrom: z.coerce.number().int().min(0).max(9999).optional(),
+    yearTo: z.coerce.number().int().min(0).max(9999).optional(),
+    artist: z.uuid().optional(),
+    favorites: flag.optional(),
+  });
+const kindParam = z.enum(ITEM_KINDS);
+const ratingBody = z.strictObject({ rating: z.number().int().min(1).max(5) });
+
+/** Browse and detail endpoints, genres, favourites, ratings and plays (REST under /api/v1). */
+export function catalogRoutes(deps: ServerDeps): Router {
+  const router = Router();
+  const catalog = new CatalogService({ pool: deps.db.pool });
+  const userData = new UserDataService({ pool: deps.db.pool });
+  const viewer = (res: { locals: { auth?: { user: { id: string } } } }) => res.locals.auth?.user.id ?? null;
+
+  for (const kind of ITEM_KINDS) {
+    router.get(`/${kind}`, handle((req, res) => catalog.browse(kind, viewer(res), parse(browseQuery(kind), req.query))));
+  }
+  router.get("/artists/:id", handle((req, res) => catalog.artist(viewer(res), pathId(req.params.id, "artist"))));
+  router.get("/albums/:id", handle((req, res) => catalog.album(viewer(res), pathId(req.params.id, "album"))));
+  router.get("/tracks/:id", handle((req, res) => catalog.track(viewer(res), pathId(req.params.id, "track"))));
+  router.get(
+    "/genres",
+    handle(async (req, res) => {
+      const { sort } = parse(z.strictObject({ sort: z.enum(["name", "tracks"]).default("name") }), req.query);
+      return { items: await catalog.genres(viewer(res), sort) };
+    }),
+  );
+
+  const target = (params: Record<string, string | string[] | undefined>) => {
+    const kind = parse(kindParam, params.kind);
+    return { kind, id: pathId(params.id, kind.slice(0, -1)) };
+  };
+  router.put("/favorites/:kind/:id", requireUser, handle(async (req, res) => {
+    const { kind, id } = target(req.params);
+    await userData.setFavorite(currentAuth(res).user.id, kind, id, true);
+    return undefined;
+  }));
+  router.delete("/favorites/:kind/:id", requireUser, handle(async (req, res) => {
+    const { kind, id } = target(req.params);
+    await userData.setFavorite(currentAuth(res).user.id, kind, id, false);
+    return undefined;
+  }));
+  router.put("/ratings/:kind/:id", requireUser, handle(async (req, res) => {
+    const { kind, id } = target(req.params);
+    const { rating } = parse(ratingBody, req.body);
+    await userData.setRating(currentAuth(res).user.id, kind, id, rating);
+    return { rating };
+  }));
+  router.delete("/ratings/:kind/:id", requireUser, handle(async (req, res) => {
+    const { kind, id } = target(req.params);
+    await userData.setRating(currentAuth(res).user.id, kind, id, null);
+    return undefined;
+  }));
+  router.post("/tracks/:id/plays", requireUser, handle(async (req, res) =>
+    userData.recordPlay(currentAuth(res).user.id, pathId(req.params.id, "track")), 201));
+  return router;
+}
