@@ -14,6 +14,7 @@ import { catalogRoutes } from "./api/catalog.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
+import { openApiRoutes } from "./api/openapi.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import type { ServerDeps } from "./deps.ts";
 
@@ -31,6 +32,8 @@ export function createApp(deps: ServerDeps): Express {
   const api = express.Router();
   api.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes, strict: true }));
   api.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens }));
+  const openApi = openApiRoutes(deps);
+  api.use(openApi.api);
   api.use(healthRoutes(deps));
   api.use("/auth", authRoutes(deps));
   api.use("/admin", adminRoutes(deps));
@@ -41,6 +44,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(catalogRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
+  app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
 
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));

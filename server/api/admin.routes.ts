@@ -4,6 +4,7 @@ import { currentAuth, requireAdmin } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 import { toUserDto } from "./dto.ts";
 
 const listQuery = z.object({
@@ -11,6 +12,12 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 const userPatch = z.strictObject({ disabled: z.boolean().optional(), role: z.enum(["admin", "user"]).optional() });
+
+export const adminOperations: Operation[] = [
+  { method: "get", path: "/admin/users", tag: "Administration", summary: "List users", auth: true, query: listQuery },
+  { method: "patch", path: "/admin/users/:id", tag: "Administration", summary: "Disable, enable or change a user's role", auth: true, body: userPatch },
+  { method: "post", path: "/admin/invites", tag: "Administration", summary: "Create a single-use sign-up code", auth: true, status: 201 },
+];
 
 export function adminRoutes(deps: ServerDeps): Router {
   const router = Router();

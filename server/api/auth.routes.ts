@@ -5,6 +5,7 @@ import type { StartedSession } from "../../core/accounts/sessions.service.ts";
 import { SESSION_COOKIE, currentAuth } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 import { toUserDto } from "./dto.ts";
 
 const signupBody = z.strictObject({
@@ -18,6 +19,12 @@ const loginBody = z.strictObject({
   username: z.string().trim().toLowerCase().min(1).max(100),
   password: z.string().min(1).max(1024),
 });
+
+export const authOperations: Operation[] = [
+  { method: "post", path: "/auth/signup", tag: "Accounts", summary: "Create an account and log in", body: signupBody, status: 201 },
+  { method: "post", path: "/auth/login", tag: "Accounts", summary: "Log in with a password (session cookie)", body: loginBody },
+  { method: "post", path: "/auth/logout", tag: "Accounts", summary: "End the session", auth: true, status: 204 },
+];
 
 export function authRoutes(deps: ServerDeps): Router {
   const router = Router();

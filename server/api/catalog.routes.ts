@@ -7,6 +7,7 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 
 const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 const browseQuery = (kind: ItemKind) =>
@@ -25,6 +26,18 @@ const browseQuery = (kind: ItemKind) =>
   });
 const kindParam = z.enum(ITEM_KINDS);
 const ratingBody = z.strictObject({ rating: z.number().int().min(1).max(5) });
+const genresQuery = z.strictObject({ sort: z.enum(["name", "tracks"]).default("name") });
+
+export const catalogOperations: Operation[] = [
+  ...ITEM_KINDS.map((kind): Operation => ({ method: "get", path: `/${kind}`, tag: "Catalog", summary: `Browse ${kind}`, query: browseQuery(kind) })),
+  ...ITEM_KINDS.map((kind): Operation => ({ method: "get", path: `/${kind}/:id`, tag: "Catalog", summary: `One of the ${kind}, with details` })),
+  { method: "get", path: "/genres", tag: "Catalog", summary: "Genres with counts", query: genresQuery },
+  { method: "put", path: "/favorites/:kind/:id", tag: "Catalog", summary: "Mark as favourite", auth: true, status: 204 },
+  { method: "delete", path: "/favorites/:kind/:id", tag: "Catalog", summary: "Unmark favourite", auth: true, status: 204 },
+  { method: "put", path: "/ratings/:kind/:id", tag: "Catalog", summary: "Rate 1 to 5", auth: true, body: ratingBody },
+  { method: "delete", path: "/ratings/:kind/:id", tag: "Catalog", summary: "Clear a rating", auth: true, status: 204 },
+  { method: "post", path: "/tracks/:id/plays", tag: "Catalog", summary: "Record a play", auth: true, status: 201 },
+];
 
 /** Browse and detail endpoints, genres, favourites, ratings and plays (REST under /api/v1). */
 export function catalogRoutes(deps: ServerDeps): Router {
@@ -42,7 +55,7 @@ export function catalogRoutes(deps: ServerDeps): Router {
   router.get(
     "/genres",
     handle(async (req, res) => {
-      const { sort } = parse(z.strictObject({ sort: z.enum(["name", "tracks"]).default("name") }), req.query);
+      const { sort } = parse(genresQuery, req.query);
       return { items: await catalog.genres(viewer(res), sort) };
     }),
   );

@@ -1,6 +1,11 @@
 import { Router } from "express";
 import { checkHealth } from "../../core/system/health.service.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
+
+export const healthOperations: Operation[] = [
+  { method: "get", path: "/health", tag: "System", summary: "Database, worker and job queue state" },
+];
 
 /** Public and cheap: load balancers poll it. It says nothing about users or content. */
 export function healthRoutes(deps: ServerDeps): Router {

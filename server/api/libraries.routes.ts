@@ -9,6 +9,7 @@ import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import { forEachFile } from "../http/multipart.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 import { toLibraryDto, toUploadDto } from "./library-dto.ts";
 
 const MAX_FILES_PER_REQUEST = 200;
@@ -25,6 +26,16 @@ const createBody = z.strictObject({ ...libraryFields, description: libraryFields
   musicFolder: libraryFields.musicFolder.optional() });
 const updateBody = z.strictObject(libraryFields).partial();
 const listQuery = z.object({ scope: z.enum(["mine", "visible"]).default("mine") });
+
+export const librariesOperations: Operation[] = [
+  { method: "get", path: "/libraries", tag: "Libraries", summary: "Your libraries (scope=visible adds others' shared ones)", auth: true, query: listQuery },
+  { method: "post", path: "/libraries", tag: "Libraries", summary: "Create a library", auth: true, body: createBody, status: 201 },
+  { method: "get", path: "/libraries/:id", tag: "Libraries", summary: "A library you may see" },
+  { method: "patch", path: "/libraries/:id", tag: "Libraries", summary: "Rename, describe or re-share your library", auth: true, body: updateBody },
+  { method: "delete", path: "/libraries/:id", tag: "Libraries", summary: "Delete your library and its stored files", auth: true, status: 204 },
+  { method: "post", path: "/libraries/:id/scan", tag: "Libraries", summary: "Rescan the library's music folder", auth: true, status: 202 },
+  { method: "post", path: "/libraries/:id/uploads", tag: "Libraries", summary: "Upload files (multipart/form-data)", auth: true, status: 201 },
+];
 
 export function librariesRoutes(deps: ServerDeps): Router {
   const router = Router();

@@ -5,6 +5,7 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 import { toApiTokenDto, toUserDto } from "./dto.ts";
 
 const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordSchema });
@@ -12,6 +13,14 @@ const tokenBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
+
+export const meOperations: Operation[] = [
+  { method: "get", path: "/me", tag: "Accounts", summary: "The current user", auth: true },
+  { method: "post", path: "/me/password", tag: "Accounts", summary: "Change the password", auth: true, body: passwordBody, status: 204 },
+  { method: "get", path: "/tokens", tag: "Accounts", summary: "List API tokens", auth: true },
+  { method: "post", path: "/tokens", tag: "Accounts", summary: "Create an API token (shown once)", auth: true, body: tokenBody, status: 201 },
+  { method: "delete", path: "/tokens/:id", tag: "Accounts", summary: "Revoke an API token", auth: true, status: 204 },
+];
 
 export function meRoutes(deps: ServerDeps): Router {
   const router = Router();

@@ -11,11 +11,19 @@ import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import { sendMedia } from "../http/send-media.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 
 const coverQuery = z.object({
   size: z.enum(["64", "256", "600", "original"]).default("600"),
   format: z.enum(["webp", "jpeg"]).default("jpeg"),
 });
+
+export const mediaOperations: Operation[] = [
+  { method: "get", path: "/uploads/:id/stream", tag: "Streaming", summary: "An upload's audio (Range supported)", returns: "The audio bytes" },
+  { method: "get", path: "/tracks/:id/stream", tag: "Streaming", summary: "A track's best copy (Range supported)", returns: "The audio bytes" },
+  { method: "get", path: "/albums/:id/cover", tag: "Catalog", summary: "Redirect to the album cover", query: coverQuery, status: 302 },
+  { method: "delete", path: "/albums/:id", tag: "Libraries", summary: "Delete your uploads of an album", auth: true, status: 204 },
+];
 
 /** Streams of uploads and tracks (with Range, or X-Accel-Redirect for nginx), covers, and deletion of albums. */
 export function mediaRoutes(deps: ServerDeps): Router {

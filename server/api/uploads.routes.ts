@@ -5,6 +5,7 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { ServerDeps } from "../deps.ts";
+import type { Operation } from "../http/openapi.ts";
 import { toUploadDto } from "./library-dto.ts";
 
 const listQuery = z.object({
@@ -14,6 +15,13 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
+
+export const uploadsOperations: Operation[] = [
+  { method: "get", path: "/uploads", tag: "Libraries", summary: "Uploads with their import status", auth: true, query: listQuery },
+  { method: "get", path: "/uploads/:id", tag: "Libraries", summary: "One upload", auth: true },
+  { method: "delete", path: "/uploads/:id", tag: "Libraries", summary: "Delete your upload", auth: true, status: 204 },
+  { method: "get", path: "/import-batches/:id", tag: "Libraries", summary: "Progress of an import batch", auth: true },
+];
 
 export function uploadsRoutes(deps: ServerDeps): Router {
   const router = Router();

@@ -1,0 +1,32 @@
+import { Router } from "express";
+import { buildOpenApi, DOCS_PAGE, type Operation } from "../http/openapi.ts";
+import type { ServerDeps } from "../deps.ts";
+import { adminOperations } from "./admin.routes.ts";
+import { authOperations } from "./auth.routes.ts";
+import { catalogOperations } from "./catalog.routes.ts";
+import { healthOperations } from "./health.routes.ts";
+import { librariesOperations } from "./libraries.routes.ts";
+import { mediaOperations } from "./media.routes.ts";
+import { meOperations } from "./me.routes.ts";
+import { uploadsOperations } from "./uploads.routes.ts";
+
+export const OPERATIONS: Operation[] = [
+  ...healthOperations,
+  ...authOperations,
+  ...meOperations,
+  ...adminOperations,
+  ...librariesOperations,
+  ...uploadsOperations,
+  ...mediaOperations,
+  ...catalogOperations,
+];
+
+/** GET /api/v1/openapi.json and the page that renders it, GET /api/docs. */
+export function openApiRoutes(deps: ServerDeps): { api: Router; docs: Router } {
+  const document = buildOpenApi(OPERATIONS, deps.config.http.publicUrl.origin);
+  const api = Router();
+  api.get("/openapi.json", (_req, res) => void res.json(document));
+  const docs = Router();
+  docs.get("/docs", (_req, res) => void res.type("html").send(DOCS_PAGE));
+  return { api, docs };
+}
