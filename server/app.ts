@@ -15,6 +15,7 @@ import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
 import { openApiRoutes } from "./api/openapi.routes.ts";
+import { playlistsRoutes } from "./api/playlists.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import type { ServerDeps } from "./deps.ts";
 
@@ -42,6 +43,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));
   api.use(catalogRoutes(deps));
+  api.use("/playlists", playlistsRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
   app.use("/api", openApi.docs);

@@ -8,6 +8,7 @@ import { healthOperations } from "./health.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { meOperations } from "./me.routes.ts";
+import { playlistsOperations } from "./playlists.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -19,6 +20,7 @@ export const OPERATIONS: Operation[] = [
   ...uploadsOperations,
   ...mediaOperations,
   ...catalogOperations,
+  ...playlistsOperations,
 ];
 
 /** GET /api/v1/openapi.json and the page that renders it, GET /api/docs. */

@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
+import type { ActorService } from "../accounts/actors.service.ts";
+import type { User } from "../accounts/user.entity.ts";
+import { withTransaction } from "../db/transaction.ts";
+import { Conflict, NotFound } from "../errors.ts";
+import { visibleLibrariesSql } from "../library/access.ts";
+import type { Privacy } from "../library/library.entity.ts";
+import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
+import * as items from "./playlist-items.ts";
+import type { NewItem, PlaylistItemRow } from "./playlist-items.ts";
+
+export interface PlaylistInput {
+  name: string;
+  description?: string;
+  privacy?: Privacy;
+}
+
+export interface PlaylistRow {
+  id: string;
+  owner_id: string;
+  owner_username: string;
+  actor_fid: string;
+  name: string;
+  description: string;
+  privacy: Privacy;
+  item_count: number;
+  duration_ms: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+// Playlists follow the libraries' privacy rules, and have the same owner_id/privacy columns.
+const visible = (alias: string, viewerParam: string) => visibleLibrariesSql(alias, viewerParam);
+
+const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, o.username AS owner_username, a.fid AS actor_fid, p.name,
+    p.description, p.privacy, p.created_at, p.updated_at, s.item_count, s.duration_ms
+  FROM playlist p JOIN actor a ON a.id = p.actor_id JOIN app_user o ON o.id = p.owner_id
+  CROSS JOIN LATERAL (SELECT count(*)::int AS item_count, coalesce(sum(i.duration_ms), 0)::bigint AS duration_ms
+                      FROM playlist_item i WHERE i.playlist_id = p.id) s`;
+
+/**
+ * Playlists: each with its own ActivityPub actor, items kept in a dense order (0..n-1) by edits that
+ * lock the playlist row first. Others' private playlists, and every write to others' playlists,
+ * answer NotFound exactly like a missing one.
+ */
+export class PlaylistsService {
+  readonly #pool: pg.Pool;
+  readonly #orm: MikroORM;
+  readonly #actors: ActorService;
+
+  constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService }) {
+    this.#pool = deps.pool;
+    this.#orm = deps.orm;
+    this.#actors = deps.actors;
+  }
+
+  /** The actor (with its key pairs) and the playlist row commit together. */
+  async create(owner: User, input: PlaylistInput): Promise<PlaylistRow> {
+    const id = randomUUID();
+    await this.#orm.em.fork().transactional(async (em) => {
+      const actor = await this.#actors.createLocal(em, {
+        type: "Application",
+        username: `pl.${id.replaceAll("-", "")}`,
+        name: input.name,
+      });
+      await em.flush();
+      await em.execute("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy) VALUES (?, ?, ?, ?, ?, ?)", [
+        id,
+        owner.id,
+        actor.id,
+        input.name,
+        input.description ?? "",
+        input.privacy ?? "private",
+      ]);
+    });
+    return this.get(owner, id);
+  }
+
+  async get(viewer: User | undefined, id: string): Promise<PlaylistRow> {
+    const { rows } = await this.#pool.query<PlaylistRow>(`${SELECT_PLAYLIST} WHERE p.id = $1 AND ${visible("p", "$2")}`, [
+      id,
+      viewer?.id ?? null,
+    ]);
+    if (!rows[0]) throw new NotFound("playlist");
+    return rows[0];
+  }
+
+  async list(viewer: User, scope: "mine" | "visible", page: Page): Promise<{ items: PlaylistRow[]; total: number }> {
+    const where = scope === "mine" ? "p.owner_id = $1" : visible("p", "$1");
+    const total = await this.#pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM playlist p WHERE ${where}`, [viewer.id]);
+    const { rows } = await this.#pool.query<PlaylistRow>(
+      `${SELECT_PLAYLIST} WHERE ${where} ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3`,
+      [viewer.id, page.limit, page.offset],
+    );
+    return { items: rows, total: total.rows[0]!.n };
+  }
+
+  async update(owner: User, id: string, changes: Partial<PlaylistInput>): Promise<PlaylistRow> {
+    await withTransaction(this.#pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE playlist SET name = coalesce($3, name), description = coalesce($4, description),
+           privacy = coalesce($5, privacy), updated_at = now() WHERE id = $1 AND owner_id = $2`,
+        [id, owner.id, changes.name ?? null, changes.description ?? null, changes.privacy ?? null],
+      );
+      if (!rowCount) throw new NotFound("playlist");
+      // The actor's display name follows the playlist's.
+      if (changes.name !== undefined) {
+        await client.query("UPDATE actor SET name = $2, updated_at = now() FROM playlist p WHERE p.id = $1 AND actor.id = p.actor_id", [
+          id,
+          changes.name,
+        ]);
+      }
+    });
+    return this.get(owner, id);
+  }
+
+  /** The playlist, its items and its actor, in one transaction. */
+  async delete(owner: User, id: string): Promise<void> {
+    await withTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ actor_id: string }>(
+        "DELETE FROM playlist WHERE id = $1 AND owner_id = $2 RETURNING actor_id",
+        [id, owner.id],
+      );
+      if (!rows[0]) throw new NotFound("playlist");
+      await client.query("DELETE FROM actor WHERE id = $1", [rows[0].actor_id]);
+    });
+  }
+
+  /** A page of the items of a playlist the viewer may see. */
+  async items(viewer: User | undefined, id: string, page: Page): Promise<PlaylistItemRow[]> {
+    const playlist = await this.get(viewer, id);
+    return items.listItems(this.#pool, playlist.id, viewer?.id ?? null, page);
+  }
+
+  /**
+   * Adds tracks the owner may see at `position` (default: the end; past the end appends), in the order
+   * given, duplicates included. Returns the new items.
+   */
+  async addTracks(owner: User, id: string, trackIds: string[], position?: number): Promise<PlaylistItemRow[]> {
+    return this.#edit(owner, id, async (client) => {
+      const missing = await items.invisibleTracks(client, owner.id, trackIds);
+      if (missing.length > 0) throw new NotFound("track", { trackIds: missing });
+      return this.#insert(client, owner, id, trackIds.map((trackId) => ({ trackId })), position);
+    });
+  }
+
+  /** Appends tracks or snapshots (from a playlist file); tracks the owner may not see stay snapshots. */
+  async appendItems(owner: User, id: string, newItems: NewItem[]): Promise<PlaylistItemRow[]> {
+    return this.#edit(owner, id, (client) => this.#insert(client, owner, id, newItems));
+  }
+
+  async #insert(client: pg.PoolClient, owner: User, id: string, newItems: NewItem[], position?: number): Promise<PlaylistItemRow[]> {
+    const count = await items.countItems(client, id);
+    if (count + newItems.length > MAX_PLAYLIST_ITEMS) {
+      throw new Conflict(`A playlist holds at most ${MAX_PLAYLIST_ITEMS} items`, "playlist_full");
+    }
+    const at = Math.min(position ?? count, count);
+    await items.insertItems(client, id, owner.id, at, newItems);
+    return items.listItems(client, id, owner.id, { limit: newItems.length, offset: at });
+  }
+
+  async removeItem(owner: User, id: string, itemId: string): Promise<void> {
+    await this.#edit(owner, id, async (client) => {
+      if (!(await items.removeItem(client, id, itemId))) throw new NotFound("playlist item");
+    });
+  }
+
+  /** Moves an item (past the end: to the end); returns it at its new place. */
+  async moveItem(owner: User, id: string, itemId: string, position: number): Promise<PlaylistItemRow> {
+    return this.#edit(owner, id, async (client) => {
+      const to = await items.moveItem(client, id, itemId, position);
+      if (to === null) throw new NotFound("playlist item");
+      return (await items.listItems(client, id, owner.id, { limit: 1, offset: to }))[0]!;
+    });
+  }
+
+  async clear(owner: User, id: string): Promise<void> {
+    await this.#edit(owner, id, (client) => client.query("DELETE FROM playlist_item WHERE playlist_id = $1", [id]));
+  }
+
+  /**
+   * Runs an edit of the owner's playlist in a transaction holding the playlist row's lock, so
+   * concurrent edits take turns and positions stay dense.
+   */
+  async #edit<T>(owner: User, id: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.#pool, async (client) => {
+      const { rowCount } = await client.query("SELECT 1 FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE", [id, owner.id]);
+      if (!rowCount) throw new NotFound("playlist");
+      const result = await work(client);
+      await client.query("UPDATE playlist SET updated_at = now() WHERE id = $1", [id]);
+      return result;
+    });
+  }
+}
