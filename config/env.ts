@@ -36,6 +36,7 @@ const envSchema = z.object({
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
+  SECRET_KEY: z.string().min(32).optional(),
 });
 
 export type Registration = "open" | "closed" | "invite";
@@ -77,6 +78,8 @@ export interface AppConfig {
     readonly serving: "express" | "nginx";
   };
   readonly shutdownTimeoutMs: number;
+  /** Master secret for data encrypted at rest; unset: generated once into DATA_DIR/secret.key. */
+  readonly secretKey: string | undefined;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -140,5 +143,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       serving: e.MEDIA_SERVING,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    secretKey: e.SECRET_KEY,
   });
 }

@@ -17,6 +17,8 @@ import { meRoutes } from "./api/me.routes.ts";
 import { openApiRoutes } from "./api/openapi.routes.ts";
 import { playlistsRoutes } from "./api/playlists.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
+import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
+import { subsonicRouter } from "./subsonic/router.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -39,15 +41,17 @@ export function createApp(deps: ServerDeps): Express {
   api.use("/auth", authRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(meRoutes(deps));
+  api.use(subsonicCredentialsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
+  api.use("/playlists", playlistsRoutes(deps));
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));
   api.use(catalogRoutes(deps));
-  api.use("/playlists", playlistsRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
   app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
+  app.use("/rest", subsonicRouter(deps));
 
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));

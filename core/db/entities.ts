@@ -29,4 +29,5 @@ export const sqlOnlyTables = [
   "favorite",
   "rating",
   "play_stat",
+  "subsonic_credential",
 ];

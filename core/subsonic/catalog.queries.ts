@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { visibleLibrariesSql } from "../library/access.ts";
+import type { UploadRow } from "../library/uploads.service.ts";
+
+// Reads the Subsonic API needs beyond core/catalog: folders, album artists, and the per-file details
+// (size, format, replay gain) of the copy a listener would hear.
+
+/**
+ * Subsonic's musicFolder.id is an int (strict clients reject strings), our library ids are UUIDs and
+ * the library table is not ours to change: the id is the first 31 bits of SHA-256(uuid), stable
+ * forever and computed both ways (a request's musicFolderId is matched against visible libraries).
+ */
+export function musicFolderId(libraryId: string): number {
+  return createHash("sha256").update(libraryId).digest().readUInt32BE(0) & 0x7fffffff;
+}
+
+export async function visibleLibraries(pool: pg.Pool, viewerId: string): Promise<{ id: string; name: string; folderId: number }[]> {
+  const { rows } = await pool.query<{ id: string; name: string }>(
+    `SELECT l.id, l.name FROM library l WHERE ${visibleLibrariesSql("l", "$1")} ORDER BY l.name, l.id`,
+    [viewerId],
+  );
+  return rows.map((r) => ({ ...r, folderId: musicFolderId(r.id) }));
+}
+
+/** Album artists with a visible album (optionally in one library), by name. */
+export async function albumArtistIds(pool: pg.Pool, viewerId: string, libraryId?: string): Promise<string[]> {
+  const inLibrary = libraryId
+    ? `AND EXISTS (SELECT 1 FROM track t JOIN upload u ON u.track_id = t.id
+         WHERE t.album_id = a.id AND u.status = 'finished' AND u.library_id = $2)`
+    : "";
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT ar.id FROM artist ar WHERE EXISTS (SELECT 1 FROM album a WHERE a.album_artist_id = ar.id
+       AND ${visibleItemSql("albums", "a", "$1")} ${inLibrary}) ORDER BY ar.normalized_name, ar.id`,
+    libraryId ? [viewerId, libraryId] : [viewerId],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface FileDetails {
+  trackId: string;
+  uploadId: string;
+  size: number;
+  mimeType: string | null;
+  suffix: string;
+  bitrate: number | null;
+  sampleRate: number | null;
+  bitDepth: number | null;
+  channels: number | null;
+  replayGain: { trackGain?: number | null; trackPeak?: number | null; albumGain?: number | null; albumPeak?: number | null } | null;
+  albumArtist: { id: string; name: string };
+  starredAt: string | null;
+}
+
+/** The best visible copy of each track (lossless, then bitrate: the one `stream` sends) and extras. */
+export async function trackDetails(pool: pg.Pool, trackIds: string[], viewerId: string): Promise<Map<string, FileDetails>> {
+  const { rows } = await pool.query(
+    `SELECT t.id AS track_id, best.*, aa.id AS album_artist_id, aa.name AS album_artist_name,
+       (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.track_id = t.id) AS starred_at
+     FROM track t JOIN album a ON a.id = t.album_id JOIN artist aa ON aa.id = a.album_artist_id
+     JOIN LATERAL (SELECT u.id AS upload_id, u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate,
+         u.sample_rate, u.bit_depth, u.channels, u.replay_gain
+       FROM upload u JOIN library l ON l.id = u.library_id
+       WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
+       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1) best ON true
+     WHERE t.id = ANY($2::uuid[])`,
+    [viewerId, trackIds],
+  );
+  return new Map(
+    rows.map((r) => [r.track_id as string, {
+      trackId: r.track_id,
+      uploadId: r.upload_id,
+      size: Number(r.size),
+      mimeType: r.mime_type,
+      suffix: /\.([A-Za-z0-9]{1,5})$/.exec(r.original_name as string)?.[1]?.toLowerCase() ?? "",
+      bitrate: r.bitrate,
+      sampleRate: r.sample_rate,
+      bitDepth: r.bit_depth,
+      channels: r.channels,
+      replayGain: r.replay_gain,
+      albumArtist: { id: r.album_artist_id, name: r.album_artist_name },
+      starredAt: r.starred_at ? new Date(r.starred_at).toISOString() : null,
+    }]),
+  );
+}
+
+/** Genres (of visible tracks), favourite dates and last plays of albums. */
+export async function albumDetails(pool: pg.Pool, albumIds: string[], viewerId: string) {
+  const { rows } = await pool.query(
+    `SELECT a.id,
+       (SELECT coalesce(array_agg(DISTINCT g.name), '{}') FROM track t JOIN track_genre tg ON tg.track_id = t.id
+          JOIN genre g ON g.id = tg.genre_id WHERE t.album_id = a.id AND ${visibleItemSql("tracks", "t", "$1")}) AS genres,
+       (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.album_id = a.id) AS starred_at,
+       (SELECT max(ps.last_played_at) FROM play_stat ps JOIN track t ON t.id = ps.track_id
+          WHERE ps.user_id = $1 AND t.album_id = a.id) AS played_at
+     FROM album a WHERE a.id = ANY($2::uuid[])`,
+    [viewerId, albumIds],
+  );
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+  return new Map(rows.map((r) => [r.id as string, {
+    genres: (r.genres as string[]).sort(),
+    starredAt: iso(r.starred_at),
+    playedAt: iso(r.played_at),
+  }]));
+}
+
+export async function artistStarred(pool: pg.Pool, artistIds: string[], viewerId: string): Promise<Map<string, string>> {
+  const { rows } = await pool.query(
+    `SELECT artist_id, created_at FROM favorite WHERE user_id = $1 AND artist_id = ANY($2::uuid[])`,
+    [viewerId, artistIds],
+  );
+  return new Map(rows.map((r) => [r.artist_id as string, new Date(r.created_at).toISOString()]));
+}
+
+/** The cover hash of a visible album; undefined when the album is unknown or hidden, null without art. */
+export async function albumCoverHash(pool: pg.Pool, albumId: string, viewerId: string): Promise<string | null | undefined> {
+  const { rows } = await pool.query<{ cover_hash: string | null }>(
+    `SELECT a.cover_hash FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
+    [viewerId, albumId],
+  );
+  return rows[0] ? rows[0].cover_hash : undefined;
+}
+
+/** The copy of a track the caller hears: visible, finished, lossless first, then the highest bitrate. */
+export async function bestUpload(pool: pg.Pool, trackId: string, viewerId: string): Promise<UploadRow | undefined> {
+  const { rows } = await pool.query<UploadRow>(
+    `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
+     WHERE u.track_id = $1 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")}
+     ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1`,
+    [trackId, viewerId],
+  );
+  return rows[0];
+}

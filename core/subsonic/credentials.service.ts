@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import type pg from "pg";
+import { hashSecretToken } from "../accounts/secret-token.ts";
+import { open, seal } from "./sealed.ts";
+
+export interface SubsonicUser {
+  id: string;
+  username: string;
+  role: "admin" | "user";
+  disabled: boolean;
+}
+
+export interface SubsonicSecrets {
+  password: string;
+  apiKey: string;
+}
+
+interface Row {
+  id: string;
+  username: string;
+  role: "admin" | "user";
+  disabled_at: string | null;
+  password_enc: string | null;
+  api_key_enc: string | null;
+}
+
+const USER_COLUMNS = `u.id, u.username, u.role, u.disabled_at, c.password_enc, c.api_key_enc`;
+
+/**
+ * Per-user Subsonic password and API key, separate from the login password and encrypted at rest.
+ * They are made on first request (GET /api/v1/me/subsonic), so nobody has one they never saw.
+ */
+export class SubsonicCredentialsService {
+  readonly #pool: pg.Pool;
+  readonly #key: Buffer;
+
+  constructor(deps: { pool: pg.Pool; key: Buffer }) {
+    this.#pool = deps.pool;
+    this.#key = deps.key;
+  }
+
+  async get(userId: string): Promise<SubsonicSecrets> {
+    const existing = await this.#load(`u.id = $1`, userId);
+    if (existing?.password_enc) return this.#secrets(existing);
+    // ON CONFLICT: two first requests at once agree on one set.
+    await this.#write(userId, "DO NOTHING");
+    return this.#secrets((await this.#load(`u.id = $1`, userId))!);
+  }
+
+  async regenerate(userId: string): Promise<SubsonicSecrets> {
+    await this.#write(userId, `DO UPDATE SET password_enc = EXCLUDED.password_enc, api_key_enc = EXCLUDED.api_key_enc,
+      api_key_hash = EXCLUDED.api_key_hash, created_at = now()`);
+    return this.#secrets((await this.#load(`u.id = $1`, userId))!);
+  }
+
+  /** The user with that name and their Subsonic password (null when they never made one). */
+  async byUsername(username: string): Promise<{ user: SubsonicUser; password: string | null } | null> {
+    const row = await this.#load(`u.username = $1`, username.toLowerCase());
+    if (!row) return null;
+    return { user: toUser(row), password: row.password_enc ? this.#secrets(row).password : null };
+  }
+
+  async byApiKey(apiKey: string): Promise<SubsonicUser | null> {
+    const row = await this.#load(`c.api_key_hash = $1`, hashSecretToken(apiKey));
+    return row ? toUser(row) : null;
+  }
+
+  async #load(where: string, value: string): Promise<Row | undefined> {
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${USER_COLUMNS} FROM app_user u LEFT JOIN subsonic_credential c ON c.user_id = u.id WHERE ${where}`,
+      [value],
+    );
+    return rows[0];
+  }
+
+  async #write(userId: string, onConflict: string): Promise<void> {
+    // Typeable on a phone keyboard (clients ask for it), still 144 bits.
+    const password = randomBytes(18).toString("base64url");
+    const apiKey = `pps_${randomBytes(32).toString("base64url")}`;
+    await this.#pool.query(
+      `INSERT INTO subsonic_credential (user_id, password_enc, api_key_enc, api_key_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id) ${onConflict}`,
+      [userId, seal(this.#key, password, `${userId}/password`), seal(this.#key, apiKey, `${userId}/api_key`), hashSecretToken(apiKey)],
+    );
+  }
+
+  #secrets(row: Row): SubsonicSecrets {
+    try {
+      return {
+        password: open(this.#key, row.password_enc!, `${row.id}/password`),
+        apiKey: open(this.#key, row.api_key_enc!, `${row.id}/api_key`),
+      };
+    } catch (cause) {
+      // Almost always a different key: processes that do not share DATA_DIR need the same SECRET_KEY.
+      throw new Error("Cannot decrypt Subsonic credentials: SECRET_KEY (or DATA_DIR/secret.key) is not the one that wrote them", { cause });
+    }
+  }
+}
+
+function toUser(row: Row): SubsonicUser {
+  return { id: row.id, username: row.username, role: row.role, disabled: row.disabled_at !== null };
+}

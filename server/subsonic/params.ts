@@ -1,0 +1,55 @@
+import type { Request } from "express";
+import { SubsonicError, type Format } from "./response.ts";
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+
+/** Query string and (formPost) urlencoded body merged; repeated names are lists. */
+export class Params {
+  readonly #values = new Map<string, string[]>();
+
+  constructor(req: Request) {
+    const url = new URL(req.originalUrl, "http://local");
+    this.#add(url.searchParams);
+    if (Buffer.isBuffer(req.body) && req.body.length) this.#add(new URLSearchParams(req.body.toString("utf8")));
+  }
+
+  #add(search: URLSearchParams): void {
+    for (const [key, value] of search) this.#values.set(key, [...(this.#values.get(key) ?? []), value]);
+  }
+
+  get(name: string): string | undefined {
+    return this.#values.get(name)?.[0];
+  }
+
+  all(name: string): string[] {
+    return this.#values.get(name) ?? [];
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+
+  required(name: string): string {
+    const value = this.get(name);
+    if (value === undefined || value === "") throw new SubsonicError(10, `Required parameter '${name}' is missing`);
+    return value;
+  }
+
+  int(name: string): number | undefined {
+    const value = this.get(name);
+    if (value === undefined || value === "") return undefined;
+    if (!/^-?\d+$/.test(value)) throw new SubsonicError(0, `Parameter '${name}' must be an integer`);
+    return Number(value);
+  }
+}
+
+/** `f`: xml (default, also for unknown values, like Navidrome), json, or jsonp with a JS identifier callback. */
+export function formatOf(params: Params): { format: Format; error?: SubsonicError } {
+  const f = params.get("f");
+  if (f === "json") return { format: { kind: "json" } };
+  if (f !== "jsonp") return { format: { kind: "xml" } };
+  const callback = params.get("callback") ?? "";
+  // The callback is echoed into JavaScript: only a plain (dotted) identifier, never an expression.
+  if (IDENTIFIER.test(callback) && callback.length <= 100) return { format: { kind: "jsonp", callback } };
+  return { format: { kind: "json" }, error: new SubsonicError(0, "The jsonp callback must be a JavaScript identifier") };
+}

@@ -1,0 +1,102 @@
+import type { Response } from "express";
+import { VERSION as serverVersion } from "../../config/version.ts";
+
+/**
+ * The neutral response tree every serializer builds. Scalars are XML attributes / JSON values;
+ * a child object is a child element / JSON object; an array is repeated elements / a JSON array
+ * (always an array, even with one element); `$text` is XML text content / JSON "value".
+ */
+export type Scalar = string | number | boolean;
+export interface Elem {
+  [key: string]: Scalar | Elem | Elem[] | Scalar[] | undefined;
+}
+
+export const API_VERSION = "1.16.1";
+const XMLNS = "http://subsonic.org/restapi";
+
+export type Format = { kind: "xml" } | { kind: "json" } | { kind: "jsonp"; callback: string };
+
+/** Error codes of the Subsonic / OpenSubsonic API (HTTP status is always 200). */
+export class SubsonicError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function envelope(status: "ok" | "failed"): Elem {
+  return { status, version: API_VERSION, type: "polyphony", serverVersion, openSubsonic: true };
+}
+
+export function okBody(payload: Elem = {}): Elem {
+  return { ...envelope("ok"), ...payload };
+}
+
+export function errorBody(error: SubsonicError): Elem {
+  return { ...envelope("failed"), error: { code: error.code, message: error.message } };
+}
+
+export function send(res: Response, format: Format, body: Elem): void {
+  if (format.kind === "xml") {
+    res.status(200).type("application/xml; charset=utf-8").send(toXml(body));
+    return;
+  }
+  const json = JSON.stringify({ "subsonic-response": toJson(body) });
+  if (format.kind === "json") res.status(200).type("application/json; charset=utf-8").send(json);
+  else res.status(200).type("application/javascript; charset=utf-8").send(`${format.callback}(${json});`);
+}
+
+// ---- JSON -------------------------------------------------------------------------------------
+
+function toJson(elem: Elem): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(elem)) {
+    if (value === undefined) continue;
+    const name = key === "$text" ? "value" : key;
+    if (Array.isArray(value)) out[name] = value.map((v) => (isElem(v) ? toJson(v) : v));
+    else out[name] = isElem(value) ? toJson(value) : value;
+  }
+  return out;
+}
+
+function isElem(value: unknown): value is Elem {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// ---- XML --------------------------------------------------------------------------------------
+
+// Characters XML 1.0 cannot carry at all (tags sometimes contain them): dropped.
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+function escapeXml(value: string): string {
+  return value
+    .replace(INVALID_XML, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/\r/g, "&#13;")
+    .replace(/\n/g, "&#10;")
+    .replace(/\t/g, "&#9;");
+}
+
+function toXml(body: Elem): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${element("subsonic-response", body, ` xmlns="${XMLNS}"`)}`;
+}
+
+function element(name: string, elem: Elem, extra = ""): string {
+  let attrs = extra;
+  let children = "";
+  let text = "";
+  for (const [key, value] of Object.entries(elem)) {
+    if (value === undefined) continue;
+    if (key === "$text") text = escapeXml(String(value));
+    else if (Array.isArray(value)) {
+      for (const item of value) children += isElem(item) ? element(key, item) : `<${key}>${escapeXml(String(item))}</${key}>`;
+    } else if (isElem(value)) children += element(key, value);
+    else attrs += ` ${key}="${escapeXml(String(value))}"`;
+  }
+  const content = text + children;
+  return content ? `<${name}${attrs}>${content}</${name}>` : `<${name}${attrs}/>`;
+}

@@ -1,0 +1,83 @@
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { getLogger } from "../../config/logging.ts";
+import { CatalogService } from "../../core/catalog/catalog.service.ts";
+import { Forbidden, NotFound } from "../../core/errors.ts";
+import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
+import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
+import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
+import type { ServerDeps } from "../deps.ts";
+import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
+import { browsingHandlers } from "./browsing.handlers.ts";
+import type { SubsonicHandler } from "./context.ts";
+import { mediaHandlers } from "./media.handlers.ts";
+import { formatOf, Params } from "./params.ts";
+import { errorBody, okBody, send, SubsonicError, type Format } from "./response.ts";
+import { EXTENSIONS, systemHandlers } from "./system.handlers.ts";
+
+const log = getLogger(["polyphony", "subsonic"]);
+
+const HANDLERS: Record<string, SubsonicHandler> = { ...systemHandlers, ...browsingHandlers, ...mediaHandlers };
+
+/** The credentials service, built the same way by both routers that need it (same key, same table). */
+export function subsonicCredentials(deps: ServerDeps): SubsonicCredentialsService {
+  return new SubsonicCredentialsService({ pool: deps.db.pool, key: deriveKey(serverSecretKey(deps.config), "subsonic credentials") });
+}
+
+function toSubsonicError(error: unknown): SubsonicError {
+  if (error instanceof SubsonicError) return error;
+  if (error instanceof NotFound) return new SubsonicError(70, error.message);
+  if (error instanceof Forbidden) return new SubsonicError(50, error.message);
+  log.error("Subsonic request failed: {error}", { error });
+  return new SubsonicError(0, "The server could not answer this request");
+}
+
+/** `/rest/<method>` and `/rest/<method>.view`, GET or form POST; every error is HTTP 200 with an envelope. */
+export function subsonicRouter(deps: ServerDeps): Router {
+  const router = Router();
+  const limiter = (max: number) => new RateLimiter({ db: deps.db.pool, max, windowSeconds: deps.config.auth.loginWindowSeconds });
+  const auth: SubsonicAuthDeps = {
+    credentials: subsonicCredentials(deps),
+    perUser: limiter(deps.config.auth.loginMaxAttempts),
+    perAddress: limiter(deps.config.auth.loginMaxAttempts * 5),
+  };
+  const catalog = new CatalogService({ pool: deps.db.pool });
+
+  // formPost: the same parameters as a urlencoded body (long id lists); kept raw and merged by Params.
+  router.use(express.raw({ type: "application/x-www-form-urlencoded", limit: "1mb" }));
+  router.use(async (req, res, next) => {
+    const method = /^\/([A-Za-z0-9]+)(?:\.view)?$/.exec(req.path)?.[1];
+    if (!method || !["GET", "HEAD", "POST"].includes(req.method)) return next();
+    const params = new Params(req);
+    const { format, error } = formatOf(params);
+    if (error) return send(res, format, errorBody(error));
+    try {
+      if (method === "getOpenSubsonicExtensions") return send(res, format, okBody({ openSubsonicExtensions: EXTENSIONS }));
+      const user = await authenticateSubsonic(auth, params, req.ip ?? "unknown");
+      const handler = HANDLERS[method];
+      if (!handler) throw new SubsonicError(0, `Unknown method '${method}'`);
+      const ctx = { req, res, params, format, user, pool: deps.db.pool, catalog, uploads: deps.uploads, config: deps.config };
+      const result = await handler(ctx);
+      if (result !== "sent") send(res, format, okBody(result));
+    } catch (caught) {
+      fail(res, format, caught);
+    }
+  });
+  // Body parser failures (a body over 1 MB, a bad charset) still answer in Subsonic's shape.
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    fail(res, formatOf(new Params(req)).format, new SubsonicError(0, (error as Error).message ?? "Bad request"));
+  });
+  return router;
+}
+
+function fail(res: Response, format: Format, caught: unknown): void {
+  const error = toSubsonicError(caught);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // A binary endpoint may have set headers for the file it meant to send.
+  for (const name of ["Content-Disposition", "Content-Length", "Content-Range", "ETag", "Last-Modified", "Cache-Control"]) {
+    res.removeHeader(name);
+  }
+  send(res, format, errorBody(error));
+}

@@ -1,0 +1,132 @@
+import type { loadAlbums, loadArtists, loadTracks } from "../../core/catalog/catalog-items.ts";
+import type { albumDetails, FileDetails } from "../../core/subsonic/catalog.queries.ts";
+import type { Elem } from "./response.ts";
+
+// One serializer per Subsonic response type. Types matter to clients: ids are strings, counts and
+// durations integers, booleans real booleans, OpenSubsonic lists always present (possibly empty).
+
+type Track = Awaited<ReturnType<typeof loadTracks>>[number];
+type Album = Awaited<ReturnType<typeof loadAlbums>>[number];
+type Artist = Awaited<ReturnType<typeof loadArtists>>[number];
+type AlbumExtras = ReturnType<typeof albumDetails> extends Promise<Map<string, infer V>> ? V : never;
+
+const seconds = (ms: number | null) => (ms === null ? 0 : Math.round(ms / 1000));
+const int = (value: number | null | undefined) => (value === null || value === undefined ? undefined : Math.round(value));
+const orUndefined = <T>(value: T | null) => value ?? undefined;
+const ref = (a: { id: string; name: string }): Elem => ({ id: a.id, name: a.name });
+/** The album whose cover a `/api/v1/albums/<id>/cover` URL points at: our coverArt ids are album ids. */
+const coverArtOf = (coverUrl: string | null) => (coverUrl ? /albums\/([^/]+)\/cover/.exec(coverUrl)?.[1] : undefined);
+
+function replayGain(details: FileDetails | undefined): Elem {
+  // Always present on songs (OpenSubsonic); the keys we do not know are left out.
+  const gain = details?.replayGain;
+  return {
+    trackGain: orUndefined(gain?.trackGain ?? null),
+    trackPeak: orUndefined(gain?.trackPeak ?? null),
+    albumGain: orUndefined(gain?.albumGain ?? null),
+    albumPeak: orUndefined(gain?.albumPeak ?? null),
+  };
+}
+
+export function songElem(track: Track, details: FileDetails | undefined): Elem {
+  const albumArtists = details ? [details.albumArtist] : [];
+  return {
+    id: track.id,
+    parent: track.album.id,
+    isDir: false,
+    title: track.title,
+    album: track.album.title,
+    artist: track.artistCredit,
+    track: int(track.trackNumber),
+    year: int(track.year),
+    genre: track.genres[0],
+    coverArt: coverArtOf(track.coverUrl),
+    size: details ? details.size : undefined,
+    contentType: orUndefined(details?.mimeType ?? null),
+    suffix: details?.suffix || undefined,
+    duration: seconds(track.durationMs),
+    bitRate: details?.bitrate ? Math.round(details.bitrate / 1000) : undefined,
+    isVideo: false,
+    userRating: orUndefined(track.rating),
+    playCount: track.playCount,
+    discNumber: int(track.discNumber),
+    created: orUndefined(track.createdAt),
+    starred: orUndefined(details?.starredAt ?? null),
+    albumId: track.album.id,
+    artistId: track.artists[0]?.id,
+    type: "music",
+    mediaType: "song",
+    played: orUndefined(track.lastPlayedAt),
+    musicBrainzId: track.musicBrainzId ?? "",
+    genres: track.genres.map((name) => ({ name })),
+    artists: track.artists.map(ref),
+    displayArtist: track.artistCredit,
+    albumArtists: albumArtists.map(ref),
+    displayAlbumArtist: albumArtists.map((a) => a.name).join(", "),
+    replayGain: replayGain(details),
+    bitDepth: details?.bitDepth ?? 0,
+    samplingRate: details?.sampleRate ?? 0,
+    channelCount: details?.channels ?? 0,
+  };
+}
+
+export function albumElem(album: Album, extras: AlbumExtras | undefined, credits?: { id: string; name: string }[]): Elem {
+  const artists = credits?.length ? credits : [album.artist];
+  return {
+    id: album.id,
+    name: album.title,
+    artist: album.artistCredit,
+    artistId: album.artist.id,
+    coverArt: coverArtOf(album.coverUrl),
+    songCount: album.trackCount,
+    duration: seconds(album.durationMs),
+    playCount: album.playCount,
+    created: album.createdAt ?? new Date(0).toISOString(),
+    starred: orUndefined(extras?.starredAt ?? null),
+    year: int(album.year),
+    genre: extras?.genres[0],
+    played: orUndefined(extras?.playedAt ?? null),
+    userRating: album.rating ?? 0,
+    musicBrainzId: album.musicBrainzId ?? "",
+    genres: (extras?.genres ?? []).map((name) => ({ name })),
+    artists: artists.map(ref),
+    displayArtist: album.artistCredit,
+    isCompilation: album.compilation,
+    mediaType: "album",
+  };
+}
+
+export function artistElem(artist: Artist, starredAt: string | undefined): Elem {
+  return {
+    id: artist.id,
+    name: artist.name,
+    coverArt: coverArtOf(artist.coverUrl),
+    albumCount: artist.albumCount,
+    starred: starredAt,
+    userRating: artist.rating ?? 0,
+    musicBrainzId: artist.musicBrainzId ?? "",
+    mediaType: "artist",
+  };
+}
+
+export const IGNORED_ARTICLES = "The El La Los Las Le Les";
+
+/** getArtists' index: by first letter of the name without a leading article; anything else under "#". */
+export function artistIndex(artists: Elem[]): Elem[] {
+  const articles = IGNORED_ARTICLES.split(" ").map((a) => `${a.toLowerCase()} `);
+  const groups = new Map<string, { key: string; artist: Elem }[]>();
+  for (const artist of artists) {
+    let name = String(artist.name).toLowerCase();
+    const article = articles.find((a) => name.startsWith(a) && name.length > a.length);
+    if (article) name = name.slice(article.length);
+    const key = name.normalize("NFD").replace(/\p{M}/gu, "");
+    const letter = key.charAt(0).toUpperCase();
+    const group = /^[A-Z]$/.test(letter) ? letter : "#";
+    groups.set(group, [...(groups.get(group) ?? []), { key, artist }]);
+  }
+  // Sorted without the article, as clients that read ignoredArticles would sort them.
+  return [...groups.keys()].sort().map((name) => ({
+    name,
+    artist: groups.get(name)!.sort((a, b) => a.key.localeCompare(b.key)).map((e) => e.artist),
+  }));
+}
