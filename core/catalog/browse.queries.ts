@@ -4,7 +4,7 @@ import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
 
 export const SORTS = {
   artists: ["name", "date_added", "play_count", "random"],
-  albums: ["name", "date_added", "year", "play_count", "random"],
+  albums: ["name", "date_added", "year", "play_count", "random", "artist", "last_played", "rating"],
   tracks: ["name", "date_added", "year", "play_count", "random"],
 } as const;
 
@@ -15,6 +15,9 @@ export interface BrowseFilter {
   yearTo?: number;
   artist?: string;
   favorites?: boolean;
+  /** Only what the viewer played / rated (Subsonic's "recent" and "highest" lists). */
+  played?: boolean;
+  rated?: boolean;
 }
 
 export interface BrowseQuery extends BrowseFilter {
@@ -72,6 +75,12 @@ function conditions(kind: ItemKind, filter: BrowseFilter, p: Params): string[] {
         : `EXISTS (SELECT 1 FROM artist_credit c WHERE c.track_id = t.id AND c.artist_id = ${artist})`,
     );
   }
+  if (filter.played) {
+    where.push(`EXISTS (SELECT 1 FROM play_stat ps WHERE ps.user_id = $1 AND ps.track_id IN (${trackIds(alias)}))`);
+  }
+  if (filter.rated) {
+    where.push(`EXISTS (SELECT 1 FROM rating r WHERE r.user_id = $1 AND r.${TABLE[kind].table}_id = ${alias}.id)`);
+  }
   if (filter.favorites) {
     where.push(`EXISTS (SELECT 1 FROM favorite f WHERE f.user_id = $1 AND f.${TABLE[kind].table}_id = ${alias}.id)`);
   }
@@ -91,6 +100,14 @@ function orderBy(kind: ItemKind, query: BrowseQuery, p: Params): string {
     case "play_count":
       return `(SELECT coalesce(sum(ps.play_count), 0) FROM play_stat ps WHERE ps.user_id = $1 AND ps.track_id IN (${trackIds(alias)}))
               ${direction("desc")}, ${name}, ${alias}.id`;
+    case "artist":
+      return `(SELECT normalized_name FROM artist WHERE id = a.album_artist_id), ${name}, ${alias}.id`;
+    case "last_played":
+      return `(SELECT max(ps.last_played_at) FROM play_stat ps WHERE ps.user_id = $1 AND ps.track_id IN (${trackIds(alias)}))
+              ${direction("desc")} NULLS LAST, ${alias}.id`;
+    case "rating":
+      return `(SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.${TABLE[kind].table}_id = ${alias}.id)
+              ${direction("desc")} NULLS LAST, ${name}, ${alias}.id`;
     case "random":
       return `md5(${alias}.id::text || ${p.add(query.seed ?? "")}), ${alias}.id`;
     default:

@@ -6,6 +6,7 @@ import { loadAlbums, loadArtists, loadGenres, loadTracks } from "./catalog-items
 import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
 
 const LOADERS = { artists: loadArtists, albums: loadAlbums, tracks: loadTracks };
+type Items = { [K in ItemKind]: Awaited<ReturnType<(typeof LOADERS)[K]>> };
 
 /** Read side of the catalog: pages, details and genres, always limited to what the viewer may see. */
 export class CatalogService {
@@ -15,9 +16,9 @@ export class CatalogService {
     this.#pool = deps.pool;
   }
 
-  async browse(kind: ItemKind, viewerId: string | null, query: BrowseQuery) {
+  async browse<K extends ItemKind>(kind: K, viewerId: string | null, query: BrowseQuery) {
     const { ids, total } = await browseIds(this.#pool, kind, viewerId, query);
-    const items = await LOADERS[kind](this.#pool, ids, viewerId);
+    const items = (await LOADERS[kind](this.#pool, ids, viewerId)) as Items[K];
     return { items, total, limit: query.limit, offset: query.offset };
   }
 

@@ -9,6 +9,8 @@ import type { ServerDeps } from "../deps.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
 import type { SubsonicHandler } from "./context.ts";
+import { annotationHandlers } from "./annotation.handlers.ts";
+import { listHandlers } from "./lists.handlers.ts";
 import { mediaHandlers } from "./media.handlers.ts";
 import { formatOf, Params } from "./params.ts";
 import { errorBody, okBody, send, SubsonicError, type Format } from "./response.ts";
@@ -16,7 +18,13 @@ import { EXTENSIONS, systemHandlers } from "./system.handlers.ts";
 
 const log = getLogger(["polyphony", "subsonic"]);
 
-const HANDLERS: Record<string, SubsonicHandler> = { ...systemHandlers, ...browsingHandlers, ...mediaHandlers };
+const HANDLERS: Record<string, SubsonicHandler> = {
+  ...systemHandlers,
+  ...browsingHandlers,
+  ...mediaHandlers,
+  ...listHandlers,
+  ...annotationHandlers,
+};
 
 /** The credentials service, built the same way by both routers that need it (same key, same table). */
 export function subsonicCredentials(deps: ServerDeps): SubsonicCredentialsService {

@@ -1,0 +1,100 @@
+import { NotFound } from "../../core/errors.ts";
+import { UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
+import { albumDetails, artistStarred } from "../../core/subsonic/catalog.queries.ts";
+import { entityId, songElems } from "./browsing.handlers.ts";
+import type { SubsonicContext, SubsonicHandler } from "./context.ts";
+import { SubsonicError } from "./response.ts";
+import { albumElem, artistElem } from "./serializers.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function userData(ctx: SubsonicContext): UserDataService {
+  return new UserDataService({ pool: ctx.pool });
+}
+
+/** `id` may name a song, an album or an artist (folder-based clients star any of them through `id`). */
+async function kindOf(ctx: SubsonicContext, id: string): Promise<ItemKind> {
+  const { rows } = await ctx.pool.query<{ kind: ItemKind }>(
+    `SELECT 'tracks' AS kind FROM track WHERE id = $1 UNION ALL SELECT 'albums' FROM album WHERE id = $1
+     UNION ALL SELECT 'artists' FROM artist WHERE id = $1 LIMIT 1`,
+    [id],
+  );
+  if (!rows[0]) throw new SubsonicError(70, "Requested data was not found");
+  return rows[0].kind;
+}
+
+function ids(ctx: SubsonicContext, name: string): string[] {
+  const values = ctx.params.all(name);
+  for (const value of values) if (!UUID.test(value)) throw new SubsonicError(70, "Requested data was not found");
+  return values.map((v) => v.toLowerCase());
+}
+
+async function star(ctx: SubsonicContext, favorite: boolean): Promise<Record<string, never>> {
+  const targets: [ItemKind, string][] = [
+    ...(await Promise.all(ids(ctx, "id").map(async (id): Promise<[ItemKind, string]> => [await kindOf(ctx, id), id]))),
+    ...ids(ctx, "albumId").map((id): [ItemKind, string] => ["albums", id]),
+    ...ids(ctx, "artistId").map((id): [ItemKind, string] => ["artists", id]),
+  ];
+  if (!targets.length) throw new SubsonicError(10, "Required parameter 'id', 'albumId' or 'artistId' is missing");
+  for (const [kind, id] of targets) await notFoundAs70(userData(ctx).setFavorite(ctx.user.id, kind, id, favorite));
+  return {};
+}
+
+async function notFoundAs70<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof NotFound) throw new SubsonicError(70, error.message);
+    throw error;
+  }
+}
+
+async function starred(ctx: SubsonicContext) {
+  const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
+  const [artists, albums, tracks] = await Promise.all([
+    ctx.catalog.browse("artists", ctx.user.id, query),
+    ctx.catalog.browse("albums", ctx.user.id, query),
+    ctx.catalog.browse("tracks", ctx.user.id, query),
+  ]);
+  const starredAt = await artistStarred(ctx.pool, artists.items.map((a) => a.id), ctx.user.id);
+  const extras = await albumDetails(ctx.pool, albums.items.map((a) => a.id), ctx.user.id);
+  return {
+    artist: artists.items.map((a) => artistElem(a, starredAt.get(a.id))),
+    album: albums.items.map((a) => albumElem(a, extras.get(a.id))),
+    song: await songElems(ctx, tracks.items),
+  };
+}
+
+export const annotationHandlers: Record<string, SubsonicHandler> = {
+  star: (ctx) => star(ctx, true),
+  unstar: (ctx) => star(ctx, false),
+
+  async setRating(ctx) {
+    const id = entityId(ctx);
+    const rating = Number(ctx.params.required("rating"));
+    if (!Number.isInteger(rating) || rating < 0 || rating > 5) throw new SubsonicError(0, "rating must be 0 (none) to 5");
+    await notFoundAs70(userData(ctx).setRating(ctx.user.id, await kindOf(ctx, id), id, rating === 0 ? null : rating));
+    return {};
+  },
+
+  // submission=false is "now playing", which is not kept yet; a submitted scrobble counts a play.
+  async scrobble(ctx) {
+    const tracks = ids(ctx, "id");
+    if (!tracks.length) throw new SubsonicError(10, "Required parameter 'id' is missing");
+    if (ctx.params.get("submission") === "false") return {};
+    const times = ctx.params.all("time").map(Number);
+    for (const [i, id] of tracks.entries()) {
+      const at = Number.isFinite(times[i]) ? new Date(times[i]!) : new Date();
+      await notFoundAs70(userData(ctx).recordPlay(ctx.user.id, id, at));
+    }
+    return {};
+  },
+
+  async getStarred2(ctx) {
+    return { starred2: await starred(ctx) };
+  },
+
+  async getStarred(ctx) {
+    return { starred: await starred(ctx) };
+  },
+};
