@@ -1,6 +1,8 @@
 import type { Request, Response } from "express";
 import type pg from "pg";
+import type { MikroORM } from "@mikro-orm/postgresql";
 import type { AppConfig } from "../../config/env.ts";
+import type { ActorService } from "../../core/accounts/actors.service.ts";
 import type { CatalogService } from "../../core/catalog/catalog.service.ts";
 import type { UploadsService } from "../../core/library/uploads.service.ts";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
@@ -18,6 +20,8 @@ export interface SubsonicContext {
   catalog: CatalogService;
   uploads: UploadsService;
   config: AppConfig;
+  orm: MikroORM;
+  actors: ActorService;
 }
 
 /** Returns the payload of an ok response, or "sent" when it wrote the response itself (binary data). */

@@ -12,6 +12,7 @@ import type { SubsonicHandler } from "./context.ts";
 import { annotationHandlers } from "./annotation.handlers.ts";
 import { listHandlers } from "./lists.handlers.ts";
 import { mediaHandlers } from "./media.handlers.ts";
+import { playlistHandlers } from "./playlists.handlers.ts";
 import { formatOf, Params } from "./params.ts";
 import { errorBody, okBody, send, SubsonicError, type Format } from "./response.ts";
 import { EXTENSIONS, systemHandlers } from "./system.handlers.ts";
@@ -24,6 +25,7 @@ const HANDLERS: Record<string, SubsonicHandler> = {
   ...mediaHandlers,
   ...listHandlers,
   ...annotationHandlers,
+  ...playlistHandlers,
 };
 
 /** The credentials service, built the same way by both routers that need it (same key, same table). */
@@ -63,7 +65,10 @@ export function subsonicRouter(deps: ServerDeps): Router {
       const user = await authenticateSubsonic(auth, params, req.ip ?? "unknown");
       const handler = HANDLERS[method];
       if (!handler) throw new SubsonicError(0, `Unknown method '${method}'`);
-      const ctx = { req, res, params, format, user, pool: deps.db.pool, catalog, uploads: deps.uploads, config: deps.config };
+      const ctx = {
+        req, res, params, format, user, catalog,
+        pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors, uploads: deps.uploads, config: deps.config,
+      };
       const result = await handler(ctx);
       if (result !== "sent") send(res, format, okBody(result));
     } catch (caught) {

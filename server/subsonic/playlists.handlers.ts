@@ -1,0 +1,117 @@
+import type { User } from "../../core/accounts/user.entity.ts";
+import { loadTracks } from "../../core/catalog/catalog-items.ts";
+import { NotFound } from "../../core/errors.ts";
+import { PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
+import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
+import { entityId, songElems } from "./browsing.handlers.ts";
+import type { SubsonicContext, SubsonicHandler } from "./context.ts";
+import { SubsonicError, type Elem } from "./response.ts";
+
+const ALL = { limit: 10_000, offset: 0 };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function service(ctx: SubsonicContext): PlaylistsService {
+  return new PlaylistsService({ pool: ctx.pool, orm: ctx.orm, actors: ctx.actors });
+}
+
+/** The playlist services only read the caller's id and role. */
+const asUser = (ctx: SubsonicContext) => ({ id: ctx.user.id, username: ctx.user.username, role: ctx.user.role }) as unknown as User;
+
+async function as70<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof NotFound) throw new SubsonicError(70, error.message);
+    throw error;
+  }
+}
+
+function playlistElem(p: PlaylistRow, songCount = p.item_count): Elem {
+  return {
+    id: p.id,
+    name: p.name,
+    comment: p.description || undefined,
+    owner: p.owner_username,
+    public: p.privacy !== "private",
+    songCount,
+    duration: Math.round(Number(p.duration_ms) / 1000),
+    created: new Date(p.created_at).toISOString(),
+    changed: new Date(p.updated_at).toISOString(),
+  };
+}
+
+/** Subsonic clients see only playable entries; their indexes are positions in that list. */
+async function playableItems(ctx: SubsonicContext, id: string): Promise<PlaylistItemRow[]> {
+  return (await as70(service(ctx).items(asUser(ctx), id, ALL))).filter((i) => i.track_id);
+}
+
+async function withEntries(ctx: SubsonicContext, id: string): Promise<Elem> {
+  const playlist = await as70(service(ctx).get(asUser(ctx), id));
+  const items = await playableItems(ctx, id);
+  const tracks = await loadTracks(ctx.pool, [...new Set(items.map((i) => i.track_id!))], ctx.user.id);
+  const byId = new Map(tracks.map((t) => [t.id, t]));
+  const entry = await songElems(ctx, items.flatMap((i) => byId.get(i.track_id!) ?? []));
+  return { ...playlistElem(playlist, entry.length), entry };
+}
+
+function songIds(ctx: SubsonicContext, name: string): string[] {
+  const ids = ctx.params.all(name);
+  if (ids.some((id) => !UUID.test(id))) throw new SubsonicError(70, "Requested data was not found");
+  return ids.map((id) => id.toLowerCase());
+}
+
+export const playlistHandlers: Record<string, SubsonicHandler> = {
+  async getPlaylists(ctx) {
+    const { items } = await service(ctx).list(asUser(ctx), "visible", { limit: 500, offset: 0 });
+    return { playlists: { playlist: items.map((p) => playlistElem(p)) } };
+  },
+
+  async getPlaylist(ctx) {
+    return { playlist: await withEntries(ctx, entityId(ctx)) };
+  },
+
+  // With playlistId it replaces the songs of that playlist; either way it returns the playlist.
+  async createPlaylist(ctx) {
+    const songs = songIds(ctx, "songId");
+    const playlists = service(ctx);
+    let id = ctx.params.get("playlistId");
+    if (id) {
+      id = entityId(ctx, "playlistId");
+      await as70(playlists.clear(asUser(ctx), id));
+    } else {
+      id = (await playlists.create(asUser(ctx), { name: ctx.params.required("name") })).id;
+    }
+    if (songs.length) await as70(playlists.addTracks(asUser(ctx), id, songs));
+    return { playlist: await withEntries(ctx, id) };
+  },
+
+  async updatePlaylist(ctx) {
+    const id = entityId(ctx, "playlistId");
+    const playlists = service(ctx);
+    const name = ctx.params.get("name");
+    const comment = ctx.params.get("comment");
+    const pub = ctx.params.get("public");
+    if (name !== undefined || comment !== undefined || pub !== undefined) {
+      const privacy = pub === undefined ? undefined : pub === "true" ? "public" : "private";
+      await as70(playlists.update(asUser(ctx), id, { name, description: comment, privacy }));
+    }
+    const remove = ctx.params.all("songIndexToRemove").map(Number);
+    if (remove.length) {
+      const items = await playableItems(ctx, id);
+      // Highest index first, so earlier removals do not shift later ones.
+      for (const index of [...new Set(remove)].sort((a, b) => b - a)) {
+        const item = items[index];
+        if (!Number.isInteger(index) || !item) throw new SubsonicError(0, `No song at index ${index}`);
+        await as70(playlists.removeItem(asUser(ctx), id, item.id));
+      }
+    }
+    const add = songIds(ctx, "songIdToAdd");
+    if (add.length) await as70(playlists.addTracks(asUser(ctx), id, add));
+    return {};
+  },
+
+  async deletePlaylist(ctx) {
+    await as70(service(ctx).delete(asUser(ctx), entityId(ctx)));
+    return {};
+  },
+};

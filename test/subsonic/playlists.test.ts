@@ -1,0 +1,82 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { TestClient } from "../helpers/client.ts";
+import { waitForImports } from "../helpers/imports.ts";
+import { apiClient, rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
+
+describe.skipIf(!hasFfmpeg())("Subsonic playlists", () => {
+  let app: TestApp;
+  let alice: Credentials;
+  let bob: Credentials;
+  let dir: string;
+  const id: Record<string, string> = {};
+  const as = (who: Credentials, method: string, params: Record<string, string | string[]> = {}) =>
+    rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
+
+  beforeAll(async () => {
+    app = await startTestApp({ worker: true });
+    const client = new TestClient(app.url);
+    alice = await subsonicCredentials(client, "alice");
+    bob = await subsonicCredentials(new TestClient(app.url), "bob");
+    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-pl-"));
+    const lib = (await client.post("/api/v1/libraries", { name: "Main", privacy: "instance" })).body.id;
+    const files = [];
+    for (const title of ["One", "Two", "Three"]) {
+      const file = await makeAudio(dir, { name: title, format: "mp3", tags: { TITLE: title, ARTIST: "Band", ALBUM: "Numbers" } });
+      files.push({ name: `${title}.mp3`, data: await readFile(file) });
+    }
+    await client.upload(`/api/v1/libraries/${lib}/uploads`, files);
+    await waitForImports(app.db.pool, lib);
+    for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const titles = (playlist: { entry?: { title: string }[] }) => (playlist.entry ?? []).map((e) => e.title);
+
+  it("creates a playlist with songs (duplicates allowed) and returns it", async () => {
+    const res = await as(alice, "createPlaylist", { name: "Mix", songId: [id.One!, id.Two!, id.One!] });
+    expect(res.json.status).toBe("ok");
+    expect(res.json.playlist).toMatchObject({ name: "Mix", owner: "alice", public: false, songCount: 3 });
+    expect(titles(res.json.playlist)).toEqual(["One", "Two", "One"]);
+    id.mix = res.json.playlist.id;
+    const listed = await apiClient(app.url, { username: alice.username, password: alice.password }).getPlaylists();
+    expect(listed.playlists.playlist?.map((p) => p.name)).toEqual(["Mix"]);
+  });
+
+  it("replaces the songs when createPlaylist names an existing playlist", async () => {
+    const res = await as(alice, "createPlaylist", { playlistId: id.mix!, songId: [id.Three!] });
+    expect(titles(res.json.playlist)).toEqual(["Three"]);
+    expect(res.json.playlist.id).toBe(id.mix);
+  });
+
+  it("updates name, comment, visibility, and adds and removes songs by index", async () => {
+    await as(alice, "updatePlaylist", { playlistId: id.mix!, songIdToAdd: [id.One!, id.Two!] });
+    await as(alice, "updatePlaylist", { playlistId: id.mix!, name: "Renamed", comment: "for the road", public: "true", songIndexToRemove: ["0", "2"] });
+    const { playlist } = (await as(alice, "getPlaylist", { id: id.mix! })).json;
+    expect(playlist).toMatchObject({ name: "Renamed", comment: "for the road", public: true, songCount: 1 });
+    expect(titles(playlist)).toEqual(["One"]);
+    const xml = await rest(app.url, "getPlaylist", { ...tokenParams(alice), id: id.mix! });
+    expect(xml.text.match(/<entry /g)).toHaveLength(1);
+  });
+
+  it("keeps others out: reading a shared playlist is fine, changing it is not", async () => {
+    expect((await as(bob, "getPlaylist", { id: id.mix! })).json.playlist.name).toBe("Renamed");
+    expect((await as(bob, "updatePlaylist", { playlistId: id.mix!, name: "Mine" })).json.error.code).toBe(70);
+    expect((await as(bob, "deletePlaylist", { id: id.mix! })).json.error.code).toBe(70);
+    expect((await as(alice, "updatePlaylist", { playlistId: id.mix!, songIndexToRemove: "7" })).json.error.code).toBe(0);
+    expect((await as(alice, "createPlaylist", {})).json.error.code).toBe(10);
+  });
+
+  it("deletes a playlist", async () => {
+    expect((await as(alice, "deletePlaylist", { id: id.mix! })).json.status).toBe("ok");
+    expect((await as(alice, "getPlaylist", { id: id.mix! })).json.error.code).toBe(70);
+    expect((await as(alice, "getPlaylists")).json.playlists).toEqual({ playlist: [] });
+  });
+});
