@@ -5,6 +5,7 @@ import type { Elem } from "./response.ts";
 export const EXTENSIONS: Elem[] = [
   { name: "apiKeyAuthentication", versions: [1] },
   { name: "formPost", versions: [1] },
+  { name: "songLyrics", versions: [1] },
 ];
 
 export const systemHandlers: Record<string, SubsonicHandler> = {

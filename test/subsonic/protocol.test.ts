@@ -62,10 +62,11 @@ describe("Subsonic protocol and authentication", () => {
     expect(json.json.openSubsonicExtensions).toEqual([
       { name: "apiKeyAuthentication", versions: [1] },
       { name: "formPost", versions: [1] },
+      { name: "songLyrics", versions: [1] },
     ]);
     const xml = await rest(app.url, "getOpenSubsonicExtensions.view", {});
     expect(xml.text).toContain('<openSubsonicExtensions name="apiKeyAuthentication"><versions>1</versions></openSubsonicExtensions>');
-    expect((await apiClient(app.url, { apiKey: creds.apiKey }).getOpenSubsonicExtensions()).openSubsonicExtensions).toHaveLength(2);
+    expect((await apiClient(app.url, { apiKey: creds.apiKey }).getOpenSubsonicExtensions()).openSubsonicExtensions).toHaveLength(3);
   });
 
   it("accepts a plain password, an enc: hex password, a token with salt and an API key", async () => {
