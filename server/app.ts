@@ -16,6 +16,7 @@ import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
 import { openApiRoutes } from "./api/openapi.routes.ts";
 import { playlistsRoutes } from "./api/playlists.routes.ts";
+import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
@@ -47,6 +48,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));
   api.use(catalogRoutes(deps));
+  api.use(searchRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
   app.use("/api", openApi.docs);

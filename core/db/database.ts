@@ -16,7 +16,8 @@ export async function openDatabase(url: string, poolSize: number): Promise<Datab
     pool: { min: 0, max: poolSize },
     ensureDatabase: false,
     debug: false,
-    schemaGenerator: { skipTables: sqlOnlyTables, ignoreSchema: ["graphile_worker"] },
+    // Triggers and functions are hand-written in migrations (the search index, 0005), never entities.
+    schemaGenerator: { skipTables: sqlOnlyTables, ignoreSchema: ["graphile_worker"], ignoreTriggers: true, ignoreRoutines: true },
   });
   const pool = (await orm.em.getConnection().getNativeClient()) as pg.Pool;
   return {
