@@ -9,6 +9,7 @@ import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { meOperations } from "./me.routes.ts";
 import { playlistsOperations } from "./playlists.routes.ts";
+import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
@@ -23,6 +24,7 @@ export const OPERATIONS: Operation[] = [
   ...catalogOperations,
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
+  ...searchOperations,
 ];
 
 /** GET /api/v1/openapi.json and the page that renders it, GET /api/docs. */

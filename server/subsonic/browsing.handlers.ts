@@ -31,7 +31,7 @@ async function orNotFound<T>(read: Promise<T>): Promise<T> {
   }
 }
 
-async function libraryOf(ctx: SubsonicContext): Promise<string | undefined> {
+export async function libraryOf(ctx: SubsonicContext): Promise<string | undefined> {
   const folder = ctx.params.int("musicFolderId");
   if (folder === undefined) return undefined;
   const library = (await visibleLibraries(ctx.pool, ctx.user.id)).find((l) => l.folderId === folder);
@@ -44,7 +44,7 @@ export async function songElems(ctx: SubsonicContext, tracks: Awaited<ReturnType
   return tracks.map((t) => songElem(t, details.get(t.id)));
 }
 
-async function artistElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
+export async function artistElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
   const [artists, starred] = await Promise.all([loadArtists(ctx.pool, ids, ctx.user.id), artistStarred(ctx.pool, ids, ctx.user.id)]);
   return artists.map((a) => artistElem(a, starred.get(a.id)));
 }

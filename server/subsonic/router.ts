@@ -13,6 +13,7 @@ import { annotationHandlers } from "./annotation.handlers.ts";
 import { listHandlers } from "./lists.handlers.ts";
 import { mediaHandlers } from "./media.handlers.ts";
 import { playlistHandlers } from "./playlists.handlers.ts";
+import { searchHandlers } from "./search.handlers.ts";
 import { userHandlers } from "./user.handlers.ts";
 import { formatOf, Params } from "./params.ts";
 import { errorBody, okBody, send, SubsonicError, type Format } from "./response.ts";
@@ -28,6 +29,7 @@ const HANDLERS: Record<string, SubsonicHandler> = {
   ...annotationHandlers,
   ...playlistHandlers,
   ...userHandlers,
+  ...searchHandlers,
 };
 
 /** The credentials service, built the same way by both routers that need it (same key, same table). */

@@ -1,0 +1,64 @@
+import type { BrowseQuery } from "../../core/catalog/browse.queries.ts";
+import { loadAlbums, loadTracks } from "../../core/catalog/catalog-items.ts";
+import type { ItemKind } from "../../core/catalog/user-data.service.ts";
+import { MAX_LIMIT, SearchService } from "../../core/search/search.service.ts";
+import { albumDetails } from "../../core/subsonic/catalog.queries.ts";
+import { artistElems, libraryOf, songElems } from "./browsing.handlers.ts";
+import type { SubsonicContext, SubsonicHandler } from "./context.ts";
+import { SubsonicError, type Elem } from "./response.ts";
+import { albumElem } from "./serializers.ts";
+
+interface Window {
+  count: number;
+  offset: number;
+}
+
+function window(ctx: SubsonicContext, kind: string): Window {
+  const count = ctx.params.int(`${kind}Count`) ?? 20;
+  const offset = ctx.params.int(`${kind}Offset`) ?? 0;
+  if (count < 0 || offset < 0) throw new SubsonicError(0, `${kind}Count and ${kind}Offset must not be negative`);
+  return { count: Math.min(count, 500), offset };
+}
+
+/** Clients send "" or nothing to mean "everything" (to sync a whole library), and may end words with `*`. */
+function queryOf(ctx: SubsonicContext): string {
+  return (ctx.params.get("query") ?? "").replace(/^""$/, "").replace(/\*+$/, "").trim();
+}
+
+/** Everything the user may see, by name: a stable order clients can page through. */
+async function everything(ctx: SubsonicContext, kind: ItemKind, w: Window, library: string | undefined): Promise<string[]> {
+  if (w.count === 0) return [];
+  const query = { sort: "name", limit: w.count, offset: w.offset, ...(library ? { library } : {}) } as BrowseQuery;
+  return (await ctx.catalog.browse(kind, ctx.user.id, query)).items.map((i) => i.id);
+}
+
+async function results(ctx: SubsonicContext): Promise<Elem> {
+  const windows = { artists: window(ctx, "artist"), albums: window(ctx, "album"), tracks: window(ctx, "song") };
+  const text = queryOf(ctx);
+  const library = await libraryOf(ctx);
+  let ids: Record<ItemKind, string[]>;
+  if (!text) {
+    ids = {
+      artists: await everything(ctx, "artists", windows.artists, library),
+      albums: await everything(ctx, "albums", windows.albums, library),
+      tracks: await everything(ctx, "tracks", windows.tracks, library),
+    };
+  } else {
+    // Ranked search returns the best MAX_LIMIT of each kind; pages beyond that are empty.
+    const hits = await new SearchService({ pool: ctx.pool }).search(ctx.user.id, text, MAX_LIMIT);
+    const page = (list: { id: string }[], w: Window) => list.slice(w.offset, w.offset + w.count).map((h) => h.id);
+    ids = { artists: page(hits.artists, windows.artists), albums: page(hits.albums, windows.albums), tracks: page(hits.tracks, windows.tracks) };
+  }
+  const albums = await loadAlbums(ctx.pool, ids.albums, ctx.user.id);
+  const extras = await albumDetails(ctx.pool, ids.albums, ctx.user.id);
+  return {
+    artist: await artistElems(ctx, ids.artists),
+    album: albums.map((a) => albumElem(a, extras.get(a.id))),
+    song: await songElems(ctx, await loadTracks(ctx.pool, ids.tracks, ctx.user.id)),
+  };
+}
+
+export const searchHandlers: Record<string, SubsonicHandler> = {
+  search3: async (ctx) => ({ searchResult3: await results(ctx) }),
+  search2: async (ctx) => ({ searchResult2: await results(ctx) }),
+};
