@@ -68,25 +68,26 @@ const uniform = (n: number | string, seed: string) => `((hashint4(${seed}) & 214
 /** One to `max` words joined by spaces, each from its own seed. */
 const words = (seed: string, max: number) =>
   `array_to_string((ARRAY[${Array.from({ length: max }, (_, w) => pick("$1::text[]", `${seed} * 7 + ${w + 1}`)).join(", ")}])[1:1 + ${uniform(max, `${seed} * 13`)}], ' ')`;
-const id = (kind: string, n: string) => `md5('fixture-${kind}-' || ${n})::uuid`;
+/** Row ids derived from a namespace, a kind and a number: rows find each other without lookups. */
+const id = (ns: string, kind: string, n: string) => `md5('${ns}-${kind}-' || ${n})::uuid`;
 
 /**
  * Fills the catalog of `libraryId` with `tracks` tracks (ten an album, two albums an artist), all
- * visible through finished uploads of that library. Takes a few seconds for 100k tracks.
+ * visible through finished uploads of that library; about 15 s for 100k tracks. Another namespace
+ * makes another catalog (same names, new rows) beside it.
  */
-export async function loadCatalogFixture(pool: pg.Pool, libraryId: string, tracks = 100_000): Promise<CatalogCounts> {
+export async function loadCatalogFixture(pool: pg.Pool, libraryId: string, tracks = 100_000, namespace = "fixture"): Promise<CatalogCounts> {
   const counts = { tracks, albums: Math.ceil(tracks / 10), artists: Math.ceil(tracks / 20) };
-  // The search index's triggers run as they do for imports; only its GIN indexes take the rows in
-  // bulk (a pending list, merged by the VACUUM below) instead of one by one, which took twice as long.
-  await setGinFastUpdate(pool, true);
+  const ns = namespace.replace(/\W/g, "");
+  // The search index's triggers run as they do for an import.
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
-    await client.query(insertArtists(counts.artists), [WORDS, KNOWN_ARTISTS, FIRST_NAMES, LAST_NAMES]);
-    await client.query(insertAlbums(counts), [WORDS, KNOWN_TITLES]);
-    await client.query(insertTracks(counts), [WORDS, KNOWN_TITLES]);
-    await client.query(insertCredits(counts));
-    await client.query(insertUploads(tracks), [libraryId]);
+    await client.query(insertArtists(ns, counts.artists), [WORDS, KNOWN_ARTISTS, FIRST_NAMES, LAST_NAMES]);
+    await client.query(insertAlbums(ns, counts), [WORDS, KNOWN_TITLES]);
+    await client.query(insertTracks(ns, counts), [WORDS, KNOWN_TITLES]);
+    await client.query(insertCredits(ns, counts));
+    await client.query(insertUploads(ns, tracks), [libraryId]);
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK");
@@ -94,24 +95,16 @@ export async function loadCatalogFixture(pool: pg.Pool, libraryId: string, track
   } finally {
     client.release();
   }
-  await setGinFastUpdate(pool, false);
   // As a settled database would be: GIN pending lists merged, statistics, the visibility map.
   for (const table of ["artist", "album", "track", "artist_credit", "upload", "search_document"]) await pool.query(`VACUUM ANALYZE ${table}`);
   return counts;
 }
 
-async function setGinFastUpdate(pool: pg.Pool, on: boolean): Promise<void> {
-  const { rows } = await pool.query<{ name: string }>(
-    "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'search_document' AND indexdef LIKE '% USING gin %'",
-  );
-  for (const { name } of rows) await pool.query(`ALTER INDEX ${name} SET (fastupdate = ${on})`);
-}
-
 /** Known names first, then "Word Word", "The Words", "First Last" and single words. */
-function insertArtists(n: number): string {
+function insertArtists(ns: string, n: number): string {
   return `
     INSERT INTO artist (id, name, normalized_name)
-    SELECT ${id("artist", "i")}, name, lower(normalize(name, NFC))
+    SELECT ${id(ns, "artist", "i")}, name, lower(normalize(name, NFC))
     FROM (SELECT i, CASE
         WHEN i <= cardinality($2::text[]) THEN ($2::text[])[i]
         WHEN i % 4 = 0 THEN ${words("i", 2)}
@@ -122,47 +115,47 @@ function insertArtists(n: number): string {
 }
 
 /** Album j belongs to artist (j - 1) % artists + 1; one in twenty carries a real title. */
-function insertAlbums({ albums, artists }: CatalogCounts): string {
+function insertAlbums(ns: string, { albums, artists }: CatalogCounts): string {
   return `
     INSERT INTO album (id, title, normalized_title, album_artist_id, year)
-    SELECT ${id("album", "j")}, title, lower(normalize(title, NFC)), ${id("artist", `((j - 1) % ${artists} + 1)`)},
+    SELECT ${id(ns, "album", "j")}, title, lower(normalize(title, NFC)), ${id(ns, "artist", `((j - 1) % ${artists} + 1)`)},
            1960 + ${uniform(65, "j * 19")}
     FROM (SELECT j, CASE WHEN j % 20 = 0 THEN ${pick("$2::text[]", "j * 23", 1)} ELSE ${words("j * 29", 3)} END AS title
           FROM generate_series(1, ${albums}) j) x`;
 }
 
-function insertTracks({ tracks, artists }: CatalogCounts): string {
+function insertTracks(ns: string, { tracks, artists }: CatalogCounts): string {
   return `
     INSERT INTO track (id, title, normalized_title, album_id, artist_id, disc_number, track_number, track_total)
-    SELECT ${id("track", "k")}, title, lower(normalize(title, NFC)), ${id("album", "((k - 1) / 10 + 1)")},
-           ${id("artist", `(((k - 1) / 10) % ${artists} + 1)`)}, 1, (k - 1) % 10 + 1, 10
+    SELECT ${id(ns, "track", "k")}, title, lower(normalize(title, NFC)), ${id(ns, "album", "((k - 1) / 10 + 1)")},
+           ${id(ns, "artist", `(((k - 1) / 10) % ${artists} + 1)`)}, 1, (k - 1) % 10 + 1, 10
     FROM (SELECT k, CASE WHEN k % 37 = 0 THEN ${pick("$2::text[]", "k * 31", 1)} ELSE ${words("k * 41", 4)} END AS title
           FROM generate_series(1, ${tracks}) k) x`;
 }
 
 /** Every album and track credits its artist; one track in twenty adds a featured artist. */
-function insertCredits({ tracks, albums, artists }: CatalogCounts): string {
+function insertCredits(ns: string, { tracks, albums, artists }: CatalogCounts): string {
   const feat = (k: string) => `${uniform(20, `${k} * 43`)} = 0`;
   return `
     INSERT INTO artist_credit (id, album_id, track_id, artist_id, position, credited_name, join_phrase)
     SELECT gen_random_uuid(), a.id, NULL, a.album_artist_id, 0, ar.name, ''
-      FROM album a JOIN artist ar ON ar.id = a.album_artist_id WHERE a.id IN (SELECT ${id("album", "j")} FROM generate_series(1, ${albums}) j)
+      FROM album a JOIN artist ar ON ar.id = a.album_artist_id WHERE a.id IN (SELECT ${id(ns, "album", "j")} FROM generate_series(1, ${albums}) j)
     UNION ALL
-    SELECT gen_random_uuid(), NULL, ${id("track", "k")}, ${id("artist", `(((k - 1) / 10) % ${artists} + 1)`)}, 0,
-           (SELECT name FROM artist WHERE id = ${id("artist", `(((k - 1) / 10) % ${artists} + 1)`)}),
+    SELECT gen_random_uuid(), NULL, ${id(ns, "track", "k")}, ${id(ns, "artist", `(((k - 1) / 10) % ${artists} + 1)`)}, 0,
+           (SELECT name FROM artist WHERE id = ${id(ns, "artist", `(((k - 1) / 10) % ${artists} + 1)`)}),
            CASE WHEN ${feat("k")} THEN ' feat. ' ELSE '' END
       FROM generate_series(1, ${tracks}) k
     UNION ALL
-    SELECT gen_random_uuid(), NULL, ${id("track", "k")}, ${id("artist", `(${uniform(artists, "k * 47")} + 1)`)}, 1,
-           (SELECT name FROM artist WHERE id = ${id("artist", `(${uniform(artists, "k * 47")} + 1)`)}), ''
+    SELECT gen_random_uuid(), NULL, ${id(ns, "track", "k")}, ${id(ns, "artist", `(${uniform(artists, "k * 47")} + 1)`)}, 1,
+           (SELECT name FROM artist WHERE id = ${id(ns, "artist", `(${uniform(artists, "k * 47")} + 1)`)}), ''
       FROM generate_series(1, ${tracks}) k WHERE ${feat("k")}`;
 }
 
-function insertUploads(tracks: number): string {
+function insertUploads(ns: string, tracks: number): string {
   return `
     INSERT INTO upload (id, library_id, track_id, storage, path, original_name, size, mime_type, duration_ms, bitrate,
                         sample_rate, channels, codec, lossless, status, imported_at)
-    SELECT ${id("upload", "k")}, $1, ${id("track", "k")}, 'in_place', '/fixture/' || k || '.mp3', k || '.mp3',
+    SELECT ${id(ns, "upload", "k")}, $1, ${id(ns, "track", "k")}, 'in_place', '/${ns}/' || k || '.mp3', k || '.mp3',
            4000000 + ${uniform(4000000, "k * 53")}, 'audio/mpeg', 120000 + ${uniform(300000, "k * 59")}, 256000,
            44100, 2, 'MPEG 1 Layer 3', false, 'finished', now()
     FROM generate_series(1, ${tracks}) k`;

@@ -37,6 +37,16 @@ const QUERIES: Record<string, string[]> = {
 };
 const MIX = Object.entries(QUERIES).flatMap(([kind, qs]) => qs.map((q) => ({ kind, q })));
 
+const GUEST_TRACKS = 1000;
+
+/** A signed-up user with a private library and an API token. */
+async function viewer(url: string, username: string): Promise<[token: string, library: string]> {
+  const client = new TestClient(url);
+  await client.signup(username);
+  const library = (await client.post("/api/v1/libraries", { name: username, privacy: "private" })).body.id as string;
+  return [(await client.post("/api/v1/tokens", { name: "bench" })).body.token as string, library];
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -87,16 +97,16 @@ async function main() {
     await installJobQueueSchema(db.pool);
     const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
     web = await startWebServer(config, db);
-    const owner = new TestClient(web.url);
-    await owner.signup("bench");
-    const library = (await owner.post("/api/v1/libraries", { name: "Bench", privacy: "instance" })).body.id;
-    const token = (await owner.post("/api/v1/tokens", { name: "bench" })).body.token as string;
-
+    // The owner sees the big private library; a guest sees only a small one of their own.
+    const [token, library] = await viewer(web.url, "bench");
+    const [guestToken, guestLibrary] = await viewer(web.url, "guest");
     let t = performance.now();
     const counts = await loadCatalogFixture(db.pool, library, Number(values.tracks));
+    const seconds = (performance.now() - t) / 1000;
+    await loadCatalogFixture(db.pool, guestLibrary, GUEST_TRACKS, "guest");
     const { rows } = await db.pool.query("SELECT pg_size_pretty(pg_total_relation_size('search_document')) AS size");
     console.log(`Catalog: ${counts.tracks} tracks, ${counts.albums} albums, ${counts.artists} artists, loaded in ` +
-      `${((performance.now() - t) / 1000).toFixed(1)} s; search_document with its indexes: ${rows[0].size}`);
+      `${seconds.toFixed(1)} s (and the guest's ${GUEST_TRACKS}); search_document with its indexes: ${rows[0].size}`);
 
     t = performance.now();
     await run(web.url, token, 12, MIX.length * 12); // every pooled connection prepares the statement once
@@ -105,6 +115,7 @@ async function main() {
     const clients = Number(values.clients);
     const result = await run(web.url, token, clients, Number(values.requests));
     report(`${clients} clients`, result);
+    report(`Guest (sees ${GUEST_TRACKS} of ${counts.tracks + GUEST_TRACKS} tracks), 1 client`, await run(web.url, guestToken, 1, MIX.length * 5));
     const sorted = [...result.all].sort((a, b) => a - b);
     console.log(JSON.stringify({ tracks: counts.tracks, clients, p50: percentile(sorted, 50), p95: percentile(sorted, 95),
       p99: percentile(sorted, 99), requestsPerSecond: result.rate }));

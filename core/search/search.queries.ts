@@ -5,8 +5,9 @@ import { visibleLibrariesSql } from "../library/access.ts";
 //   libraries the viewer may see and picks, per group, the visible names that start with the query.
 //   It is planned for its values: "the" wants 20 names read in index order, "zyx" a few fetched.
 // - SEARCH_SQL ($1 normalised query, $2 tsquery, $3 visible libraries, $4 viewer, $5 limit per
-//   group, $6 the prefix candidates, $7 the tsquery on names only) adds word and typo candidates, ranks and shapes each group. It
-//   runs as a prepared statement with a generic plan: planning it took longer than running it.
+//   group, $6 the prefix candidates, $7 the tsquery on names only) adds word and typo candidates,
+//   ranks and shapes each group. It runs as a prepared statement with a generic plan: planning it
+//   took longer than running it.
 
 export const GROUPS = ["artists", "albums", "tracks", "playlists"] as const;
 export type SearchGroup = (typeof GROUPS)[number];
@@ -22,16 +23,21 @@ const PREFIX_CANDIDATES = 20;
 const WORD_CANDIDATES = 50;
 const FUZZY_CANDIDATES = 50;
 /**
- * Typos are looked for in queries up to this long (normalised): a name is that short, and a GIN
- * trigram scan grows with the query's trigrams (18 ms for "love night heart dream fire", 120 ms for 200 characters).
+ * Typos are looked for in queries up to this long (normalised): most names are that short, and a GIN
+ * trigram scan grows with the query's trigrams (18 ms for "love night heart dream fire", 120 ms for
+ * 200 characters of common words).
  */
 const FUZZY_MAX_LENGTH = 32;
 
-/** Music carries the libraries that hold it; playlists have their own owner and privacy. */
+/**
+ * Music carries the libraries that hold it (with none visible, nothing is read: an anonymous visitor
+ * of a private server would otherwise make each index scan check every name); playlists have their
+ * own owner and privacy.
+ */
 const visible = (group: SearchGroup, alias: string, libraries: string, viewer: string) =>
   group === "playlists"
     ? `EXISTS (SELECT 1 FROM playlist p WHERE p.id = ${alias}.id AND ${visibleLibrariesSql("p", viewer)})`
-    : `search_visible(${alias}.library_ids, ${libraries})`;
+    : `cardinality(${libraries}) > 0 AND search_visible(${alias}.library_ids, ${libraries})`;
 
 function prefixed(group: SearchGroup): string {
   return `(SELECT d.id FROM search_document d WHERE d.kind = '${KIND[group]}' AND search_normalize($1) <> ''
@@ -39,9 +45,10 @@ function prefixed(group: SearchGroup): string {
     AND ${visible(group, "d", "v.libraries", "$2")} ORDER BY d.name_key LIMIT ${PREFIX_CANDIDATES})`;
 }
 
-export const PREPARE_SQL = `WITH viewer AS MATERIALIZED (SELECT ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", "$2")}) AS libraries)
-  SELECT search_normalize($1) AS text, search_tsquery($1)::text AS tsquery, search_tsquery($1, 'A')::text AS name_tsquery, v.libraries,
-    ARRAY(${GROUPS.map(prefixed).join(" UNION ALL ")}) AS prefixed
+export const PREPARE_SQL = `WITH viewer AS MATERIALIZED (
+    SELECT ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", "$2")}) AS libraries)
+  SELECT search_normalize($1) AS text, search_tsquery($1)::text AS tsquery, search_tsquery($1, 'A')::text AS name_tsquery,
+    v.libraries, ARRAY(${GROUPS.map(prefixed).join(" UNION ALL ")}) AS prefixed
   FROM viewer v`;
 
 const QUERY = "$1::text";
@@ -54,9 +61,10 @@ const documents = (group: SearchGroup, alias: string) =>
  * Candidates of one group: the names starting with the query; when fewer than a group's worth, the
  * names with every word, the last as a prefix (GIN tsvector; "the national ant"); when still fewer,
  * names close in trigrams for typos (GIN trigram; `<%` is word similarity above
- * pg_trgm.word_similarity_threshold). Each later way ranks below the earlier (see SCORE: a name
- * starting with the query has every word), so with a full group it could not show: skipping it
- * spares "the" a bitmap of 25,000 tracks.
+ * pg_trgm.word_similarity_threshold). Names starting with the query rank in the top tier (see SCORE),
+ * typos in the lowest, so a later way can only add names that would rank below a full group, or tie:
+ * with 10 names starting with "love", "Crazy Love" is left out, which spares "the" a bitmap of 25,000
+ * tracks.
  */
 function candidates(group: SearchGroup): string {
   return `${group}_prefixed AS MATERIALIZED (SELECT d.id FROM search_document d WHERE d.id = ANY($6::uuid[]) AND d.kind = '${KIND[group]}'),
@@ -66,7 +74,10 @@ function candidates(group: SearchGroup): string {
     AND (SELECT count(*) FROM ${group}_prefixed) + (SELECT count(*) FROM ${group}_words) < $5 LIMIT ${FUZZY_CANDIDATES})`;
 }
 
-/** How close a name is: the whole of it (exact, then short names containing the query), a part of it (as-you-type), whole words of it (typos: "beatels" is nearer "the beatles" than "beatallica"). */
+/**
+ * How close a name is: the whole of it (exact, then short names containing the query), a part of it
+ * (as-you-type), whole words of it (typos: "beatels" is nearer "the beatles" than "beatallica").
+ */
 const CLOSENESS = `similarity(${QUERY}, d.name_key) + word_similarity(${QUERY}, d.name_key) + strict_word_similarity(${QUERY}, d.name_key)`;
 
 /**
