@@ -29,6 +29,8 @@ interface PendingUpload {
 const READS_IN_FLIGHT = 8;
 /** Files up to this size are held in memory while imported: at most READS_IN_FLIGHT x job concurrency of them. */
 const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
+/** How many files of an album without a cover are read with their pictures before it is taken to have none. */
+const COVER_READS_PER_ALBUM = 3;
 
 interface Prepared {
   upload: PendingUpload;
@@ -106,7 +108,7 @@ export class Importer {
   readonly #mediaDir: string;
   #covers = new FolderCoverFinder();
   /** Album key -> the cover its files gave (or null): the rest of an album's files skip their pictures. */
-  #albumCovers = new Map<string, Promise<string | null>>();
+  #albumCovers = new Map<string, { cover: Promise<string | null>; reads: number }>();
   #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
 
@@ -160,15 +162,17 @@ export class Importer {
       let tags = await readTags(file, { bytes, siblings, skipPictures: true });
       const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
       const key = albumKey(tags);
-      let cover = this.#albumCovers.get(key);
-      if (!cover) {
-        // The first file of an album seen lately: read it again with its pictures.
+      let known = this.#albumCovers.get(key);
+      // The first files of an album seen lately are read again with their pictures, until one has a
+      // cover: not every track of an album embeds it, and files are read in no particular order.
+      if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
         tags = await readTags(file, { bytes, siblings });
-        cover = this.#cover(tags, file);
-        this.#albumCovers.set(key, cover);
+        const cover = this.#cover(tags, file);
+        known = { cover, reads: (known?.reads ?? 0) + 1 };
+        this.#albumCovers.set(key, known);
         cover.catch(() => this.#albumCovers.delete(key));
       }
-      const coverHash = await cover;
+      const coverHash = await known.cover;
       return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

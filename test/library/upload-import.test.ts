@@ -153,4 +153,17 @@ describe.skipIf(!ffmpeg)("uploading and importing", () => {
     expect(json.body.error.code).toBe("multipart_required");
     await writeFile(path.join(dir, "unused"), "");
   });
+
+  it("finds an album's cover in a later track when the first one imported has none", async () => {
+    const album = { ALBUM: "Amnesiac", ALBUMARTIST: "Radiohead", ARTIST: "Radiohead" };
+    const bare = await load(await makeAudio(dir, { name: "am1", format: "ogg", tags: { ...album, TITLE: "Packt", TRACKNUMBER: "1" } }));
+    const covered = await load(await makeAudio(dir, { name: "am2", format: "mp3", cover: await makeCoverImage(200, 200, "png"),
+      tags: { ...album, TITLE: "Pyramid Song", TRACKNUMBER: "2" } }));
+    for (const file of [bare, covered]) {
+      expect((await alice.upload(`/api/v1/libraries/${library}/uploads`, [file])).status).toBe(201);
+      await waitForImports(app.db.pool, library);
+    }
+    const { rows } = await app.db.pool.query("SELECT cover_hash FROM album WHERE title = 'Amnesiac'");
+    expect(rows).toEqual([{ cover_hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+  });
 });
