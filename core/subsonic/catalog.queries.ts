@@ -132,3 +132,19 @@ export async function bestUpload(pool: pg.Pool, trackId: string, viewerId: strin
   );
   return rows[0];
 }
+
+/**
+ * getIndexes' lastModified (ms): the latest upload change or scan in the visible libraries (or one).
+ * Deleted uploads leave no row behind, so a deletion shows at the library's next change or scan.
+ */
+export async function catalogLastModified(pool: pg.Pool, viewerId: string, libraryId?: string): Promise<number> {
+  const { rows } = await pool.query<{ at: string | null }>(
+    `SELECT greatest(
+       (SELECT max(u.updated_at) FROM upload u JOIN library l ON l.id = u.library_id
+          WHERE ${visibleLibrariesSql("l", "$1")} AND ($2::uuid IS NULL OR l.id = $2)),
+       (SELECT max(greatest(l.updated_at, l.last_scan_at)) FROM library l
+          WHERE ${visibleLibrariesSql("l", "$1")} AND ($2::uuid IS NULL OR l.id = $2))) AS at`,
+    [viewerId, libraryId ?? null],
+  );
+  return rows[0]?.at ? new Date(rows[0].at).getTime() : 0;
+}

@@ -1,4 +1,5 @@
 import type { Queryable } from "../jobs/enqueue.ts";
+import type { FfmpegStatus } from "../media/transcoder.ts";
 
 /** Workers write a heartbeat this often... */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -10,10 +11,12 @@ export interface HealthReport {
   database: { ok: boolean; latencyMs?: number; error?: string };
   worker: { ok: boolean; running: number; lastSeenAt: string | null };
   queue: { ready: number; delayed: number; running: number; failed: number } | null;
+  /** Optional: without it streams send original files, so it never changes `status`. */
+  ffmpeg: FfmpegStatus;
 }
 
-/** Database reachability, live workers (from heartbeats) and the job queue's state. */
-export async function checkHealth(db: Queryable): Promise<HealthReport> {
+/** Database reachability, live workers (from heartbeats), the job queue's state, and ffmpeg as found at start. */
+export async function checkHealth(db: Queryable, ffmpeg: FfmpegStatus): Promise<HealthReport> {
   const started = performance.now();
   try {
     await db.query("SELECT 1");
@@ -23,16 +26,11 @@ export async function checkHealth(db: Queryable): Promise<HealthReport> {
       database: { ok: false, error: (error as Error).message },
       worker: { ok: false, running: 0, lastSeenAt: null },
       queue: null,
+      ffmpeg,
     };
   }
   const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-  const beats = await db.query(
-    `SELECT count(*) FILTER (WHERE seen_at > now() - make_interval(secs => $1))::int AS running, max(seen_at) AS last_seen
-     FROM worker_heartbeat`,
-    [HEARTBEAT_STALE_SECONDS],
-  );
-  // The ORM's pool hands timestamps back as strings.
-  const { running, last_seen } = beats.rows[0] as { running: number; last_seen: string | Date | null };
+  const worker = await readWorkerHeartbeats(db);
   const jobs = await db.query(
     `SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())::int AS ready,
             count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at > now())::int AS delayed,
@@ -41,11 +39,24 @@ export async function checkHealth(db: Queryable): Promise<HealthReport> {
      FROM graphile_worker.jobs`,
   );
   return {
-    status: running > 0 ? "ok" : "degraded",
+    status: worker.ok ? "ok" : "degraded",
     database: { ok: true, latencyMs },
-    worker: { ok: running > 0, running, lastSeenAt: last_seen ? new Date(last_seen).toISOString() : null },
+    worker,
     queue: jobs.rows[0] as HealthReport["queue"],
+    ffmpeg,
   };
+}
+
+/** Worker processes alive (a heartbeat within HEARTBEAT_STALE_SECONDS) and the latest heartbeat of any. */
+export async function readWorkerHeartbeats(db: Queryable): Promise<HealthReport["worker"]> {
+  const beats = await db.query(
+    `SELECT count(*) FILTER (WHERE seen_at > now() - make_interval(secs => $1))::int AS running, max(seen_at) AS last_seen
+     FROM worker_heartbeat`,
+    [HEARTBEAT_STALE_SECONDS],
+  );
+  // The ORM's pool hands timestamps back as strings.
+  const { running, last_seen } = beats.rows[0] as { running: number; last_seen: string | Date | null };
+  return { ok: running > 0, running, lastSeenAt: last_seen ? new Date(last_seen).toISOString() : null };
 }
 
 /** Called by each worker process on an interval, with the ids its job slots lock jobs under. */

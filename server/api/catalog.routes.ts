@@ -3,6 +3,7 @@ import { z } from "zod";
 import { SORTS } from "../../core/catalog/browse.queries.ts";
 import { CatalogService } from "../../core/catalog/catalog.service.ts";
 import { ITEM_KINDS, UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
+import { ListensService } from "../../core/listens/listens.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -36,7 +37,7 @@ export const catalogOperations: Operation[] = [
   { method: "delete", path: "/favorites/:kind/:id", tag: "Catalog", summary: "Unmark favourite", auth: true, status: 204 },
   { method: "put", path: "/ratings/:kind/:id", tag: "Catalog", summary: "Rate 1 to 5", auth: true, body: ratingBody },
   { method: "delete", path: "/ratings/:kind/:id", tag: "Catalog", summary: "Clear a rating", auth: true, status: 204 },
-  { method: "post", path: "/tracks/:id/plays", tag: "Catalog", summary: "Record a play", auth: true, status: 201 },
+  { method: "post", path: "/tracks/:id/plays", tag: "Catalog", summary: "Record a play (a listen, play count and last played)", auth: true, status: 201 },
 ];
 
 /** Browse and detail endpoints, genres, favourites, ratings and plays (REST under /api/v1). */
@@ -44,6 +45,7 @@ export function catalogRoutes(deps: ServerDeps): Router {
   const router = Router();
   const catalog = new CatalogService({ pool: deps.db.pool });
   const userData = new UserDataService({ pool: deps.db.pool });
+  const listens = new ListensService({ pool: deps.db.pool });
   const viewer = (res: { locals: { auth?: { user: { id: string } } } }) => res.locals.auth?.user.id ?? null;
 
   for (const kind of ITEM_KINDS) {
@@ -86,6 +88,6 @@ export function catalogRoutes(deps: ServerDeps): Router {
     return undefined;
   }));
   router.post("/tracks/:id/plays", requireUser, handle(async (req, res) =>
-    userData.recordPlay(currentAuth(res).user.id, pathId(req.params.id, "track")), 201));
+    listens.record(currentAuth(res).user.id, pathId(req.params.id, "track"), { source: "web" }), 201));
   return router;
 }

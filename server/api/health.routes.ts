@@ -4,14 +4,14 @@ import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
 
 export const healthOperations: Operation[] = [
-  { method: "get", path: "/health", tag: "System", summary: "Database, worker and job queue state" },
+  { method: "get", path: "/health", tag: "System", summary: "Database, worker, job queue and ffmpeg state" },
 ];
 
 /** Public and cheap: load balancers poll it. It says nothing about users or content. */
 export function healthRoutes(deps: ServerDeps): Router {
   const router = Router();
   router.get("/health", async (_req, res) => {
-    const report = await checkHealth(deps.db.pool);
+    const report = await checkHealth(deps.db.pool, deps.transcoder.status);
     res.status(report.database.ok ? 200 : 503).json(report);
   });
   return router;

@@ -4,7 +4,7 @@ import { albumDetails, artistStarred } from "../../core/subsonic/catalog.queries
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
-import { albumElem, artistElem } from "./serializers.ts";
+import { albumChildElem, albumElem, artistElem, folderArtistElem } from "./serializers.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,7 +49,10 @@ async function notFoundAs70<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-async function starred(ctx: SubsonicContext) {
+const folderArtist = (artist: Parameters<typeof artistElem>[0], starredAt: string | undefined) => folderArtistElem(artistElem(artist, starredAt));
+
+/** getStarred2's ID3 types, or getStarred's folder-model ones (Artist, albums as directory entries). */
+async function starred(ctx: SubsonicContext, model: "id3" | "folder") {
   const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
   const [artists, albums, tracks] = await Promise.all([
     ctx.catalog.browse("artists", ctx.user.id, query),
@@ -59,8 +62,8 @@ async function starred(ctx: SubsonicContext) {
   const starredAt = await artistStarred(ctx.pool, artists.items.map((a) => a.id), ctx.user.id);
   const extras = await albumDetails(ctx.pool, albums.items.map((a) => a.id), ctx.user.id);
   return {
-    artist: artists.items.map((a) => artistElem(a, starredAt.get(a.id))),
-    album: albums.items.map((a) => albumElem(a, extras.get(a.id))),
+    artist: artists.items.map((a) => (model === "id3" ? artistElem : folderArtist)(a, starredAt.get(a.id))),
+    album: albums.items.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
     song: await songElems(ctx, tracks.items),
   };
 }
@@ -77,24 +80,11 @@ export const annotationHandlers: Record<string, SubsonicHandler> = {
     return {};
   },
 
-  // submission=false is "now playing", which is not kept yet; a submitted scrobble counts a play.
-  async scrobble(ctx) {
-    const tracks = ids(ctx, "id");
-    if (!tracks.length) throw new SubsonicError(10, "Required parameter 'id' is missing");
-    if (ctx.params.get("submission") === "false") return {};
-    const times = ctx.params.all("time").map(Number);
-    for (const [i, id] of tracks.entries()) {
-      const at = Number.isFinite(times[i]) ? new Date(times[i]!) : new Date();
-      await notFoundAs70(userData(ctx).recordPlay(ctx.user.id, id, at));
-    }
-    return {};
-  },
-
   async getStarred2(ctx) {
-    return { starred2: await starred(ctx) };
+    return { starred2: await starred(ctx, "id3") };
   },
 
   async getStarred(ctx) {
-    return { starred: await starred(ctx) };
+    return { starred: await starred(ctx, "folder") };
   },
 };

@@ -22,7 +22,7 @@ export function entityId(ctx: SubsonicContext, name = "id"): string {
 }
 
 /** Core's NotFound (also for things the caller may not see) becomes code 70. */
-async function orNotFound<T>(read: Promise<T>): Promise<T> {
+export async function orNotFound<T>(read: Promise<T>): Promise<T> {
   try {
     return await read;
   } catch (error) {

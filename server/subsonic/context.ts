@@ -5,6 +5,7 @@ import type { AppConfig } from "../../config/env.ts";
 import type { ActorService } from "../../core/accounts/actors.service.ts";
 import type { CatalogService } from "../../core/catalog/catalog.service.ts";
 import type { UploadsService } from "../../core/library/uploads.service.ts";
+import type { Transcoder } from "../../core/media/transcoder.ts";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
 import type { Params } from "./params.ts";
 import type { Elem, Format } from "./response.ts";
@@ -19,6 +20,7 @@ export interface SubsonicContext {
   pool: pg.Pool;
   catalog: CatalogService;
   uploads: UploadsService;
+  transcoder: Transcoder;
   config: AppConfig;
   orm: MikroORM;
   actors: ActorService;

@@ -60,7 +60,7 @@ export const listHandlers: Record<string, SubsonicHandler> = {
   // The folder-based list: the same albums as directory entries.
   async getAlbumList(ctx) {
     const albums = await albumList(ctx);
-    const album = albums.map((a) => ({ ...a, parent: a.artistId, isDir: true, title: a.name, album: a.name }));
+    const album = albums.map((a) => ({ ...a, parent: a.artistId, isDir: true, title: a.name, album: a.name, userRating: a.userRating || undefined }));
     return { albumList: { album } };
   },
 

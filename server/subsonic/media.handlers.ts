@@ -1,22 +1,36 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../../core/errors.ts";
+import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { COVER_THUMBNAIL_SIZES, coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
 import { albumCoverHash, bestUpload } from "../../core/subsonic/catalog.queries.ts";
 import { sendMedia } from "../http/send-media.ts";
+import { sendTranscode, TranscodeFailed } from "../http/send-transcode.ts";
 import { entityId } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
 
+const log = getLogger(["polyphony", "subsonic", "media"]);
 const notFound = () => new SubsonicError(70, "Requested data was not found");
 
-/** The raw file, with Range (or X-Accel-Redirect in nginx mode). Never counts a play: only scrobble does. */
-async function sendTrack(ctx: SubsonicContext, attachment: boolean): Promise<"sent"> {
-  const upload = await bestUpload(ctx.pool, entityId(ctx), ctx.user.id);
+/** `SELECT u.*` carries every column; these two decide and size transcodes. */
+type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number | null };
+
+/** The listener's best visible copy of the track and its file on disk, or Subsonic's "not found". */
+async function locateTrack(ctx: SubsonicContext) {
+  const upload = (await bestUpload(ctx.pool, entityId(ctx), ctx.user.id)) as StreamedUpload | undefined;
   if (!upload) throw notFound();
   const file = ctx.uploads.filePath(upload);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) throw notFound();
+  return { upload, file, info };
+}
+
+type LocatedTrack = Awaited<ReturnType<typeof locateTrack>>;
+
+/** The raw file, with Range (or X-Accel-Redirect in nginx mode). */
+async function sendOriginal(ctx: SubsonicContext, { upload, file, info }: LocatedTrack, attachment: boolean): Promise<"sent"> {
   const accelPath =
     ctx.config.media.serving === "nginx"
       ? upload.storage === "stored"
@@ -32,6 +46,43 @@ async function sendTrack(ctx: SubsonicContext, attachment: boolean): Promise<"se
     accelPath,
   });
   return "sent";
+}
+
+/**
+ * `format`, `maxBitRate` and `timeOffset` may ask for ffmpeg's output (see planStream); otherwise, or
+ * without ffmpeg, the original file. Neither this nor download counts a play: only scrobble does.
+ */
+async function stream(ctx: SubsonicContext): Promise<"sent"> {
+  const track = await locateTrack(ctx);
+  const { upload, file } = track;
+  const request = { format: ctx.params.get("format"), maxBitRateKbps: ctx.params.int("maxBitRate") };
+  const plan = ctx.transcoder.plan(request, { suffix: suffixOf(upload.original_name), bitrate: upload.bitrate });
+  if (plan.kind === "raw") {
+    if (request.format !== undefined || request.maxBitRateKbps) log.debug("Sending the original of upload {id}: {reason}", { id: upload.id, reason: plan.reason });
+    return sendOriginal(ctx, track, false);
+  }
+  const offsetSeconds = timeOffset(ctx.params.get("timeOffset"));
+  const duration = upload.duration_ms === null ? undefined : upload.duration_ms / 1000;
+  await sendTranscode(ctx.req, ctx.res, ctx.transcoder, {
+    path: file,
+    target: plan,
+    offsetSeconds,
+    remainingSeconds: duration === undefined ? undefined : Math.max(0, duration - offsetSeconds),
+    estimateContentLength: ctx.params.get("estimateContentLength") === "true",
+  }).catch((error: unknown) => {
+    throw error instanceof TranscodeFailed ? new SubsonicError(0, error.message) : error;
+  });
+  return "sent";
+}
+
+function suffixOf(name: string): string {
+  return /\.([A-Za-z0-9]{1,5})$/.exec(name)?.[1]?.toLowerCase() ?? "";
+}
+
+/** Seconds, whole or not (clients differ); anything else starts at the beginning. */
+function timeOffset(value: string | undefined): number {
+  const seconds = Number(value ?? 0);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }
 
 /** The smallest stored size that is at least `size` pixels; the 1200 px original above 600 or without size. */
@@ -60,7 +111,8 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
 }
 
 export const mediaHandlers: Record<string, SubsonicHandler> = {
-  stream: (ctx) => sendTrack(ctx, false),
-  download: (ctx) => sendTrack(ctx, true),
+  stream,
+  // Never transcoded: a download is the file as it was uploaded.
+  download: async (ctx) => sendOriginal(ctx, await locateTrack(ctx), true),
   getCoverArt,
 };

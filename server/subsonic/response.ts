@@ -11,6 +11,14 @@ export interface Elem {
   [key: string]: Scalar | Elem | Elem[] | Scalar[] | undefined;
 }
 
+/**
+ * A child element holding only text: `<notes>…</notes>` in XML, a plain string in JSON (the XSD's
+ * xs:string elements, e.g. artistInfo's biography and image URLs).
+ */
+export function textElem(value: string): Elem {
+  return { $text: value, $textOnly: true };
+}
+
 export const API_VERSION = "1.16.1";
 const XMLNS = "http://subsonic.org/restapi";
 
@@ -55,6 +63,7 @@ function toJson(elem: Elem): Record<string, unknown> {
     if (value === undefined) continue;
     const name = key === "$text" ? "value" : key;
     if (Array.isArray(value)) out[name] = value.map((v) => (isElem(v) ? toJson(v) : v));
+    else if (isElem(value) && value.$textOnly === true) out[name] = value.$text;
     else out[name] = isElem(value) ? toJson(value) : value;
   }
   return out;
@@ -90,7 +99,7 @@ function element(name: string, elem: Elem, extra = ""): string {
   let children = "";
   let text = "";
   for (const [key, value] of Object.entries(elem)) {
-    if (value === undefined) continue;
+    if (value === undefined || key === "$textOnly") continue;
     if (key === "$text") text = escapeXml(String(value));
     else if (Array.isArray(value)) {
       for (const item of value) children += isElem(item) ? element(key, item) : `<${key}>${escapeXml(String(item))}</${key}>`;

@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import { CatalogService } from "../../core/catalog/catalog.service.ts";
-import { Forbidden, NotFound } from "../../core/errors.ts";
+import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
 import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
 import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
@@ -10,6 +10,9 @@ import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
 import type { SubsonicHandler } from "./context.ts";
 import { annotationHandlers } from "./annotation.handlers.ts";
+import { folderHandlers } from "./folders.handlers.ts";
+import { infoHandlers } from "./info.handlers.ts";
+import { listeningHandlers } from "./listening.handlers.ts";
 import { listHandlers } from "./lists.handlers.ts";
 import { mediaHandlers } from "./media.handlers.ts";
 import { playlistHandlers } from "./playlists.handlers.ts";
@@ -30,6 +33,9 @@ const HANDLERS: Record<string, SubsonicHandler> = {
   ...playlistHandlers,
   ...userHandlers,
   ...searchHandlers,
+  ...folderHandlers,
+  ...listeningHandlers,
+  ...infoHandlers,
 };
 
 /** The credentials service, built the same way by both routers that need it (same key, same table). */
@@ -41,6 +47,7 @@ function toSubsonicError(error: unknown): SubsonicError {
   if (error instanceof SubsonicError) return error;
   if (error instanceof NotFound) return new SubsonicError(70, error.message);
   if (error instanceof Forbidden) return new SubsonicError(50, error.message);
+  if (error instanceof Invalid) return new SubsonicError(0, error.message);
   log.error("Subsonic request failed: {error}", { error });
   return new SubsonicError(0, "The server could not answer this request");
 }
@@ -72,6 +79,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
       const ctx = {
         req, res, params, format, user, catalog,
         pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors, uploads: deps.uploads, config: deps.config,
+        transcoder: deps.transcoder,
       };
       const result = await handler(ctx);
       if (result !== "sent") send(res, format, okBody(result));

@@ -6,7 +6,7 @@ import { albumDetails } from "../../core/subsonic/catalog.queries.ts";
 import { artistElems, libraryOf, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
-import { albumElem } from "./serializers.ts";
+import { albumChildElem, albumElem, folderArtistElem } from "./serializers.ts";
 
 interface Window {
   count: number;
@@ -32,7 +32,8 @@ async function everything(ctx: SubsonicContext, kind: ItemKind, w: Window, libra
   return (await ctx.catalog.browse(kind, ctx.user.id, query)).items.map((i) => i.id);
 }
 
-async function results(ctx: SubsonicContext): Promise<Elem> {
+/** search3 answers ID3 types; search2 the folder model's (Artist, albums as directory entries). */
+async function results(ctx: SubsonicContext, model: "id3" | "folder"): Promise<Elem> {
   const windows = { artists: window(ctx, "artist"), albums: window(ctx, "album"), tracks: window(ctx, "song") };
   const text = queryOf(ctx);
   const library = await libraryOf(ctx);
@@ -52,13 +53,13 @@ async function results(ctx: SubsonicContext): Promise<Elem> {
   const albums = await loadAlbums(ctx.pool, ids.albums, ctx.user.id);
   const extras = await albumDetails(ctx.pool, ids.albums, ctx.user.id);
   return {
-    artist: await artistElems(ctx, ids.artists),
-    album: albums.map((a) => albumElem(a, extras.get(a.id))),
+    artist: (await artistElems(ctx, ids.artists)).map((a) => (model === "id3" ? a : folderArtistElem(a))),
+    album: albums.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
     song: await songElems(ctx, await loadTracks(ctx.pool, ids.tracks, ctx.user.id)),
   };
 }
 
 export const searchHandlers: Record<string, SubsonicHandler> = {
-  search3: async (ctx) => ({ searchResult3: await results(ctx) }),
-  search2: async (ctx) => ({ searchResult2: await results(ctx) }),
+  search3: async (ctx) => ({ searchResult3: await results(ctx, "id3") }),
+  search2: async (ctx) => ({ searchResult2: await results(ctx, "folder") }),
 };

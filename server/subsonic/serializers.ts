@@ -1,6 +1,6 @@
 import type { loadAlbums, loadArtists, loadTracks } from "../../core/catalog/catalog-items.ts";
 import type { albumDetails, FileDetails } from "../../core/subsonic/catalog.queries.ts";
-import type { Elem } from "./response.ts";
+import { textElem, type Elem } from "./response.ts";
 
 // One serializer per Subsonic response type. Types matter to clients: ids are strings, counts and
 // durations integers, booleans real booleans, OpenSubsonic lists always present (possibly empty).
@@ -129,4 +129,55 @@ export function artistIndex(artists: Elem[]): Elem[] {
     name,
     artist: groups.get(name)!.sort((a, b) => a.key.localeCompare(b.key)).map((e) => e.artist),
   }));
+}
+
+// ---- Folder browsing (getIndexes / getMusicDirectory): our artists and albums as directories ----
+
+// The folder model's types (Artist, Child) carry userRating 1-5 or nothing: never the 0 of ID3's "unrated".
+
+/** An artist in getIndexes, getStarred and search2 (the non-ID3 Artist type). */
+export function folderArtistElem(artist: Elem): Elem {
+  return { id: artist.id, name: artist.name, coverArt: artist.coverArt, starred: artist.starred, userRating: artist.userRating || undefined };
+}
+
+/** An album as a directory entry (Child with isDir) under `parentId`. */
+export function albumChildElem(album: Album, extras: AlbumExtras | undefined, parentId: string): Elem {
+  return { ...albumElem(album, extras), parent: parentId, isDir: true, title: album.title, album: album.title, userRating: orUndefined(album.rating) };
+}
+
+export function directoryElem(dir: { id: string; parent?: string; name: string; starred?: string; userRating?: number | null; playCount?: number }, child: Elem[]): Elem {
+  return { id: dir.id, parent: dir.parent, name: dir.name, starred: dir.starred, userRating: orUndefined(dir.userRating ?? null), playCount: dir.playCount, child };
+}
+
+// ---- Listening -----------------------------------------------------------------------------
+
+export function nowPlayingEntryElem(song: Elem, entry: { username: string; minutesAgo: number; playerId: number; playerName: string }): Elem {
+  return { ...song, username: entry.username, minutesAgo: entry.minutesAgo, playerId: entry.playerId, playerName: entry.playerName };
+}
+
+export function playQueueElem(queue: { currentTrackId: string | null; positionMs: number; changedAt: string; changedBy: string }, username: string, entry: Elem[]): Elem {
+  return {
+    current: orUndefined(queue.currentTrackId),
+    position: queue.positionMs,
+    username,
+    changed: queue.changedAt,
+    changedBy: queue.changedBy,
+    entry,
+  };
+}
+
+// ---- Infos (local data only) ------------------------------------------------------------------
+
+export interface ImageUrls { small: string; medium: string; large: string }
+
+const imageElems = (images: ImageUrls | undefined): Elem =>
+  images ? { smallImageUrl: textElem(images.small), mediumImageUrl: textElem(images.medium), largeImageUrl: textElem(images.large) } : {};
+
+/** artistInfo(2): no biography (we fetch nothing from the internet); similar artists from shared genres. */
+export function artistInfoElem(musicBrainzId: string | null, images: ImageUrls | undefined, similarArtist: Elem[]): Elem {
+  return { musicBrainzId: musicBrainzId ? textElem(musicBrainzId) : undefined, ...imageElems(images), similarArtist };
+}
+
+export function albumInfoElem(musicBrainzId: string | null, images: ImageUrls | undefined): Elem {
+  return { musicBrainzId: musicBrainzId ? textElem(musicBrainzId) : undefined, ...imageElems(images) };
 }

@@ -6,6 +6,7 @@ export const EXTENSIONS: Elem[] = [
   { name: "apiKeyAuthentication", versions: [1] },
   { name: "formPost", versions: [1] },
   { name: "songLyrics", versions: [1] },
+  { name: "transcodeOffset", versions: [1] },
 ];
 
 export const systemHandlers: Record<string, SubsonicHandler> = {

@@ -91,7 +91,4 @@ export const userHandlers: Record<string, SubsonicHandler> = {
     const text = row ? (row.synced ? row.lyrics.replace(/^\[[^\]]*\]/gm, "") : row.lyrics).trim() : undefined;
     return { lyrics: { artist: artist || undefined, title: title || undefined, $text: text } };
   },
-
-  // Now-playing reports are accepted by scrobble but not kept yet.
-  getNowPlaying: async () => ({ nowPlaying: { entry: [] } }),
 };

@@ -7,11 +7,12 @@ import { waitFor } from "../helpers/fake-remote.ts";
 describe("health", () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    // ffmpeg is looked for where there is none: health must say so (transcoding tests cover the found case).
+    app = await startTestApp({ env: { FFMPEG_PATH: "/nonexistent/ffmpeg" } });
   });
   afterAll(() => app.close());
 
-  it("reports the database up and the worker missing when none runs", async () => {
+  it("reports the database up, the worker missing when none runs, and ffmpeg missing", async () => {
     const res = await fetch(`${app.url}/api/v1/health`);
     expect(res.status).toBe(200);
     const body = await res.json();
@@ -20,6 +21,7 @@ describe("health", () => {
       database: { ok: true },
       worker: { ok: false, running: 0, lastSeenAt: null },
       queue: { ready: 0, delayed: 0, running: 0, failed: 0 },
+      ffmpeg: { available: false, version: null },
     });
     expect(body.database.latencyMs).toBeGreaterThanOrEqual(0);
   });

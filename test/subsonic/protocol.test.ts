@@ -63,10 +63,11 @@ describe("Subsonic protocol and authentication", () => {
       { name: "apiKeyAuthentication", versions: [1] },
       { name: "formPost", versions: [1] },
       { name: "songLyrics", versions: [1] },
+      { name: "transcodeOffset", versions: [1] },
     ]);
     const xml = await rest(app.url, "getOpenSubsonicExtensions.view", {});
     expect(xml.text).toContain('<openSubsonicExtensions name="apiKeyAuthentication"><versions>1</versions></openSubsonicExtensions>');
-    expect((await apiClient(app.url, { apiKey: creds.apiKey }).getOpenSubsonicExtensions()).openSubsonicExtensions).toHaveLength(3);
+    expect((await apiClient(app.url, { apiKey: creds.apiKey }).getOpenSubsonicExtensions()).openSubsonicExtensions).toHaveLength(4);
   });
 
   it("accepts a plain password, an enc: hex password, a token with salt and an API key", async () => {

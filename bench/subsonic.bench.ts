@@ -1,0 +1,196 @@
+// npm run bench:subsonic -- [--tracks 100000] [--connections 32] [--requests 2000] [--covers 300] [--streams 1000] [--dir <folder>]
+// The Subsonic API through real HTTP over a synthetic catalog (bench/catalog-fixtures.ts): the calls a
+// client makes while browsing (getArtists, getAlbumList2 random and newest, search3, getAlbum) and the
+// bytes it then fetches (getCoverArt, stream), each from many keep-alive connections at once.
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, link, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/env.ts";
+import { configureLogging } from "../config/logging.ts";
+import { openDatabase } from "../core/db/database.ts";
+import { EmbeddedPostgres } from "../core/db/embedded-postgres.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { processCover } from "../core/media/artwork.ts";
+import { startWebServer } from "../server/main.ts";
+import { makeAudio, makeCoverImage } from "../test/fixtures/audio.ts";
+import { TestClient } from "../test/helpers/client.ts";
+import { freePort } from "../test/helpers/ports.ts";
+import { installJobQueueSchema } from "../workers/main.ts";
+import { loadCatalogFixture } from "./catalog-fixtures.ts";
+
+const { values } = parseArgs({
+  options: {
+    tracks: { type: "string", default: "100000" },
+    connections: { type: "string", default: "32" },
+    requests: { type: "string", default: "2000" },
+    covers: { type: "string", default: "300" },
+    streams: { type: "string", default: "1000" },
+    dir: { type: "string" },
+  },
+});
+const CONNECTIONS = Number(values.connections);
+const REQUESTS = Number(values.requests);
+
+/** What people type into a client's search box: names, prefixes, typos, missing accents, common words. */
+const QUERIES = ["radiohead", "the beatles", "bjork", "sigur ros", "beatels", "kid a", "love", "midnight city",
+  "rad", "hey jude", "daft punk", "golden river", "motorhead", "blue", "nina simone", "the nat"];
+
+interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** Token auth with a fresh salt per request, as Subsonic clients do. */
+function auth(creds: Credentials): string {
+  const salt = randomBytes(6).toString("hex");
+  const token = createHash("md5").update(creds.password + salt).digest("hex");
+  return `u=${encodeURIComponent(creds.username)}&t=${token}&s=${salt}&v=1.16.1&c=bench`;
+}
+
+/** One measured call: a URL for the i-th request, and how to tell a right answer from a wrong one. */
+interface Scenario {
+  name: string;
+  /** Share of --requests (getArtists sends the whole index, 5,000 artists at 100k tracks: fewer). */
+  share?: number;
+  url: (i: number) => string;
+  check: (response: Response, body: Buffer) => string | undefined;
+}
+
+const subsonicOk = (response: Response, body: Buffer) => {
+  if (response.status !== 200) return `HTTP ${response.status}`;
+  const envelope = JSON.parse(body.toString("utf8"))["subsonic-response"];
+  return envelope?.status === "ok" ? undefined : `Subsonic error ${JSON.stringify(envelope?.error)}`;
+};
+
+const bytesOf = (type: string, size?: number) => (response: Response, body: Buffer) => {
+  if (response.status !== 200) return `HTTP ${response.status} ${body.toString("utf8", 0, 200)}`;
+  if (!response.headers.get("content-type")?.startsWith(type)) return `content-type ${response.headers.get("content-type")}`;
+  if (size === undefined ? body.length === 0 : body.length !== size) return `${body.length} bytes`;
+  return undefined;
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * `connections` loops, each sending its next request when the last one is answered, until `total` are
+ * done. Node's fetch keeps connections alive, so each loop keeps reusing one connection.
+ */
+async function run(base: string, scenario: Scenario, total: number) {
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < total) {
+        const url = `${base}${scenario.url(next++)}`;
+        const t = performance.now();
+        const response = await fetch(url);
+        const body = Buffer.from(await response.arrayBuffer());
+        latencies.push(performance.now() - t);
+        const error = scenario.check(response, body);
+        if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    requests: total,
+    perSecond: total / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1)!,
+    errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    firstErrors: [...errors.entries()].slice(0, 3),
+  };
+}
+
+async function main() {
+  await configureLogging({ log: { level: "warning", format: "text" } });
+  const work = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), "polyphony-subsonic-bench-")));
+  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
+  const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
+  const url = await pg.start("bench");
+  const db = await openDatabase(url, 12);
+  let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
+  try {
+    await migrate(db.pool);
+    await installJobQueueSchema(db.pool);
+    const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
+    web = await startWebServer(config, db);
+    const client = new TestClient(web.url);
+    await client.signup("bench");
+    const library = (await client.post("/api/v1/libraries", { name: "bench", privacy: "private" })).body.id as string;
+    const creds = (await client.get("/api/v1/me/subsonic")).body as Credentials;
+
+    let t = performance.now();
+    const counts = await loadCatalogFixture(db.pool, library, Number(values.tracks));
+    console.log(`Catalog: ${counts.tracks} tracks, ${counts.albums} albums, ${counts.artists} artists, loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // Real covers (each its own image, stored in every size) for some albums, a real file behind some tracks.
+    t = performance.now();
+    const coverAlbums = (await db.pool.query<{ id: string }>("SELECT id FROM album ORDER BY md5(id::text) LIMIT $1", [Number(values.covers)])).rows.map((r) => r.id);
+    const hashes: string[] = [];
+    for (const [i] of coverAlbums.entries()) {
+      hashes.push((await processCover(await makeCoverImage(500 + i, 500, "jpeg"), path.join(config.mediaDir, "covers"))).hash);
+    }
+    await db.pool.query("UPDATE album SET cover_hash = x.hash FROM unnest($1::uuid[], $2::text[]) AS x(id, hash) WHERE album.id = x.id", [coverAlbums, hashes]);
+    // One real MP3, hard-linked once a track: an upload's path is unique within its library.
+    const audio = await makeAudio(work, { name: "stream", format: "mp3", seconds: 5 });
+    const audioSize = (await stat(audio)).size;
+    const links = path.join(work, "streams");
+    await mkdir(links);
+    const paths = await Promise.all(Array.from({ length: Number(values.streams) }, async (_, i) => {
+      const file = path.join(links, `${i}.mp3`);
+      await link(audio, file);
+      return file;
+    }));
+    const streamTracks = (await db.pool.query<{ track_id: string }>(
+      `UPDATE upload SET path = x.path, size = $2 FROM (SELECT id, ($1::text[])[(row_number() OVER ())::int] AS path
+         FROM (SELECT id FROM upload ORDER BY md5(id::text) LIMIT cardinality($1::text[])) picked) x
+       WHERE upload.id = x.id RETURNING upload.track_id`,
+      [paths, audioSize],
+    )).rows.map((r) => r.track_id);
+    const albumIds = (await db.pool.query<{ id: string }>("SELECT id FROM album ORDER BY md5(id::text || 'x') LIMIT 2000")).rows.map((r) => r.id);
+    console.log(`Media: ${coverAlbums.length} covers, ${streamTracks.length} tracks on a ${audioSize}-byte MP3, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    const rest = (method: string, params = "") => `/rest/${method}.view?${auth(creds)}&f=json${params ? `&${params}` : ""}`;
+    const scenarios: Scenario[] = [
+      { name: "getArtists", url: () => rest("getArtists"), check: subsonicOk, share: 0.1 },
+      { name: "getAlbumList2 random", url: () => rest("getAlbumList2", "type=random&size=50"), check: subsonicOk },
+      { name: "getAlbumList2 newest", url: () => rest("getAlbumList2", "type=newest&size=50"), check: subsonicOk },
+      { name: "search3", url: (i) => rest("search3", `query=${encodeURIComponent(QUERIES[i % QUERIES.length]!)}`), check: subsonicOk },
+      { name: "getAlbum", url: (i) => rest("getAlbum", `id=${albumIds[i % albumIds.length]}`), check: subsonicOk },
+      { name: "getCoverArt 300", url: (i) => `/rest/getCoverArt.view?${auth(creds)}&id=${coverAlbums[i % coverAlbums.length]}&size=300`, check: bytesOf("image/jpeg") },
+      { name: "stream", url: (i) => `/rest/stream.view?${auth(creds)}&id=${streamTracks[i % streamTracks.length]}&format=raw`, check: bytesOf("audio/mpeg", audioSize) },
+    ];
+
+    const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
+    console.log(`\n${CONNECTIONS} connections, ${REQUESTS} requests a call (getArtists: a tenth) after ${CONNECTIONS * 4} to warm up\n`);
+    console.log("call                   requests/s   p50 ms   p99 ms   max ms  errors");
+    for (const scenario of scenarios) {
+      await run(web.url, scenario, CONNECTIONS * 4); // every pooled connection prepares its statements
+      const result = await run(web.url, scenario, Math.max(CONNECTIONS * 4, Math.round(REQUESTS * (scenario.share ?? 1))));
+      results[scenario.name] = result;
+      const f = (n: number) => n.toFixed(1).padStart(8);
+      console.log(`${scenario.name.padEnd(22)} ${result.perSecond.toFixed(0).padStart(10)} ${f(result.p50)} ${f(result.p99)} ${f(result.max)} ${String(result.errors).padStart(7)}`);
+      for (const [message, count] of result.firstErrors) console.log(`    ${count} x ${message}`);
+    }
+    const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
+      requests: r.requests, requestsPerSecond: Math.round(r.perSecond), p50: Number(r.p50.toFixed(1)), p99: Number(r.p99.toFixed(1)), errors: r.errors,
+    }]));
+    console.log(`\n${JSON.stringify({ tracks: counts.tracks, connections: CONNECTIONS, requests: REQUESTS, results: summary })}`);
+  } finally {
+    await web?.close();
+    await db.close();
+    await pg.stop();
+    if (!values.dir) await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

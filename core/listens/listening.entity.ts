@@ -1,0 +1,64 @@
+import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
+import { UserSchema } from "../accounts/user.entity.ts";
+import { TrackSchema } from "../library/catalog.entity.ts";
+
+// Listening data (migration 0007). Written with SQL by core/listens/*; these keep MikroORM's view whole.
+
+export const LISTEN_SOURCES = ["web", "subsonic", "listenbrainz"] as const;
+export type ListenSource = (typeof LISTEN_SOURCES)[number];
+
+/** One play, with the track's names copied in so it outlives the track. */
+export const ListenSchema = defineEntity({
+  name: "Listen",
+  tableName: "listen",
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(UserSchema).deleteRule("cascade"),
+    track: () => p.manyToOne(TrackSchema).nullable().deleteRule("set null"),
+    listenedAt: p.datetime(),
+    trackName: p.text(),
+    artistName: p.text(),
+    releaseName: p.text().nullable(),
+    recordingMbid: p.uuid().nullable(),
+    releaseMbid: p.uuid().nullable(),
+    trackDurationMs: p.integer().nullable(),
+    listenedMs: p.integer().nullable(),
+    source: p.enum([...LISTEN_SOURCES]),
+    client: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+  uniques: [{ properties: ["user", "listenedAt", "track"] }],
+  indexes: [{ properties: ["track", "listenedAt"] }],
+});
+
+/** What a person is playing now on one player, until expiresAt. */
+export const NowPlayingSchema = defineEntity({
+  name: "NowPlaying",
+  tableName: "now_playing",
+  properties: {
+    user: () => p.manyToOne(UserSchema).primary().deleteRule("cascade"),
+    client: p.text().primary(),
+    track: () => p.manyToOne(TrackSchema).deleteRule("cascade"),
+    startedAt: p.datetime(),
+    expiresAt: p.datetime(),
+  },
+});
+
+/** A person's saved play queue (Subsonic savePlayQueue). */
+export const PlayQueueSchema = defineEntity({
+  name: "PlayQueue",
+  tableName: "play_queue",
+  properties: {
+    // A lone primary-key relation would default to ON UPDATE CASCADE; ids never change.
+    user: () => p.manyToOne(UserSchema).primary().deleteRule("cascade").updateRule("no action"),
+    trackIds: p.array().columnType("uuid[]"),
+    currentTrack: () => p.manyToOne(TrackSchema).nullable().deleteRule("set null"),
+    positionMs: p.integer().default(0),
+    changedAt: p.datetime().defaultRaw("now()"),
+    changedBy: p.text(),
+  },
+});
+
+export type Listen = InferEntity<typeof ListenSchema>;
+export type NowPlaying = InferEntity<typeof NowPlayingSchema>;
+export type PlayQueue = InferEntity<typeof PlayQueueSchema>;

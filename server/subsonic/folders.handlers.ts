@@ -1,0 +1,55 @@
+import { albumArtistIds, albumDetails, artistStarred, catalogLastModified } from "../../core/subsonic/catalog.queries.ts";
+import { artistElems, entityId, libraryOf, orNotFound, songElems } from "./browsing.handlers.ts";
+import type { SubsonicContext, SubsonicHandler } from "./context.ts";
+import { SubsonicError, type Elem } from "./response.ts";
+import { albumChildElem, artistIndex, directoryElem, folderArtistElem, IGNORED_ARTICLES } from "./serializers.ts";
+
+// The folder model over our catalog, as Navidrome does it: no real folders, but artist -> albums ->
+// songs, with the same ids getArtists/getAlbum use (any id works in either model).
+
+async function directoryKind(ctx: SubsonicContext, id: string): Promise<"artist" | "album"> {
+  const { rows } = await ctx.pool.query<{ kind: "artist" | "album" }>(
+    "SELECT 'artist' AS kind FROM artist WHERE id = $1 UNION ALL SELECT 'album' FROM album WHERE id = $1 LIMIT 1",
+    [id],
+  );
+  if (!rows[0]) throw new SubsonicError(70, "Directory not found");
+  return rows[0].kind;
+}
+
+async function artistDirectory(ctx: SubsonicContext, id: string): Promise<Elem> {
+  const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, id));
+  const [extras, starred] = await Promise.all([
+    albumDetails(ctx.pool, artist.albums.map((a) => a.id), ctx.user.id),
+    artistStarred(ctx.pool, [id], ctx.user.id),
+  ]);
+  const child = artist.albums.map((a) => albumChildElem(a, extras.get(a.id), id));
+  return directoryElem({ id, name: artist.name, starred: starred.get(id), userRating: artist.rating }, child);
+}
+
+async function albumDirectory(ctx: SubsonicContext, id: string): Promise<Elem> {
+  const album = await orNotFound(ctx.catalog.album(ctx.user.id, id));
+  const extras = (await albumDetails(ctx.pool, [id], ctx.user.id)).get(id);
+  const child = await songElems(ctx, album.tracks);
+  return directoryElem(
+    { id, parent: album.artist.id, name: album.title, starred: extras?.starredAt ?? undefined, userRating: album.rating, playCount: album.playCount },
+    child,
+  );
+}
+
+export const folderHandlers: Record<string, SubsonicHandler> = {
+  async getIndexes(ctx) {
+    const libraryId = await libraryOf(ctx);
+    const lastModified = await catalogLastModified(ctx.pool, ctx.user.id, libraryId);
+    const since = ctx.params.int("ifModifiedSince");
+    // Nothing changed since the client's copy: the envelope without entries.
+    if (since !== undefined && since >= lastModified) return { indexes: { ignoredArticles: IGNORED_ARTICLES, lastModified } };
+    const artists = await artistElems(ctx, await albumArtistIds(ctx.pool, ctx.user.id, libraryId));
+    return { indexes: { ignoredArticles: IGNORED_ARTICLES, lastModified, index: artistIndex(artists.map(folderArtistElem)) } };
+  },
+
+  async getMusicDirectory(ctx) {
+    const id = entityId(ctx);
+    const kind = await directoryKind(ctx, id);
+    return { directory: kind === "artist" ? await artistDirectory(ctx, id) : await albumDirectory(ctx, id) };
+  },
+};
