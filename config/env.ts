@@ -37,6 +37,8 @@ const envSchema = z.object({
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
   SECRET_KEY: z.string().min(32).optional(),
+  FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
+  TRANSCODE_MAX_CONCURRENT: int(1, 256).default(4),
 });
 
 export type Registration = "open" | "closed" | "invite";
@@ -76,6 +78,12 @@ export interface AppConfig {
     readonly userQuotaBytes: number;
     /** `nginx`: answer streams with X-Accel-Redirect and let nginx send the bytes. */
     readonly serving: "express" | "nginx";
+  };
+  readonly transcoding: {
+    /** A command name looked up in PATH, or an absolute path. Missing: streams send the original file. */
+    readonly ffmpegPath: string;
+    /** ffmpeg processes one web process runs at once; further transcodes get HTTP 429. */
+    readonly maxConcurrent: number;
   };
   readonly shutdownTimeoutMs: number;
   /** Master secret for data encrypted at rest; unset: generated once into DATA_DIR/secret.key. */
@@ -142,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,
       serving: e.MEDIA_SERVING,
     },
+    transcoding: { ffmpegPath: e.FFMPEG_PATH, maxConcurrent: e.TRANSCODE_MAX_CONCURRENT },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     secretKey: e.SECRET_KEY,
   });

@@ -52,8 +52,8 @@ export class TooLarge extends DomainError {
 
 export class RateLimited extends DomainError {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super(`Too many attempts; try again in ${retryAfterSeconds} seconds`, "rate_limited");
+  constructor(retryAfterSeconds: number, message = `Too many attempts; try again in ${retryAfterSeconds} seconds`, code = "rate_limited") {
+    super(message, code);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -1,6 +1,6 @@
 import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
 import type { MikroORM } from "@mikro-orm/postgresql";
-import type { AppConfig } from "../config/env.ts";
+import type { AppConfig, Registration } from "../config/env.ts";
 import { SOFTWARE_NAME, VERSION } from "../config/version.ts";
 import { registerActorDispatcher } from "./dispatchers/actor.ts";
 import { registerCollections } from "./dispatchers/collections.ts";
@@ -12,6 +12,8 @@ export interface FederationDeps {
   orm: MikroORM;
   kv: KvStore;
   queue: MessageQueue;
+  /** The registration mode as it stands now (an admin may change it); default: the REGISTRATION value. */
+  registration?: () => Promise<Registration>;
 }
 
 /**
@@ -35,7 +37,7 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
   registerInbox(federation);
   registerNodeInfo(federation, {
     orm: deps.orm,
-    openRegistrations: config.registration === "open",
+    registration: deps.registration ?? (async () => config.registration),
     nodeName: config.http.publicUrl.host,
   });
   return federation;

@@ -7,10 +7,13 @@ import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
 import { requestContext } from "./http/request-context.ts";
+import { webUiRoutes } from "./http/web-ui.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
 import { authRoutes } from "./api/auth.routes.ts";
 import { healthRoutes } from "./api/health.routes.ts";
 import { catalogRoutes } from "./api/catalog.routes.ts";
+import { eventsRoutes } from "./api/events.routes.ts";
+import { instanceRoutes } from "./api/instance.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
@@ -24,7 +27,8 @@ import type { ServerDeps } from "./deps.ts";
 
 /**
  * Middleware order matters: request context first; the REST API (with its own JSON body parser) before
- * Fedify, so Fedify sees raw bodies for inbox signatures and never eats an API body; the web UI last.
+ * Fedify, so Fedify sees raw bodies for inbox signatures and never eats an API body; the web UI's files
+ * before Fedify and its index.html fallback last (see web-ui.ts).
  */
 export function createApp(deps: ServerDeps): Express {
   const app = express();
@@ -39,6 +43,8 @@ export function createApp(deps: ServerDeps): Express {
   const openApi = openApiRoutes(deps);
   api.use(openApi.api);
   api.use(healthRoutes(deps));
+  api.use(instanceRoutes(deps));
+  api.use(eventsRoutes({ events: deps.events.streams }));
   api.use("/auth", authRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(meRoutes(deps));
@@ -55,13 +61,15 @@ export function createApp(deps: ServerDeps): Express {
   app.use("/api", apiNotFound);
   app.use("/rest", subsonicRouter(deps));
 
+  const webDir = deps.config.webDir;
+  const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir) : undefined;
+  if (webUi) app.use(webUi.files);
+
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));
 
-  const webDir = deps.config.webDir;
-  if (existsSync(path.join(webDir, "index.html"))) {
-    app.use(express.static(webDir, { index: false, maxAge: "1h" }));
-    app.get("/{*path}", (_req, res) => res.sendFile(path.join(webDir, "index.html")));
+  if (webUi) {
+    app.use(webUi.fallback);
   } else {
     app.get("/", (_req, res) => res.type("html").send(PLACEHOLDER_PAGE));
   }

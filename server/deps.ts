@@ -7,7 +7,10 @@ import type { SessionService } from "../core/accounts/sessions.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { UploadsService } from "../core/library/uploads.service.ts";
 import type { Database } from "../core/db/database.ts";
+import type { Transcoder } from "../core/media/transcoder.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
+import type { InstanceSettings } from "../core/system/instance-settings.ts";
+import type { LiveEvents } from "./live-events.ts";
 
 /** Everything the web process's routers need, built once by the composition root. */
 export interface ServerDeps {
@@ -21,4 +24,9 @@ export interface ServerDeps {
   actors: ActorService;
   libraries: LibrariesService;
   uploads: UploadsService;
+  settings: InstanceSettings;
+  /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
+  events: LiveEvents;
+  /** ffmpeg for Subsonic streams; detect() has run before the server listens. */
+  transcoder: Transcoder;
 }

@@ -9,12 +9,15 @@ import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
+import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
+import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { createApp } from "./app.ts";
 import type { ServerDeps } from "./deps.ts";
+import { buildLiveEvents } from "./live-events.ts";
 
 const log = getLogger(["polyphony", "web"]);
 
@@ -30,6 +33,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
   const uploads = buildUploadsService(config, db.pool);
   const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
+  const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
   return {
     config,
     db,
@@ -38,8 +42,10 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
       orm: db.orm,
       kv: new PostgresKvStore(db.pool),
       queue: new GraphileMessageQueue(db.pool),
+      registration: () => settings.registration(),
     }),
-    accounts: new AccountService({ orm: db.orm, actors, registration: config.registration }),
+    // Read at each sign-up, so an admin's change applies at once in every web process.
+    accounts: new AccountService({ orm: db.orm, actors, registration: () => settings.registration() }),
     sessions: new SessionService({
       orm: db.orm,
       sessionTtlDays: config.auth.sessionTtlDays,
@@ -52,24 +58,36 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     actors,
     uploads,
     libraries: new LibrariesService({ orm: db.orm, actors, uploads }),
+    settings,
+    events: buildLiveEvents(db),
+    transcoder: new Transcoder(config.transcoding),
   };
 }
 
 export async function startWebServer(config: AppConfig, db: Database): Promise<WebServer> {
   const deps = buildServerDeps(config, db);
   await deps.actors.ensureInstanceActor(db.orm.em.fork());
+  await deps.transcoder.detect();
+  await deps.events.start();
   const server = http.createServer(createApp(deps));
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.http.port, config.http.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.http.port, config.http.host, () => resolve());
+    });
+  } catch (error) {
+    await deps.events.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
   log.info("Web server listening on {url} (public URL {publicUrl})", { url, publicUrl: config.http.publicUrl.href });
 
   let closing: Promise<void> | undefined;
   const close = async () => {
+    // Open event streams would hold the drain below until the timeout: end them first.
+    await deps.events.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections become idle as their last response ends; close each as soon as it does.
     const reaper = setInterval(() => server.closeIdleConnections(), 50);

@@ -23,12 +23,14 @@ const INVITE_TTL_DAYS = 14;
 export class AccountService {
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
-  readonly #registration: Registration;
+  readonly #registration: () => Promise<Registration>;
 
-  constructor(deps: { orm: MikroORM; actors: ActorService; registration: Registration }) {
+  /** `registration`: a fixed mode, or a reader called at each sign-up (the stored instance setting). */
+  constructor(deps: { orm: MikroORM; actors: ActorService; registration: Registration | (() => Promise<Registration>) }) {
     this.#orm = deps.orm;
     this.#actors = deps.actors;
-    this.#registration = deps.registration;
+    const { registration } = deps;
+    this.#registration = typeof registration === "function" ? registration : async () => registration;
   }
 
   /**
@@ -36,12 +38,14 @@ export class AccountService {
    * becomes admin whatever the registration mode; later ones follow it.
    */
   signup(input: SignupInput): Promise<User> {
+    let mode: Registration | undefined;
     return this.#create(input, async (_em, isFirst) => {
       if (isFirst) return "admin";
-      this.#checkRegistration(input.inviteCode);
+      mode = await this.#registration();
+      this.#checkRegistration(mode, input.inviteCode);
       return "user";
     }, async (em, user) => {
-      if (user.role !== "admin" && this.#registration === "invite") await this.#useInvite(em, input.inviteCode!, user);
+      if (user.role !== "admin" && mode === "invite") await this.#useInvite(em, input.inviteCode!, user);
     });
   }
 
@@ -82,11 +86,11 @@ export class AccountService {
     }
   }
 
-  #checkRegistration(inviteCode: string | undefined): void {
-    if (this.#registration === "closed") {
+  #checkRegistration(mode: Registration, inviteCode: string | undefined): void {
+    if (mode === "closed") {
       throw new Forbidden("Registration is closed on this server", "registration_closed");
     }
-    if (this.#registration === "invite" && !inviteCode) {
+    if (mode === "invite" && !inviteCode) {
       throw new Forbidden("Registration needs an invitation code", "invite_required");
     }
   }

@@ -6,6 +6,8 @@ import { entities, sqlOnlyTables } from "./entities.ts";
 export interface Database {
   readonly orm: MikroORM;
   readonly pool: pg.Pool;
+  /** The connection URL, for the rare connection that cannot be pooled (LISTEN). */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function openDatabase(url: string, poolSize: number): Promise<Datab
   return {
     orm,
     pool,
+    url,
     async close() {
       await orm.close();
       // MikroORM 7.2 leaves the native pool open; its idle clients would hold the process for 10 s.

@@ -6,9 +6,11 @@ import { UserSchema } from "../accounts/user.entity.ts";
 import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entity.ts";
 import { LibrarySchema } from "../library/library.entity.ts";
 import { ImportBatchSchema, UploadSchema } from "../library/upload.entity.ts";
+import { ListenSchema, NowPlayingSchema, PlayQueueSchema } from "../listens/listening.entity.ts";
 
 /** Every entity MikroORM knows about; listed explicitly (no folder discovery). */
-export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema, ArtistSchema, AlbumSchema, TrackSchema, LibrarySchema, ImportBatchSchema, UploadSchema];
+export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema, ArtistSchema, AlbumSchema, TrackSchema, LibrarySchema, ImportBatchSchema, UploadSchema,
+  ListenSchema, NowPlayingSchema, PlayQueueSchema];
 
 /**
  * Tables written with plain SQL, outside the ORM: infrastructure, and the catalog's join tables,
@@ -30,4 +32,5 @@ export const sqlOnlyTables = [
   "rating",
   "play_stat",
   "subsonic_credential",
+  "instance_setting",
 ];

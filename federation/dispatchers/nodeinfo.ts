@@ -1,5 +1,6 @@
 import type { Federation } from "@fedify/fedify";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Registration } from "../../config/env.ts";
 import { SOFTWARE_NAME, VERSION } from "../../config/version.ts";
 import { INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
 
@@ -14,7 +15,7 @@ interface UsageRow {
 /** NodeInfo 2.1 (Fedify renders it); server/ adds the 2.0 document and the discovery links to both. */
 export function registerNodeInfo(
   federation: Federation<void>,
-  deps: { orm: MikroORM; openRegistrations: boolean; nodeName: string },
+  deps: { orm: MikroORM; registration: () => Promise<Registration>; nodeName: string },
 ): void {
   federation.setNodeInfoDispatcher(NODEINFO_21_PATH, async (ctx) => {
     const [usage] = await deps.orm.em.fork().execute<UsageRow[]>(
@@ -28,7 +29,7 @@ export function registerNodeInfo(
       software: { name: SOFTWARE_NAME, version: VERSION },
       protocols: ["activitypub"],
       services: { inbound: [], outbound: [] },
-      openRegistrations: deps.openRegistrations,
+      openRegistrations: (await deps.registration()) === "open",
       usage: {
         users: { total: usage?.total ?? 0, activeMonth: usage?.month ?? 0, activeHalfyear: usage?.halfyear ?? 0 },
         localPosts: 0,

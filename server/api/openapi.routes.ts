@@ -4,7 +4,9 @@ import type { ServerDeps } from "../deps.ts";
 import { adminOperations } from "./admin.routes.ts";
 import { authOperations } from "./auth.routes.ts";
 import { catalogOperations } from "./catalog.routes.ts";
+import { eventsOperations } from "./events.routes.ts";
 import { healthOperations } from "./health.routes.ts";
+import { instanceOperations } from "./instance.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { meOperations } from "./me.routes.ts";
@@ -15,6 +17,7 @@ import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
   ...healthOperations,
+  ...instanceOperations,
   ...authOperations,
   ...meOperations,
   ...adminOperations,
@@ -25,6 +28,7 @@ export const OPERATIONS: Operation[] = [
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
   ...searchOperations,
+  ...eventsOperations,
 ];
 
 /** GET /api/v1/openapi.json and the page that renders it, GET /api/docs. */

@@ -42,6 +42,8 @@ describe("OpenAPI document", () => {
 
   it("documents only routes that exist, and every route it lists answers", async () => {
     for (const op of OPERATIONS) {
+      // A live event stream never ends; test/api/events.test.ts opens it.
+      if (op.path === "/events") continue;
       const path = op.path.replace(":kind", "tracks").replace(/:\w+/g, "00000000-0000-4000-8000-000000000000");
       const res = await client.request(op.method.toUpperCase(), `/api/v1${path}`, op.method === "get" ? {} : { json: {} });
       const missingRoute = typeof res.body === "object" && String(res.body?.error?.message).startsWith("No route for");

@@ -8,6 +8,9 @@ import { ROOT } from "./processes.ts";
 import { systemProgram } from "./system-programs.ts";
 
 export const SITE_CONFIG = path.join(ROOT, "config/nginx/polyphony.conf");
+/** The stand-in web UI nginx serves: an index page and one hashed asset, as Vite lays out web/dist. */
+export const WEB_INDEX = "<!doctype html><title>Polyphony</title>\n";
+export const WEB_ASSET = { path: "/assets/index-Nx4t3st1.js", body: "console.log('polyphony');\n" };
 
 export interface NginxOptions {
   /** Port of the Express app on 127.0.0.1 (the site's `upstream` points there). */
@@ -106,8 +109,9 @@ async function launch(nginx: string, options: NginxOptions, site: string): Promi
   const dir = await mkdtemp(path.join(os.tmpdir(), "polyphony-nginx-"));
   const port = await freePort();
   const web = path.join(dir, "web");
-  await mkdir(web);
-  await writeFile(path.join(web, "index.html"), "<!doctype html><title>Polyphony</title>\n");
+  await mkdir(path.join(web, "assets"), { recursive: true });
+  await writeFile(path.join(web, "index.html"), WEB_INDEX);
+  await writeFile(path.join(web, WEB_ASSET.path), WEB_ASSET.body);
   const media = path.resolve(options.mediaRoot).replace(/\/$/, "");
   const listen = `127.0.0.1:${port}`;
   await writeFile(path.join(dir, "site.conf"), localizeSite(site, { upstream: `127.0.0.1:${options.upstreamPort}`, listen, media, web }));

@@ -1,0 +1,24 @@
+import { Router } from "express";
+import { currentAuth } from "../http/auth.ts";
+import type { EventStreams } from "../http/event-streams.ts";
+import type { Operation } from "../http/openapi.ts";
+
+export const eventsOperations: Operation[] = [
+  {
+    method: "get",
+    path: "/events",
+    tag: "Live events",
+    summary: "Server-sent events: `upload` when an upload of one of your libraries is created or changes status",
+    auth: true,
+    returns: "text/event-stream: `event: upload` with `{ id, libraryId, batchId, status, error, trackId }`; `: ping` every 25 s",
+  },
+];
+
+/** GET /api/v1/events: the caller's live stream (see EventStreams). */
+export function eventsRoutes(deps: { events: EventStreams }): Router {
+  const router = Router();
+  router.get("/events", (req, res) => {
+    deps.events.open(currentAuth(res).user.id, req, res);
+  });
+  return router;
+}

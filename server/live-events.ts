@@ -1,0 +1,50 @@
+import { getLogger } from "../config/logging.ts";
+import type { Database } from "../core/db/database.ts";
+import { PgListener } from "../core/db/pg-listener.ts";
+import { addErrorDetails, parseUploadNotification, UPLOAD_EVENTS_CHANNEL } from "../core/library/upload-events.ts";
+import { EventStreams } from "./http/event-streams.ts";
+
+const log = getLogger(["polyphony", "web", "events"]);
+
+export interface LiveEvents {
+  readonly streams: EventStreams;
+  /** Opens the LISTEN connection (retrying in the background if the database is not there yet). */
+  start(): Promise<void>;
+  /** Ends every stream and closes the LISTEN connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Upload changes, wherever they happen (the worker imports in its own process), reach the web process
+ * as PostgreSQL notifications on one dedicated connection; each goes to the library owner's streams.
+ */
+export function buildLiveEvents(db: Database): LiveEvents {
+  const streams = new EventStreams();
+  // Notifications are handled one after the other, so a slow lookup never reorders a stream's events.
+  let queue = Promise.resolve();
+  const listener = new PgListener({
+    config: { connectionString: db.url },
+    channels: [UPLOAD_EVENTS_CHANNEL],
+    onNotification: (_channel, payload) => {
+      queue = queue.then(async () => {
+        try {
+          const { ownerId, events } = parseUploadNotification(payload);
+          if (streams.count(ownerId) === 0) return;
+          await addErrorDetails(db.pool, events);
+          for (const event of events) streams.send(ownerId, "upload", event);
+        } catch (error) {
+          log.error("Could not relay an upload notification: {error}", { error });
+        }
+      });
+    },
+  });
+  return {
+    streams,
+    start: () => listener.start(),
+    async close() {
+      streams.close();
+      await listener.close();
+      await queue;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries.
+// Pages subscribe; `catalogVersion` goes up (batched) when tracks were imported, so lists can refresh.
+import { ref } from "vue";
+import type { UploadEvent } from "../types.ts";
+
+type Listener = (event: UploadEvent) => void;
+
+const listeners = new Set<Listener>();
+let source: EventSource | null = null;
+let bumpTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** True while the stream is open; pages fall back to polling when it is not. */
+export const live = ref(false);
+export const catalogVersion = ref(0);
+
+export function connectEvents(): void {
+  if (source) return;
+  source = new EventSource("/api/v1/events", { withCredentials: true });
+  source.onopen = () => (live.value = true);
+  source.onerror = () => {
+    // EventSource reconnects by itself unless the server refused (readyState CLOSED).
+    live.value = source?.readyState === EventSource.OPEN;
+  };
+  source.addEventListener("upload", (message) => {
+    const event = JSON.parse((message as MessageEvent<string>).data) as UploadEvent;
+    for (const listener of listeners) listener(event);
+    if (event.status === "finished") {
+      clearTimeout(bumpTimer);
+      bumpTimer = setTimeout(() => catalogVersion.value++, 800);
+    }
+  });
+}
+
+export function disconnectEvents(): void {
+  source?.close();
+  source = null;
+  live.value = false;
+}
+
+export function onUploadEvent(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}

@@ -1,0 +1,180 @@
+// Shapes of the REST API's responses that the UI reads (see GET /api/v1/openapi.json for every route).
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  role: "admin" | "user";
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Credit {
+  id: string;
+  name: string;
+  joinPhrase: string;
+}
+
+export interface Track {
+  id: string;
+  title: string;
+  artists: Credit[];
+  artistCredit: string;
+  album: { id: string; title: string };
+  trackNumber: number | null;
+  discNumber: number | null;
+  year: number | null;
+  durationMs: number | null;
+  genres: string[];
+  coverUrl: string | null;
+  streamUrl: string;
+  favorite: boolean;
+  rating: number | null;
+  playCount: number;
+  lastPlayedAt: string | null;
+  createdAt: string | null;
+}
+
+export interface Album {
+  id: string;
+  title: string;
+  artist: { id: string; name: string };
+  artistCredit: string;
+  year: number | null;
+  compilation: boolean;
+  trackCount: number;
+  durationMs: number | null;
+  coverUrl: string | null;
+  favorite: boolean;
+  rating: number | null;
+  playCount: number;
+  createdAt: string | null;
+}
+
+export interface AlbumDetail extends Album {
+  artists: Credit[];
+  tracks: Track[];
+}
+
+export interface Artist {
+  id: string;
+  name: string;
+  albumCount: number;
+  coverUrl: string | null;
+  favorite: boolean;
+  rating: number | null;
+}
+
+export interface ArtistDetail extends Artist {
+  albums: Album[];
+}
+
+export interface Genre {
+  name: string;
+  trackCount: number;
+  albumCount: number;
+}
+
+export type Privacy = "private" | "instance" | "public";
+
+export interface Library {
+  id: string;
+  name: string;
+  description: string;
+  privacy: Privacy;
+  isOwner: boolean;
+  musicFolder?: string | null;
+  lastScanAt?: string | null;
+  createdAt: string;
+}
+
+export type UploadStatus = "pending" | "finished" | "errored" | "skipped";
+
+export interface Upload {
+  id: string;
+  libraryId: string;
+  trackId: string | null;
+  batchId: string | null;
+  originalName: string | null;
+  size: number;
+  status: UploadStatus;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  importedAt: string | null;
+}
+
+/** `event: upload` of GET /api/v1/events. */
+export interface UploadEvent {
+  id: string;
+  libraryId: string;
+  batchId: string | null;
+  status: UploadStatus;
+  error: { code: string; message: string } | null;
+  trackId: string | null;
+}
+
+export interface Playlist {
+  id: string;
+  name: string;
+  description: string;
+  privacy: Privacy;
+  owner: { id: string; username: string };
+  isOwner: boolean;
+  itemCount: number;
+  durationMs: number;
+  updatedAt: string;
+}
+
+export interface PlaylistItem {
+  id: string;
+  position: number;
+  trackId: string | null;
+  available: boolean;
+  title: string;
+  artist: string;
+  album: string | null;
+  albumId: string | null;
+  durationMs: number | null;
+}
+
+export interface PlaylistDetail extends Playlist {
+  items: PlaylistItem[];
+}
+
+export interface SearchResults {
+  artists: { id: string; name: string }[];
+  albums: { id: string; title: string; artists: Credit[]; year: number | null; coverUrl: string | null }[];
+  tracks: {
+    id: string;
+    title: string;
+    artists: Credit[];
+    album: { id: string; title: string };
+    durationMs: number | null;
+    coverUrl: string | null;
+  }[];
+  playlists: { id: string; name: string; owner: { username: string }; itemCount: number }[];
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+export type Registration = "open" | "closed" | "invite";
+
+export interface Instance {
+  name: string;
+  version: string;
+  registration: Registration;
+}
