@@ -41,6 +41,20 @@ function playlistElem(p: PlaylistRow, songCount = p.item_count): Elem {
 }
 
 /** Subsonic clients see only playable entries; their indexes are positions in that list. */
+/**
+ * A write to a playlist: one the user may read but does not own answers 50 (not authorised), as
+ * Navidrome does; one they cannot see stays 70, like a missing one (its existence is not revealed).
+ */
+async function ownerWrite<T>(ctx: SubsonicContext, id: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof NotFound)) throw error;
+    const readable = await service(ctx).get(asUser(ctx), id).then(() => true, () => false);
+    throw readable ? new SubsonicError(50, "Only the playlist's owner can change it") : new SubsonicError(70, error.message);
+  }
+}
+
 async function playableItems(ctx: SubsonicContext, id: string): Promise<PlaylistItemRow[]> {
   return (await as70(service(ctx).items(asUser(ctx), id, ALL))).filter((i) => i.track_id);
 }
@@ -77,11 +91,11 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
     let id = ctx.params.get("playlistId");
     if (id) {
       id = entityId(ctx, "playlistId");
-      await as70(playlists.clear(asUser(ctx), id));
+      await ownerWrite(ctx, id, playlists.clear(asUser(ctx), id));
     } else {
       id = (await playlists.create(asUser(ctx), { name: ctx.params.required("name") })).id;
     }
-    if (songs.length) await as70(playlists.addTracks(asUser(ctx), id, songs));
+    if (songs.length) await ownerWrite(ctx, id, playlists.addTracks(asUser(ctx), id, songs));
     return { playlist: await withEntries(ctx, id) };
   },
 
@@ -93,7 +107,7 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
     const pub = ctx.params.get("public");
     if (name !== undefined || comment !== undefined || pub !== undefined) {
       const privacy = pub === undefined ? undefined : pub === "true" ? "public" : "private";
-      await as70(playlists.update(asUser(ctx), id, { name, description: comment, privacy }));
+      await ownerWrite(ctx, id, playlists.update(asUser(ctx), id, { name, description: comment, privacy }));
     }
     const remove = ctx.params.all("songIndexToRemove").map(Number);
     if (remove.length) {
@@ -102,16 +116,17 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
       for (const index of [...new Set(remove)].sort((a, b) => b - a)) {
         const item = items[index];
         if (!Number.isInteger(index) || !item) throw new SubsonicError(0, `No song at index ${index}`);
-        await as70(playlists.removeItem(asUser(ctx), id, item.id));
+        await ownerWrite(ctx, id, playlists.removeItem(asUser(ctx), id, item.id));
       }
     }
     const add = songIds(ctx, "songIdToAdd");
-    if (add.length) await as70(playlists.addTracks(asUser(ctx), id, add));
+    if (add.length) await ownerWrite(ctx, id, playlists.addTracks(asUser(ctx), id, add));
     return {};
   },
 
   async deletePlaylist(ctx) {
-    await as70(service(ctx).delete(asUser(ctx), entityId(ctx)));
+    const id = entityId(ctx);
+    await ownerWrite(ctx, id, service(ctx).delete(asUser(ctx), id));
     return {};
   },
 };

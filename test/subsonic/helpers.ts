@@ -53,6 +53,16 @@ export async function rest(
   return { status: response.status, type, text, headers: response.headers, bytes, json };
 }
 
-export function apiClient(baseUrl: string, auth: { username: string; password: string } | { apiKey: string }, post = false) {
-  return new SubsonicAPI({ url: baseUrl, auth, post });
+/** A `subsonic-api` client; `onMethod` hears the name of each method it calls (to check coverage). */
+export function apiClient(
+  baseUrl: string,
+  auth: { username: string; password: string } | { apiKey: string },
+  post = false,
+  onMethod?: (method: string) => void,
+) {
+  const fetcher: typeof fetch = async (input, init) => {
+    onMethod?.(new URL(String(input)).pathname.replace(/^.*\/rest\//, "").replace(/\.view$/, ""));
+    return fetch(input, init);
+  };
+  return new SubsonicAPI({ url: baseUrl, auth, post, fetch: fetcher });
 }

@@ -68,8 +68,8 @@ describe.skipIf(!hasFfmpeg())("Subsonic playlists", () => {
 
   it("keeps others out: reading a shared playlist is fine, changing it is not", async () => {
     expect((await as(bob, "getPlaylist", { id: id.mix! })).json.playlist.name).toBe("Renamed");
-    expect((await as(bob, "updatePlaylist", { playlistId: id.mix!, name: "Mine" })).json.error.code).toBe(70);
-    expect((await as(bob, "deletePlaylist", { id: id.mix! })).json.error.code).toBe(70);
+    expect((await as(bob, "updatePlaylist", { playlistId: id.mix!, name: "Mine" })).json.error.code).toBe(50);
+    expect((await as(bob, "deletePlaylist", { id: id.mix! })).json.error.code).toBe(50);
     expect((await as(alice, "updatePlaylist", { playlistId: id.mix!, songIndexToRemove: "7" })).json.error.code).toBe(0);
     expect((await as(alice, "createPlaylist", {})).json.error.code).toBe(10);
   });
