@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { normalizeName } from "../library/normalize.ts";
 import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
@@ -92,7 +93,8 @@ function orderBy(kind: ItemKind, query: BrowseQuery, p: Params): string {
   const direction = (fallback: "asc" | "desc") => ((query.order ?? fallback) === "asc" ? "ASC" : "DESC");
   switch (query.sort) {
     case "date_added":
-      return `${alias}.created_at ${direction("desc")}, ${alias}.id`;
+      // The tie-break runs the same way: albums read album_created_at_id_index in order (migration 0009).
+      return `${alias}.created_at ${direction("desc")}, ${alias}.id ${direction("desc")}`;
     case "year": {
       const year = kind === "albums" ? "a.year" : "(SELECT year FROM album WHERE id = t.album_id)";
       return `${year} ${direction("desc")} NULLS LAST, ${name}, ${alias}.id`;
@@ -115,6 +117,24 @@ function orderBy(kind: ItemKind, query: BrowseQuery, p: Params): string {
   }
 }
 
+function browseSql(kind: ItemKind, viewerId: string | null, query: BrowseQuery) {
+  const p = new Params(viewerId);
+  const { table, alias } = TABLE[kind];
+  const where = conditions(kind, query, p).join(" AND ");
+  const whereValues = [...p.values]; // the ORDER BY may add a parameter the count does not use
+  const order = orderBy(kind, query, p);
+  return {
+    count: { text: `SELECT count(*)::int AS n FROM ${table} ${alias} WHERE ${where}`, values: whereValues },
+    page: { text: `SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`, values: p.values },
+  };
+}
+
+/** A page of visible artists, albums or tracks (ids only, in order), without the total (Subsonic needs none). */
+export async function browsePageIds(pool: pg.Pool, kind: ItemKind, viewerId: string | null, query: BrowseQuery): Promise<string[]> {
+  const { page } = browseSql(kind, viewerId, query);
+  return (await pool.query<{ id: string }>(page)).rows.map((r) => r.id);
+}
+
 /** A page of visible artists, albums or tracks (ids only, in order) and the total. */
 export async function browseIds(
   pool: pg.Pool,
@@ -122,15 +142,29 @@ export async function browseIds(
   viewerId: string | null,
   query: BrowseQuery,
 ): Promise<{ ids: string[]; total: number }> {
+  const { count, page } = browseSql(kind, viewerId, query);
+  const [total, ids] = await Promise.all([pool.query<{ n: number }>(count), pool.query<{ id: string }>(page)]);
+  return { ids: ids.rows.map((r) => r.id), total: total.rows[0]!.n };
+}
+
+/**
+ * `limit` visible items at random, without ordering them all (a seeded random order sorts every
+ * visible row: 10,000 md5 hashes for an album list). Ids are random (v4 UUIDs), so the visible rows
+ * after a random id in the primary key, wrapping around to the first, are a random sample; shuffled,
+ * as the index hands them over in id order. For lists that are not paged (Subsonic's random lists).
+ */
+export async function browseSampleIds(pool: pg.Pool, kind: ItemKind, viewerId: string | null, filter: BrowseFilter, limit: number): Promise<string[]> {
   const p = new Params(viewerId);
   const { table, alias } = TABLE[kind];
-  const where = conditions(kind, query, p).join(" AND ");
-  const whereValues = [...p.values]; // the ORDER BY may add a parameter the count does not use
-  const order = orderBy(kind, query, p);
-  const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} ${alias} WHERE ${where}`, whereValues);
-  const page = await pool.query<{ id: string }>(
-    `SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`,
-    p.values,
-  );
-  return { ids: page.rows.map((r) => r.id), total: total.rows[0]!.n };
+  const where = conditions(kind, filter, p).join(" AND ");
+  const start = `${p.add(randomUUID())}::uuid`;
+  const from = (range: string) =>
+    `(SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where} AND ${alias}.id ${range} ${start} ORDER BY ${alias}.id LIMIT ${limit})`;
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM (${from(">=")} UNION ALL ${from("<")}) picked LIMIT ${limit}`, p.values);
+  const ids = rows.map((r) => r.id);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  return ids;
 }

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { NotFound } from "../errors.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
-import { browseIds, type BrowseQuery } from "./browse.queries.ts";
+import { browseIds, browsePageIds, browseSampleIds, type BrowseFilter, type BrowseQuery } from "./browse.queries.ts";
 import { loadAlbums, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
 import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
 
@@ -20,6 +20,16 @@ export class CatalogService {
     const { ids, total } = await browseIds(this.#pool, kind, viewerId, query);
     const items = (await LOADERS[kind](this.#pool, ids, viewerId)) as Items[K];
     return { items, total, limit: query.limit, offset: query.offset };
+  }
+
+  /** A page of items without counting them all (Subsonic's lists have no total). */
+  async page<K extends ItemKind>(kind: K, viewerId: string | null, query: BrowseQuery): Promise<Items[K]> {
+    return (await LOADERS[kind](this.#pool, await browsePageIds(this.#pool, kind, viewerId, query), viewerId)) as Items[K];
+  }
+
+  /** `limit` items picked at random (a new pick each call; see browseSampleIds). */
+  async sample<K extends ItemKind>(kind: K, viewerId: string | null, filter: BrowseFilter, limit: number): Promise<Items[K]> {
+    return (await LOADERS[kind](this.#pool, await browseSampleIds(this.#pool, kind, viewerId, filter, limit), viewerId)) as Items[K];
   }
 
   async #visibleIds(sql: string, params: unknown[]): Promise<string[]> {

@@ -33,4 +33,5 @@ export const sqlOnlyTables = [
   "play_stat",
   "subsonic_credential",
   "instance_setting",
+  "catalog_generation",
 ];

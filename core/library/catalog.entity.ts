@@ -32,7 +32,7 @@ export const AlbumSchema = defineEntity({
     coverHash: p.text().nullable(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
-  indexes: [{ properties: ["albumArtist", "normalizedTitle"] }, { properties: ["createdAt"] }, { properties: ["year"] }],
+  indexes: [{ properties: ["albumArtist", "normalizedTitle"] }, { properties: ["createdAt", "id"] }, { properties: ["year"] }],
 });
 
 export const TrackSchema = defineEntity({

@@ -24,6 +24,33 @@ export async function visibleLibraries(pool: pg.Pool, viewerId: string): Promise
   return rows.map((r) => ({ ...r, folderId: musicFolderId(r.id) }));
 }
 
+/**
+ * What getArtists' index depends on besides the request: the libraries the viewer sees (sorted ids) and
+ * the catalog generation (migrations/0009-catalog-browse.sql), read in one statement.
+ */
+export async function artistIndexVersion(pool: pg.Pool, viewerId: string): Promise<{ libraries: string[]; generation: string }> {
+  const { rows } = await pool.query<{ libraries: string[]; generation: string }>(
+    `SELECT ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", "$1")} ORDER BY l.id) AS libraries,
+       (SELECT value FROM catalog_generation) AS generation`,
+    [viewerId],
+  );
+  return rows[0]!;
+}
+
+/** The artists one user starred or rated, for the per-user fields of a shared artist list. */
+export async function artistUserData(pool: pg.Pool, viewerId: string): Promise<Map<string, { starredAt?: string; rating?: number }>> {
+  const { rows } = await pool.query<{ artist_id: string; starred_at: string | null; rating: number | null }>(
+    `SELECT coalesce(f.artist_id, r.artist_id) AS artist_id, f.created_at AS starred_at, r.rating
+     FROM (SELECT artist_id, created_at FROM favorite WHERE user_id = $1 AND artist_id IS NOT NULL) f
+     FULL JOIN (SELECT artist_id, rating FROM rating WHERE user_id = $1 AND artist_id IS NOT NULL) r ON r.artist_id = f.artist_id`,
+    [viewerId],
+  );
+  return new Map(rows.map((r) => [r.artist_id, {
+    ...(r.starred_at ? { starredAt: new Date(r.starred_at).toISOString() } : {}),
+    ...(r.rating !== null ? { rating: r.rating } : {}),
+  }]));
+}
+
 /** Album artists with a visible album (optionally in one library), by name. */
 export async function albumArtistIds(pool: pg.Pool, viewerId: string, libraryId?: string): Promise<string[]> {
   const inLibrary = libraryId
@@ -55,8 +82,9 @@ export interface FileDetails {
 
 /** The best visible copy of each track (lossless, then bitrate: the one `stream` sends) and extras. */
 export async function trackDetails(pool: pg.Pool, trackIds: string[], viewerId: string): Promise<Map<string, FileDetails>> {
-  const { rows } = await pool.query(
-    `SELECT t.id AS track_id, best.*, aa.id AS album_artist_id, aa.name AS album_artist_name,
+  const { rows } = await pool.query({
+    name: "subsonic-track-details", // prepared once per connection: planning cost more than running
+    text: `SELECT t.id AS track_id, best.*, aa.id AS album_artist_id, aa.name AS album_artist_name,
        (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.track_id = t.id) AS starred_at
      FROM track t JOIN album a ON a.id = t.album_id JOIN artist aa ON aa.id = a.album_artist_id
      JOIN LATERAL (SELECT u.id AS upload_id, u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate,
@@ -65,8 +93,8 @@ export async function trackDetails(pool: pg.Pool, trackIds: string[], viewerId: 
        WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
        ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1) best ON true
      WHERE t.id = ANY($2::uuid[])`,
-    [viewerId, trackIds],
-  );
+    values: [viewerId, trackIds],
+  });
   return new Map(
     rows.map((r) => [r.track_id as string, {
       trackId: r.track_id,
@@ -87,16 +115,17 @@ export async function trackDetails(pool: pg.Pool, trackIds: string[], viewerId: 
 
 /** Genres (of visible tracks), favourite dates and last plays of albums. */
 export async function albumDetails(pool: pg.Pool, albumIds: string[], viewerId: string) {
-  const { rows } = await pool.query(
-    `SELECT a.id,
+  const { rows } = await pool.query({
+    name: "subsonic-album-details", // prepared once per connection: planning cost more than running
+    text: `SELECT a.id,
        (SELECT coalesce(array_agg(DISTINCT g.name), '{}') FROM track t JOIN track_genre tg ON tg.track_id = t.id
           JOIN genre g ON g.id = tg.genre_id WHERE t.album_id = a.id AND ${visibleItemSql("tracks", "t", "$1")}) AS genres,
        (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.album_id = a.id) AS starred_at,
        (SELECT max(ps.last_played_at) FROM play_stat ps JOIN track t ON t.id = ps.track_id
           WHERE ps.user_id = $1 AND t.album_id = a.id) AS played_at
      FROM album a WHERE a.id = ANY($2::uuid[])`,
-    [viewerId, albumIds],
-  );
+    values: [viewerId, albumIds],
+  });
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return new Map(rows.map((r) => [r.id as string, {
     genres: (r.genres as string[]).sort(),
@@ -115,21 +144,23 @@ export async function artistStarred(pool: pg.Pool, artistIds: string[], viewerId
 
 /** The cover hash of a visible album; undefined when the album is unknown or hidden, null without art. */
 export async function albumCoverHash(pool: pg.Pool, albumId: string, viewerId: string): Promise<string | null | undefined> {
-  const { rows } = await pool.query<{ cover_hash: string | null }>(
-    `SELECT a.cover_hash FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
-    [viewerId, albumId],
-  );
+  const { rows } = await pool.query<{ cover_hash: string | null }>({
+    name: "subsonic-album-cover", // prepared once per connection: planning cost more than running
+    text: `SELECT a.cover_hash FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
+    values: [viewerId, albumId],
+  });
   return rows[0] ? rows[0].cover_hash : undefined;
 }
 
 /** The copy of a track the caller hears: visible, finished, lossless first, then the highest bitrate. */
 export async function bestUpload(pool: pg.Pool, trackId: string, viewerId: string): Promise<UploadRow | undefined> {
-  const { rows } = await pool.query<UploadRow>(
-    `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
+  const { rows } = await pool.query<UploadRow>({
+    name: "subsonic-best-upload", // prepared once per connection: planning cost more than running
+    text: `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
      WHERE u.track_id = $1 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")}
      ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1`,
-    [trackId, viewerId],
-  );
+    values: [trackId, viewerId],
+  });
   return rows[0];
 }
 

@@ -55,16 +55,16 @@ const folderArtist = (artist: Parameters<typeof artistElem>[0], starredAt: strin
 async function starred(ctx: SubsonicContext, model: "id3" | "folder") {
   const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
   const [artists, albums, tracks] = await Promise.all([
-    ctx.catalog.browse("artists", ctx.user.id, query),
-    ctx.catalog.browse("albums", ctx.user.id, query),
-    ctx.catalog.browse("tracks", ctx.user.id, query),
+    ctx.catalog.page("artists", ctx.user.id, query),
+    ctx.catalog.page("albums", ctx.user.id, query),
+    ctx.catalog.page("tracks", ctx.user.id, query),
   ]);
-  const starredAt = await artistStarred(ctx.pool, artists.items.map((a) => a.id), ctx.user.id);
-  const extras = await albumDetails(ctx.pool, albums.items.map((a) => a.id), ctx.user.id);
+  const starredAt = await artistStarred(ctx.pool, artists.map((a) => a.id), ctx.user.id);
+  const extras = await albumDetails(ctx.pool, albums.map((a) => a.id), ctx.user.id);
   return {
-    artist: artists.items.map((a) => (model === "id3" ? artistElem : folderArtist)(a, starredAt.get(a.id))),
-    album: albums.items.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
-    song: await songElems(ctx, tracks.items),
+    artist: artists.map((a) => (model === "id3" ? artistElem : folderArtist)(a, starredAt.get(a.id))),
+    album: albums.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
+    song: await songElems(ctx, tracks),
   };
 }
 

@@ -41,8 +41,8 @@ export async function authenticateSubsonic(deps: SubsonicAuthDeps, params: Param
   if (params.has("apiKey")) return byApiKey(deps, params.required("apiKey"), address);
   const username = params.required("u").toLowerCase();
   if (!secrets.length) throw new SubsonicError(10, "Required parameter 'p', or 't' and 's', is missing");
-  await limited(() => deps.perUser.check(`subsonic:${username}`));
-  const found = await deps.credentials.byUsername(username);
+  // Both at once: one round trip's wait per request instead of two (a lookup for a locked-out name is wasted).
+  const [, found] = await Promise.all([limited(() => deps.perUser.check(`subsonic:${username}`)), deps.credentials.byUsername(username)]);
   if (!found?.password || found.user.disabled || !matches(params, found.password)) {
     await failed(deps, address, username);
     throw wrongCredentials();

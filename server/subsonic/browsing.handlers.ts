@@ -8,6 +8,7 @@ import {
   trackDetails,
   visibleLibraries,
 } from "../../core/subsonic/catalog.queries.ts";
+import { cachedArtistIndex } from "./artist-index.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
 import { albumElem, artistElem, artistIndex, IGNORED_ARTICLES, songElem } from "./serializers.ts";
@@ -56,8 +57,13 @@ export const browsingHandlers: Record<string, SubsonicHandler> = {
   },
 
   async getArtists(ctx) {
-    const ids = await albumArtistIds(ctx.pool, ctx.user.id, await libraryOf(ctx));
-    return { artists: { ignoredArticles: IGNORED_ARTICLES, index: artistIndex(await artistElems(ctx, ids)) } };
+    const library = await libraryOf(ctx);
+    // Shared by everyone who sees the same libraries: built without this user's stars and ratings.
+    const index = await cachedArtistIndex(ctx.pool, ctx.user.id, library, async () => {
+      const artists = await loadArtists(ctx.pool, await albumArtistIds(ctx.pool, ctx.user.id, library), ctx.user.id);
+      return artistIndex(artists.map((a) => artistElem({ ...a, rating: null }, undefined)));
+    });
+    return { artists: { ignoredArticles: IGNORED_ARTICLES, index } };
   },
 
   async getArtist(ctx) {

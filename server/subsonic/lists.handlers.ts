@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { BrowseQuery } from "../../core/catalog/browse.queries.ts";
 import { loadGenres } from "../../core/catalog/catalog-items.ts";
 import { albumDetails, visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
@@ -9,7 +8,7 @@ import { albumElem } from "./serializers.ts";
 
 /** getAlbumList(2) `type` -> our browse order and filters. */
 const LIST_TYPES: Record<string, (ctx: SubsonicContext) => Partial<BrowseQuery>> = {
-  random: () => ({ sort: "random", seed: randomUUID() }),
+  random: () => ({ sort: "random" }), // sampled, see albumList
   newest: () => ({ sort: "date_added" }),
   highest: () => ({ sort: "rating", rated: true }),
   frequent: () => ({ sort: "play_count", played: true }),
@@ -47,7 +46,8 @@ async function albumList(ctx: SubsonicContext): Promise<Elem[]> {
   const variant = LIST_TYPES[type];
   if (!variant) throw new SubsonicError(0, `Unknown album list type '${type}'`);
   const query = { sort: "name", ...variant(ctx), ...page(ctx, 10), ...(await libraryFilter(ctx)) } as BrowseQuery;
-  const { items } = await ctx.catalog.browse("albums", ctx.user.id, query);
+  // A random list has no pages: a fresh sample each call (offset ignored).
+  const items = type === "random" ? await ctx.catalog.sample("albums", ctx.user.id, query, query.limit) : await ctx.catalog.page("albums", ctx.user.id, query);
   const extras = await albumDetails(ctx.pool, items.map((a) => a.id), ctx.user.id);
   return items.map((a) => albumElem(a, extras.get(a.id)));
 }
@@ -67,14 +67,14 @@ export const listHandlers: Record<string, SubsonicHandler> = {
   async getRandomSongs(ctx) {
     const year = { yearFrom: ctx.params.int("fromYear"), yearTo: ctx.params.int("toYear") };
     const genre = ctx.params.get("genre");
-    const query = { sort: "random", seed: randomUUID(), ...page(ctx, 10), offset: 0, ...year, ...(genre ? { genre } : {}), ...(await libraryFilter(ctx)) };
-    const { items } = await ctx.catalog.browse("tracks", ctx.user.id, query as BrowseQuery);
+    const filter = { ...year, ...(genre ? { genre } : {}), ...(await libraryFilter(ctx)) };
+    const items = await ctx.catalog.sample("tracks", ctx.user.id, filter, page(ctx, 10).limit);
     return { randomSongs: { song: await songElems(ctx, items) } };
   },
 
   async getSongsByGenre(ctx) {
     const query = { sort: "name", genre: ctx.params.required("genre"), ...pageFrom(ctx), ...(await libraryFilter(ctx)) } as BrowseQuery;
-    const { items } = await ctx.catalog.browse("tracks", ctx.user.id, query);
+    const items = await ctx.catalog.page("tracks", ctx.user.id, query);
     return { songsByGenre: { song: await songElems(ctx, items) } };
   },
 

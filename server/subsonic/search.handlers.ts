@@ -29,7 +29,7 @@ function queryOf(ctx: SubsonicContext): string {
 async function everything(ctx: SubsonicContext, kind: ItemKind, w: Window, library: string | undefined): Promise<string[]> {
   if (w.count === 0) return [];
   const query = { sort: "name", limit: w.count, offset: w.offset, ...(library ? { library } : {}) } as BrowseQuery;
-  return (await ctx.catalog.browse(kind, ctx.user.id, query)).items.map((i) => i.id);
+  return (await ctx.catalog.page(kind, ctx.user.id, query)).map((i) => i.id);
 }
 
 /** search3 answers ID3 types; search2 the folder model's (Artist, albums as directory entries). */

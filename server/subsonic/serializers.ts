@@ -111,6 +111,9 @@ export function artistElem(artist: Artist, starredAt: string | undefined): Elem 
 
 export const IGNORED_ARTICLES = "The El La Los Las Le Les";
 
+/** localeCompare's order, without building a collator per comparison (5,000 artists: ~60,000 of them). */
+const collator = new Intl.Collator();
+
 /** getArtists' index: by first letter of the name without a leading article; anything else under "#". */
 export function artistIndex(artists: Elem[]): Elem[] {
   const articles = IGNORED_ARTICLES.split(" ").map((a) => `${a.toLowerCase()} `);
@@ -122,12 +125,14 @@ export function artistIndex(artists: Elem[]): Elem[] {
     const key = name.normalize("NFD").replace(/\p{M}/gu, "");
     const letter = key.charAt(0).toUpperCase();
     const group = /^[A-Z]$/.test(letter) ? letter : "#";
-    groups.set(group, [...(groups.get(group) ?? []), { key, artist }]);
+    const members = groups.get(group);
+    if (members) members.push({ key, artist });
+    else groups.set(group, [{ key, artist }]);
   }
   // Sorted without the article, as clients that read ignoredArticles would sort them.
   return [...groups.keys()].sort().map((name) => ({
     name,
-    artist: groups.get(name)!.sort((a, b) => a.key.localeCompare(b.key)).map((e) => e.artist),
+    artist: groups.get(name)!.sort((a, b) => collator.compare(a.key, b.key)).map((e) => e.artist),
   }));
 }
 
