@@ -59,6 +59,8 @@ describe.skipIf(!chromiumPath)("web UI in Chromium", () => {
     await go("/");
     await page.waitForURL("**/login");
     await page.getByRole("link", { name: "Sign up" }).click();
+    // The sign-up page is a lazy chunk: until it shows, "Username" is still the login form's field.
+    await page.getByRole("heading", { name: "Create an account" }).waitFor();
     await page.getByLabel("Username").fill(USERNAME);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign up" }).click();
