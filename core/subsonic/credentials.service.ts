@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { hashSecretToken } from "../accounts/secret-token.ts";
+import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { open, seal } from "./sealed.ts";
 
 export interface SubsonicUser {
@@ -53,11 +54,27 @@ export class SubsonicCredentialsService {
     return this.#secrets((await this.#load(`u.id = $1`, userId))!);
   }
 
-  /** The user with that name and their Subsonic password (null when they never made one). */
-  async byUsername(username: string): Promise<{ user: SubsonicUser; password: string | null } | null> {
-    const row = await this.#load(`u.username = $1`, username.toLowerCase());
-    if (!row) return null;
-    return { user: toUser(row), password: row.password_enc ? this.#secrets(row).password : null };
+  /**
+   * The user with that name and their Subsonic password (null when they never made one), read with
+   * lockout checks (RateLimiter.lockout) in one prepared statement: auth runs on every Subsonic
+   * request, where three queries over two round trips cost more than the answer of a small call.
+   * No credential cache: a regenerated password, a disabled user and a lockout count at once in
+   * every process. `lockedFor`: the longest wait (seconds) of a used-up limit, else 0.
+   */
+  async byUsernameUnlessLocked(username: string, lockouts: ReturnType<RateLimiter["lockout"]>[]): Promise<{
+    lockedFor: number;
+    found: { user: SubsonicUser; password: string | null } | null;
+  }> {
+    const waits = lockouts.map((l, i) => l.sql(2 + 3 * i));
+    const { rows } = await this.#pool.query<Partial<Row> & { locked_for: number | null }>({
+      name: `subsonic-auth-${lockouts.length}`, // prepared once per connection
+      text: `SELECT ${waits.length ? `greatest(${waits.join(", ")})` : "NULL::int"} AS locked_for, ${USER_COLUMNS}
+        FROM (SELECT 1) one LEFT JOIN (app_user u LEFT JOIN subsonic_credential c ON c.user_id = u.id) ON u.username = $1`,
+      values: [username.toLowerCase(), ...lockouts.flatMap((l) => l.values)],
+    });
+    const row = rows[0]!;
+    const found = row.id ? { user: toUser(row as Row), password: row.password_enc ? this.#secrets(row as Row).password : null } : null;
+    return { lockedFor: row.locked_for ?? 0, found };
   }
 
   async byApiKey(apiKey: string): Promise<SubsonicUser | null> {

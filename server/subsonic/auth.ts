@@ -37,12 +37,18 @@ export async function authenticateSubsonic(deps: SubsonicAuthDeps, params: Param
     throw new SubsonicError(43, "Send either apiKey, or u with p or t and s, not several");
   }
   if (secrets.length > 1) throw new SubsonicError(43, "Send either p, or t and s, not both");
-  await limited(() => deps.perAddress.check(`subsonic-addr:${address}`));
-  if (params.has("apiKey")) return byApiKey(deps, params.required("apiKey"), address);
+  if (params.has("apiKey")) {
+    await limited(() => deps.perAddress.check(`subsonic-addr:${address}`));
+    return byApiKey(deps, params.required("apiKey"), address);
+  }
   const username = params.required("u").toLowerCase();
   if (!secrets.length) throw new SubsonicError(10, "Required parameter 'p', or 't' and 's', is missing");
-  // Both at once: one round trip's wait per request instead of two (a lookup for a locked-out name is wasted).
-  const [, found] = await Promise.all([limited(() => deps.perUser.check(`subsonic:${username}`)), deps.credentials.byUsername(username)]);
+  // Both lockouts and the credentials in one statement: one query a request instead of three in two waits.
+  const { lockedFor, found } = await deps.credentials.byUsernameUnlessLocked(username, [
+    deps.perAddress.lockout(`subsonic-addr:${address}`),
+    deps.perUser.lockout(`subsonic:${username}`),
+  ]);
+  if (lockedFor) throw new SubsonicError(40, new RateLimited(lockedFor).message);
   if (!found?.password || found.user.disabled || !matches(params, found.password)) {
     await failed(deps, address, username);
     throw wrongCredentials();

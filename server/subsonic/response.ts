@@ -45,14 +45,17 @@ export function errorBody(error: SubsonicError): Elem {
   return { ...envelope("failed"), error: { code: error.code, message: error.message } };
 }
 
-export function send(res: Response, format: Format, body: Elem): void {
-  if (format.kind === "xml") {
-    res.status(200).type("application/xml; charset=utf-8").send(toXml(body));
-    return;
-  }
+/** The bytes of an answer in the requested format and their content type (for answers kept between requests). */
+export function render(format: Format, body: Elem): { type: string; text: string } {
+  if (format.kind === "xml") return { type: "application/xml; charset=utf-8", text: toXml(body) };
   const json = JSON.stringify({ "subsonic-response": toJson(body) });
-  if (format.kind === "json") res.status(200).type("application/json; charset=utf-8").send(json);
-  else res.status(200).type("application/javascript; charset=utf-8").send(`${format.callback}(${json});`);
+  if (format.kind === "json") return { type: "application/json; charset=utf-8", text: json };
+  return { type: "application/javascript; charset=utf-8", text: `${format.callback}(${json});` };
+}
+
+export function send(res: Response, format: Format, body: Elem): void {
+  const { type, text } = render(format, body);
+  res.status(200).type(type).send(text);
 }
 
 // ---- JSON -------------------------------------------------------------------------------------

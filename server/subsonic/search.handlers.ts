@@ -50,12 +50,17 @@ async function results(ctx: SubsonicContext, model: "id3" | "folder"): Promise<E
     const page = (list: { id: string }[], w: Window) => list.slice(w.offset, w.offset + w.count).map((h) => h.id);
     ids = { artists: page(hits.artists, windows.artists), albums: page(hits.albums, windows.albums), tracks: page(hits.tracks, windows.tracks) };
   }
-  const albums = await loadAlbums(ctx.pool, ids.albums, ctx.user.id);
-  const extras = await albumDetails(ctx.pool, ids.albums, ctx.user.id);
+  // The three kinds load at once, on separate pooled connections: one wait instead of five in a row.
+  const [artists, albums, extras, song] = await Promise.all([
+    artistElems(ctx, ids.artists),
+    loadAlbums(ctx.pool, ids.albums, ctx.user.id),
+    albumDetails(ctx.pool, ids.albums, ctx.user.id),
+    loadTracks(ctx.pool, ids.tracks, ctx.user.id).then((tracks) => songElems(ctx, tracks)),
+  ]);
   return {
-    artist: (await artistElems(ctx, ids.artists)).map((a) => (model === "id3" ? a : folderArtistElem(a))),
+    artist: artists.map((a) => (model === "id3" ? a : folderArtistElem(a))),
     album: albums.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
-    song: await songElems(ctx, await loadTracks(ctx.pool, ids.tracks, ctx.user.id)),
+    song,
   };
 }
 

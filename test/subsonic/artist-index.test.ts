@@ -75,6 +75,24 @@ describe.skipIf(!hasFfmpeg())("Subsonic artist index between changes", () => {
     const bobs = (await artists(bob))[0]!;
     expect(bobs.starred).toBeUndefined();
     expect(bobs.userRating).toBe(0);
+    // The rendered answer is kept per set of stars and ratings: a change shows at once.
+    expect((await rest(app.url, "unstar", { ...tokenParams(alice), f: "json", artistId: id })).json.status).toBe("ok");
+    const again = (await artists(alice))[0]!;
+    expect(again.starred).toBeUndefined();
+    expect(again.userRating).toBe(4);
+  });
+
+  it("keeps one answer per format, the same bytes while nothing changes", async () => {
+    const xml = await rest(app.url, "getArtists", { ...tokenParams(bob) });
+    expect(xml.type).toMatch(/^application\/xml/);
+    expect(xml.text).toMatch(/<artist [^>]*name="Air France"/);
+    const jsonp = await rest(app.url, "getArtists", { ...tokenParams(bob), f: "jsonp", callback: "cb" });
+    expect(jsonp.text).toMatch(/^cb\(\{"subsonic-response":/);
+    const json = await rest(app.url, "getArtists", { ...tokenParams(bob), f: "json" });
+    expect(json.json.artists.index[0].artist[0].name).toBe("Air France");
+    const again = await rest(app.url, "getArtists", { ...tokenParams(bob), f: "json" });
+    expect(again.text).toBe(json.text);
+    expect(again.headers.get("etag")).toBe(json.headers.get("etag"));
   });
 
   it("hides a library made private from everyone but its owner", async () => {
