@@ -2,19 +2,9 @@
 // Search latency through the real HTTP endpoint over a synthetic catalog (bench/catalog-fixtures.ts):
 // a mix of exact names, prefixes as typed, typos, missing accents, multi-word and very common words,
 // first from one client (latency alone), then from several at once (latency under load, requests/s).
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/env.ts";
-import { configureLogging } from "../config/logging.ts";
-import { openDatabase } from "../core/db/database.ts";
-import { EmbeddedPostgres } from "../core/db/embedded-postgres.ts";
-import { migrate } from "../core/db/migrate.ts";
-import { startWebServer } from "../server/main.ts";
 import { TestClient } from "../test/helpers/client.ts";
-import { freePort } from "../test/helpers/ports.ts";
-import { installJobQueueSchema } from "../workers/main.ts";
+import { percentile, startBenchServer } from "./bench-server.ts";
 import { loadCatalogFixture } from "./catalog-fixtures.ts";
 
 const { values } = parseArgs({
@@ -45,10 +35,6 @@ async function viewer(url: string, username: string): Promise<[token: string, li
   await client.signup(username);
   const library = (await client.post("/api/v1/libraries", { name: username, privacy: "private" })).body.id as string;
   return [(await client.post("/api/v1/tokens", { name: "bench" })).body.token as string, library];
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function summary(latencies: number[]): string {
@@ -85,21 +71,12 @@ function report(title: string, result: Awaited<ReturnType<typeof run>>): void {
 }
 
 async function main() {
-  await configureLogging({ log: { level: "warning", format: "text" } });
-  const work = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), "polyphony-search-bench-")));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
-  const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
-  const url = await pg.start("bench");
-  const db = await openDatabase(url, 12);
-  let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
+  const server = await startBenchServer("search", values.dir);
+  const { db } = server;
   try {
-    await migrate(db.pool);
-    await installJobQueueSchema(db.pool);
-    const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
-    web = await startWebServer(config, db);
     // The owner sees the big private library; a guest sees only a small one of their own.
-    const [token, library] = await viewer(web.url, "bench");
-    const [guestToken, guestLibrary] = await viewer(web.url, "guest");
+    const [token, library] = await viewer(server.url, "bench");
+    const [guestToken, guestLibrary] = await viewer(server.url, "guest");
     let t = performance.now();
     const counts = await loadCatalogFixture(db.pool, library, Number(values.tracks));
     const seconds = (performance.now() - t) / 1000;
@@ -109,21 +86,18 @@ async function main() {
       `${seconds.toFixed(1)} s (and the guest's ${GUEST_TRACKS}); search_document with its indexes: ${rows[0].size}`);
 
     t = performance.now();
-    await run(web.url, token, 12, MIX.length * 12); // every pooled connection prepares the statement once
+    await run(server.url, token, 12, MIX.length * 12); // every pooled connection prepares the statement once
     console.log(`Warm-up: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    report("1 client", await run(web.url, token, 1, MIX.length * 10));
+    report("1 client", await run(server.url, token, 1, MIX.length * 10));
     const clients = Number(values.clients);
-    const result = await run(web.url, token, clients, Number(values.requests));
+    const result = await run(server.url, token, clients, Number(values.requests));
     report(`${clients} clients`, result);
-    report(`Guest (sees ${GUEST_TRACKS} of ${counts.tracks + GUEST_TRACKS} tracks), 1 client`, await run(web.url, guestToken, 1, MIX.length * 5));
+    report(`Guest (sees ${GUEST_TRACKS} of ${counts.tracks + GUEST_TRACKS} tracks), 1 client`, await run(server.url, guestToken, 1, MIX.length * 5));
     const sorted = [...result.all].sort((a, b) => a - b);
     console.log(JSON.stringify({ tracks: counts.tracks, clients, p50: percentile(sorted, 50), p95: percentile(sorted, 95),
       p99: percentile(sorted, 99), requestsPerSecond: result.rate }));
   } finally {
-    await web?.close();
-    await db.close();
-    await pg.stop();
-    if (!values.dir) await rm(work, { recursive: true, force: true });
+    await server.close();
   }
 }
 

@@ -3,21 +3,13 @@
 // client makes while browsing (getArtists, getAlbumList2 random and newest, search3, getAlbum) and the
 // bytes it then fetches (getCoverArt, stream), each from many keep-alive connections at once.
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, link, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
-import os from "node:os";
+import { link, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/env.ts";
-import { configureLogging } from "../config/logging.ts";
-import { openDatabase } from "../core/db/database.ts";
-import { EmbeddedPostgres } from "../core/db/embedded-postgres.ts";
-import { migrate } from "../core/db/migrate.ts";
 import { processCover } from "../core/media/artwork.ts";
-import { startWebServer } from "../server/main.ts";
 import { makeAudio, makeCoverImage } from "../test/fixtures/audio.ts";
 import { TestClient } from "../test/helpers/client.ts";
-import { freePort } from "../test/helpers/ports.ts";
-import { installJobQueueSchema } from "../workers/main.ts";
+import { percentile, startBenchServer } from "./bench-server.ts";
 import { loadCatalogFixture } from "./catalog-fixtures.ts";
 
 const { values } = parseArgs({
@@ -71,10 +63,6 @@ const bytesOf = (type: string, size?: number) => (response: Response, body: Buff
   return undefined;
 };
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 /**
  * `connections` loops, each sending its next request when the last one is answered, until `total` are
  * done. Node's fetch keeps connections alive, so each loop keeps reusing one connection.
@@ -111,19 +99,10 @@ async function run(base: string, scenario: Scenario, total: number) {
 }
 
 async function main() {
-  await configureLogging({ log: { level: "warning", format: "text" } });
-  const work = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), "polyphony-subsonic-bench-")));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
-  const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
-  const url = await pg.start("bench");
-  const db = await openDatabase(url, 12);
-  let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
+  const server = await startBenchServer("subsonic", values.dir);
+  const { work, db, config } = server;
   try {
-    await migrate(db.pool);
-    await installJobQueueSchema(db.pool);
-    const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
-    web = await startWebServer(config, db);
-    const client = new TestClient(web.url);
+    const client = new TestClient(server.url);
     await client.signup("bench");
     const library = (await client.post("/api/v1/libraries", { name: "bench", privacy: "private" })).body.id as string;
     const creds = (await client.get("/api/v1/me/subsonic")).body as Credentials;
@@ -174,8 +153,8 @@ async function main() {
     console.log(`\n${CONNECTIONS} connections, ${REQUESTS} requests a call (getArtists: a tenth) after ${CONNECTIONS * 4} to warm up\n`);
     console.log("call                   requests/s   p50 ms   p99 ms   max ms  errors");
     for (const scenario of scenarios) {
-      await run(web.url, scenario, CONNECTIONS * 4); // every pooled connection prepares its statements
-      const result = await run(web.url, scenario, Math.max(CONNECTIONS * 4, Math.round(REQUESTS * (scenario.share ?? 1))));
+      await run(server.url, scenario, CONNECTIONS * 4); // every pooled connection prepares its statements
+      const result = await run(server.url, scenario, Math.max(CONNECTIONS * 4, Math.round(REQUESTS * (scenario.share ?? 1))));
       results[scenario.name] = result;
       const f = (n: number) => n.toFixed(1).padStart(8);
       console.log(`${scenario.name.padEnd(22)} ${result.perSecond.toFixed(0).padStart(10)} ${f(result.p50)} ${f(result.p99)} ${f(result.max)} ${String(result.errors).padStart(7)}`);
@@ -186,10 +165,7 @@ async function main() {
     }]));
     console.log(`\n${JSON.stringify({ tracks: counts.tracks, connections: CONNECTIONS, requests: REQUESTS, results: summary })}`);
   } finally {
-    await web?.close();
-    await db.close();
-    await pg.stop();
-    if (!values.dir) await rm(work, { recursive: true, force: true });
+    await server.close();
   }
 }
 

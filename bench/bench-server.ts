@@ -1,0 +1,53 @@
+// What the latency benchmarks (bench:search, bench:subsonic) measure against: an embedded PostgreSQL,
+// migrated, and the real web server on a free port, all in this process.
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig, type AppConfig } from "../config/env.ts";
+import { configureLogging } from "../config/logging.ts";
+import { openDatabase, type Database } from "../core/db/database.ts";
+import { EmbeddedPostgres } from "../core/db/embedded-postgres.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { startWebServer } from "../server/main.ts";
+import { freePort } from "../test/helpers/ports.ts";
+import { installJobQueueSchema } from "../workers/main.ts";
+
+export interface BenchServer {
+  /** The working folder (the database lives in its `data`); kept afterwards only when the caller chose it. */
+  work: string;
+  db: Database;
+  config: AppConfig;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startBenchServer(name: string, dir: string | undefined): Promise<BenchServer> {
+  await configureLogging({ log: { level: "warning", format: "text" } });
+  const work = dir ?? (await mkdtemp(path.join(os.tmpdir(), `polyphony-${name}-bench-`)));
+  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
+  const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
+  const url = await pg.start("bench");
+  const db = await openDatabase(url, 12);
+  let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
+  const close = async () => {
+    await web?.close();
+    await db.close();
+    await pg.stop();
+    if (!dir) await rm(work, { recursive: true, force: true });
+  };
+  try {
+    await migrate(db.pool);
+    await installJobQueueSchema(db.pool);
+    const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
+    web = await startWebServer(config, db);
+    return { work, db, config, url: web.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The p-th percentile of latencies sorted in ascending order (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
