@@ -144,6 +144,34 @@ describe.skipIf(!chromiumPath)("web UI in Chromium", () => {
     expect(saved.entries.map((e: { track: { title: string } }) => e.track.title)).toEqual(["Thunderstorm Lullaby", "Morning Drizzle"]);
   }, 90_000);
 
+  it("hands over to the preloaded next track just before the current one ends, not after", async () => {
+    await go("/albums");
+    await page.locator("main").getByRole("link", { name: /Weather Songs/ }).first().click();
+    await page.getByRole("heading", { name: "Weather Songs" }).waitFor();
+    await page.getByRole("button", { name: "▶ Play" }).click();
+    await page.getByTestId("now-playing").getByText("Thunderstorm Lullaby").waitFor();
+    await page.waitForFunction(() => {
+      const active = document.querySelector<HTMLAudioElement>("audio[data-player=active]");
+      const standby = document.querySelector<HTMLAudioElement>("audio[data-player=standby]");
+      return active && !active.paused && active.currentTime > 0.2 && standby && standby.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA;
+    });
+    await page.locator("audio[data-player=active]").evaluate((a: HTMLAudioElement) => {
+      a.dataset.marker = "first";
+      a.currentTime = a.duration - 0.6;
+    });
+    await page.getByTestId("now-playing").getByText("Morning Drizzle").waitFor();
+    // The first track was stopped a moment short of its end: the second did not wait for its `ended`.
+    const first = await page.locator("audio[data-marker=first]").evaluate((a: HTMLAudioElement) => ({
+      ended: a.ended, player: a.dataset.player, left: a.duration - a.currentTime,
+    }));
+    expect(first).toMatchObject({ ended: false, player: "standby" });
+    expect(first.left).toBeGreaterThan(0);
+    expect(first.left).toBeLessThan(0.3);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press(" ");
+    await page.waitForFunction(() => document.querySelector<HTMLAudioElement>("audio[data-player=active]")!.paused);
+  }, 60_000);
+
   it("builds a playlist from track menus and reorders it by buttons and by dragging", async () => {
     await go("/playlists");
     await page.getByLabel("New playlist name").fill("Road trip");

@@ -1,5 +1,5 @@
 // Plays the queue through two <audio> elements: the active one plays the current track while the standby one
-// preloads the next, so the next track starts from memory the moment the current one ends.
+// preloads the next, which is started from memory just before the current one ends (see HANDOVER_SECONDS).
 import { reactive, watch } from "vue";
 import { notify } from "../stores/toasts.ts";
 import { current, nextIndex, previousIndex, queue, replaceQueue, restoreQueue, saveQueue, streamUrl, type PlayerTrack, type QueueEntry } from "./queue.ts";
@@ -10,6 +10,14 @@ export const playback = reactive({ playing: false, position: 0, duration: 0, buf
 let active: HTMLAudioElement;
 let standby: HTMLAudioElement;
 let lastSave = 0;
+let handover: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * How long before the end of a track the preloaded next one takes over. Waiting for `ended` and then
+ * calling play() leaves tens of milliseconds of silence, which is heard between tracks of a live or
+ * classical album; the last 50 ms of a file are the encoder's padding or silence, so cutting them is not.
+ */
+const HANDOVER_SECONDS = 0.05;
 
 function createElement(): HTMLAudioElement {
   const audio = document.createElement("audio");
@@ -22,7 +30,7 @@ function createElement(): HTMLAudioElement {
   audio.addEventListener("durationchange", ifActive(() => (playback.duration = finite(audio.duration, playback.duration))));
   audio.addEventListener("playing", ifActive(() => ((playback.buffering = false), (playback.playing = true), preloadNext())));
   audio.addEventListener("waiting", ifActive(() => (playback.buffering = true)));
-  audio.addEventListener("pause", ifActive(() => !audio.ended && (playback.playing = false)));
+  audio.addEventListener("pause", ifActive(() => (clearTimeout(handover), !audio.ended && (playback.playing = false))));
   audio.addEventListener("seeked", ifActive(() => seeked(audio.currentTime)));
   audio.addEventListener("ended", ifActive(onEnded));
   audio.addEventListener("error", ifActive(onError));
@@ -44,6 +52,7 @@ function swap(): void {
 
 /** Makes the active element hold the current entry (from the standby one when it was preloaded). */
 function showCurrent(play: boolean): void {
+  clearTimeout(handover);
   const entry = current.value;
   if (!entry) {
     active.pause();
@@ -83,8 +92,20 @@ function preloadNext(): void {
   load(standby, entry);
 }
 
+/** Times the handover to the preloaded next track from the latest position (each timeupdate refines it). */
+function scheduleHandover(): void {
+  clearTimeout(handover);
+  const remaining = finite(active.duration, 0) - active.currentTime;
+  const i = nextIndex(true);
+  const next = queue.entries[i];
+  const ready = next && i !== queue.index && standby.dataset.key === next.key && standby.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA;
+  if (!ready || active.paused || remaining <= 0 || remaining > 1) return;
+  handover = setTimeout(() => !active.paused && onEnded(), ((remaining - HANDOVER_SECONDS) * 1000) / active.playbackRate);
+}
+
 function onTimeUpdate(): void {
   playback.position = active.currentTime;
+  scheduleHandover();
   listened(active.currentTime, finite(active.duration, playback.duration));
   if (Date.now() - lastSave > 5000) {
     lastSave = Date.now();
@@ -93,6 +114,7 @@ function onTimeUpdate(): void {
 }
 
 function onEnded(): void {
+  clearTimeout(handover);
   const i = nextIndex(true);
   if (i < 0) {
     playback.playing = false;
@@ -166,6 +188,7 @@ export function previous(): void {
 export function seek(seconds: number): void {
   const duration = finite(active.duration, playback.duration);
   const to = Math.max(0, Math.min(seconds, duration || seconds));
+  clearTimeout(handover);
   active.currentTime = to;
   playback.position = to;
 }
