@@ -5,6 +5,12 @@ import { RateLimited } from "../../core/errors.ts";
 export const MAX_STREAMS_PER_USER = 10;
 /** Comment lines keep proxies and load balancers from closing an idle stream. */
 export const PING_INTERVAL_MS = 25_000;
+/**
+ * A stream is authorised once, when it opens; ending it after this long makes the browser reconnect
+ * (EventSource does, after `retry`) through authentication again, so a logged-out session, a revoked
+ * token or a disabled account stops receiving events within this bound.
+ */
+export const MAX_STREAM_MS = 5 * 60_000;
 
 /** 429: the account already holds the most streams one may. */
 export class TooManyStreams extends RateLimited {
@@ -23,7 +29,10 @@ export class EventStreams {
   readonly #pingTimer: NodeJS.Timeout;
   #closed = false;
 
-  constructor(pingIntervalMs = PING_INTERVAL_MS) {
+  readonly #maxStreamMs: number;
+
+  constructor(pingIntervalMs = PING_INTERVAL_MS, maxStreamMs = MAX_STREAM_MS) {
+    this.#maxStreamMs = maxStreamMs;
     this.#pingTimer = setInterval(() => this.#writeAll(": ping\n\n"), pingIntervalMs);
     this.#pingTimer.unref();
   }
@@ -45,7 +54,10 @@ export class EventStreams {
     if (this.#closed) return void res.end();
     streams.add(res);
     this.#byUser.set(userId, streams);
+    const expiry = setTimeout(() => res.end(), this.#maxStreamMs);
+    expiry.unref();
     const forget = () => {
+      clearTimeout(expiry);
       streams.delete(res);
       if (streams.size === 0 && this.#byUser.get(userId) === streams) this.#byUser.delete(userId);
     };

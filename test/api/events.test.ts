@@ -170,6 +170,25 @@ describe("the LISTEN connection", () => {
 });
 
 describe("EventStreams", () => {
+  it("ends a stream after its maximum lifetime, so the client reconnects through authentication", async () => {
+    const hub = new EventStreams(60_000, 150);
+    const web = express().get("/events", (req, res) => hub.open("someone", req, res));
+    const server = http.createServer(web).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const client = new TestClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const stream = await openEventStream(client, "/events");
+      expect(stream.status).toBe(200);
+      await stream.ended;
+      expect(stream.blocks).toEqual(["retry: 3000\n: connected"]);
+      expect(hub.count("someone")).toBe(0);
+    } finally {
+      hub.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("writes a `: ping` comment line on every interval to each open stream", async () => {
     const hub = new EventStreams(20);
     const web = express().get("/events", (req, res) => hub.open("someone", req, res));
