@@ -1,17 +1,13 @@
 import type SubsonicAPI from "subsonic-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg } from "../fixtures/audio.ts";
-import { conformanceCatalog, type ConformanceCatalog } from "./conformance-catalog.ts";
-import { apiClient } from "./helpers.ts";
+import { failure, openClientSession, titles } from "./client-session.ts";
+import type { ConformanceCatalog } from "./conformance-catalog.ts";
 
 // Changing things through `subsonic-api`, an independent client from npm: stars, ratings, plays, now
 // playing, the play queue, playlists and scans, each read back through the client. Bob (a listener,
 // by API key) starts with none of these, so what he reads is what he just did; Alice (administrator)
 // uses a salted token. The reads are in client.test.ts.
-
-type Failed = { status: string; error?: { code: number } };
-const failure = async (call: Promise<unknown>) => ((await call) as Failed).error?.code;
-const titles = (items: { title?: string; name?: string }[] | undefined) => (items ?? []).map((i) => i.title ?? i.name);
 
 /** The methods this file must call through the client (with client.test.ts: every method the server answers). */
 const METHODS = [
@@ -23,13 +19,10 @@ describe.skipIf(!hasFfmpeg())("Subsonic through the subsonic-api client: writing
   let c: ConformanceCatalog;
   let alice: SubsonicAPI;
   let bob: SubsonicAPI;
-  const called = new Set<string>();
+  let called: Set<string>;
 
   beforeAll(async () => {
-    c = await conformanceCatalog();
-    const heard = (method: string) => called.add(method);
-    alice = apiClient(c.app.url, { username: c.alice.username, password: c.alice.password }, false, heard);
-    bob = apiClient(c.app.url, { apiKey: c.bob.apiKey }, false, heard);
+    ({ c, alice, bob, called } = await openClientSession());
   });
   afterAll(async () => {
     await c?.close();

@@ -4,7 +4,8 @@ import type SubsonicAPI from "subsonic-api";
 import type { StructuredLyrics } from "subsonic-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg } from "../fixtures/audio.ts";
-import { conformanceCatalog, type ConformanceCatalog } from "./conformance-catalog.ts";
+import { failure, openClientSession, titles, type Failed } from "./client-session.ts";
+import type { ConformanceCatalog } from "./conformance-catalog.ts";
 import { apiClient } from "./helpers.ts";
 
 // Reading the catalog through `subsonic-api`, an independent client from npm, as a third-party app
@@ -12,11 +13,6 @@ import { apiClient } from "./helpers.ts";
 // and the error codes as the client sees them. The writes are in client-writes.test.ts.
 
 const NOBODY = "00000000-0000-4000-8000-000000000000";
-const titles = (items: { title?: string; name?: string }[] | undefined) => (items ?? []).map((i) => i.title ?? i.name);
-
-/** What the client answers when the server refuses: its types only describe success. */
-type Failed = { status: string; error?: { code: number; message?: string } };
-const failure = async (call: Promise<unknown>) => ((await call) as Failed).error?.code;
 
 /** The methods this file must call through the client (with client-writes.test.ts: every method the server answers). */
 const METHODS = [
@@ -28,16 +24,12 @@ const METHODS = [
 
 describe.skipIf(!hasFfmpeg())("Subsonic through the subsonic-api client: reading", () => {
   let c: ConformanceCatalog;
-  /** Alice (the administrator) by salted token, Bob (a listener) by API key. */
   let alice: SubsonicAPI;
   let bob: SubsonicAPI;
-  const called = new Set<string>();
+  let called: Set<string>;
 
   beforeAll(async () => {
-    c = await conformanceCatalog();
-    const heard = (method: string) => called.add(method);
-    alice = apiClient(c.app.url, { username: c.alice.username, password: c.alice.password }, false, heard);
-    bob = apiClient(c.app.url, { apiKey: c.bob.apiKey }, false, heard);
+    ({ c, alice, bob, called } = await openClientSession());
   });
   afterAll(async () => {
     await c?.close();
