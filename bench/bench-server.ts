@@ -27,7 +27,10 @@ export async function startBenchServer(name: string, dir: string | undefined): P
   await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
   const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
   const url = await pg.start("bench");
-  const db = await openDatabase(url, 12);
+  // The server's own pool size (DB_POOL_SIZE, 10 by default), as in production.
+  const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning",
+    ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
+  const db = await openDatabase(url, config.database.poolSize);
   let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
   const close = async () => {
     await web?.close();
@@ -38,7 +41,6 @@ export async function startBenchServer(name: string, dir: string | undefined): P
   try {
     await migrate(db.pool);
     await installJobQueueSchema(db.pool);
-    const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning" });
     web = await startWebServer(config, db);
     return { work, db, config, url: web.url, close };
   } catch (error) {

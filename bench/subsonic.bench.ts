@@ -1,4 +1,4 @@
-// npm run bench:subsonic -- [--tracks 100000] [--connections 32] [--requests 2000] [--covers 300] [--streams 1000] [--dir <folder>]
+// npm run bench:subsonic -- [--tracks 100000] [--connections 32] [--requests 2000] [--covers 300] [--streams 1000] [--only getAlbum,...] [--dir <folder>]
 // The Subsonic API through real HTTP over a synthetic catalog (bench/catalog-fixtures.ts): the calls a
 // client makes while browsing (getArtists, getAlbumList2 random and newest, search3, getAlbum) and the
 // bytes it then fetches (getCoverArt, stream), each from many keep-alive connections at once.
@@ -10,6 +10,7 @@ import { processCover } from "../core/media/artwork.ts";
 import { makeAudio, makeCoverImage } from "../test/fixtures/audio.ts";
 import { TestClient } from "../test/helpers/client.ts";
 import { percentile, startBenchServer } from "./bench-server.ts";
+import { runLoad, type Check } from "./load-generator.ts";
 import { loadCatalogFixture } from "./catalog-fixtures.ts";
 
 const { values } = parseArgs({
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     covers: { type: "string", default: "300" },
     streams: { type: "string", default: "1000" },
     dir: { type: "string" },
+    only: { type: "string" }, // comma-separated call names, e.g. "getAlbum,search3"
   },
 });
 const CONNECTIONS = Number(values.connections);
@@ -44,48 +46,16 @@ function auth(creds: Credentials): string {
 /** One measured call: a URL for the i-th request, and how to tell a right answer from a wrong one. */
 interface Scenario {
   name: string;
-  /** Share of --requests (getArtists sends the whole index, 5,000 artists at 100k tracks: fewer). */
+  /** Share of --requests (getArtists sends the whole index, ~1 MB at 100k tracks: fewer). */
   share?: number;
   url: (i: number) => string;
-  check: (response: Response, body: Buffer) => string | undefined;
+  check: Check;
 }
 
-const subsonicOk = (response: Response, body: Buffer) => {
-  if (response.status !== 200) return `HTTP ${response.status}`;
-  const envelope = JSON.parse(body.toString("utf8"))["subsonic-response"];
-  return envelope?.status === "ok" ? undefined : `Subsonic error ${JSON.stringify(envelope?.error)}`;
-};
-
-const bytesOf = (type: string, size?: number) => (response: Response, body: Buffer) => {
-  if (response.status !== 200) return `HTTP ${response.status} ${body.toString("utf8", 0, 200)}`;
-  if (!response.headers.get("content-type")?.startsWith(type)) return `content-type ${response.headers.get("content-type")}`;
-  if (size === undefined ? body.length === 0 : body.length !== size) return `${body.length} bytes`;
-  return undefined;
-};
-
-/**
- * `connections` loops, each sending its next request when the last one is answered, until `total` are
- * done. Node's fetch keeps connections alive, so each loop keeps reusing one connection.
- */
+/** `total` requests from CONNECTIONS keep-alive connections at once, sent from a worker thread. */
 async function run(base: string, scenario: Scenario, total: number) {
-  const latencies: number[] = [];
-  const errors = new Map<string, number>();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next < total) {
-        const url = `${base}${scenario.url(next++)}`;
-        const t = performance.now();
-        const response = await fetch(url);
-        const body = Buffer.from(await response.arrayBuffer());
-        latencies.push(performance.now() - t);
-        const error = scenario.check(response, body);
-        if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const urls = Array.from({ length: total }, (_, i) => `${base}${scenario.url(i)}`);
+  const { latencies, seconds, errors } = await runLoad({ urls, connections: CONNECTIONS, check: scenario.check });
   const sorted = latencies.sort((a, b) => a - b);
   return {
     requests: total,
@@ -93,8 +63,8 @@ async function run(base: string, scenario: Scenario, total: number) {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1)!,
-    errors: [...errors.values()].reduce((a, b) => a + b, 0),
-    firstErrors: [...errors.entries()].slice(0, 3),
+    errors: errors.reduce((sum, [, count]) => sum + count, 0),
+    firstErrors: errors.slice(0, 3),
   };
 }
 
@@ -140,19 +110,20 @@ async function main() {
 
     const rest = (method: string, params = "") => `/rest/${method}.view?${auth(creds)}&f=json${params ? `&${params}` : ""}`;
     const scenarios: Scenario[] = [
-      { name: "getArtists", url: () => rest("getArtists"), check: subsonicOk, share: 0.1 },
-      { name: "getAlbumList2 random", url: () => rest("getAlbumList2", "type=random&size=50"), check: subsonicOk },
-      { name: "getAlbumList2 newest", url: () => rest("getAlbumList2", "type=newest&size=50"), check: subsonicOk },
-      { name: "search3", url: (i) => rest("search3", `query=${encodeURIComponent(QUERIES[i % QUERIES.length]!)}`), check: subsonicOk },
-      { name: "getAlbum", url: (i) => rest("getAlbum", `id=${albumIds[i % albumIds.length]}`), check: subsonicOk },
-      { name: "getCoverArt 300", url: (i) => `/rest/getCoverArt.view?${auth(creds)}&id=${coverAlbums[i % coverAlbums.length]}&size=300`, check: bytesOf("image/jpeg") },
-      { name: "stream", url: (i) => `/rest/stream.view?${auth(creds)}&id=${streamTracks[i % streamTracks.length]}&format=raw`, check: bytesOf("audio/mpeg", audioSize) },
+      { name: "getArtists", url: () => rest("getArtists"), check: { kind: "subsonic" }, share: 0.5 },
+      { name: "getAlbumList2 random", url: () => rest("getAlbumList2", "type=random&size=50"), check: { kind: "subsonic" } },
+      { name: "getAlbumList2 newest", url: () => rest("getAlbumList2", "type=newest&size=50"), check: { kind: "subsonic" } },
+      { name: "search3", url: (i) => rest("search3", `query=${encodeURIComponent(QUERIES[i % QUERIES.length]!)}`), check: { kind: "subsonic" } },
+      { name: "getAlbum", url: (i) => rest("getAlbum", `id=${albumIds[i % albumIds.length]}`), check: { kind: "subsonic" } },
+      { name: "getCoverArt 300", url: (i) => `/rest/getCoverArt.view?${auth(creds)}&id=${coverAlbums[i % coverAlbums.length]}&size=300`, check: { kind: "bytes", type: "image/jpeg" } },
+      { name: "stream", url: (i) => `/rest/stream.view?${auth(creds)}&id=${streamTracks[i % streamTracks.length]}&format=raw`, check: { kind: "bytes", type: "audio/mpeg", size: audioSize } },
     ];
 
     const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
-    console.log(`\n${CONNECTIONS} connections, ${REQUESTS} requests a call (getArtists: a tenth) after ${CONNECTIONS * 4} to warm up\n`);
+    console.log(`\n${CONNECTIONS} connections, ${REQUESTS} requests a call (getArtists: half) after ${CONNECTIONS * 4} to warm up\n`);
     console.log("call                   requests/s   p50 ms   p99 ms   max ms  errors");
-    for (const scenario of scenarios) {
+    const only = values.only?.split(",");
+    for (const scenario of scenarios.filter((s) => !only || only.includes(s.name.split(" ")[0]!))) {
       await run(server.url, scenario, CONNECTIONS * 4); // every pooled connection prepares its statements
       const result = await run(server.url, scenario, Math.max(CONNECTIONS * 4, Math.round(REQUESTS * (scenario.share ?? 1))));
       results[scenario.name] = result;

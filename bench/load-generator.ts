@@ -1,0 +1,84 @@
+// The client side of a latency benchmark, in a worker thread: a real client runs on another machine, so
+// its work (sending, reading and checking answers) must not wait in line with the server's on one event
+// loop. It still shares the machine's two cores with the server and PostgreSQL.
+import http from "node:http";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+
+/** How to tell a right answer from a wrong one. */
+export type Check =
+  | { kind: "subsonic" } // HTTP 200, a JSON subsonic-response with status "ok"
+  | { kind: "bytes"; type: string; size?: number }; // HTTP 200, this content type, this many bytes (or some)
+
+export interface LoadPlan {
+  /** Absolute URLs, sent in this order. */
+  urls: string[];
+  /** Keep-alive connections, each sending its next request when its last one is answered. */
+  connections: number;
+  check: Check;
+}
+
+export interface LoadResult {
+  /** Milliseconds from sending a request to the last byte of its answer, in the order they finished. */
+  latencies: number[];
+  seconds: number;
+  /** Wrong answers by what was wrong. */
+  errors: [message: string, count: number][];
+}
+
+/** Runs the plan in a worker thread and resolves when every request has been answered. */
+export function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: plan });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+  });
+}
+
+function verdict(check: Check, status: number, type: string | undefined, body: Buffer): string | undefined {
+  if (status !== 200) return `HTTP ${status} ${body.toString("utf8", 0, 200)}`;
+  if (check.kind === "subsonic") {
+    // Our envelope starts with its status: parsing a whole 1 MB artist list here would make the client,
+    // not the server, the bottleneck. Anything else is parsed for its error.
+    if (body.toString("utf8", 0, 64).startsWith('{"subsonic-response":{"status":"ok"')) return undefined;
+    const envelope = JSON.parse(body.toString("utf8"))["subsonic-response"];
+    return envelope?.status === "ok" ? undefined : `Subsonic error ${JSON.stringify(envelope?.error)}`;
+  }
+  if (!type?.startsWith(check.type)) return `content-type ${type}`;
+  if (check.size === undefined ? body.length === 0 : body.length !== check.size) return `${body.length} bytes`;
+  return undefined;
+}
+
+function get(agent: http.Agent, url: string): Promise<{ status: number; type: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode!, type: response.headers["content-type"], body: Buffer.concat(chunks) }));
+      response.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+async function generate({ urls, connections, check }: LoadPlan): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (next < urls.length) {
+      const url = urls[next++]!;
+      const t = performance.now();
+      const { status, type, body } = await get(agent, url);
+      latencies.push(performance.now() - t);
+      const error = verdict(check, status, type, body);
+      if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { latencies, seconds, errors: [...errors.entries()] };
+}
+
+if (!isMainThread) parentPort!.postMessage(await generate(workerData as LoadPlan));
