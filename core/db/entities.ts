@@ -34,4 +34,5 @@ export const sqlOnlyTables = [
   "subsonic_credential",
   "instance_setting",
   "catalog_generation",
+  "user_data_generation",
 ];

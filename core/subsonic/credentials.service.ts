@@ -9,6 +9,11 @@ export interface SubsonicUser {
   username: string;
   role: "admin" | "user";
   disabled: boolean;
+  /**
+   * The catalog generation and this user's stars/ratings/plays counter, read with the credentials
+   * (migration 0011): answers kept under the same version are still right (server/subsonic/answer-cache.ts).
+   */
+  answerVersion: string;
 }
 
 export interface SubsonicSecrets {
@@ -23,9 +28,11 @@ interface Row {
   disabled_at: string | null;
   password_enc: string | null;
   api_key_enc: string | null;
+  answer_version: string;
 }
 
-const USER_COLUMNS = `u.id, u.username, u.role, u.disabled_at, c.password_enc, c.api_key_enc`;
+const USER_COLUMNS = `u.id, u.username, u.role, u.disabled_at, c.password_enc, c.api_key_enc,
+  (SELECT value FROM catalog_generation) || '.' || coalesce((SELECT g.value FROM user_data_generation g WHERE g.user_id = u.id), 0) AS answer_version`;
 
 /**
  * Per-user Subsonic password and API key, separate from the login password and encrypted at rest.
@@ -115,5 +122,5 @@ export class SubsonicCredentialsService {
 }
 
 function toUser(row: Row): SubsonicUser {
-  return { id: row.id, username: row.username, role: row.role, disabled: row.disabled_at !== null };
+  return { id: row.id, username: row.username, role: row.role, disabled: row.disabled_at !== null, answerVersion: row.answer_version };
 }

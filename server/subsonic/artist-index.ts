@@ -1,75 +1,43 @@
-import { createHash } from "node:crypto";
 import type pg from "pg";
 import { artistIndexVersion, artistUserData } from "../../core/subsonic/catalog.queries.ts";
-import { render, type Elem, type Format } from "./response.ts";
+import type { Elem } from "./response.ts";
 
 // getArtists' index of 5,000 artists took ~150 ms of queries and ~50 ms of grouping and sorting per
 // request. Its shared part (artists, album counts, covers, grouped by letter) is the same for every
 // viewer of the same libraries, so it is kept per (visible library set, music folder) and rebuilt when
-// the catalog generation moves: migration 0009 bumps it, in the same transaction, whenever an album is
-// shown in or hidden from a library, or an album's artist, cover or year, or an artist's name or
-// MusicBrainz id changes. A privacy change or a deleted library changes the visible set, hence the key.
-// starred and userRating are per user: merged into a copy, never into the kept index.
-// The answer itself (~1 MB for 5,000 artists) is also kept as bytes, per (kept index, format, the
-// viewer's artist stars and ratings): serialising it on every request cost more than the queries.
-// A different star or rating is a different key, so it shows at once; only the last few are kept.
+// the catalog generation moves (migrations 0009 and 0011). A privacy change or a deleted library
+// changes the visible set, hence the key. starred and userRating are per user: merged into a copy,
+// never into the kept index. Each user's whole answer is then kept by answer-cache.ts.
 
 const MAX_ENTRIES = 64;
-const MAX_ANSWERS = 16; // ~1 MB each
 
 interface Entry {
   generation: string;
   index: Promise<Elem[]>;
 }
 
-export interface KeptAnswer {
-  type: string;
-  body: Buffer;
-  etag: string;
-}
-
-const caches = new WeakMap<pg.Pool, { indexes: Map<string, Entry>; answers: Map<string, KeptAnswer> }>();
-
-/** Map as a bounded cache: a hit moves to the end, the oldest goes past `max`. */
-function keep<V>(cache: Map<string, V>, key: string, value: V, max: number): V {
-  cache.delete(key);
-  cache.set(key, value);
-  if (cache.size > max) cache.delete(cache.keys().next().value!);
-  return value;
-}
+const caches = new WeakMap<pg.Pool, Map<string, Entry>>();
 
 /**
- * getArtists' answer for this viewer, rendered: `build` makes the shared index (with starred and
- * userRating unset) when none is kept for the current generation, concurrent requests sharing one
- * build; `answer` wraps the index (with this viewer's stars and ratings) in the response payload.
+ * getArtists' index for this viewer, with their stars and ratings: `build` makes the shared index (with
+ * starred and userRating unset) when none is kept for the current generation, concurrent requests
+ * sharing one build.
  */
-export async function cachedArtistIndexAnswer(
-  pool: pg.Pool,
-  viewerId: string,
-  libraryId: string | undefined,
-  format: Format,
-  build: () => Promise<Elem[]>,
-  answer: (index: Elem[]) => Elem,
-): Promise<KeptAnswer> {
-  let cache = caches.get(pool);
-  if (!cache) caches.set(pool, (cache = { indexes: new Map(), answers: new Map() }));
-  const { indexes, answers } = cache;
+export async function cachedArtistIndex(pool: pg.Pool, viewerId: string, libraryId: string | undefined, build: () => Promise<Elem[]>): Promise<Elem[]> {
+  let indexes = caches.get(pool);
+  if (!indexes) caches.set(pool, (indexes = new Map()));
   const [{ libraries, generation }, userData] = await Promise.all([artistIndexVersion(pool, viewerId), artistUserData(pool, viewerId)]);
   const key = `${libraries.join(",")}|${libraryId ?? ""}`;
   let entry = indexes.get(key);
   if (entry?.generation !== generation) {
-    entry = keep(indexes, key, { generation, index: build() }, MAX_ENTRIES);
+    entry = { generation, index: build() };
+    indexes.delete(key);
+    indexes.set(key, entry);
+    if (indexes.size > MAX_ENTRIES) indexes.delete(indexes.keys().next().value!);
     const built = entry;
     entry.index.catch(() => indexes.get(key) === built && indexes.delete(key)); // a failed build is not kept
   }
-  const index = await entry.index;
-  const mine = createHash("sha1").update(JSON.stringify([...userData].sort(([a], [b]) => (a < b ? -1 : 1)))).digest("base64url");
-  const answerKey = `${key}|${generation}|${format.kind === "jsonp" ? `jsonp:${format.callback}` : format.kind}|${mine}`;
-  const kept = answers.get(answerKey);
-  if (kept) return keep(answers, answerKey, kept, MAX_ANSWERS);
-  const { type, text } = render(format, answer(withUserData(index, userData)));
-  const body = Buffer.from(text);
-  return keep(answers, answerKey, { type, body, etag: `"${createHash("sha1").update(body).digest("base64url")}"` }, MAX_ANSWERS);
+  return withUserData(await entry.index, userData);
 }
 
 function withUserData(index: Elem[], userData: Awaited<ReturnType<typeof artistUserData>>): Elem[] {

@@ -8,9 +8,9 @@ import {
   trackDetails,
   visibleLibraries,
 } from "../../core/subsonic/catalog.queries.ts";
-import { cachedArtistIndexAnswer } from "./artist-index.ts";
+import { cachedArtistIndex } from "./artist-index.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
-import { okBody, SubsonicError, type Elem } from "./response.ts";
+import { SubsonicError, type Elem } from "./response.ts";
 import { albumElem, artistElem, artistIndex, IGNORED_ARTICLES, songElem } from "./serializers.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,13 +59,11 @@ export const browsingHandlers: Record<string, SubsonicHandler> = {
   async getArtists(ctx) {
     const library = await libraryOf(ctx);
     // Shared by everyone who sees the same libraries: built without this user's stars and ratings.
-    const kept = await cachedArtistIndexAnswer(ctx.pool, ctx.user.id, library, ctx.format, async () => {
+    const index = await cachedArtistIndex(ctx.pool, ctx.user.id, library, async () => {
       const artists = await loadArtists(ctx.pool, await albumArtistIds(ctx.pool, ctx.user.id, library), ctx.user.id);
       return artistIndex(artists.map((a) => artistElem({ ...a, rating: null }, undefined)));
-    }, (index) => okBody({ artists: { ignoredArticles: IGNORED_ARTICLES, index } }));
-    // Our own ETag: Express would hash the 1 MB again on every request.
-    ctx.res.status(200).type(kept.type).set("ETag", kept.etag).send(kept.body);
-    return "sent";
+    });
+    return { artists: { ignoredArticles: IGNORED_ARTICLES, index } };
   },
 
   async getArtist(ctx) {

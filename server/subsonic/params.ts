@@ -17,6 +17,12 @@ export class Params {
     for (const [key, value] of search) this.#values.set(key, [...(this.#values.get(key) ?? []), value]);
   }
 
+  /** Every parameter but the `left out` ones, in a stable order (repeated values keep theirs): a cache key. */
+  canonical(leftOut: ReadonlySet<string>): string {
+    const names = [...this.#values.keys()].filter((name) => !leftOut.has(name)).sort();
+    return JSON.stringify(names.map((name) => [name, this.#values.get(name)]));
+  }
+
   get(name: string): string | undefined {
     return this.#values.get(name)?.[0];
   }

@@ -6,6 +6,7 @@ import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
 import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
 import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
 import type { ServerDeps } from "../deps.ts";
+import { AnswerCache, keptAnswer } from "./answer-cache.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
 import type { SubsonicHandler } from "./context.ts";
@@ -62,6 +63,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
     perAddress: limiter(deps.config.auth.loginMaxAttempts * 5),
   };
   const catalog = new CatalogService({ pool: deps.db.pool });
+  const answers = new AnswerCache();
 
   // formPost: the same parameters as a urlencoded body (long id lists); kept raw and merged by Params.
   router.use(express.raw({ type: "application/x-www-form-urlencoded", limit: "1mb" }));
@@ -81,6 +83,15 @@ export function subsonicRouter(deps: ServerDeps): Router {
         pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors, uploads: deps.uploads, config: deps.config,
         transcoder: deps.transcoder,
       };
+      const key = answers.keyOf(method, params, format, user);
+      if (key) {
+        const kept = await answers.answer(key, async () => {
+          const result = await handler(ctx);
+          if (result === "sent") throw new Error(`${method} wrote its own answer, which cannot be kept`);
+          return keptAnswer(format, okBody(result));
+        });
+        return void res.status(200).type(kept.type).set("ETag", kept.etag).send(kept.body);
+      }
       const result = await handler(ctx);
       if (result !== "sent") send(res, format, okBody(result));
     } catch (caught) {

@@ -1,0 +1,85 @@
+import { createHash } from "node:crypto";
+import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
+import type { Params } from "./params.ts";
+import { render, type Elem, type Format } from "./response.ts";
+
+// Subsonic clients ask the same things again and again (the artist list on every start, the newest
+// albums, the album on screen, a search as it is typed), each answer costing several queries. An answer
+// is kept as bytes with the version read along with the caller's credentials (migration 0011: the
+// catalog generation, moved by any change to what an answer shows, and the caller's own stars, ratings
+// and plays counter), and reused only for the same user, question and version. A change moves a counter,
+// so a kept answer is never stale, and nobody is ever given an answer made for someone else.
+
+/** Read-only methods whose answer depends only on the catalog, the libraries the caller sees and their own stars, ratings and plays. */
+const KEPT_METHODS = new Set([
+  "getMusicFolders", "getIndexes", "getMusicDirectory", "getArtists", "getArtist", "getAlbum", "getSong",
+  "getAlbumList", "getAlbumList2", "getGenres", "getSongsByGenre", "search2", "search3", "getStarred",
+  "getStarred2", "getArtistInfo", "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2", "getLyrics", "getLyricsBySongId",
+]);
+/** Who asks and how to answer, not what: left out of the question (the user and the format are keyed apart). */
+const NOT_THE_QUESTION = new Set(["u", "p", "t", "s", "apiKey", "c", "v", "f", "callback"]);
+/** Kept answers' bytes at most, oldest use first out. getArtists at 5,000 artists is ~1 MB. */
+const MAX_BYTES = 64 * 1024 * 1024;
+
+export interface KeptAnswer {
+  type: string;
+  body: Buffer;
+  /** Computed once: Express would hash the body again on every request. */
+  etag: string;
+}
+
+export function keptAnswer(format: Format, payload: Elem): KeptAnswer {
+  const { type, text } = render(format, payload);
+  const body = Buffer.from(text);
+  return { type, body, etag: `"${createHash("sha1").update(body).digest("base64url")}"` };
+}
+
+export class AnswerCache {
+  readonly #answers = new Map<string, Promise<KeptAnswer>>();
+  readonly #sizes = new Map<string, number>();
+  #bytes = 0;
+
+  /** The key of this question, or undefined when its answer must be made afresh (writes, random lists, live state). */
+  keyOf(method: string, params: Params, format: Format, user: SubsonicUser): string | undefined {
+    if (!KEPT_METHODS.has(method)) return undefined;
+    if ((method === "getAlbumList" || method === "getAlbumList2") && params.get("type") === "random") return undefined;
+    const shape = format.kind === "jsonp" ? `jsonp:${format.callback}` : format.kind;
+    return `${user.id}|${user.answerVersion}|${shape}|${method}|${params.canonical(NOT_THE_QUESTION)}`;
+  }
+
+  /**
+   * The kept answer for `key`, or the one `make` makes (kept once made). Requests asking the same at
+   * the same time share one making; a failure (an error answer) is not kept.
+   */
+  answer(key: string, make: () => Promise<KeptAnswer>): Promise<KeptAnswer> {
+    const kept = this.#answers.get(key);
+    if (kept) {
+      this.#answers.delete(key); // most recently used last
+      this.#answers.set(key, kept);
+      return kept;
+    }
+    const made = make();
+    this.#answers.set(key, made);
+    made.then(
+      (answer) => this.#account(key, made, answer.body.length),
+      () => this.#answers.get(key) === made && this.#answers.delete(key),
+    );
+    return made;
+  }
+
+  #account(key: string, made: Promise<KeptAnswer>, size: number): void {
+    if (this.#answers.get(key) !== made) return;
+    this.#sizes.set(key, size);
+    this.#bytes += size;
+    for (const oldest of this.#answers.keys()) {
+      if (this.#bytes <= MAX_BYTES) break;
+      this.#drop(oldest);
+    }
+  }
+
+  #drop(key: string): void {
+    this.#answers.delete(key);
+    this.#bytes -= this.#sizes.get(key) ?? 0;
+    this.#sizes.delete(key);
+  }
+}
