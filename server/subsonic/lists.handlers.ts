@@ -1,9 +1,10 @@
-import { browsePageIds, browseSampleIds, type BrowseQuery } from "../../core/catalog/browse.queries.ts";
+import { browsePageIds, type BrowseQuery } from "../../core/catalog/browse.queries.ts";
 import { loadAlbums, loadGenres } from "../../core/catalog/catalog-items.ts";
 import { albumDetails, visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
 import { songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
+import { randomAlbums } from "./random-albums.ts";
 import { albumElem } from "./serializers.ts";
 
 /** getAlbumList(2) `type` -> our browse order and filters. */
@@ -46,8 +47,9 @@ async function albumList(ctx: SubsonicContext): Promise<Elem[]> {
   const variant = LIST_TYPES[type];
   if (!variant) throw new SubsonicError(0, `Unknown album list type '${type}'`);
   const query = { sort: "name", ...variant(ctx), ...page(ctx, 10), ...(await libraryFilter(ctx)) } as BrowseQuery;
-  // A random list has no pages: a fresh sample each call (offset ignored).
-  const ids = type === "random" ? await browseSampleIds(ctx.pool, "albums", ctx.user.id, query, query.limit) : await browsePageIds(ctx.pool, "albums", ctx.user.id, query);
+  // A random list has no pages: a fresh draw each call (offset ignored).
+  if (type === "random") return randomAlbums(ctx.pool, ctx.user, query.library, query.limit);
+  const ids = await browsePageIds(ctx.pool, "albums", ctx.user.id, query);
   // Both from the ids at once, on two pooled connections: one wait instead of two.
   const [items, extras] = await Promise.all([loadAlbums(ctx.pool, ids, ctx.user.id), albumDetails(ctx.pool, ids, ctx.user.id)]);
   return items.map((a) => albumElem(a, extras.get(a.id)));
