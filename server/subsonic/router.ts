@@ -6,7 +6,7 @@ import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
 import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
 import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
 import type { ServerDeps } from "../deps.ts";
-import { AnswerCache, keptAnswer } from "./answer-cache.ts";
+import { AnswerCache, keptAnswer, sendKept } from "./answer-cache.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
 import type { SubsonicHandler } from "./context.ts";
@@ -90,7 +90,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
           if (result === "sent") throw new Error(`${method} wrote its own answer, which cannot be kept`);
           return keptAnswer(format, okBody(result));
         });
-        return void res.status(200).type(kept.type).set("ETag", kept.etag).send(kept.body);
+        return await sendKept(req, res, kept);
       }
       const result = await handler(ctx);
       if (result !== "sent") send(res, format, okBody(result));

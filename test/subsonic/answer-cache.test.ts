@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -78,6 +80,25 @@ describe.skipIf(!hasFfmpeg())("Subsonic answers kept between requests", () => {
     await upload("two", { ALBUM: "Kept", ALBUMARTIST: "Air", ARTIST: "Air", TITLE: "Two", TRACKNUMBER: "2" });
     expect((await album(alice)).album).toMatchObject({ name: "Kept", songCount: 2 });
     expect((await call(alice, "search3", { query: "two" })).json.searchResult3.song).toEqual([expect.objectContaining({ title: "Two" })]);
+  });
+
+  it("sends kept answers gzipped to clients that accept it, with an ETag per encoding", async () => {
+    const get = (encoding?: string) => new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const url = new URL(`/rest/getAlbum.view?${new URLSearchParams({ ...tokenParams(alice), f: "json", id: albumId })}`, app.url);
+      http.get(url, { headers: encoding ? { "accept-encoding": encoding } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk)).on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on("error", reject);
+    });
+    const plain = await get();
+    const packed = await get("gzip, deflate, br");
+    expect(plain.body.length).toBeGreaterThan(1024);
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(packed.headers["content-encoding"]).toBe("gzip");
+    expect(packed.headers.vary).toMatch(/accept-encoding/i);
+    expect(gunzipSync(packed.body).equals(plain.body)).toBe(true);
+    expect(packed.body.length).toBeLessThan(plain.body.length);
+    expect(packed.headers.etag).not.toBe(plain.headers.etag);
   });
 
   it("shows the caller's own stars, ratings and plays at once, and only to them", async () => {
