@@ -61,7 +61,12 @@ export async function sendKept(req: Request, res: Response, kept: KeptAnswer): P
 export class AnswerCache {
   readonly #answers = new Map<string, Promise<KeptAnswer>>();
   readonly #sizes = new Map<string, number>();
+  readonly #maxBytes: number;
   #bytes = 0;
+
+  constructor(maxBytes = MAX_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
 
   /** The key of this question, or undefined when its answer must be made afresh (writes, random lists, live state). */
   keyOf(method: string, params: Params, format: Format, user: SubsonicUser): string | undefined {
@@ -96,7 +101,7 @@ export class AnswerCache {
     this.#sizes.set(key, size);
     this.#bytes += size;
     for (const oldest of this.#answers.keys()) {
-      if (this.#bytes <= MAX_BYTES) break;
+      if (this.#bytes <= this.#maxBytes) break;
       this.#drop(oldest);
     }
   }

@@ -1,0 +1,63 @@
+import type { Request } from "express";
+import { describe, expect, it } from "vitest";
+import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
+import { AnswerCache, type KeptAnswer } from "../../server/subsonic/answer-cache.ts";
+import { Params } from "../../server/subsonic/params.ts";
+
+// The answer cache's own rules (server/subsonic/answer-cache.ts); test/subsonic/answer-cache.test.ts
+// shows it through HTTP with a real database.
+
+/** Params reads only the URL and a urlencoded body of the request. */
+const params = (query: string) => new Params({ originalUrl: `/rest/x?${query}`, body: undefined } as Request);
+const user = (id: string, answerVersion = "1.0"): SubsonicUser => ({ id, username: id, role: "user", disabled: false, answerVersion });
+const json = { kind: "json" } as const;
+const answer = (bytes: number): KeptAnswer => ({ type: "application/json", body: Buffer.alloc(bytes), etag: "x" });
+
+describe("kept Subsonic answers", () => {
+  const cache = new AnswerCache();
+
+  it("keys a question by user, version, format, method and parameters, not by credentials or client", () => {
+    const key = (query: string, who = user("alice")) => cache.keyOf("getAlbum", params(query), json, who);
+    expect(key("id=1&u=alice&t=aa&s=bb&c=DSub&v=1.16.1")).toBe(key("u=alice&p=secret&c=Symfonium&id=1"));
+    expect(key("id=1")).not.toBe(key("id=2"));
+    expect(key("id=1")).not.toBe(key("id=1", user("bob")));
+    expect(key("id=1")).not.toBe(key("id=1", user("alice", "2.0")));
+    expect(cache.keyOf("getAlbum", params("id=1"), { kind: "xml" }, user("alice"))).not.toBe(key("id=1"));
+    // Repeated parameters keep their order: a list of ids is another question in another order.
+    expect(cache.keyOf("getStarred2", params("a=1&a=2"), json, user("alice"))).not.toBe(cache.keyOf("getStarred2", params("a=2&a=1"), json, user("alice")));
+  });
+
+  it("never keeps writes, random lists or live state", () => {
+    for (const method of ["star", "scrobble", "createPlaylist", "getPlaylists", "getNowPlaying", "getPlayQueue", "getRandomSongs", "getTopSongs", "stream"]) {
+      expect(cache.keyOf(method, params(""), json, user("alice"))).toBeUndefined();
+    }
+    expect(cache.keyOf("getAlbumList2", params("type=random"), json, user("alice"))).toBeUndefined();
+    expect(cache.keyOf("getAlbumList2", params("type=newest"), json, user("alice"))).toBeDefined();
+  });
+
+  it("makes an answer once for concurrent requests, and does not keep a failure", async () => {
+    const local = new AnswerCache();
+    let made = 0;
+    const make = async () => {
+      made++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return answer(10);
+    };
+    const [a, b] = await Promise.all([local.answer("k", make), local.answer("k", make)]);
+    expect(a).toBe(b);
+    expect(made).toBe(1);
+    await expect(local.answer("bad", async () => { throw new Error("no such album"); })).rejects.toThrow("no such album");
+    expect(await local.answer("bad", async () => answer(1))).toEqual(answer(1));
+  });
+
+  it("holds at most its byte budget, dropping the least recently used first", async () => {
+    const local = new AnswerCache(3000);
+    for (const key of ["a", "b", "c"]) await local.answer(key, async () => answer(1000));
+    await local.answer("a", async () => answer(1)); // a is used again: b is now the oldest
+    await local.answer("d", async () => answer(1000));
+    await new Promise((resolve) => setImmediate(resolve)); // sizes are counted once made
+    const remade: string[] = [];
+    for (const key of ["a", "c", "d", "b"]) await local.answer(key, async () => (remade.push(key), answer(1)));
+    expect(remade).toEqual(["b"]);
+  });
+});
