@@ -50,20 +50,22 @@ export class CatalogService {
   }
 
   async album(viewerId: string | null, id: string) {
-    const [album] = await loadAlbums(this.#pool, await this.#visibleIds(
-      `SELECT a.id FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`, [viewerId, id]), viewerId);
-    if (!album) throw new NotFound("album");
-    const { rows } = await this.#pool.query(
-      `SELECT c.artist_id AS id, c.credited_name AS name, c.join_phrase AS "joinPhrase" FROM artist_credit c
-       WHERE c.album_id = $1 ORDER BY c.position`,
-      [id],
-    );
-    const trackIds = await this.#visibleIds(
-      `SELECT t.id FROM track t WHERE t.album_id = $2 AND ${visibleItemSql("tracks", "t", "$1")}
-       ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id`,
-      [viewerId, id],
-    );
-    return { ...album, artists: rows, tracks: await loadTracks(this.#pool, trackIds, viewerId) };
+    // What decides the rest (visible? which tracks? credited to whom?) in one prepared statement, then
+    // the album and its tracks at once: clients ask for every album they sync, one after another.
+    const { rows: [outline] } = await this.#pool.query<{ artists: { id: string; name: string; joinPhrase: string }[]; track_ids: string[] }>({
+      name: "catalog-album-outline",
+      text: `SELECT
+         (SELECT coalesce(json_agg(json_build_object('id', c.artist_id, 'name', c.credited_name, 'joinPhrase', c.join_phrase)
+            ORDER BY c.position), '[]') FROM artist_credit c WHERE c.album_id = a.id) AS artists,
+         ARRAY(SELECT t.id FROM track t WHERE t.album_id = a.id AND ${visibleItemSql("tracks", "t", "$1")}
+            ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id) AS track_ids
+       FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
+      values: [viewerId, id],
+    });
+    if (!outline) throw new NotFound("album");
+    const [[album], tracks] = await Promise.all([loadAlbums(this.#pool, [id], viewerId), loadTracks(this.#pool, outline.track_ids, viewerId)]);
+    if (!album) throw new NotFound("album"); // deleted meanwhile
+    return { ...album, artists: outline.artists, tracks };
   }
 
   async track(viewerId: string | null, id: string) {

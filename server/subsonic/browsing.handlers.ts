@@ -77,8 +77,7 @@ export const browsingHandlers: Record<string, SubsonicHandler> = {
 
   async getAlbum(ctx) {
     const album = await orNotFound(ctx.catalog.album(ctx.user.id, entityId(ctx)));
-    const extras = await albumDetails(ctx.pool, [album.id], ctx.user.id);
-    const song = await songElems(ctx, album.tracks);
+    const [extras, song] = await Promise.all([albumDetails(ctx.pool, [album.id], ctx.user.id), songElems(ctx, album.tracks)]);
     // songCount must equal the number of song entries.
     return { album: { ...albumElem(album, extras.get(album.id), album.artists), songCount: song.length, song } };
   },
