@@ -37,7 +37,7 @@ export function parseUploadNotification(payload: string): UploadEvents {
 
 /**
  * The trigger leaves error details out (they would not fit NOTIFY's 8000 bytes), so errored and skipped
- * uploads get theirs here, in one query per notification that has any.
+ * uploads get theirs here, in one query per notification that carries some.
  */
 export async function addErrorDetails(db: Queryable, events: UploadEvent[]): Promise<void> {
   const needDetails = events.filter((e) => e.status === "errored" || e.status === "skipped");

@@ -4,6 +4,7 @@ import { gzip } from "node:zlib";
 import type { Request, Response } from "express";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
 import type { Params } from "./params.ts";
+import { keepRecent } from "./recently-used.ts";
 import { render, type Elem, type Format } from "./response.ts";
 
 // Subsonic clients ask the same things again and again (the artist list on every start, the newest
@@ -82,13 +83,8 @@ export class AnswerCache {
    */
   answer(key: string, make: () => Promise<KeptAnswer>): Promise<KeptAnswer> {
     const kept = this.#answers.get(key);
-    if (kept) {
-      this.#answers.delete(key); // most recently used last
-      this.#answers.set(key, kept);
-      return kept;
-    }
-    const made = make();
-    this.#answers.set(key, made);
+    if (kept) return keepRecent(this.#answers, key, kept);
+    const made = keepRecent(this.#answers, key, make());
     made.then(
       (answer) => this.#account(key, made, answer.body.length),
       () => this.#answers.get(key) === made && this.#answers.delete(key),

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { artistIndexVersion, artistUserData } from "../../core/subsonic/catalog.queries.ts";
+import { keepRecent } from "./recently-used.ts";
 import type { Elem } from "./response.ts";
 
 // getArtists' index of 5,000 artists took ~150 ms of queries and ~50 ms of grouping and sorting per
@@ -30,10 +31,7 @@ export async function cachedArtistIndex(pool: pg.Pool, viewerId: string, library
   const key = `${libraries.join(",")}|${libraryId ?? ""}`;
   let entry = indexes.get(key);
   if (entry?.generation !== generation) {
-    entry = { generation, index: build() };
-    indexes.delete(key);
-    indexes.set(key, entry);
-    if (indexes.size > MAX_ENTRIES) indexes.delete(indexes.keys().next().value!);
+    entry = keepRecent(indexes, key, { generation, index: build() }, MAX_ENTRIES);
     const built = entry;
     entry.index.catch(() => indexes.get(key) === built && indexes.delete(key)); // a failed build is not kept
   }

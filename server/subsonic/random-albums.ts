@@ -4,6 +4,7 @@ import { browsePageIds, browseSampleIds } from "../../core/catalog/browse.querie
 import { loadAlbums } from "../../core/catalog/catalog-items.ts";
 import { albumDetails } from "../../core/subsonic/catalog.queries.ts";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
+import { keepRecent } from "./recently-used.ts";
 import type { Elem } from "./response.ts";
 import { albumElem } from "./serializers.ts";
 
@@ -53,10 +54,7 @@ function entryFor(pool: pg.Pool, user: SubsonicUser, library: string | undefined
     const made = entry;
     ids.catch(() => entries.get(key) === made && entries.delete(key)); // a failed read is not kept
   }
-  entries.delete(key); // most recently used last
-  entries.set(key, entry);
-  if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-  return entry;
+  return keepRecent(entries, key, entry, MAX_ENTRIES);
 }
 
 /** `size` distinct ids drawn evenly from `ids`. */
