@@ -1,4 +1,7 @@
+import { readFile } from "node:fs/promises";
 import type pg from "pg";
+import { makeAudio } from "../fixtures/audio.ts";
+import type { TestClient } from "./client.ts";
 import { waitFor } from "./fake-remote.ts";
 
 /** Waits until no upload of the library is pending (the worker has imported or rejected each one). */
@@ -10,6 +13,16 @@ export async function waitForImports(pool: pg.Pool, libraryId: string, timeoutMs
     );
     return rows[0].n === 0 || undefined;
   }, timeoutMs);
+}
+
+/** Uploads one tagged MP3 (made with ffmpeg in `dir`) into the library and waits for its import. */
+export async function uploadTagged(
+  client: TestClient, pool: pg.Pool, libraryId: string, dir: string, name: string, tags: Record<string, string>,
+): Promise<void> {
+  await client.upload(`/api/v1/libraries/${libraryId}/uploads`, [
+    { name: `${name}.mp3`, data: await readFile(await makeAudio(dir, { name, format: "mp3", tags })) },
+  ]);
+  await waitForImports(pool, libraryId);
 }
 
 /** The catalog as one readable structure: albums with artists, tracks with credits and genres. */

@@ -1,13 +1,13 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { hasFfmpeg } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { uploadTagged } from "../helpers/imports.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 // Catalog answers are kept between requests (server/subsonic/answer-cache.ts) under the version read
@@ -25,12 +25,7 @@ describe.skipIf(!hasFfmpeg())("Subsonic answers kept between requests", () => {
   const call = (who: Credentials, method: string, params: Record<string, string> = {}) =>
     rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
   const album = async (who: Credentials) => (await call(who, "getAlbum", { id: albumId })).json;
-  const upload = async (name: string, tags: Record<string, string>) => {
-    await aliceClient.upload(`/api/v1/libraries/${library}/uploads`, [
-      { name: `${name}.mp3`, data: await readFile(await makeAudio(dir, { name, format: "mp3", tags })) },
-    ]);
-    await waitForImports(app.db.pool, library);
-  };
+  const upload = (name: string, tags: Record<string, string>) => uploadTagged(aliceClient, app.db.pool, library, dir, name, tags);
   /** A change made behind the counters' back (triggers off), which a kept answer does not see. */
   const unseen = async (sql: string) => {
     const client = await app.db.pool.connect();

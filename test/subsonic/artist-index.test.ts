@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { hasFfmpeg } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { uploadTagged } from "../helpers/imports.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 // getArtists keeps its index between requests (server/subsonic/artist-index.ts): what changes the
@@ -24,12 +24,7 @@ describe.skipIf(!hasFfmpeg())("Subsonic artist index between changes", () => {
   };
   const names = async (who: Credentials) => (await artists(who)).map((a) => a.name);
   const generation = async () => (await app.db.pool.query("SELECT value FROM catalog_generation")).rows[0].value as string;
-  const upload = async (name: string, tags: Record<string, string>) => {
-    await aliceClient.upload(`/api/v1/libraries/${library}/uploads`, [
-      { name: `${name}.mp3`, data: await readFile(await makeAudio(dir, { name, format: "mp3", tags })) },
-    ]);
-    await waitForImports(app.db.pool, library);
-  };
+  const upload = (name: string, tags: Record<string, string>) => uploadTagged(aliceClient, app.db.pool, library, dir, name, tags);
 
   beforeAll(async () => {
     app = await startTestApp({ worker: true });
