@@ -36,7 +36,8 @@ export class CatalogService {
     return (await this.#pool.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
   }
 
-  async artist(viewerId: string | null, id: string) {
+  /** An artist with their visible albums (`details`: with each album's credits and genres). */
+  async artist(viewerId: string | null, id: string, albumOptions: { details?: boolean } = {}) {
     const [artist] = await loadArtists(this.#pool, await this.#visibleIds(
       `SELECT ar.id FROM artist ar WHERE ar.id = $2 AND ${visibleItemSql("artists", "ar", "$1")}`, [viewerId, id]), viewerId);
     if (!artist) throw new NotFound("artist");
@@ -46,38 +47,29 @@ export class CatalogService {
          AND ${visibleItemSql("albums", "a", "$1")} ORDER BY a.year NULLS LAST, a.normalized_title, a.id`,
       [viewerId, id],
     );
-    return { ...artist, albums: await loadAlbums(this.#pool, albumIds, viewerId) };
+    return { ...artist, albums: await loadAlbums(this.#pool, albumIds, viewerId, albumOptions) };
   }
 
-  async album(viewerId: string | null, id: string) {
-    // What decides the rest (visible? which tracks? credited to whom?) in one prepared statement, then
-    // the album and its tracks at once: clients ask for every album they sync, one after another.
-    const { rows: [outline] } = await this.#pool.query<{ artists: { id: string; name: string; joinPhrase: string }[]; track_ids: string[] }>({
-      name: "catalog-album-outline",
-      text: `SELECT
-         (SELECT coalesce(json_agg(json_build_object('id', c.artist_id, 'name', c.credited_name, 'joinPhrase', c.join_phrase)
-            ORDER BY c.position), '[]') FROM artist_credit c WHERE c.album_id = a.id) AS artists,
-         ARRAY(SELECT t.id FROM track t WHERE t.album_id = a.id AND ${visibleItemSql("tracks", "t", "$1")}
-            ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id) AS track_ids
-       FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
-      values: [viewerId, id],
-    });
-    if (!outline) throw new NotFound("album");
-    const [[album], tracks] = await Promise.all([loadAlbums(this.#pool, [id], viewerId), loadTracks(this.#pool, outline.track_ids, viewerId)]);
-    if (!album) throw new NotFound("album"); // deleted meanwhile
-    return { ...album, artists: outline.artists, tracks };
+  /** An album with its credits, genres and visible tracks (`files`: with each track's file details). */
+  async album(viewerId: string | null, id: string, options: { files?: boolean } = {}) {
+    // Both at once, on two pooled connections: clients ask for every album they sync, one after another.
+    const [[album], tracks] = await Promise.all([
+      loadAlbums(this.#pool, [id], viewerId, { details: true }),
+      loadTracks(this.#pool, { albumId: id }, viewerId, options),
+    ]);
+    if (!album) throw new NotFound("album"); // unknown, hidden from the viewer, or without a visible track
+    return { ...album, tracks };
   }
 
-  async track(viewerId: string | null, id: string) {
-    const [track] = await loadTracks(this.#pool, [id], viewerId);
-    const { rows } = await this.#pool.query(
+  async track(viewerId: string | null, id: string, options: { files?: boolean } = {}) {
+    const [[track], { rows }] = await Promise.all([loadTracks(this.#pool, [id], viewerId, options), this.#pool.query(
       `SELECT u.id, u.library_id AS "libraryId", u.mime_type AS "mimeType", u.codec, u.bitrate, u.sample_rate AS "sampleRate",
               u.bit_depth AS "bitDepth", u.channels, u.lossless, u.duration_ms AS "durationMs", u.size::float8 AS size
        FROM upload u JOIN library l ON l.id = u.library_id
        WHERE u.track_id = $2 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
        ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST`,
       [viewerId, id],
-    );
+    )]);
     if (!track || !rows.length) throw new NotFound("track");
     return { ...track, uploads: rows };
   }

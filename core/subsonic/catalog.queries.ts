@@ -4,8 +4,8 @@ import { visibleItemSql } from "../catalog/user-data.service.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 import type { UploadRow } from "../library/uploads.service.ts";
 
-// Reads the Subsonic API needs beyond core/catalog: folders, album artists, and the per-file details
-// (size, format, replay gain) of the copy a listener would hear.
+// Reads the Subsonic API needs beyond core/catalog: folders, album artists, covers and the copy a
+// listener hears.
 
 /**
  * Subsonic's musicFolder.id is an int (strict clients reject strings), our library ids are UUIDs and
@@ -63,83 +63,6 @@ export async function albumArtistIds(pool: pg.Pool, viewerId: string, libraryId?
     libraryId ? [viewerId, libraryId] : [viewerId],
   );
   return rows.map((r) => r.id);
-}
-
-export interface FileDetails {
-  trackId: string;
-  uploadId: string;
-  size: number;
-  mimeType: string | null;
-  suffix: string;
-  bitrate: number | null;
-  sampleRate: number | null;
-  bitDepth: number | null;
-  channels: number | null;
-  replayGain: { trackGain?: number | null; trackPeak?: number | null; albumGain?: number | null; albumPeak?: number | null } | null;
-  albumArtist: { id: string; name: string };
-  starredAt: string | null;
-}
-
-/** The best visible copy of each track (lossless, then bitrate: the one `stream` sends) and extras. */
-export async function trackDetails(pool: pg.Pool, trackIds: string[], viewerId: string): Promise<Map<string, FileDetails>> {
-  const { rows } = await pool.query({
-    name: "subsonic-track-details", // prepared once per connection: planning cost more than running
-    text: `SELECT t.id AS track_id, best.*, aa.id AS album_artist_id, aa.name AS album_artist_name,
-       (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.track_id = t.id) AS starred_at
-     FROM track t JOIN album a ON a.id = t.album_id JOIN artist aa ON aa.id = a.album_artist_id
-     JOIN LATERAL (SELECT u.id AS upload_id, u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate,
-         u.sample_rate, u.bit_depth, u.channels, u.replay_gain
-       FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
-       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1) best ON true
-     WHERE t.id = ANY($2::uuid[])`,
-    values: [viewerId, trackIds],
-  });
-  return new Map(
-    rows.map((r) => [r.track_id as string, {
-      trackId: r.track_id,
-      uploadId: r.upload_id,
-      size: Number(r.size),
-      mimeType: r.mime_type,
-      suffix: /\.([A-Za-z0-9]{1,5})$/.exec(r.original_name as string)?.[1]?.toLowerCase() ?? "",
-      bitrate: r.bitrate,
-      sampleRate: r.sample_rate,
-      bitDepth: r.bit_depth,
-      channels: r.channels,
-      replayGain: r.replay_gain,
-      albumArtist: { id: r.album_artist_id, name: r.album_artist_name },
-      starredAt: r.starred_at ? new Date(r.starred_at).toISOString() : null,
-    }]),
-  );
-}
-
-/** Genres (of visible tracks), favourite dates and last plays of albums. */
-export async function albumDetails(pool: pg.Pool, albumIds: string[], viewerId: string) {
-  const { rows } = await pool.query({
-    name: "subsonic-album-details", // prepared once per connection: planning cost more than running
-    text: `SELECT a.id,
-       (SELECT coalesce(array_agg(DISTINCT g.name), '{}') FROM track t JOIN track_genre tg ON tg.track_id = t.id
-          JOIN genre g ON g.id = tg.genre_id WHERE t.album_id = a.id AND ${visibleItemSql("tracks", "t", "$1")}) AS genres,
-       (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.album_id = a.id) AS starred_at,
-       (SELECT max(ps.last_played_at) FROM play_stat ps JOIN track t ON t.id = ps.track_id
-          WHERE ps.user_id = $1 AND t.album_id = a.id) AS played_at
-     FROM album a WHERE a.id = ANY($2::uuid[])`,
-    values: [viewerId, albumIds],
-  });
-  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-  return new Map(rows.map((r) => [r.id as string, {
-    genres: (r.genres as string[]).sort(),
-    starredAt: iso(r.starred_at),
-    playedAt: iso(r.played_at),
-  }]));
-}
-
-export async function artistStarred(pool: pg.Pool, artistIds: string[], viewerId: string): Promise<Map<string, string>> {
-  const { rows } = await pool.query(
-    `SELECT artist_id, created_at FROM favorite WHERE user_id = $1 AND artist_id = ANY($2::uuid[])`,
-    [viewerId, artistIds],
-  );
-  return new Map(rows.map((r) => [r.artist_id as string, new Date(r.created_at).toISOString()]));
 }
 
 /** The cover hash of a visible album; undefined when the album is unknown or hidden, null without art. */

@@ -1,6 +1,7 @@
 import { NotFound } from "../../core/errors.ts";
 import { UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
-import { albumDetails, artistStarred } from "../../core/subsonic/catalog.queries.ts";
+import { browsePageIds } from "../../core/catalog/browse.queries.ts";
+import { loadAlbums, loadArtists } from "../../core/catalog/catalog-items.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
@@ -49,22 +50,19 @@ async function notFoundAs70<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-const folderArtist = (artist: Parameters<typeof artistElem>[0], starredAt: string | undefined) => folderArtistElem(artistElem(artist, starredAt));
-
 /** getStarred2's ID3 types, or getStarred's folder-model ones (Artist, albums as directory entries). */
 async function starred(ctx: SubsonicContext, model: "id3" | "folder") {
   const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
-  const [artists, albums, tracks] = await Promise.all([
-    ctx.catalog.page("artists", ctx.user.id, query),
-    ctx.catalog.page("albums", ctx.user.id, query),
-    ctx.catalog.page("tracks", ctx.user.id, query),
+  const ids = (kind: ItemKind) => browsePageIds(ctx.pool, kind, ctx.user.id, query);
+  const [artists, albums, song] = await Promise.all([
+    ids("artists").then((found) => loadArtists(ctx.pool, found, ctx.user.id)),
+    ids("albums").then((found) => loadAlbums(ctx.pool, found, ctx.user.id, { details: true })),
+    ids("tracks").then((found) => songElems(ctx, found)),
   ]);
-  const starredAt = await artistStarred(ctx.pool, artists.map((a) => a.id), ctx.user.id);
-  const extras = await albumDetails(ctx.pool, albums.map((a) => a.id), ctx.user.id);
   return {
-    artist: artists.map((a) => (model === "id3" ? artistElem : folderArtist)(a, starredAt.get(a.id))),
-    album: albums.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
-    song: await songElems(ctx, tracks),
+    artist: artists.map((a) => (model === "id3" ? artistElem(a) : folderArtistElem(artistElem(a)))),
+    album: albums.map((a) => (model === "id3" ? albumElem(a) : albumChildElem(a, a.artist.id))),
+    song,
   };
 }
 

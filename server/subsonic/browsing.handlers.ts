@@ -1,13 +1,6 @@
-import type { loadTracks } from "../../core/catalog/catalog-items.ts";
-import { loadArtists } from "../../core/catalog/catalog-items.ts";
+import { loadArtists, loadTracks } from "../../core/catalog/catalog-items.ts";
 import { NotFound } from "../../core/errors.ts";
-import {
-  albumArtistIds,
-  albumDetails,
-  artistStarred,
-  trackDetails,
-  visibleLibraries,
-} from "../../core/subsonic/catalog.queries.ts";
+import { albumArtistIds, visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
 import { cachedArtistIndex } from "./artist-index.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -40,14 +33,13 @@ export async function libraryOf(ctx: SubsonicContext): Promise<string | undefine
   return library.id;
 }
 
-export async function songElems(ctx: SubsonicContext, tracks: Awaited<ReturnType<typeof loadTracks>>): Promise<Elem[]> {
-  const details = await trackDetails(ctx.pool, tracks.map((t) => t.id), ctx.user.id);
-  return tracks.map((t) => songElem(t, details.get(t.id)));
+/** Songs for track ids, in their order (repeats kept, unknown ids left out), with their file details. */
+export async function songElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
+  return (await loadTracks(ctx.pool, ids, ctx.user.id, { files: true })).map(songElem);
 }
 
 export async function artistElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
-  const [artists, starred] = await Promise.all([loadArtists(ctx.pool, ids, ctx.user.id), artistStarred(ctx.pool, ids, ctx.user.id)]);
-  return artists.map((a) => artistElem(a, starred.get(a.id)));
+  return (await loadArtists(ctx.pool, ids, ctx.user.id)).map(artistElem);
 }
 
 export const browsingHandlers: Record<string, SubsonicHandler> = {
@@ -61,30 +53,26 @@ export const browsingHandlers: Record<string, SubsonicHandler> = {
     // Shared by everyone who sees the same libraries: built without this user's stars and ratings.
     const index = await cachedArtistIndex(ctx.pool, ctx.user.id, library, async () => {
       const artists = await loadArtists(ctx.pool, await albumArtistIds(ctx.pool, ctx.user.id, library), ctx.user.id);
-      return artistIndex(artists.map((a) => artistElem({ ...a, rating: null }, undefined)));
+      return artistIndex(artists.map((a) => artistElem({ ...a, rating: null, starredAt: null })));
     });
     return { artists: { ignoredArticles: IGNORED_ARTICLES, index } };
   },
 
   async getArtist(ctx) {
-    const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, entityId(ctx)));
-    const [elem] = await artistElems(ctx, [artist.id]);
-    const extras = await albumDetails(ctx.pool, artist.albums.map((a) => a.id), ctx.user.id);
-    const album = artist.albums.map((a) => albumElem(a, extras.get(a.id)));
+    const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, entityId(ctx), { details: true }));
+    const album = artist.albums.map(albumElem);
     // albumCount must match the albums listed (appearances included).
-    return { artist: { ...elem, albumCount: album.length, album } };
+    return { artist: { ...artistElem(artist), albumCount: album.length, album } };
   },
 
   async getAlbum(ctx) {
-    const album = await orNotFound(ctx.catalog.album(ctx.user.id, entityId(ctx)));
-    const [extras, song] = await Promise.all([albumDetails(ctx.pool, [album.id], ctx.user.id), songElems(ctx, album.tracks)]);
+    const album = await orNotFound(ctx.catalog.album(ctx.user.id, entityId(ctx), { files: true }));
+    const song = album.tracks.map(songElem);
     // songCount must equal the number of song entries.
-    return { album: { ...albumElem(album, extras.get(album.id), album.artists), songCount: song.length, song } };
+    return { album: { ...albumElem(album), songCount: song.length, song } };
   },
 
   async getSong(ctx) {
-    const track = await orNotFound(ctx.catalog.track(ctx.user.id, entityId(ctx)));
-    const [song] = await songElems(ctx, [track]);
-    return { song: song! };
+    return { song: songElem(await orNotFound(ctx.catalog.track(ctx.user.id, entityId(ctx), { files: true }))) };
   },
 };

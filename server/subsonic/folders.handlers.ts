@@ -1,8 +1,8 @@
-import { albumArtistIds, albumDetails, artistStarred, catalogLastModified } from "../../core/subsonic/catalog.queries.ts";
-import { artistElems, entityId, libraryOf, orNotFound, songElems } from "./browsing.handlers.ts";
+import { albumArtistIds, catalogLastModified } from "../../core/subsonic/catalog.queries.ts";
+import { artistElems, entityId, libraryOf, orNotFound } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
-import { albumChildElem, artistIndex, directoryElem, folderArtistElem, IGNORED_ARTICLES } from "./serializers.ts";
+import { albumChildElem, artistIndex, directoryElem, folderArtistElem, IGNORED_ARTICLES, songElem } from "./serializers.ts";
 
 // The folder model over our catalog, as Navidrome does it: no real folders, but artist -> albums ->
 // songs, with the same ids getArtists/getAlbum use (any id works in either model).
@@ -17,22 +17,16 @@ async function directoryKind(ctx: SubsonicContext, id: string): Promise<"artist"
 }
 
 async function artistDirectory(ctx: SubsonicContext, id: string): Promise<Elem> {
-  const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, id));
-  const [extras, starred] = await Promise.all([
-    albumDetails(ctx.pool, artist.albums.map((a) => a.id), ctx.user.id),
-    artistStarred(ctx.pool, [id], ctx.user.id),
-  ]);
-  const child = artist.albums.map((a) => albumChildElem(a, extras.get(a.id), id));
-  return directoryElem({ id, name: artist.name, starred: starred.get(id), userRating: artist.rating }, child);
+  const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, id, { details: true }));
+  const child = artist.albums.map((a) => albumChildElem(a, id));
+  return directoryElem({ id, name: artist.name, starred: artist.starredAt ?? undefined, userRating: artist.rating }, child);
 }
 
 async function albumDirectory(ctx: SubsonicContext, id: string): Promise<Elem> {
-  const album = await orNotFound(ctx.catalog.album(ctx.user.id, id));
-  const extras = (await albumDetails(ctx.pool, [id], ctx.user.id)).get(id);
-  const child = await songElems(ctx, album.tracks);
+  const album = await orNotFound(ctx.catalog.album(ctx.user.id, id, { files: true }));
   return directoryElem(
-    { id, parent: album.artist.id, name: album.title, starred: extras?.starredAt ?? undefined, userRating: album.rating, playCount: album.playCount },
-    child,
+    { id, parent: album.artist.id, name: album.title, starred: album.starredAt ?? undefined, userRating: album.rating, playCount: album.playCount },
+    album.tracks.map(songElem),
   );
 }
 

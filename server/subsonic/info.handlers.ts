@@ -1,4 +1,3 @@
-import { loadTracks } from "../../core/catalog/catalog-items.ts";
 import { similarArtistIds, topTrackIds } from "../../core/subsonic/info.queries.ts";
 import { artistElems, entityId, orNotFound, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
@@ -44,7 +43,7 @@ async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
 export const infoHandlers: Record<string, SubsonicHandler> = {
   async getTopSongs(ctx) {
     const ids = await topTrackIds(ctx.pool, ctx.user.id, ctx.params.required("artist"), countOf(ctx, 50));
-    return { topSongs: { song: await songElems(ctx, await loadTracks(ctx.pool, ids, ctx.user.id)) } };
+    return { topSongs: { song: await songElems(ctx, ids) } };
   },
 
   getArtistInfo2: async (ctx) => ({ artistInfo2: await artistInfo(ctx) }),

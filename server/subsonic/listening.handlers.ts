@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { loadTracks } from "../../core/catalog/catalog-items.ts";
 import { ListensService } from "../../core/listens/listens.service.ts";
 import { PlayQueueService } from "../../core/listens/play-queue.service.ts";
 import { orNotFound, songElems } from "./browsing.handlers.ts";
@@ -51,7 +50,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
 
   async getNowPlaying(ctx) {
     const entries = await new ListensService({ pool: ctx.pool }).nowPlaying(ctx.user.id);
-    const songs = await songElems(ctx, await loadTracks(ctx.pool, entries.map((e) => e.trackId), ctx.user.id));
+    const songs = await songElems(ctx, entries.map((e) => e.trackId));
     const now = Date.now();
     const entry = entries.map((e, i) =>
       nowPlayingEntryElem(songs[i]!, {
@@ -83,7 +82,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
   async getPlayQueue(ctx) {
     const queue = await new PlayQueueService({ pool: ctx.pool }).get(ctx.user.id);
     if (!queue) return {};
-    const entry = await songElems(ctx, await loadTracks(ctx.pool, queue.trackIds, ctx.user.id));
+    const entry = await songElems(ctx, queue.trackIds);
     return { playQueue: playQueueElem(queue, ctx.user.username, entry) };
   },
 };

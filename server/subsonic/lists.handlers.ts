@@ -1,6 +1,6 @@
-import { browsePageIds, type BrowseQuery } from "../../core/catalog/browse.queries.ts";
+import { browsePageIds, browseSampleIds, type BrowseQuery } from "../../core/catalog/browse.queries.ts";
 import { loadAlbums, loadGenres } from "../../core/catalog/catalog-items.ts";
-import { albumDetails, visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
+import { visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
 import { songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -50,9 +50,7 @@ async function albumList(ctx: SubsonicContext): Promise<Elem[]> {
   // A random list has no pages: a fresh draw each call (offset ignored).
   if (type === "random") return randomAlbums(ctx.pool, ctx.user, query.library, query.limit);
   const ids = await browsePageIds(ctx.pool, "albums", ctx.user.id, query);
-  // Both from the ids at once, on two pooled connections: one wait instead of two.
-  const [items, extras] = await Promise.all([loadAlbums(ctx.pool, ids, ctx.user.id), albumDetails(ctx.pool, ids, ctx.user.id)]);
-  return items.map((a) => albumElem(a, extras.get(a.id)));
+  return (await loadAlbums(ctx.pool, ids, ctx.user.id, { details: true })).map(albumElem);
 }
 
 export const listHandlers: Record<string, SubsonicHandler> = {
@@ -71,14 +69,13 @@ export const listHandlers: Record<string, SubsonicHandler> = {
     const year = { yearFrom: ctx.params.int("fromYear"), yearTo: ctx.params.int("toYear") };
     const genre = ctx.params.get("genre");
     const filter = { ...year, ...(genre ? { genre } : {}), ...(await libraryFilter(ctx)) };
-    const items = await ctx.catalog.sample("tracks", ctx.user.id, filter, page(ctx, 10).limit);
-    return { randomSongs: { song: await songElems(ctx, items) } };
+    const ids = await browseSampleIds(ctx.pool, "tracks", ctx.user.id, filter, page(ctx, 10).limit);
+    return { randomSongs: { song: await songElems(ctx, ids) } };
   },
 
   async getSongsByGenre(ctx) {
     const query = { sort: "name", genre: ctx.params.required("genre"), ...pageFrom(ctx), ...(await libraryFilter(ctx)) } as BrowseQuery;
-    const items = await ctx.catalog.page("tracks", ctx.user.id, query);
-    return { songsByGenre: { song: await songElems(ctx, items) } };
+    return { songsByGenre: { song: await songElems(ctx, await browsePageIds(ctx.pool, "tracks", ctx.user.id, query)) } };
   },
 
   async getGenres(ctx) {

@@ -1,5 +1,4 @@
 import type { User } from "../../core/accounts/user.entity.ts";
-import { loadTracks } from "../../core/catalog/catalog-items.ts";
 import { NotFound } from "../../core/errors.ts";
 import { PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
 import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
@@ -62,9 +61,7 @@ async function playableItems(ctx: SubsonicContext, id: string): Promise<Playlist
 async function withEntries(ctx: SubsonicContext, id: string): Promise<Elem> {
   const playlist = await as70(service(ctx).get(asUser(ctx), id));
   const items = await playableItems(ctx, id);
-  const tracks = await loadTracks(ctx.pool, [...new Set(items.map((i) => i.track_id!))], ctx.user.id);
-  const byId = new Map(tracks.map((t) => [t.id, t]));
-  const entry = await songElems(ctx, items.flatMap((i) => byId.get(i.track_id!) ?? []));
+  const entry = await songElems(ctx, items.map((i) => i.track_id!));
   return { ...playlistElem(playlist, entry.length), entry };
 }
 

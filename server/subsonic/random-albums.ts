@@ -2,7 +2,6 @@ import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { browsePageIds, browseSampleIds } from "../../core/catalog/browse.queries.ts";
 import { loadAlbums } from "../../core/catalog/catalog-items.ts";
-import { albumDetails } from "../../core/subsonic/catalog.queries.ts";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
 import { keepRecent } from "./recently-used.ts";
 import type { Elem } from "./response.ts";
@@ -65,8 +64,7 @@ function draw(ids: string[], size: number): string[] {
 }
 
 async function make(pool: pg.Pool, viewerId: string, elems: Map<string, Elem>, ids: string[]): Promise<void> {
-  const [items, extras] = await Promise.all([loadAlbums(pool, ids, viewerId), albumDetails(pool, ids, viewerId)]);
-  for (const album of items) elems.set(album.id, albumElem(album, extras.get(album.id)));
+  for (const album of await loadAlbums(pool, ids, viewerId, { details: true })) elems.set(album.id, albumElem(album));
 }
 
 /**

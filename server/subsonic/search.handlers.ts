@@ -1,8 +1,7 @@
 import type { BrowseQuery } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums, loadTracks } from "../../core/catalog/catalog-items.ts";
+import { loadAlbums } from "../../core/catalog/catalog-items.ts";
 import type { ItemKind } from "../../core/catalog/user-data.service.ts";
 import { MAX_LIMIT, SearchService } from "../../core/search/search.service.ts";
-import { albumDetails } from "../../core/subsonic/catalog.queries.ts";
 import { artistElems, libraryOf, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -51,15 +50,14 @@ async function results(ctx: SubsonicContext, model: "id3" | "folder"): Promise<E
     ids = { artists: page(hits.artists, windows.artists), albums: page(hits.albums, windows.albums), tracks: page(hits.tracks, windows.tracks) };
   }
   // The three kinds load at once, on separate pooled connections: one wait instead of five in a row.
-  const [artists, albums, extras, song] = await Promise.all([
+  const [artists, albums, song] = await Promise.all([
     artistElems(ctx, ids.artists),
-    loadAlbums(ctx.pool, ids.albums, ctx.user.id),
-    albumDetails(ctx.pool, ids.albums, ctx.user.id),
-    loadTracks(ctx.pool, ids.tracks, ctx.user.id).then((tracks) => songElems(ctx, tracks)),
+    loadAlbums(ctx.pool, ids.albums, ctx.user.id, { details: true }),
+    songElems(ctx, ids.tracks),
   ]);
   return {
     artist: artists.map((a) => (model === "id3" ? a : folderArtistElem(a))),
-    album: albums.map((a) => (model === "id3" ? albumElem(a, extras.get(a.id)) : albumChildElem(a, extras.get(a.id), a.artist.id))),
+    album: albums.map((a) => (model === "id3" ? albumElem(a) : albumChildElem(a, a.artist.id))),
     song,
   };
 }

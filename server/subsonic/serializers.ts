@@ -1,5 +1,4 @@
 import type { loadAlbums, loadArtists, loadTracks } from "../../core/catalog/catalog-items.ts";
-import type { albumDetails, FileDetails } from "../../core/subsonic/catalog.queries.ts";
 import { textElem, type Elem } from "./response.ts";
 
 // One serializer per Subsonic response type. Types matter to clients: ids are strings, counts and
@@ -8,7 +7,6 @@ import { textElem, type Elem } from "./response.ts";
 type Track = Awaited<ReturnType<typeof loadTracks>>[number];
 type Album = Awaited<ReturnType<typeof loadAlbums>>[number];
 type Artist = Awaited<ReturnType<typeof loadArtists>>[number];
-type AlbumExtras = ReturnType<typeof albumDetails> extends Promise<Map<string, infer V>> ? V : never;
 
 const seconds = (ms: number | null) => (ms === null ? 0 : Math.round(ms / 1000));
 const int = (value: number | null | undefined) => (value === null || value === undefined ? undefined : Math.round(value));
@@ -17,9 +15,9 @@ const ref = (a: { id: string; name: string }): Elem => ({ id: a.id, name: a.name
 /** The album whose cover a `/api/v1/albums/<id>/cover` URL points at: our coverArt ids are album ids. */
 const coverArtOf = (coverUrl: string | null) => (coverUrl ? /albums\/([^/]+)\/cover/.exec(coverUrl)?.[1] : undefined);
 
-function replayGain(details: FileDetails | undefined): Elem {
+function replayGain(file: Track["file"]): Elem {
   // Always present on songs (OpenSubsonic); the keys we do not know are left out.
-  const gain = details?.replayGain;
+  const gain = file?.replayGain;
   return {
     trackGain: orUndefined(gain?.trackGain ?? null),
     trackPeak: orUndefined(gain?.trackPeak ?? null),
@@ -28,8 +26,10 @@ function replayGain(details: FileDetails | undefined): Elem {
   };
 }
 
-export function songElem(track: Track, details: FileDetails | undefined): Elem {
-  const albumArtists = details ? [details.albumArtist] : [];
+/** A song; `track` loaded with its file details (loadTracks' `files`), or size, format and the like are missing. */
+export function songElem(track: Track): Elem {
+  const file = track.file;
+  const albumArtists = track.albumArtist ? [track.albumArtist] : [];
   return {
     id: track.id,
     parent: track.album.id,
@@ -41,17 +41,17 @@ export function songElem(track: Track, details: FileDetails | undefined): Elem {
     year: int(track.year),
     genre: track.genres[0],
     coverArt: coverArtOf(track.coverUrl),
-    size: details ? details.size : undefined,
-    contentType: orUndefined(details?.mimeType ?? null),
-    suffix: details?.suffix || undefined,
+    size: file?.size,
+    contentType: orUndefined(file?.mimeType ?? null),
+    suffix: file?.suffix || undefined,
     duration: seconds(track.durationMs),
-    bitRate: details?.bitrate ? Math.round(details.bitrate / 1000) : undefined,
+    bitRate: file?.bitrate ? Math.round(file.bitrate / 1000) : undefined,
     isVideo: false,
     userRating: orUndefined(track.rating),
     playCount: track.playCount,
     discNumber: int(track.discNumber),
     created: orUndefined(track.createdAt),
-    starred: orUndefined(details?.starredAt ?? null),
+    starred: orUndefined(track.starredAt),
     albumId: track.album.id,
     artistId: track.artists[0]?.id,
     type: "music",
@@ -63,15 +63,16 @@ export function songElem(track: Track, details: FileDetails | undefined): Elem {
     displayArtist: track.artistCredit,
     albumArtists: albumArtists.map(ref),
     displayAlbumArtist: albumArtists.map((a) => a.name).join(", "),
-    replayGain: replayGain(details),
-    bitDepth: details?.bitDepth ?? 0,
-    samplingRate: details?.sampleRate ?? 0,
-    channelCount: details?.channels ?? 0,
+    replayGain: replayGain(file),
+    bitDepth: file?.bitDepth ?? 0,
+    samplingRate: file?.sampleRate ?? 0,
+    channelCount: file?.channels ?? 0,
   };
 }
 
-export function albumElem(album: Album, extras: AlbumExtras | undefined, credits?: { id: string; name: string }[]): Elem {
-  const artists = credits?.length ? credits : [album.artist];
+/** An album; `album` loaded with its details (loadAlbums' `details`), or its genres and credits are missing. */
+export function albumElem(album: Album): Elem {
+  const artists = album.artists?.length ? album.artists : [album.artist];
   return {
     id: album.id,
     name: album.title,
@@ -82,13 +83,13 @@ export function albumElem(album: Album, extras: AlbumExtras | undefined, credits
     duration: seconds(album.durationMs),
     playCount: album.playCount,
     created: album.createdAt ?? new Date(0).toISOString(),
-    starred: orUndefined(extras?.starredAt ?? null),
+    starred: orUndefined(album.starredAt),
     year: int(album.year),
-    genre: extras?.genres[0],
-    played: orUndefined(extras?.playedAt ?? null),
+    genre: album.genres?.[0],
+    played: orUndefined(album.lastPlayedAt),
     userRating: album.rating ?? 0,
     musicBrainzId: album.musicBrainzId ?? "",
-    genres: (extras?.genres ?? []).map((name) => ({ name })),
+    genres: (album.genres ?? []).map((name) => ({ name })),
     artists: artists.map(ref),
     displayArtist: album.artistCredit,
     isCompilation: album.compilation,
@@ -96,13 +97,13 @@ export function albumElem(album: Album, extras: AlbumExtras | undefined, credits
   };
 }
 
-export function artistElem(artist: Artist, starredAt: string | undefined): Elem {
+export function artistElem(artist: Artist): Elem {
   return {
     id: artist.id,
     name: artist.name,
     coverArt: coverArtOf(artist.coverUrl),
     albumCount: artist.albumCount,
-    starred: starredAt,
+    starred: orUndefined(artist.starredAt),
     userRating: artist.rating ?? 0,
     musicBrainzId: artist.musicBrainzId ?? "",
     mediaType: "artist",
@@ -146,8 +147,8 @@ export function folderArtistElem(artist: Elem): Elem {
 }
 
 /** An album as a directory entry (Child with isDir) under `parentId`. */
-export function albumChildElem(album: Album, extras: AlbumExtras | undefined, parentId: string): Elem {
-  return { ...albumElem(album, extras), parent: parentId, isDir: true, title: album.title, album: album.title, userRating: orUndefined(album.rating) };
+export function albumChildElem(album: Album, parentId: string): Elem {
+  return { ...albumElem(album), parent: parentId, isDir: true, title: album.title, album: album.title, userRating: orUndefined(album.rating) };
 }
 
 export function directoryElem(dir: { id: string; parent?: string; name: string; starred?: string; userRating?: number | null; playCount?: number }, child: Elem[]): Elem {
