@@ -51,16 +51,19 @@ export interface TrackFile {
   replayGain: { trackGain?: number | null; trackPeak?: number | null; albumGain?: number | null; albumPeak?: number | null } | null;
 }
 
-/** Which tracks: these ids (in this order), or every visible track of an album (in disc and track order). */
-export type TrackSource = string[] | { albumId: string };
-
 interface TrackOptions {
   /** Also each track's file details and album artist (what Subsonic's song element shows). */
   files?: boolean;
 }
 
-function trackStatement(source: TrackSource, files: boolean, viewerId: string | null): pg.QueryConfig {
+/**
+ * Tracks by id, or (`albumId`) an album's visible tracks in disc and track order with the album's own
+ * columns alongside (`album_*`, its one-off ones from a lateral evaluated once): an album page in one
+ * statement, its counts and genres summed from its tracks (loadAlbumTracks).
+ */
+function trackStatement(source: string[] | { albumId: string }, files: boolean, viewerId: string | null): pg.QueryConfig {
   const ids = Array.isArray(source) ? byIds("t", source) : undefined;
+  const withArtist = files || !ids;
   return {
     name: `catalog-tracks${ids ? ids.suffix : "-of-album"}${files ? "-files" : ""}`,
     text: `SELECT t.id, t.title, t.track_number, t.disc_number, t.mbid, t.created_at, a.id AS album_id, a.title AS album_title,
@@ -68,8 +71,13 @@ function trackStatement(source: TrackSource, files: boolean, viewerId: string | 
        ${CREDITS("track_id", "t")} AS artists,
        (SELECT coalesce(array_agg(g.name ORDER BY g.name), '{}') FROM track_genre tg JOIN genre g ON g.id = tg.genre_id
           WHERE tg.track_id = t.id) AS genres
-       ${files ? ", aa.id AS album_artist_id, aa.name AS album_artist_name" : ""}
-     FROM track t JOIN album a ON a.id = t.album_id ${files ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
+       ${withArtist ? ", aa.id AS album_artist_id, aa.name AS album_artist_name" : ""}
+       ${ids ? "" : `, a.release_date AS album_release_date, a.compilation AS album_compilation, a.mbid AS album_mbid,
+         a.created_at AS album_created_at, ax.*`}
+     FROM track t JOIN album a ON a.id = t.album_id ${withArtist ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
+     ${ids ? "" : `CROSS JOIN LATERAL (SELECT ${CREDITS("album_id", "a")} AS album_artists,
+         (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.album_id = a.id) AS album_starred_at,
+         (SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.album_id = a.id) AS album_rating) ax`}
      ${ids ? "LEFT " : ""}JOIN LATERAL (SELECT u.id AS upload_id, u.duration_ms
          ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels, u.replay_gain" : ""}
        FROM upload u JOIN library l ON l.id = u.library_id
@@ -78,7 +86,7 @@ function trackStatement(source: TrackSource, files: boolean, viewerId: string | 
      LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = t.id
      ${ids
        ? `WHERE ${ids.where}`
-       : `WHERE t.album_id = $2 -- visible: the join above found a copy the viewer sees
+       : `WHERE a.id = $2 -- visible: the join above found a copy the viewer sees
           ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id`}`,
     values: [viewerId, ids ? ids.value : (source as { albumId: string }).albumId],
   };
@@ -100,14 +108,13 @@ function trackFile(r: Record<string, unknown>): TrackFile | undefined {
   };
 }
 
-export async function loadTracks(pool: pg.Pool, source: TrackSource, viewerId: string | null, options: TrackOptions = {}) {
-  if (Array.isArray(source) && !source.length) return [];
-  const { rows } = await pool.query(trackStatement(source, options.files ?? false, viewerId));
-  return (Array.isArray(source) ? inOrder(source, rows) : rows).map((r) => ({
+function toTrack(r: Record<string, unknown>, files: boolean) {
+  const artists = (r.artists ?? []) as Credit[];
+  return {
     id: r.id as string,
     title: r.title as string,
-    artists: (r.artists ?? []) as Credit[],
-    artistCredit: ((r.artists ?? []) as Credit[]).map((c) => c.name + c.joinPhrase).join(""),
+    artists,
+    artistCredit: artists.map((c) => c.name + c.joinPhrase).join(""),
     album: { id: r.album_id as string, title: r.album_title as string },
     trackNumber: r.track_number as number | null,
     discNumber: r.disc_number as number | null,
@@ -115,16 +122,50 @@ export async function loadTracks(pool: pg.Pool, source: TrackSource, viewerId: s
     durationMs: r.duration_ms as number | null,
     genres: r.genres as string[],
     musicBrainzId: r.mbid as string | null,
-    coverUrl: coverUrl(r.album_id, r.cover_hash),
-    streamUrl: `/api/v1/tracks/${r.id}/stream`,
+    coverUrl: coverUrl(r.album_id as string, r.cover_hash as string | null),
+    streamUrl: `/api/v1/tracks/${r.id as string}/stream`,
     favorite: r.starred_at !== null,
-    starredAt: iso(r.starred_at),
+    starredAt: iso(r.starred_at as Date | null),
     rating: r.rating as number | null,
     playCount: (r.play_count as number | null) ?? 0,
-    lastPlayedAt: iso(r.last_played_at),
-    createdAt: iso(r.created_at),
-    ...(options.files ? { file: trackFile(r), albumArtist: { id: r.album_artist_id as string, name: r.album_artist_name as string } } : {}),
-  }));
+    lastPlayedAt: iso(r.last_played_at as Date | null),
+    createdAt: iso(r.created_at as Date | null),
+    ...(files ? { file: trackFile(r), albumArtist: { id: r.album_artist_id as string, name: r.album_artist_name as string } } : {}),
+  };
+}
+
+/** Tracks by id, in that order (repeats kept, unknown ids left out). */
+export async function loadTracks(pool: pg.Pool, ids: string[], viewerId: string | null, options: TrackOptions = {}) {
+  if (!ids.length) return [];
+  const { rows } = await pool.query(trackStatement(ids, options.files ?? false, viewerId));
+  return inOrder(ids, rows).map((r) => toTrack(r, options.files ?? false));
+}
+
+/**
+ * An album the viewer sees with its details and visible tracks, in one statement; undefined when it
+ * is unknown or hidden. Its counts, duration, plays and genres are those of the tracks listed.
+ */
+export async function loadAlbumTracks(pool: pg.Pool, albumId: string, viewerId: string | null, options: TrackOptions = {}) {
+  const { rows } = await pool.query(trackStatement({ albumId }, options.files ?? false, viewerId));
+  const first = rows[0];
+  if (!first) return undefined;
+  const tracks = rows.map((r) => toTrack(r, options.files ?? false));
+  const artists = (first.album_artists ?? []) as Credit[];
+  const durations = tracks.flatMap((t) => (t.durationMs === null ? [] : [t.durationMs]));
+  const album = toAlbum({
+    id: first.album_id, title: first.album_title, year: first.year, release_date: first.album_release_date,
+    compilation: first.album_compilation, mbid: first.album_mbid, cover_hash: first.cover_hash, created_at: first.album_created_at,
+    artist_id: first.album_artist_id, artist_name: first.album_artist_name, starred_at: first.album_starred_at, rating: first.album_rating,
+    credit: artists.length ? artists.map((c) => c.name + c.joinPhrase).join("") : null,
+    track_count: tracks.length,
+    duration_ms: durations.length ? durations.reduce((sum, d) => sum + d, 0) : null,
+    play_count: tracks.reduce((sum, t) => sum + t.playCount, 0),
+    // ISO strings in UTC: their order is their time's.
+    last_played_at: tracks.reduce<string | null>((last, t) => (t.lastPlayedAt && (!last || t.lastPlayedAt > last) ? t.lastPlayedAt : last), null),
+    artists,
+    genres: [...new Set(tracks.flatMap((t) => t.genres))].sort(),
+  }, true);
+  return { ...album, tracks };
 }
 
 interface AlbumOptions {
@@ -157,7 +198,12 @@ export async function loadAlbums(pool: pg.Pool, ids: string[], viewerId: string 
      WHERE ${one.where}`,
     values: [viewerId, one.value],
   });
-  return inOrder(ids, rows).map((r) => ({
+  return inOrder(ids, rows).map((r) => toAlbum(r, options.details ?? false));
+}
+
+/** An album from its row (loadAlbums' column names); `details`: with its credits and genres. */
+function toAlbum(r: Record<string, unknown>, details: boolean) {
+  return {
     id: r.id as string,
     title: r.title as string,
     artist: { id: r.artist_id as string, name: r.artist_name as string },
@@ -168,15 +214,15 @@ export async function loadAlbums(pool: pg.Pool, ids: string[], viewerId: string 
     musicBrainzId: r.mbid as string | null,
     trackCount: r.track_count as number,
     durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
-    coverUrl: coverUrl(r.id, r.cover_hash),
+    coverUrl: coverUrl(r.id as string, r.cover_hash as string | null),
     favorite: r.starred_at !== null,
-    starredAt: iso(r.starred_at),
+    starredAt: iso(r.starred_at as Date | null),
     rating: r.rating as number | null,
     playCount: r.play_count as number,
-    lastPlayedAt: iso(r.last_played_at),
-    createdAt: iso(r.created_at),
-    ...(options.details ? { artists: (r.artists ?? []) as Credit[], genres: r.genres as string[] } : {}),
-  }));
+    lastPlayedAt: iso(r.last_played_at as Date | string | null),
+    createdAt: iso(r.created_at as Date | null),
+    ...(details ? { artists: (r.artists ?? []) as Credit[], genres: r.genres as string[] } : {}),
+  };
 }
 
 export async function loadArtists(pool: pg.Pool, ids: string[], viewerId: string | null) {

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { NotFound } from "../errors.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 import { browseIds, browsePageIds, browseSampleIds, type BrowseFilter, type BrowseQuery } from "./browse.queries.ts";
-import { loadAlbums, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
+import { loadAlbums, loadAlbumTracks, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
 import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
 
 const LOADERS = { artists: loadArtists, albums: loadAlbums, tracks: loadTracks };
@@ -52,13 +52,10 @@ export class CatalogService {
 
   /** An album with its credits, genres and visible tracks (`files`: with each track's file details). */
   async album(viewerId: string | null, id: string, options: { files?: boolean } = {}) {
-    // Both at once, on two pooled connections: clients ask for every album they sync, one after another.
-    const [[album], tracks] = await Promise.all([
-      loadAlbums(this.#pool, [id], viewerId, { details: true }),
-      loadTracks(this.#pool, { albumId: id }, viewerId, options),
-    ]);
-    if (!album) throw new NotFound("album"); // unknown, hidden from the viewer, or without a visible track
-    return { ...album, tracks };
+    // One statement: clients ask for every album they sync, one after another.
+    const album = await loadAlbumTracks(this.#pool, id, viewerId, options);
+    if (!album) throw new NotFound("album"); // unknown, or hidden from the viewer
+    return album;
   }
 
   async track(viewerId: string | null, id: string, options: { files?: boolean } = {}) {

@@ -99,6 +99,20 @@ describe.skipIf(!hasFfmpeg())("Subsonic album lists, genres, stars, ratings and 
     expect(names(await call("getAlbumList2", { type: "recent" }), "albumList2")).toEqual(["Abbey Road", "Zebra"]);
   });
 
+  // getAlbum sums an album's counts, plays and genres from the tracks it lists, in one statement;
+  // lists read them per album in SQL. Both must tell the same, stars, ratings and plays included.
+  it("shows an album in getAlbum exactly as in the album lists", async () => {
+    await call("star", { albumId: id["Abbey Road"]! });
+    await call("setRating", { id: id["Homogenic"]!, rating: "4" });
+    const listed = (await call("getAlbumList2", { type: "alphabeticalByName" })).json.albumList2.album as { id: string; played?: string }[];
+    expect(listed.find((a) => a.id === id["Abbey Road"])?.played).toMatch(/^\d{4}-/);
+    for (const entry of listed) {
+      const { song, ...album } = (await call("getAlbum", { id: entry.id })).json.album;
+      expect(album).toEqual(entry);
+      expect(song).toHaveLength(album.songCount);
+    }
+  });
+
   it("lists genres with text values and songs by genre and at random", async () => {
     const genres = (await call("getGenres")).json.genres.genre;
     expect(genres).toEqual([
