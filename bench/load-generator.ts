@@ -11,8 +11,11 @@ export type Check =
   | { kind: "bytes"; type: string; size?: number }; // HTTP 200, this content type, this many bytes (or some)
 
 export interface LoadPlan {
-  /** Absolute URLs, sent in this order. */
-  urls: string[];
+  /**
+   * Absolute URLs, sent in this order, a phase after the other over the same connections (a warm-up,
+   * then the measured run): a fresh client would measure its own start (new sockets, cold code).
+   */
+  phases: string[][];
   /** Keep-alive connections, each sending its next request when its last one is answered. */
   connections: number;
   check: Check;
@@ -26,8 +29,8 @@ export interface LoadResult {
   errors: [message: string, count: number][];
 }
 
-/** Runs the plan in a worker thread and resolves when every request has been answered. */
-export function runLoad(plan: LoadPlan): Promise<LoadResult> {
+/** Runs the plan in a worker thread and resolves, a result a phase, when every request has been answered. */
+export function runLoad(plan: LoadPlan): Promise<LoadResult[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: plan });
     worker.once("message", resolve);
@@ -76,8 +79,15 @@ function get(agent: http.Agent, url: string): Promise<Answer> {
   });
 }
 
-async function generate({ urls, connections, check }: LoadPlan): Promise<LoadResult> {
+async function generate({ phases, connections, check }: LoadPlan): Promise<LoadResult[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const results: LoadResult[] = [];
+  for (const urls of phases) results.push(await phase(agent, urls, connections, check));
+  agent.destroy();
+  return results;
+}
+
+async function phase(agent: http.Agent, urls: string[], connections: number, check: Check): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   let next = 0;
@@ -93,7 +103,6 @@ async function generate({ urls, connections, check }: LoadPlan): Promise<LoadRes
     }
   }));
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
   return { latencies, seconds, errors: [...errors.entries()] };
 }
 

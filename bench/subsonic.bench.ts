@@ -10,7 +10,7 @@ import { processCover } from "../core/media/artwork.ts";
 import { makeAudio, makeCoverImage } from "../test/fixtures/audio.ts";
 import { TestClient } from "../test/helpers/client.ts";
 import { percentile, startBenchServer } from "./bench-server.ts";
-import { runLoad, type Check } from "./load-generator.ts";
+import { runLoad, type Check, type LoadResult } from "./load-generator.ts";
 import { loadCatalogFixture } from "./catalog-fixtures.ts";
 
 const { values } = parseArgs({
@@ -59,20 +59,29 @@ interface Scenario {
   check: Check;
 }
 
-/** `total` requests (the `from`-th on) from CONNECTIONS keep-alive connections at once, sent from a worker thread. */
-async function run(base: string, scenario: Scenario, total: number, from = 0) {
-  const urls = Array.from({ length: total }, (_, i) => `${base}${scenario.url(from + i)}`);
-  const { latencies, seconds, errors } = await runLoad({ urls, connections: CONNECTIONS, check: scenario.check });
+type Figures = ReturnType<typeof figures>;
+
+function figures({ latencies, seconds, errors }: LoadResult) {
   const sorted = latencies.sort((a, b) => a - b);
   return {
-    requests: total,
-    perSecond: total / seconds,
+    requests: sorted.length,
+    perSecond: sorted.length / seconds,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1)!,
     errors: errors.reduce((sum, [, count]) => sum + count, 0),
     firstErrors: errors.slice(0, 3),
   };
+}
+
+/**
+ * `warmUp` requests (for other items than the measured ones: they come after them), then `total`
+ * measured ones, from CONNECTIONS keep-alive connections at once, sent from a worker thread.
+ */
+async function run(base: string, scenario: Scenario, warmUp: number, total: number): Promise<{ warmUp: Figures; measured: Figures }> {
+  const urls = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${base}${scenario.url(from + i)}`);
+  const [first, second] = await runLoad({ phases: [urls(total, warmUp), urls(0, total)], connections: CONNECTIONS, check: scenario.check });
+  return { warmUp: figures(first!), measured: figures(second!) };
 }
 
 async function main() {
@@ -127,12 +136,12 @@ async function main() {
       { name: "stream", url: (i) => `/rest/stream.view?${auth(creds)}&id=${streamTracks[i % streamTracks.length]}&format=raw`, check: { kind: "bytes", type: "audio/mpeg", size: audioSize } },
     ];
 
-    const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
+    const results: Record<string, Figures> = {};
     console.log(`\n${CONNECTIONS} connections, ${REQUESTS} requests a call (getArtists: half) after ${WARM_UP} to warm up`);
     console.log(`("cold": the ${REQUESTS} before, the first after a catalog change, while the server makes ahead)\n`);
     console.log("call                   requests/s   p50 ms   p99 ms   max ms  errors");
     const only = values.only?.split(",");
-    const show = (name: string, result: Awaited<ReturnType<typeof run>>) => {
+    const show = (name: string, result: Figures) => {
       results[name] = result;
       const f = (n: number) => n.toFixed(1).padStart(8);
       console.log(`${name.padEnd(22)} ${result.perSecond.toFixed(0).padStart(10)} ${f(result.p50)} ${f(result.p99)} ${f(result.max)} ${String(result.errors).padStart(7)}`);
@@ -140,9 +149,10 @@ async function main() {
     };
     for (const scenario of scenarios.filter((s) => !only || only.includes(s.name.split(" ")[0]!))) {
       // Every pooled connection prepares its statements; the server makes ahead what it makes ahead.
-      const warmUp = await run(server.url, scenario, scenario.madeAhead ? REQUESTS : WARM_UP, REQUESTS);
+      const total = Math.round(REQUESTS * (scenario.share ?? 1));
+      const { warmUp, measured } = await run(server.url, scenario, scenario.madeAhead ? REQUESTS : WARM_UP, total);
       if (scenario.madeAhead) show(`${scenario.name.replace("getAlbumList2 ", "")} cold`, warmUp);
-      show(scenario.name, await run(server.url, scenario, Math.round(REQUESTS * (scenario.share ?? 1))));
+      show(scenario.name, measured);
     }
     const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
       requests: r.requests, requestsPerSecond: Math.round(r.perSecond), p50: Number(r.p50.toFixed(1)), p99: Number(r.p99.toFixed(1)), errors: r.errors,
