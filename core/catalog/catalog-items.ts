@@ -14,6 +14,9 @@ export interface Credit {
   joinPhrase: string;
 }
 
+/** "Alice feat. Bob": the names as credited, each followed by its join phrase. */
+const creditText = (credits: Credit[]) => credits.map((c) => c.name + c.joinPhrase).join("");
+
 function inOrder<T extends { id: string }>(ids: string[], rows: T[]): T[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
@@ -114,7 +117,7 @@ function toTrack(r: Record<string, unknown>, files: boolean) {
     id: r.id as string,
     title: r.title as string,
     artists,
-    artistCredit: artists.map((c) => c.name + c.joinPhrase).join(""),
+    artistCredit: creditText(artists),
     album: { id: r.album_id as string, title: r.album_title as string },
     trackNumber: r.track_number as number | null,
     discNumber: r.disc_number as number | null,
@@ -156,7 +159,7 @@ export async function loadAlbumTracks(pool: pg.Pool, albumId: string, viewerId: 
     id: first.album_id, title: first.album_title, year: first.year, release_date: first.album_release_date,
     compilation: first.album_compilation, mbid: first.album_mbid, cover_hash: first.cover_hash, created_at: first.album_created_at,
     artist_id: first.album_artist_id, artist_name: first.album_artist_name, starred_at: first.album_starred_at, rating: first.album_rating,
-    credit: artists.length ? artists.map((c) => c.name + c.joinPhrase).join("") : null,
+    credit: artists.length ? creditText(artists) : null,
     track_count: tracks.length,
     duration_ms: durations.length ? durations.reduce((sum, d) => sum + d, 0) : null,
     play_count: tracks.reduce((sum, t) => sum + t.playCount, 0),

@@ -1,7 +1,7 @@
 import { NotFound } from "../../core/errors.ts";
 import { UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
 import { browsePageIds } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums, loadArtists } from "../../core/catalog/catalog-items.ts";
+import { loadAlbums } from "../../core/catalog/catalog-items.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
@@ -55,7 +55,7 @@ async function starred(ctx: SubsonicContext, model: "id3" | "folder") {
   const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
   const ids = (kind: ItemKind) => browsePageIds(ctx.pool, kind, ctx.user.id, query);
   const [artists, albums, song] = await Promise.all([
-    ids("artists").then((found) => loadArtists(ctx.pool, found, ctx.user.id)),
+    ctx.catalog.page("artists", ctx.user.id, query),
     ids("albums").then((found) => loadAlbums(ctx.pool, found, ctx.user.id, { details: true })),
     ids("tracks").then((found) => songElems(ctx, found)),
   ]);
