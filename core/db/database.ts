@@ -12,8 +12,11 @@ export interface Database {
 }
 
 export async function openDatabase(url: string, poolSize: number): Promise<Database> {
+  // A Unix socket comes as `?host=/its/directory`: pg reads that from the URL, MikroORM only from `host`.
+  const socketDir = new URL(url).searchParams.get("host");
   const orm = await MikroORM.init({
     clientUrl: url,
+    ...(socketDir ? { host: socketDir } : {}),
     entities,
     pool: { min: 0, max: poolSize },
     ensureDatabase: false,

@@ -56,13 +56,24 @@ export class EmbeddedPostgres {
     }
     const password = await this.#password();
     if (!existsSync(path.join(this.pgDir, "PG_VERSION"))) await this.#initdb(bin, runAs, password);
-    const { sharedPort } = await inspectRunning(this.pgDir);
-    const port = sharedPort ?? this.#port;
-    if (!sharedPort) await this.#spawn(bin, runAs);
-    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-    await waitForServer(`${url}/postgres`, this.#child);
-    await createDatabaseIfMissing(`${url}/postgres`, database);
-    return `${url}/${database}`;
+    const shared = await inspectRunning(this.pgDir);
+    const port = shared?.port ?? this.#port;
+    const socketDir = shared ? shared.socketDir : this.#socketDir();
+    if (!shared) await this.#spawn(bin, runAs, socketDir);
+    const url = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}` +
+      (socketDir ? `?host=${encodeURIComponent(socketDir)}` : "");
+    await waitForServer(url("postgres"), this.#child);
+    await createDatabaseIfMissing(url("postgres"), database);
+    return url(database);
+  }
+
+  /**
+   * Where the server's Unix socket goes: its own directory, which only the postgres user (and root)
+   * can enter. A query over it costs both sides about a third less CPU than over TCP on 127.0.0.1.
+   * None when the socket's path would be longer than Linux allows (108 bytes): TCP only then.
+   */
+  #socketDir(): string | undefined {
+    return path.join(this.pgDir, `.s.PGSQL.${this.#port}`).length < 108 ? this.pgDir : undefined;
   }
 
   /** Fast shutdown: rolls back open transactions and exits cleanly. */
@@ -136,14 +147,14 @@ export class EmbeddedPostgres {
     }
   }
 
-  async #spawn(bin: Binaries, runAs: RunAs | undefined): Promise<void> {
+  async #spawn(bin: Binaries, runAs: RunAs | undefined, socketDir: string | undefined): Promise<void> {
     const child = spawn(
       bin.postgres,
       [
         "-D", this.pgDir,
         "-p", String(this.#port),
         "-c", "listen_addresses=127.0.0.1",
-        "-c", "unix_socket_directories=",
+        "-c", `unix_socket_directories=${socketDir ?? ""}`,
         "-c", "max_connections=200",
       ],
       { ...runAs, detached: true, stdio: ["ignore", "ignore", "pipe"] },
@@ -225,20 +236,21 @@ function ensurePostgresUser(): RunAs {
 /**
  * Looks at a server already running on the data dir. One whose parent died (a killed run) is stopped;
  * one still owned by a live Polyphony process (say `npm start` while the CLI runs) is shared: its port
- * is returned and we leave it alone.
+ * and socket directory are returned and we leave it alone.
  */
-async function inspectRunning(pgDir: string): Promise<{ sharedPort?: number }> {
+async function inspectRunning(pgDir: string): Promise<{ port: number; socketDir: string | undefined } | undefined> {
   const pidFile = path.join(pgDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return {};
+  if (!existsSync(pidFile)) return undefined;
+  // postmaster.pid: pid, data directory, start time, port, socket directory, ...
   const lines = readFileSync(pidFile, "utf8").split("\n");
   const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return {};
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return undefined;
   const parent = parentOf(pid);
-  if (parent && parent !== 1 && cmdline(parent).includes("node")) return { sharedPort: Number(lines[3]) };
+  if (parent && parent !== 1 && cmdline(parent).includes("node")) return { port: Number(lines[3]), socketDir: lines[4] || undefined };
   log.warning("Stopping a PostgreSQL server (pid {pid}) left behind by an earlier run", { pid });
   process.kill(pid, "SIGINT");
   for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(100);
-  return {};
+  return undefined;
 }
 
 function cmdline(pid: number): string {
