@@ -1,9 +1,9 @@
 // The client side of a latency benchmark, in a worker thread: a real client runs on another machine, so
 // its work (sending, reading and checking answers) must not wait in line with the server's on one event
 // loop. It still shares the machine's two cores with the server and PostgreSQL.
-import http from "node:http";
 import { constants, gunzipSync } from "node:zlib";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { HttpConnection, type Answer } from "./http-connection.ts";
 
 /** How to tell a right answer from a wrong one. */
 export type Check =
@@ -39,13 +39,6 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult[]> {
   });
 }
 
-interface Answer {
-  status: number;
-  type: string | undefined;
-  gzipped: boolean;
-  body: Buffer;
-}
-
 function verdict(check: Check, { status, type, gzipped, body }: Answer): string | undefined {
   const text = (bytes?: number) => (gzipped ? gunzipSync(body) : body).toString("utf8", 0, bytes);
   if (status !== 200) return `HTTP ${status} ${text(200)}`;
@@ -62,41 +55,30 @@ function verdict(check: Check, { status, type, gzipped, body }: Answer): string 
   return undefined;
 }
 
-/** A GET that accepts gzip, as Subsonic apps do (Android's OkHttp asks for it by default). */
-function get(agent: http.Agent, url: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    http.get(url, { agent, headers: { "accept-encoding": "gzip" } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({
-        status: response.statusCode!,
-        type: response.headers["content-type"],
-        gzipped: response.headers["content-encoding"] === "gzip",
-        body: Buffer.concat(chunks),
-      }));
-      response.on("error", reject);
-    }).on("error", reject);
-  });
-}
-
-async function generate({ phases, connections, check }: LoadPlan): Promise<LoadResult[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+async function generate({ phases, connections: count, check }: LoadPlan): Promise<LoadResult[]> {
+  const origin = new URL(phases.flat()[0] ?? "http://localhost").origin;
+  const connections = Array.from({ length: count }, () => new HttpConnection(origin));
   const results: LoadResult[] = [];
-  for (const urls of phases) results.push(await phase(agent, urls, connections, check));
-  agent.destroy();
+  for (const urls of phases) results.push(await phase(connections, urls.map((url) => pathOf(origin, url)), check));
+  for (const connection of connections) connection.close();
   return results;
 }
 
-async function phase(agent: http.Agent, urls: string[], connections: number, check: Check): Promise<LoadResult> {
+function pathOf(origin: string, url: string): string {
+  if (!url.startsWith(`${origin}/`)) throw new Error(`${url} is not on ${origin}: one server per plan`);
+  return url.slice(origin.length);
+}
+
+async function phase(connections: HttpConnection[], paths: string[], check: Check): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (next < urls.length) {
-      const url = urls[next++]!;
+  await Promise.all(connections.map(async (connection) => {
+    while (next < paths.length) {
+      const path = paths[next++]!;
       const t = performance.now();
-      const answer = await get(agent, url);
+      const answer = await connection.get(path);
       latencies.push(performance.now() - t);
       const error = verdict(check, answer);
       if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
