@@ -61,8 +61,8 @@ interface TrackOptions {
 
 /**
  * Tracks by id, or (`albumId`) an album's visible tracks in disc and track order with the album's own
- * columns alongside (`album_*`, its one-off ones from a lateral evaluated once): an album page in one
- * statement, its counts and genres summed from its tracks (loadAlbumTracks).
+ * columns alongside (`album_*`: its credits, the viewer's star and rating, computed once): an album page
+ * in one statement, its counts and genres summed from its tracks (loadAlbumTracks).
  */
 function trackStatement(source: string[] | { albumId: string }, files: boolean, viewerId: string | null): pg.QueryConfig {
   const ids = Array.isArray(source) ? byIds("t", source) : undefined;
@@ -76,11 +76,13 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
           WHERE tg.track_id = t.id) AS genres
        ${withArtist ? ", aa.id AS album_artist_id, aa.name AS album_artist_name" : ""}
        ${ids ? "" : `, a.release_date AS album_release_date, a.compilation AS album_compilation, a.mbid AS album_mbid,
-         a.created_at AS album_created_at, ax.*`}
-     FROM track t JOIN album a ON a.id = t.album_id ${withArtist ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
-     ${ids ? "" : `CROSS JOIN LATERAL (SELECT ${CREDITS("album_id", "a")} AS album_artists,
+         a.created_at AS album_created_at, a.album_artists, a.album_starred_at, a.album_rating`}
+     FROM track t JOIN ${ids ? "album a" : `(SELECT a.id, a.title, a.year, a.cover_hash, a.album_artist_id, a.release_date,
+         a.compilation, a.mbid, a.created_at, ${CREDITS("album_id", "a")} AS album_artists,
          (SELECT f.created_at FROM favorite f WHERE f.user_id = $1 AND f.album_id = a.id) AS album_starred_at,
-         (SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.album_id = a.id) AS album_rating) ax`}
+         (SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.album_id = a.id) AS album_rating
+       FROM album a WHERE a.id = $2 OFFSET 0) a`} ON a.id = t.album_id -- OFFSET 0: the album's own values once, not once a track
+     ${withArtist ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
      ${ids ? "LEFT " : ""}JOIN LATERAL (SELECT u.id AS upload_id, u.duration_ms
          ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels, u.replay_gain" : ""}
        FROM upload u JOIN library l ON l.id = u.library_id

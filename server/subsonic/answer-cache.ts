@@ -32,6 +32,8 @@ const GZIP_FROM_BYTES = 1024;
  * thread pool costs four times that CPU in handles and hand-overs. Larger ones go there (getArtists: ~5 ms).
  */
 const GZIP_IN_LINE_BELOW = 64 * 1024;
+/** Level 3 gzips an album in ~35 µs instead of ~55 (level 6), its bytes ~4% larger. */
+const IN_LINE_GZIP = { level: 3 };
 const gzipped = promisify(gzip);
 
 export interface KeptAnswer {
@@ -59,7 +61,7 @@ export async function sendKept(req: Request, res: Response, kept: KeptAnswer): P
     res.set("ETag", `"${kept.etag}"`).send(kept.body);
     return;
   }
-  kept.gzip ??= kept.body.length < GZIP_IN_LINE_BELOW ? Promise.resolve(gzipSync(kept.body)) : gzipped(kept.body);
+  kept.gzip ??= kept.body.length < GZIP_IN_LINE_BELOW ? Promise.resolve(gzipSync(kept.body, IN_LINE_GZIP)) : gzipped(kept.body);
   const body = await kept.gzip;
   res.set({ "ETag": `"${kept.etag}-gzip"`, "Content-Encoding": "gzip" }).send(body);
 }
