@@ -1,7 +1,7 @@
 // The load generator's HTTP client: one keep-alive HTTP/1.1 connection sending GETs one after another.
-// node:http's client spends ~0.15 ms of CPU an answer (its parser, agent, streams and events) on the
+// node:http's client spent ~0.17 ms of CPU an answer (its parser, agent, streams and events) on the
 // cores the server under test needs; this one writes the request line and slices the answer by its
-// Content-Length, about a third of that.
+// Content-Length: ~0.1 ms, the load generator's checks included.
 import net from "node:net";
 
 export interface Answer {

@@ -12,7 +12,7 @@ export interface Database {
 }
 
 export async function openDatabase(url: string, poolSize: number): Promise<Database> {
-  // A Unix socket comes as `?host=/its/directory`: pg reads that from the URL, MikroORM only from `host`.
+  // `?host=` (a Unix socket's directory, say): pg reads it from the URL, MikroORM only from its `host` option.
   const socketDir = new URL(url).searchParams.get("host");
   const orm = await MikroORM.init({
     clientUrl: url,

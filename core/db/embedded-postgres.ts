@@ -68,8 +68,8 @@ export class EmbeddedPostgres {
   }
 
   /**
-   * Where the server's Unix socket goes: its own directory, which only the postgres user (and root)
-   * can enter. A query over it costs both sides about a third less CPU than over TCP on 127.0.0.1.
+   * Where the server's Unix socket goes: its own directory, which only the user running PostgreSQL
+   * (and root) can enter. A query over it costs both sides about a third less CPU than over TCP on 127.0.0.1.
    * None when the socket's path would be longer than Linux allows (108 bytes): TCP only then.
    */
   #socketDir(): string | undefined {
