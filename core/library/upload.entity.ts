@@ -55,7 +55,16 @@ export const UploadSchema = defineEntity({
     updatedAt: p.datetime().defaultRaw("now()").onUpdate(() => new Date()),
   },
   uniques: [{ properties: ["library", "path"] }],
-  indexes: [{ properties: ["library", "status"] }, { properties: ["library", "checksum"] }],
+  indexes: [
+    { properties: ["library", "status"] },
+    { properties: ["library", "checksum"] },
+    // A track's finished copies best first (migration 0012): the copy an album page shows and streams.
+    {
+      name: "upload_best_copy_index",
+      columns: [{ name: "track_id" }, { name: "lossless", sort: "desc", nulls: "last" }, { name: "bitrate", sort: "desc", nulls: "last" }, { name: "created_at" }],
+      where: "status = 'finished'",
+    },
+  ],
 });
 
 export type Upload = InferEntity<typeof UploadSchema>;
