@@ -28,6 +28,7 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
   WORKER_CONCURRENCY: int(1, 64).default(2),
   JSON_BODY_LIMIT_KB: int(1, 10_240).default(256),
+  HEAP_GROWTH_PERCENT: int(0, 1000).default(300),
   SESSION_TTL_DAYS: int(1, 3650).default(30),
   LOGIN_MAX_ATTEMPTS: int(1, 10_000).default(10),
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
@@ -53,6 +54,8 @@ export interface AppConfig {
     readonly publicUrl: URL;
     readonly trustProxy: boolean | number | string;
     readonly jsonBodyLimitBytes: number;
+    /** How far past its live size the web process's heap grows before a major GC (%); 0: V8 decides. */
+    readonly heapGrowthPercent: number;
   };
   readonly database: {
     /** Unset: an embedded PostgreSQL runs under dataDir. */
@@ -131,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       jsonBodyLimitBytes: e.JSON_BODY_LIMIT_KB * 1024,
+      heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
     },
     database: { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, embeddedPort: e.EMBEDDED_DB_PORT },
     dataDir,

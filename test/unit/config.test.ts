@@ -12,6 +12,7 @@ describe("loadConfig", () => {
     expect(config.mediaDir).toBe(path.resolve("data/media"));
     expect(config.registration).toBe("open");
     expect(config.log).toEqual({ level: "info", format: "text" });
+    expect(config.http.heapGrowthPercent).toBe(300);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.http)).toBe(true);
     expect(() => {
@@ -32,6 +33,7 @@ describe("loadConfig", () => {
       WORKER_CONCURRENCY: "4",
       TRUST_PROXY: "2",
       SESSION_TTL_DAYS: "7",
+      HEAP_GROWTH_PERCENT: "0",
     });
     expect(config.http.publicUrl.origin).toBe("https://music.example.com");
     expect(config.http.port).toBe(8080);
@@ -42,12 +44,13 @@ describe("loadConfig", () => {
     expect(config.worker.concurrency).toBe(4);
     expect(config.http.trustProxy).toBe(2);
     expect(config.auth.sessionTtlDays).toBe(7);
+    expect(config.http.heapGrowthPercent).toBe(0);
   });
 
   it("names every bad variable in one message", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "eighty", REGISTRATION: "maybe", DATABASE_URL: "mysql://x" });
+      loadConfig({ PORT: "eighty", REGISTRATION: "maybe", DATABASE_URL: "mysql://x", HEAP_GROWTH_PERCENT: "-5" });
     } catch (e) {
       error = e;
     }
@@ -57,6 +60,7 @@ describe("loadConfig", () => {
     expect(message).toContain("PORT:");
     expect(message).toContain("REGISTRATION:");
     expect(message).toContain("DATABASE_URL:");
+    expect(message).toContain("HEAP_GROWTH_PERCENT:");
   });
 
   it("rejects a public URL with a path, and dev-only switches in production", () => {
