@@ -1,6 +1,6 @@
 // What the latency benchmarks (bench:search, bench:subsonic) measure against: an embedded PostgreSQL,
 // migrated, and the real web server on a free port, all in this process.
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig, type AppConfig } from "../config/env.ts";
@@ -21,10 +21,23 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-export async function startBenchServer(name: string, dir: string | undefined): Promise<BenchServer> {
-  await configureLogging({ log: { level: "warning", format: "text" } });
+/**
+ * The run's working folder: `dir` (`--dir`, kept afterwards to look into) or a new temporary one.
+ * Every run builds its database and files afresh, so a chosen folder must be new or empty.
+ */
+export async function workFolder(name: string, dir: string | undefined): Promise<string> {
+  if (dir) {
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length) throw new Error(`--dir ${dir} is not empty: each run starts afresh, give it a new or empty folder`);
+  }
   const work = dir ?? (await mkdtemp(path.join(os.tmpdir(), `polyphony-${name}-bench-`)));
   await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
+  return work;
+}
+
+export async function startBenchServer(name: string, dir: string | undefined): Promise<BenchServer> {
+  await configureLogging({ log: { level: "warning", format: "text" } });
+  const work = await workFolder(name, dir);
   const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
   const url = await pg.start("bench");
   // The server's own pool size and heap growth (DB_POOL_SIZE, HEAP_GROWTH_PERCENT), as in production.

@@ -2,8 +2,7 @@
 // Import throughput and peak memory of the real pipeline (folder scan -> worker processes -> catalog),
 // beside a parse-only baseline: music-metadata alone over the same files, one process, many in flight.
 import { readdirSync, readFileSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseFile } from "music-metadata";
@@ -21,6 +20,7 @@ import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { spawnEntry, type Spawned } from "../test/helpers/processes.ts";
 import { installJobQueueSchema } from "../workers/main.ts";
+import { workFolder } from "./bench-server.ts";
 import { generateLibrary } from "./fixtures.ts";
 
 const { values } = parseArgs({
@@ -86,8 +86,7 @@ async function waitUntilImported(pool: pg.Pool): Promise<void> {
 
 async function main() {
   await configureLogging({ log: { level: "warning", format: "text" } });
-  const work = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), "polyphony-bench-")));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user when we are root
+  const work = await workFolder("import", values.dir);
   const music = path.join(work, "music");
   console.log(`Generating ${N} files in ${music} ...`);
   let t = performance.now();
