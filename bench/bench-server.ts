@@ -41,7 +41,10 @@ export async function startBenchServer(name: string, dir: string | undefined): P
   const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
   const url = await pg.start("bench");
   // The server's own pool size and heap growth (DB_POOL_SIZE, HEAP_GROWTH_PERCENT), as in production.
-  const tuning = Object.fromEntries(["DB_POOL_SIZE", "HEAP_GROWTH_PERCENT"].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+  const tuning = Object.fromEntries(["DB_POOL_SIZE", "HEAP_GROWTH_PERCENT"].flatMap((variable) => {
+    const value = process.env[variable];
+    return value ? [[variable, value]] : [];
+  }));
   const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warning", ...tuning });
   const db = await openDatabase(url, config.database.poolSize);
   let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
