@@ -28,7 +28,7 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
   WORKER_CONCURRENCY: int(1, 64).default(2),
   JSON_BODY_LIMIT_KB: int(1, 10_240).default(256),
-  HEAP_GROWTH_PERCENT: int(0, 1000).default(300),
+  HEAP_GROWTH_PERCENT: int(0, 1000).default(0),
   SESSION_TTL_DAYS: int(1, 3650).default(30),
   LOGIN_MAX_ATTEMPTS: int(1, 10_000).default(10),
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),

@@ -67,11 +67,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
 
 /**
  * V8 starts a major GC when the old generation comes within a young generation's size (~100 MB here)
- * of its limit, which it sets at ~2.3x the live heap (~60 MB): marking began again almost as soon as
- * it ended, every 0.3-1 s under load, each time taking CPU from requests for ~100 ms. Growing to 4x
- * (300%) makes it several times rarer (bench:subsonic getAlbum over 8,000 requests, median p99 of seven
- * runs: 70 -> 48 ms), for a heap that may reach ~240 MB before a cycle instead of ~140. V8 reads this
- * flag at every GC, so setting it once the process runs still counts.
+ * of its limit, which it sets at ~2.3x the live heap (~60 MB): under sustained load marking begins
+ * again almost as soon as it ends, every 0.3-1 s, each time taking CPU from requests for ~100 ms.
+ * HEAP_GROWTH_PERCENT=300 makes that several times rarer (bench:subsonic getAlbum over 8,000 requests,
+ * median p99 of seven runs: 70 -> 48 ms) but cost ~20% of getAlbum's throughput in the standard
+ * run, after other calls had grown the heap; so V8 decides unless asked. V8 reads this flag at every
+ * GC, so setting it once the process runs still counts.
  */
 function setHeapGrowth(percent: number): void {
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);

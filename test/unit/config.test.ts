@@ -12,7 +12,7 @@ describe("loadConfig", () => {
     expect(config.mediaDir).toBe(path.resolve("data/media"));
     expect(config.registration).toBe("open");
     expect(config.log).toEqual({ level: "info", format: "text" });
-    expect(config.http.heapGrowthPercent).toBe(300);
+    expect(config.http.heapGrowthPercent).toBe(0);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.http)).toBe(true);
     expect(() => {
@@ -33,7 +33,7 @@ describe("loadConfig", () => {
       WORKER_CONCURRENCY: "4",
       TRUST_PROXY: "2",
       SESSION_TTL_DAYS: "7",
-      HEAP_GROWTH_PERCENT: "0",
+      HEAP_GROWTH_PERCENT: "300",
     });
     expect(config.http.publicUrl.origin).toBe("https://music.example.com");
     expect(config.http.port).toBe(8080);
@@ -44,7 +44,7 @@ describe("loadConfig", () => {
     expect(config.worker.concurrency).toBe(4);
     expect(config.http.trustProxy).toBe(2);
     expect(config.auth.sessionTtlDays).toBe(7);
-    expect(config.http.heapGrowthPercent).toBe(0);
+    expect(config.http.heapGrowthPercent).toBe(300);
   });
 
   it("names every bad variable in one message", () => {
