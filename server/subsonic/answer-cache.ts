@@ -31,7 +31,7 @@ const MAX_BYTES = 64 * 1024 * 1024;
  * stream zeroes its fresh window, and those pages fault in anew each time. A few KB more on the wire
  * is the better trade for a server whose clients sync every album.
  */
-const GZIP_FROM_BYTES = 16 * 1024;
+export const GZIP_FROM_BYTES = 16 * 1024;
 /**
  * Answers smaller than this are gzipped on the event loop: zlib's thread pool costs four times that
  * CPU in handles and hand-overs. Larger ones go there (getArtists: ~5 ms).
