@@ -70,6 +70,11 @@ describe("a job held by a live worker past the dead-worker threshold", () => {
   it("runs once while its worker keeps beating", async () => {
     await holdJobBesideASecondWorker();
     await holdPastThreshold();
+    const vouched = await app.db.pool.query(
+      `SELECT 1 FROM graphile_worker.jobs j JOIN worker_heartbeat h ON j.locked_by = ANY(h.graphile_worker_ids)
+       WHERE j.task_identifier = 'hold'`,
+    );
+    expect(vouched.rowCount).toBe(1); // the heartbeat names the id graphile-worker locked the job with
     finish();
     await waitFor(jobGone);
     expect(runs).toHaveLength(1);
