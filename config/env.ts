@@ -19,7 +19,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default("loopback"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DB_POOL_SIZE: int(2, 200).default(10),
-  EMBEDDED_DB_PORT: int(1, 65535).default(54329),
+  EMBEDDED_DB_PORT: int(1, 65535).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   MEDIA_DIR: z.string().min(1).optional(),
   WEB_DIR: z.string().min(1).optional(),
@@ -61,7 +61,8 @@ export interface AppConfig {
     /** Unset: an embedded PostgreSQL runs under dataDir. */
     readonly url: string | undefined;
     readonly poolSize: number;
-    readonly embeddedPort: number;
+    /** Unset: 54329, or a free port when that one is taken. Set: that port or a start-up error. */
+    readonly embeddedPort: number | undefined;
   };
   readonly dataDir: string;
   readonly mediaDir: string;

@@ -1,7 +1,7 @@
 import http from "node:http";
 import v8 from "node:v8";
 import type { AddressInfo } from "node:net";
-import type { AppConfig } from "../config/env.ts";
+import { ConfigError, type AppConfig } from "../config/env.ts";
 import { getLogger } from "../config/logging.ts";
 import { AccountService } from "../core/accounts/accounts.service.ts";
 import { ActorService } from "../core/accounts/actors.service.ts";
@@ -65,6 +65,30 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   };
 }
 
+/** A URL for the bound address from this machine: a wildcard address is reached through loopback. */
+function hostForUrl(address: string): string {
+  if (address === "0.0.0.0") return "127.0.0.1";
+  if (address === "::") return "[::1]";
+  return address.includes(":") ? `[${address}]` : address;
+}
+
+/** PUBLIC_URL, or when it is the default (http://localhost:$PORT) the same with the port really bound (PORT=0). */
+function urlToOpen(http: AppConfig["http"], boundPort: number): string {
+  const byDefault = http.publicUrl.href === `http://localhost:${http.port}/`;
+  return byDefault ? `http://localhost:${boundPort}/` : http.publicUrl.href;
+}
+
+/** A port in use or not ours to take is a configuration problem: say which variable, not a stack trace. */
+function listenFailure(error: unknown, { host, port }: AppConfig["http"]): unknown {
+  const reasons: Record<string, string> = {
+    EADDRINUSE: `PORT: port ${port} on ${host} is already in use (another Polyphony?); stop what listens there or choose another PORT`,
+    EACCES: `PORT: port ${port} on ${host} needs privileges this process lacks; choose a PORT above 1023`,
+    EADDRNOTAVAIL: `HOST: ${host} is not an address of this machine`,
+  };
+  const reason = reasons[(error as NodeJS.ErrnoException).code ?? ""];
+  return reason ? new ConfigError(`Invalid configuration:\n  ${reason}`) : error;
+}
+
 /**
  * V8 starts a major GC when the old generation comes within a young generation's size (~100 MB here)
  * of its limit, which it sets at ~2.3x the live heap (~60 MB): under sustained load marking begins
@@ -93,11 +117,14 @@ export async function startWebServer(config: AppConfig, db: Database): Promise<W
     });
   } catch (error) {
     await deps.events.close();
-    throw error;
+    throw listenFailure(error, config.http);
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
-  log.info("Web server listening on {url} (public URL {publicUrl})", { url, publicUrl: config.http.publicUrl.href });
+  const bound = server.address() as AddressInfo;
+  const url = `http://${hostForUrl(bound.address)}:${bound.port}`;
+  log.info("Web server listening on {address}; open {openUrl}", {
+    address: `${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`,
+    openUrl: urlToOpen(config.http, bound.port),
+  });
 
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -5,18 +5,13 @@ import type pg from "pg";
 import type { AppConfig } from "../config/env.ts";
 import { getLogger, withContext } from "../config/logging.ts";
 import type { Database } from "../core/db/database.ts";
-import {
-  HEARTBEAT_INTERVAL_MS,
-  recordHeartbeat,
-  releaseJobsOfDeadWorkers,
-  removeHeartbeat,
-} from "../core/system/health.service.ts";
 import { FEDIFY_TASK, GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { Importer } from "../core/library/importer.ts";
 import { SCAN_TASK } from "../core/library/folder-scanner.ts";
 import { buildUploadsService, IMPORT_TASK } from "../core/library/uploads.service.ts";
+import { startHeartbeat, type HeartbeatTiming } from "./heartbeat.ts";
 import { graphileLogger } from "./logger.ts";
 import { importUploadsTask } from "./tasks/import-uploads.task.ts";
 import { rescanLibrariesTask, scanLibraryTask } from "./tasks/scan-library.task.ts";
@@ -31,6 +26,8 @@ export const CRONTAB = ["0 * * * * cleanup ?fill=1h", "*/30 * * * * rescan_libra
 export interface WorkerOptions {
   /** More tasks beside the built-in ones (tests add slow or failing tasks this way). */
   extraTasks?: Record<string, Task>;
+  /** How often the heartbeat is written, and how long a worker may be silent before it counts as dead. */
+  heartbeat?: HeartbeatTiming;
 }
 
 export interface Worker {
@@ -73,10 +70,11 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
 /** Composition root of the worker process. */
 export async function startWorker(config: AppConfig, db: Database, options: WorkerOptions = {}): Promise<Worker> {
   const id = `worker-${randomUUID().slice(0, 8)}`;
-  const startedAt = new Date();
   const events: WorkerEvents = new EventEmitter();
-  const slotIds: string[] = [];
-  events.on("worker:create", ({ worker }) => slotIds.push(worker.workerId));
+  // graphile-worker locks a job with its pool's id (jobs.locked_by), not its job slot's: the heartbeat
+  // must vouch for exactly those ids, or other workers take this one's long jobs.
+  const poolIds: string[] = [];
+  events.on("pool:create", ({ workerPool }) => poolIds.push(workerPool.id));
   const runner: Runner = await run({
     events,
     pgPool: db.pool,
@@ -88,23 +86,13 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
     logger: graphileLogger,
     preset: { worker: { completeJobBatchDelay: 0, gracefulShutdownAbortTimeout: config.shutdownTimeoutMs } },
   });
-  const beat = async () => {
-    try {
-      await recordHeartbeat(db.pool, id, startedAt, slotIds);
-      const released = await releaseJobsOfDeadWorkers(db.pool);
-      if (released.length) log.warning("Released jobs held by workers that died: {released}", { released });
-    } catch (error) {
-      log.warning("Heartbeat failed: {error}", { error });
-    }
-  };
-  await beat();
-  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  const heartbeat = await startHeartbeat(db.pool, id, poolIds, options.heartbeat);
   log.info("Worker {id} started with concurrency {concurrency}", { id, concurrency: config.worker.concurrency });
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    clearInterval(timer);
+    // The heartbeat goes on while running jobs drain: a silent worker's jobs would be run a second time.
     await runner.stop();
-    await removeHeartbeat(db.pool, id).catch(() => {});
+    await heartbeat.stop();
     log.info("Worker {id} stopped", { id });
   };
   return { id, stop: () => (stopping ??= stop()) };

