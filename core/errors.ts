@@ -1,3 +1,12 @@
+// C0 and C1 control characters but tab and newline: a file's bytes quoted in a message (an MP4 box
+// type of four zero bytes) would otherwise carry NULs, which PostgreSQL's text type refuses.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu;
+
+/** Text for people and for text columns: control characters written out as `\xNN`. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /**
  * Domain errors. Services throw these; each protocol (REST, Subsonic, ActivityPub) maps them in one place.
  * `code` is a stable, machine-readable string; `message` is for people.
@@ -6,7 +15,7 @@ export abstract class DomainError extends Error {
   readonly code: string;
   readonly details: unknown;
   constructor(message: string, code: string, details?: unknown) {
-    super(message);
+    super(printable(message));
     this.name = new.target.name;
     this.code = code;
     this.details = details;

@@ -5,6 +5,8 @@ import { RequestContext } from "@mikro-orm/core";
 import { authenticate } from "./http/auth.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
+import { inboxGuard } from "./http/inbox-guard.ts";
+import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
@@ -35,10 +37,12 @@ export function createApp(deps: ServerDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.http.trustProxy);
   app.use(requestContext);
+  app.use(rejectMalformedUrl);
   app.use((_req, _res, next) => RequestContext.create(deps.db.orm.em, next));
 
   const api = express.Router();
   api.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes, strict: true }));
+  api.use(rejectNulInBody);
   api.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens }));
   const openApi = openApiRoutes(deps);
   api.use(openApi.api);
@@ -66,6 +70,10 @@ export function createApp(deps: ServerDeps): Express {
   if (webUi) app.use(webUi.files);
 
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
+  app.use(inboxGuard({
+    limitBytes: deps.config.http.jsonBodyLimitBytes,
+    isLocalActor: async (identifier) => (await deps.actors.findLocal(deps.db.orm.em.fork(), identifier)) !== null,
+  }));
   app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));
 
   if (webUi) {

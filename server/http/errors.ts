@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
+import { isBadValueError } from "../../core/db/bad-value.ts";
 import {
   Conflict,
   DomainError,
@@ -30,9 +31,14 @@ function statusOf(error: DomainError): number {
   return 400;
 }
 
-/** Errors thrown by body-parser carry a `type` and a `status`. */
-function bodyParserError(error: unknown): { status: number; body: ErrorBody } | undefined {
-  const type = (error as { type?: unknown }).type;
+const badRequest = (code: string, message: string) => ({ status: 400, body: { error: { code, message } } });
+
+/**
+ * Errors thrown by body-parser (and Express's router) are http-errors: a `status`, `expose` when the
+ * client caused them, and for body-parser a `type`.
+ */
+function clientHttpError(error: unknown): { status: number; body: ErrorBody } | undefined {
+  const { type, status, expose, code } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown; code?: unknown };
   if (type === "entity.parse.failed") {
     return { status: 400, body: { error: { code: "malformed_json", message: "The request body is not valid JSON" } } };
   }
@@ -45,6 +51,13 @@ function bodyParserError(error: unknown): { status: number; body: ErrorBody } | 
   }
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return { status: 415, body: { error: { code: "unsupported_encoding", message: "Unsupported body encoding" } } };
+  }
+  if (typeof code === "string" && code.startsWith("Z_")) {
+    return badRequest("malformed_body", "The request body does not decode with its Content-Encoding");
+  }
+  if (error instanceof URIError) return badRequest("malformed_url", "The URL is not valid percent-encoding");
+  if (typeof status === "number" && status >= 400 && status < 500 && expose === true) {
+    return { status, body: { error: { code: "bad_request", message: (error as Error).message } } };
   }
   return undefined;
 }
@@ -60,8 +73,11 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     return { status: 400, body: { error: { code: "invalid", message: "The request is invalid", details } } };
   }
+  if (isBadValueError(error)) {
+    return badRequest("invalid", "The request holds a value the server cannot take (a number out of range, or a character text cannot hold)");
+  }
   return (
-    bodyParserError(error) ?? {
+    clientHttpError(error) ?? {
       status: 500,
       body: { error: { code: "internal_error", message: "Something went wrong on the server" } },
     }
@@ -72,6 +88,8 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
   const { status, body, headers } = toErrorResponse(error);
   if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
+  // The safety net caught what the edge should have refused: worth a look, not a page.
+  else if (isBadValueError(error)) log.warning("Bad input reached the database on {method} {path}: {error}", { method: req.method, path: req.path, error });
   res.status(status).set(headers ?? {}).json(body);
 };
 

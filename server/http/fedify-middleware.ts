@@ -36,7 +36,8 @@ function toWebRequest(req: ExpressRequest, origin: URL): Request {
   return new Request(new URL(req.originalUrl, origin), {
     method: req.method,
     headers,
-    body: hasBody ? lazyBody(req) : undefined,
+    // A body parser before us (the inbox guard) has read the body already: hand Fedify its bytes.
+    body: hasBody ? (Buffer.isBuffer(req.body) ? req.body : lazyBody(req)) : undefined,
     duplex: "half",
   } as RequestInit);
 }

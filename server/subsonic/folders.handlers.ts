@@ -34,7 +34,7 @@ export const folderHandlers: Record<string, SubsonicHandler> = {
   async getIndexes(ctx) {
     const libraryId = await libraryOf(ctx);
     const lastModified = await catalogLastModified(ctx.pool, ctx.user.id, libraryId);
-    const since = ctx.params.int("ifModifiedSince");
+    const since = ctx.params.long("ifModifiedSince");
     // Nothing changed since the client's copy: the envelope without entries.
     if (since !== undefined && since >= lastModified) return { indexes: { ignoredArticles: IGNORED_ARTICLES, lastModified } };
     const artists = await artistElems(ctx, await albumArtistIds(ctx.pool, ctx.user.id, libraryId));

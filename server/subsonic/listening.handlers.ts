@@ -24,8 +24,10 @@ const playerId = (userId: string, client: string) => createHash("sha256").update
 /** `time` of each id (ms since the epoch), paired by position; absent means now. */
 function playTimes(ctx: SubsonicContext): (Date | undefined)[] {
   return ctx.params.all("time").map((value) => {
-    if (!/^\d+$/.test(value)) throw new SubsonicError(0, "Parameter 'time' must be milliseconds since the epoch");
-    return new Date(Number(value));
+    const at = /^\d+$/.test(value) ? new Date(Number(value)) : undefined;
+    // Past year 275760 a Date is invalid: a value that large is no time either.
+    if (!at || Number.isNaN(at.getTime())) throw new SubsonicError(0, "Parameter 'time' must be milliseconds since the epoch");
+    return at;
   });
 }
 

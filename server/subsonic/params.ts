@@ -1,7 +1,12 @@
 import type { Request } from "express";
+import { printable } from "../../core/errors.ts";
 import { SubsonicError, type Format } from "./response.ts";
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+/** The XSD's xs:int: what counts, sizes, offsets, years and positions are (and what their columns hold). */
+const INT_RANGE = [-(2 ** 31), 2 ** 31 - 1] as const;
+/** xs:long (milliseconds since the epoch), as far as a JavaScript number holds it exactly. */
+const LONG_RANGE = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const;
 
 /** Query string and (formPost) urlencoded body merged; repeated names are lists. */
 export class Params {
@@ -35,6 +40,18 @@ export class Params {
     return this.#values.has(name);
   }
 
+  /**
+   * Refuses the request when a parameter's name or value holds a NUL: no text column can store it, and
+   * no client means it. Checked once for every method, before anything reads a parameter.
+   */
+  rejectNul(): void {
+    for (const [name, values] of this.#values) {
+      if (name.includes("\0") || values.some((value) => value.includes("\0"))) {
+        throw new SubsonicError(0, `Parameter '${printable(name)}' contains a NUL character`);
+      }
+    }
+  }
+
   required(name: string): string {
     const value = this.get(name);
     if (value === undefined || value === "") throw new SubsonicError(10, `Required parameter '${name}' is missing`);
@@ -42,10 +59,20 @@ export class Params {
   }
 
   int(name: string): number | undefined {
+    return this.#integer(name, INT_RANGE);
+  }
+
+  long(name: string): number | undefined {
+    return this.#integer(name, LONG_RANGE);
+  }
+
+  #integer(name: string, [min, max]: readonly [number, number]): number | undefined {
     const value = this.get(name);
     if (value === undefined || value === "") return undefined;
     if (!/^-?\d+$/.test(value)) throw new SubsonicError(0, `Parameter '${name}' must be an integer`);
-    return Number(value);
+    const number = Number(value);
+    if (number < min || number > max) throw new SubsonicError(0, `Parameter '${name}' must be an integer from ${min} to ${max}`);
+    return number;
   }
 }
 

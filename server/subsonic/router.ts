@@ -1,5 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { getLogger } from "../../config/logging.ts";
+import { isBadValueError } from "../../core/db/bad-value.ts";
 import { CatalogService } from "../../core/catalog/catalog.service.ts";
 import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
@@ -49,6 +50,11 @@ function toSubsonicError(error: unknown): SubsonicError {
   if (error instanceof NotFound) return new SubsonicError(70, error.message);
   if (error instanceof Forbidden) return new SubsonicError(50, error.message);
   if (error instanceof Invalid) return new SubsonicError(0, error.message);
+  if (isBadValueError(error)) {
+    // The safety net caught what parameter checks should have refused: worth a look, not a page.
+    log.warning("Bad input reached the database: {error}", { error });
+    return new SubsonicError(0, "A parameter holds a value the server cannot take");
+  }
   log.error("Subsonic request failed: {error}", { error });
   return new SubsonicError(0, "The server could not answer this request");
 }
@@ -74,6 +80,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
     const { format, error } = formatOf(params);
     if (error) return send(res, format, errorBody(error));
     try {
+      params.rejectNul();
       if (method === "getOpenSubsonicExtensions") return send(res, format, okBody({ openSubsonicExtensions: EXTENSIONS }));
       const user = await authenticateSubsonic(auth, params, req.ip ?? "unknown");
       const handler = HANDLERS[method];
