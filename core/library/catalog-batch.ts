@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { ArtistCreditTag, TrackTags } from "../media/tags.ts";
 import { albumArtistCredits, catalogLockKeys, creditsOrUnknown, lockKeys } from "./catalog-writer.ts";
 import { normalizeName, UNKNOWN_ALBUM, validMbid } from "./normalize.ts";
+import { sameDisc } from "./track-position.ts";
 
 /**
  * The bulk path of the importer: one transaction and about a dozen statements for a whole chunk of
@@ -196,7 +197,7 @@ function matchTrack(rows: TrackRow[], albumId: string, tags: TrackTags, normaliz
   return (
     (releaseTrack ? rows.find((r) => r.release_track_mbid === releaseTrack) : undefined) ??
     (recording ? rows.find((r) => r.album_id === albumId && r.mbid === recording) : undefined) ??
-    rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && r.disc_number === tags.discNumber && r.track_number === tags.trackNumber)
+    rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && sameDisc(r.disc_number, tags.discNumber) && r.track_number === tags.trackNumber)
   );
 }
 
