@@ -67,8 +67,10 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UsageError(`${dir} is not a directory`);
   const { rows } = await connection.db.pool.query("SELECT id FROM library WHERE id::text = $1", [values.library]);
   if (!rows[0]) throw new UsageError(`No library with id ${values.library}`);
-  const uploads = buildUploadsService(loadConfig(), connection.db.pool);
-  const result = await scanFolder({ pool: connection.db.pool, uploads }, values.library, dir);
+  const config = loadConfig();
+  const uploads = buildUploadsService(config, connection.db.pool);
+  const coversDir = path.join(config.mediaDir, "covers");
+  const result = await scanFolder({ pool: connection.db.pool, uploads, coversDir }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
   if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
   for (;;) {

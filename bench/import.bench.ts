@@ -113,6 +113,7 @@ async function main() {
       "admin",
     );
     const uploads = buildUploadsService(config, db.pool);
+    const scanDeps = { pool: db.pool, uploads, coversDir: path.join(config.mediaDir, "covers") };
     const library = await new LibrariesService({ orm: db.orm, actors, uploads }).create(owner, { name: "Bench" });
     const env: Record<string, string> = { DATABASE_URL: url, MEDIA_DIR: config.mediaDir, WORKER_CONCURRENCY: values.concurrency!, LOG_LEVEL: "warning" };
     // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the workers.
@@ -120,13 +121,13 @@ async function main() {
     for (let i = 0; i < WORKERS; i++) workers.push(spawnEntry(["main.ts", "worker"], env));
     // Warm the workers up (JIT, lazily loaded parsers), as the parse-only baseline is, on other music.
     const warm = await new LibrariesService({ orm: db.orm, actors, uploads }).create(owner, { name: "Warm-up" });
-    await scanFolder({ pool: db.pool, uploads }, warm.id, warmup);
+    await scanFolder(scanDeps, warm.id, warmup);
     await waitUntilImported(db.pool);
 
     const workerPids = workers.map((w) => w.child.pid!);
     const cpuBefore = { workers: cpuSeconds(workerPids), postgres: cpuSeconds(postgresPids()) };
     t = performance.now();
-    const scan = await scanFolder({ pool: db.pool, uploads }, library.id, music);
+    const scan = await scanFolder(scanDeps, library.id, music);
     const scanSeconds = (performance.now() - t) / 1000;
     await waitUntilImported(db.pool);
     const { rows } = await db.pool.query(

@@ -40,6 +40,11 @@ const envSchema = z.object({
   SECRET_KEY: z.string().min(32).optional(),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   TRANSCODE_MAX_CONCURRENT: int(1, 256).default(4),
+  // Punctuation only: a letter, digit or space would cut ordinary genre names apart.
+  GENRE_SEPARATORS: z
+    .string()
+    .regex(/^[^\p{L}\p{N}\s]{1,16}$/u, "one to 16 punctuation characters, e.g. ; or ;/,")
+    .default(";"),
 });
 
 export type Registration = "open" | "closed" | "invite";
@@ -82,6 +87,8 @@ export interface AppConfig {
     readonly userQuotaBytes: number;
     /** `nginx`: answer streams with X-Accel-Redirect and let nginx send the bytes. */
     readonly serving: "express" | "nginx";
+    /** Characters that split one genre tag into several genres (repeated genre tags are always several). */
+    readonly genreSeparators: string;
   };
   readonly transcoding: {
     /** A command name looked up in PATH, or an absolute path. Missing: streams send the original file. */
@@ -154,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
       userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,
       serving: e.MEDIA_SERVING,
+      genreSeparators: e.GENRE_SEPARATORS,
     },
     transcoding: { ffmpegPath: e.FFMPEG_PATH, maxConcurrent: e.TRANSCODE_MAX_CONCURRENT },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,

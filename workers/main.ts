@@ -48,13 +48,13 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     kv: new PostgresKvStore(db.pool),
     queue: new GraphileMessageQueue(db.pool),
   });
-  const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir });
+  const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
   const uploads = buildUploadsService(config, db.pool);
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     cleanup: cleanupTask(db.pool),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
-    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads }),
+    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, coversDir: importer.coversDir }),
     rescan_libraries: rescanLibrariesTask(db.pool),
     ...extraTasks,
   };

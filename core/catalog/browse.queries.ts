@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { normalizeName } from "../library/normalize.ts";
+import { albumOrderSql } from "../library/track-position.ts";
 import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
 
 export const SORTS = {
@@ -88,17 +89,21 @@ function conditions(kind: ItemKind, filter: BrowseFilter, p: Params): string[] {
   return where;
 }
 
+/** Tracks that tie on the chosen sort: album by album, each in its play order. */
+const ALBUM_TRACKS = `t.album_id, ${albumOrderSql("t")}`;
+
 function orderBy(kind: ItemKind, query: BrowseQuery, p: Params): string {
   const { alias, name, trackIds } = TABLE[kind];
   const direction = (fallback: "asc" | "desc") => ((query.order ?? fallback) === "asc" ? "ASC" : "DESC");
   switch (query.sort) {
     case "date_added":
+      // Tracks imported together share a time: an album's stay together, in their order.
+      if (kind === "tracks") return `t.created_at ${direction("desc")}, ${ALBUM_TRACKS}`;
       // The tie-break runs the same way: albums read album_created_at_id_index in order (migration 0009).
       return `${alias}.created_at ${direction("desc")}, ${alias}.id ${direction("desc")}`;
-    case "year": {
-      const year = kind === "albums" ? "a.year" : "(SELECT year FROM album WHERE id = t.album_id)";
-      return `${year} ${direction("desc")} NULLS LAST, ${name}, ${alias}.id`;
-    }
+    case "year":
+      if (kind === "tracks") return `(SELECT year FROM album WHERE id = t.album_id) ${direction("desc")} NULLS LAST, ${ALBUM_TRACKS}`;
+      return `a.year ${direction("desc")} NULLS LAST, ${name}, ${alias}.id`;
     case "play_count":
       return `(SELECT coalesce(sum(ps.play_count), 0) FROM play_stat ps WHERE ps.user_id = $1 AND ps.track_id IN (${trackIds(alias)}))
               ${direction("desc")}, ${name}, ${alias}.id`;

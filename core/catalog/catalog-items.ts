@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { visibleLibrariesSql } from "../library/access.ts";
+import { albumOrderSql, discNumberSql } from "../library/track-position.ts";
 import { visibleItemSql, visibleLibraryIdsSql } from "./user-data.service.ts";
 
 // Artists, albums and tracks as the REST API returns them, loaded for a page of ids in one prepared
@@ -69,7 +70,7 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
   const withArtist = files || !ids;
   return {
     name: `catalog-tracks${ids ? ids.suffix : "-of-album"}${files ? "-files" : ""}`,
-    text: `SELECT t.id, t.title, t.track_number, t.disc_number, t.mbid, t.created_at, a.id AS album_id, a.title AS album_title,
+    text: `SELECT t.id, t.title, t.track_number, ${discNumberSql("t")} AS disc_number, t.mbid, t.created_at, a.id AS album_id, a.title AS album_title,
        a.year, a.cover_hash, best.*, ps.play_count, ps.last_played_at, ${USER_DATA("track_id", "t")},
        ${CREDITS("track_id", "t")} AS artists,
        (SELECT coalesce(array_agg(g.name ORDER BY g.name), '{}') FROM track_genre tg JOIN genre g ON g.id = tg.genre_id
@@ -92,7 +93,7 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
      ${ids
        ? `WHERE ${ids.where}`
        : `WHERE a.id = $2 -- visible: the join above found a copy the viewer sees
-          ORDER BY t.disc_number NULLS FIRST, t.track_number NULLS LAST, t.normalized_title, t.id`}`,
+          ORDER BY ${albumOrderSql("t")}`}`,
     values: [viewerId, ids ? ids.value : (source as { albumId: string }).albumId],
   };
 }

@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { ArtistCreditTag, TrackTags } from "../media/tags.ts";
 import { albumArtistCredits, catalogLockKeys, creditsOrUnknown, lockKeys } from "./catalog-writer.ts";
 import { normalizeName, UNKNOWN_ALBUM, validMbid } from "./normalize.ts";
+import { sameDisc } from "./track-position.ts";
 
 /**
  * The bulk path of the importer: one transaction and about a dozen statements for a whole chunk of
@@ -33,6 +34,7 @@ export async function commitBatch(
   await lockKeys(client, items.flatMap((i) => [`dup:${i.libraryId}:${i.checksum}`, ...catalogLockKeys(i.tags)]));
   const outcomes = new Map<string, BatchOutcome>();
   const fresh = await dropDuplicates(client, items, outcomes);
+  await coverDuplicatesAlbums(client, items.filter((i) => i.coverHash && outcomes.get(i.uploadId)?.kind === "skipped"));
   const artists = await new ArtistResolver(client).resolveAll(fresh.map((i) => i.tags));
   const albumIds = await resolveAlbums(client, fresh, artists);
   const trackIds = await resolveTracks(client, fresh, albumIds, artists);
@@ -56,6 +58,22 @@ async function dropDuplicates<T extends BatchItem>(client: pg.PoolClient, items:
     else seen.set(key, item.originalName);
     return duplicateOf === undefined;
   });
+}
+
+/**
+ * A copy of a file already in the library may come with the cover its first copy lacked (a folder
+ * imported after the files were uploaded): the album that has none takes it.
+ */
+async function coverDuplicatesAlbums(client: pg.PoolClient, skipped: (BatchItem & { coverHash: string | null })[]): Promise<void> {
+  if (!skipped.length) return;
+  await client.query(
+    `UPDATE album a SET cover_hash = x.cover_hash
+     FROM jsonb_to_recordset($1::jsonb) AS x(library_id uuid, checksum text, cover_hash text)
+     JOIN upload u ON u.library_id = x.library_id AND u.checksum = x.checksum AND u.status = 'finished'
+     JOIN track t ON t.id = u.track_id
+     WHERE a.id = t.album_id AND a.cover_hash IS NULL`,
+    [json(skipped.map((i) => ({ library_id: i.libraryId, checksum: i.checksum, cover_hash: i.coverHash })))],
+  );
 }
 
 const artistKey = (c: ArtistCreditTag) => `${normalizeName(c.name)}|${validMbid(c.mbid) ?? ""}`;
@@ -196,7 +214,7 @@ function matchTrack(rows: TrackRow[], albumId: string, tags: TrackTags, normaliz
   return (
     (releaseTrack ? rows.find((r) => r.release_track_mbid === releaseTrack) : undefined) ??
     (recording ? rows.find((r) => r.album_id === albumId && r.mbid === recording) : undefined) ??
-    rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && r.disc_number === tags.discNumber && r.track_number === tags.trackNumber)
+    rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && sameDisc(r.disc_number, tags.discNumber) && r.track_number === tags.trackNumber)
   );
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { ArtistCreditTag, TrackTags } from "../media/tags.ts";
 import { normalizeName, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS, validMbid } from "./normalize.ts";
+import { discNumberSql } from "./track-position.ts";
 
 // Few round trips per track matter: the importer runs this for every file (bench/import.bench.ts).
 
@@ -120,12 +121,15 @@ async function resolveAlbum(client: Client, tags: TrackTags, credits: Credit[], 
   return id;
 }
 
-/** By release-track MBID, else recording MBID on this album, else title + disc + track number on this album. */
+/**
+ * By release-track MBID, else recording MBID on this album, else title + disc + track number on this album
+ * (no disc number is disc 1: track-position.ts).
+ */
 async function findTrack(client: Client, albumId: string, tags: TrackTags, normalized: string): Promise<string | undefined> {
   const { rows } = await client.query<{ id: string }>(
     `SELECT id FROM track
      WHERE release_track_mbid = $1 OR (album_id = $2 AND (mbid = $3 OR (normalized_title = $4
-       AND disc_number IS NOT DISTINCT FROM $5 AND track_number IS NOT DISTINCT FROM $6)))
+       AND ${discNumberSql("track")} = coalesce($5::int, 1) AND track_number IS NOT DISTINCT FROM $6)))
      ORDER BY (release_track_mbid = $1) DESC NULLS LAST, (mbid = $3) DESC NULLS LAST LIMIT 1`,
     [validMbid(tags.mbids.track), albumId, validMbid(tags.mbids.recording), normalized, tags.discNumber, tags.trackNumber],
   );

@@ -5,6 +5,7 @@ import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction } from "../db/transaction.ts";
+import { attachFolderCovers } from "./folder-covers.ts";
 import { enqueueImports, type UploadsService } from "./uploads.service.ts";
 
 const log = getLogger(["polyphony", "library", "scan"]);
@@ -19,6 +20,8 @@ export interface ScanResult {
   changed: number;
   removed: number;
   unchanged: number;
+  /** Albums without a cover that took the cover image of their folder. */
+  covers: number;
 }
 
 interface FoundFile {
@@ -50,10 +53,11 @@ export async function* walkAudioFiles(root: string): AsyncGenerator<FoundFile> {
 /**
  * Imports a folder in place (files are not copied). New files become pending uploads; files whose
  * size or mtime changed are re-imported (metadata refresh); uploads whose files vanished are deleted
- * with the catalog rows they leave orphaned. Running it twice creates nothing new.
+ * with the catalog rows they leave orphaned; albums still without a cover take their folder's cover
+ * image. Running it twice creates nothing new.
  */
 export async function scanFolder(
-  deps: { pool: pg.Pool; uploads: UploadsService },
+  deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string },
   libraryId: string,
   folder: string,
 ): Promise<ScanResult> {
@@ -81,9 +85,13 @@ export async function scanFolder(
   for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
   const removed = gone.length ? await deps.uploads.deleteWhere("u.id = ANY($1::uuid[])", [gone]) : 0;
+  const covers = await attachFolderCovers(deps.pool, deps.coversDir, libraryId, root);
   await deps.pool.query("UPDATE library SET last_scan_at = now() WHERE id = $1", [libraryId]);
-  const result = { batchId, added: added.length, changed: changed.length, removed, unchanged };
-  log.info("Scanned {folder}: {added} new, {changed} changed, {removed} removed, {unchanged} unchanged", { folder: root, ...result });
+  const result = { batchId, added: added.length, changed: changed.length, removed, unchanged, covers };
+  log.info("Scanned {folder}: {added} new, {changed} changed, {removed} removed, {unchanged} unchanged, {covers} covers found", {
+    folder: root,
+    ...result,
+  });
   return result;
 }
 

@@ -6,11 +6,13 @@ import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { DomainError } from "../errors.ts";
-import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "../media/artwork.ts";
+import { FolderCoverFinder, processCover } from "../media/artwork.ts";
+import { withFileNameTags } from "../media/file-name-tags.ts";
 import type { TrackTags } from "../media/tags.ts";
-import { readTags } from "../media/tag-reader.ts";
+import { readTags, type ReadTagsOptions } from "../media/tag-reader.ts";
 import { commitBatch } from "./catalog-batch.ts";
 import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
+import { storeFolderCover } from "./folder-covers.ts";
 import { deleteOrphans } from "./orphans.ts";
 
 const log = getLogger(["polyphony", "library", "import"]);
@@ -120,15 +122,19 @@ async function sha256File(file: string): Promise<string> {
 export class Importer {
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
+  readonly #genreSeparators: string | undefined;
   #covers = new FolderCoverFinder();
   /** Album key -> the cover its files gave (or null): the rest of an album's files skip their pictures. */
   #albumCovers = new Map<string, { cover: Promise<string | null>; reads: number }>();
+  /** Folder -> its cover image, stored (or null). */
+  #folderCovers = new Map<string, Promise<string | null>>();
   #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
 
-  constructor(deps: { pool: pg.Pool; mediaDir: string }) {
+  constructor(deps: { pool: pg.Pool; mediaDir: string; genreSeparators?: string }) {
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
+    this.#genreSeparators = deps.genreSeparators;
   }
 
   get coversDir(): string {
@@ -173,20 +179,24 @@ export class Importer {
       const bytes = info.size <= WHOLE_FILE_BYTES ? await readFile(file) : undefined;
       this.#expireCaches();
       const siblings = await this.#siblings(file);
-      let tags = await readTags(file, { bytes, siblings, skipPictures: true });
+      // Untagged files are titled and numbered from their names, never all one "Untitled" track.
+      const read = async (options: ReadTagsOptions) =>
+        withFileNameTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload.original_name);
+      let tags = await read({ bytes, siblings, skipPictures: true });
       const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
       const key = albumKey(tags);
       let known = this.#albumCovers.get(key);
       // The first files of an album seen lately are read again with their pictures, until one has a
       // cover: not every track of an album embeds it, and files are read in no particular order.
       if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
-        tags = await readTags(file, { bytes, siblings });
+        tags = await read({ bytes, siblings });
         const cover = this.#cover(tags, file);
         known = { cover, reads: (known?.reads ?? 0) + 1 };
         this.#albumCovers.set(key, known);
         cover.catch(() => this.#albumCovers.delete(key));
       }
-      const coverHash = await known.cover;
+      // An album's files may sit in several folders (one per disc): each folder's cover counts.
+      const coverHash = (await known.cover) ?? (await this.#folderCover(file));
       return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
@@ -232,6 +242,7 @@ export class Importer {
     if (Date.now() - this.#coversSince < 60_000 && this.#folders.size < 256 && this.#albumCovers.size < 256) return;
     this.#covers = new FolderCoverFinder();
     this.#albumCovers = new Map();
+    this.#folderCovers = new Map();
     this.#folders = new Map();
     this.#coversSince = Date.now();
   }
@@ -250,14 +261,19 @@ export class Importer {
   /** Embedded picture first, else cover/folder/front image beside the file. */
   async #cover(tags: TrackTags, file: string): Promise<string | null> {
     if (tags.picture) return (await processCover(tags.picture.data, this.coversDir)).hash;
-    const beside = await this.#covers.find(file);
-    if (!beside) return null;
-    // Check the size before reading: a "cover.jpg" can be anything.
-    const { size } = await stat(beside);
-    if (size > MAX_COVER_BYTES) {
-      throw new InvalidImage(`${path.basename(beside)} beside the file is too big to be a cover (${Math.round(size / 2 ** 20)} MB)`);
+    return this.#folderCover(file);
+  }
+
+  /** The cover image beside a file, stored once per folder. */
+  #folderCover(file: string): Promise<string | null> {
+    const dir = path.dirname(file);
+    let cover = this.#folderCovers.get(dir);
+    if (!cover) {
+      cover = storeFolderCover(this.#covers, file, this.coversDir);
+      this.#folderCovers.set(dir, cover);
+      cover.catch(() => this.#folderCovers.delete(dir));
     }
-    return (await processCover(await readFile(beside), this.coversDir)).hash;
+    return cover;
   }
 
   /** A re-import (metadata refresh) of an upload that already had a track, which it may refresh or leave. */

@@ -19,7 +19,7 @@ const CODEC_NAMES: Record<string, string> = { "MPEG-4/AAC": "AAC", "non-PCM (655
 /** MusicBrainz's "Various Artists". */
 const VARIOUS_ARTISTS_MBID = "89ad4ac3-39f7-470e-963a-56509c546377";
 
-export function toTrackTags(metadata: IAudioMetadata, facts: FormatFacts): Omit<TrackTags, "lyrics"> {
+export function toTrackTags(metadata: IAudioMetadata, facts: FormatFacts, genreSeparators?: string): Omit<TrackTags, "lyrics"> {
   const { common, format } = metadata;
   const albumArtists = credits(metadata, "albumartist");
   const date = isoDate(common.date) ?? isoDate(common.year === undefined ? undefined : String(common.year));
@@ -35,7 +35,7 @@ export function toTrackTags(metadata: IAudioMetadata, facts: FormatFacts): Omit<
     discTotal: count(common.disk.of),
     year: date ? Number(date.slice(0, 4)) : null,
     date,
-    genres: genres(common.genre),
+    genres: genres(common.genre, genreSeparators),
     mbids: {
       recording: cleanText(common.musicbrainz_recordingid),
       track: cleanText(common.musicbrainz_trackid),
@@ -122,11 +122,19 @@ export function isoDate(value: string | undefined): string | null {
   return `${yearMonth}-${day.padStart(2, "0")}`;
 }
 
-/** Several genre tags, or one "Rock; Pop" / "Rock / Pop" string; duplicates dropped whatever their case. */
-export function genres(values: readonly string[] | undefined): string[] {
+/** Characters that split one genre tag into several unless configured otherwise (GENRE_SEPARATORS). */
+export const DEFAULT_GENRE_SEPARATORS = ";";
+
+/**
+ * Several genre tags (each its own genre), or one "Rock; Pop" string split on `separators` (each character
+ * one; not "/" by default: "Singer/Songwriter" is one genre); duplicates dropped whatever their case.
+ */
+export function genres(values: readonly string[] | undefined, separators = DEFAULT_GENRE_SEPARATORS): string[] {
+  const splitters = [...separators, "\0"];
+  const split = (value: string) => splitters.reduce((parts, c) => parts.flatMap((part) => part.split(c)), [value]);
   const seen = new Set<string>();
   const result: string[] = [];
-  for (const genre of cleanList((values ?? []).flatMap((value) => value.split(/[;/\0]/u)))) {
+  for (const genre of cleanList((values ?? []).flatMap(split))) {
     const key = genre.toLowerCase();
     if (!seen.has(key)) {
       seen.add(key);

@@ -85,6 +85,8 @@ export interface ReadTagsOptions {
   skipPictures?: boolean;
   /** The names in the file's folder, when the caller has listed it: spares a failed open per file. */
   siblings?: ReadonlySet<string>;
+  /** Characters that split a genre tag into several genres (tag-mapping.ts's default: ";"). */
+  genreSeparators?: string;
 }
 
 export async function readTags(filePath: string, options: ReadTagsOptions = {}): Promise<TrackTags> {
@@ -95,7 +97,7 @@ export async function readTags(filePath: string, options: ReadTagsOptions = {}):
   if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
     Object.assign(facts, await countFrames(filePath, size, probe.start));
   }
-  const tags = toTrackTags(metadata, facts);
+  const tags = toTrackTags(metadata, facts, options.genreSeparators);
   const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath, options.siblings));
   return { ...tags, lyrics };
 }

@@ -1,4 +1,5 @@
 import { visibleLibrariesSql } from "../library/access.ts";
+import { discNumberSql } from "../library/track-position.ts";
 
 // Two statements over search_document (migrations/0005-search.sql):
 // - PREPARE_SQL ($1 the query as typed, $2 the viewer's id or null) normalises the query, lists the
@@ -120,7 +121,7 @@ const ITEMS: Record<SearchGroup, { item: string; from: string }> = {
   },
   tracks: {
     item: `json_build_object('id', t.id, 'title', t.title, 'artists', ${credits("track_id", "t.id", "ta")},
-      'album', json_build_object('id', a.id, 'title', a.title), 'year', a.year, 'discNumber', t.disc_number,
+      'album', json_build_object('id', a.id, 'title', a.title), 'year', a.year, 'discNumber', ${discNumberSql("t")},
       'trackNumber', t.track_number, 'durationMs', ${duration}, 'coverUrl', ${coverUrl("a")})`,
     from: "tracks_ranked r JOIN track t ON t.id = r.id JOIN album a ON a.id = t.album_id JOIN artist ta ON ta.id = t.artist_id",
   },

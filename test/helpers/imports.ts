@@ -15,6 +15,14 @@ export async function waitForImports(pool: pg.Pool, libraryId: string, timeoutMs
   }, timeoutMs);
 }
 
+/** Waits until no library scan is queued or running (the files it found are then pending or imported). */
+export async function waitForScans(pool: pg.Pool, timeoutMs = 60_000): Promise<void> {
+  await waitFor(async () => {
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'scan_library'");
+    return rows[0].n === 0 || undefined;
+  }, timeoutMs);
+}
+
 /** Uploads one tagged MP3 (made with ffmpeg in `dir`) into the library and waits for its import. */
 export async function uploadTagged(
   client: TestClient, pool: pg.Pool, libraryId: string, dir: string, name: string, tags: Record<string, string>,

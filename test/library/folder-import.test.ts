@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { catalogSnapshot, countRows, waitForImports } from "../helpers/imports.ts";
+import { catalogSnapshot, countRows, waitForImports, waitForScans } from "../helpers/imports.ts";
 import { waitFor } from "../helpers/fake-remote.ts";
 import { runEntry } from "../helpers/processes.ts";
 
@@ -32,7 +32,7 @@ describe.skipIf(!ffmpeg)("folder import (in place)", () => {
     await writeFile(path.join(albumDir, "notes.txt"), "not audio");
     await writeFile(path.join(music, ".hidden.mp3"), "ignored");
     libraryId = (await admin.post("/api/v1/libraries", { name: "NAS", musicFolder: music })).body.id;
-    await waitFor(async () => (await scanDone(app)) || undefined);
+    await waitForScans(app.db.pool);
     await waitForImports(app.db.pool, libraryId);
   });
   afterAll(async () => {
@@ -76,7 +76,7 @@ describe.skipIf(!ffmpeg)("folder import (in place)", () => {
 
     const scan = await admin.post(`/api/v1/libraries/${libraryId}/scan`);
     expect(scan.status).toBe(202);
-    await waitFor(async () => (await scanDone(app)) || undefined);
+    await waitForScans(app.db.pool);
     await waitForImports(app.db.pool, libraryId);
     const catalog = await catalogSnapshot(app.db.pool);
     expect(catalog.map((t) => [t.track_number, t.title, t.genres])).toEqual([
@@ -102,8 +102,3 @@ describe.skipIf(!ffmpeg)("folder import (in place)", () => {
     expect(await countRows(app.db.pool, "track")).toBe(2);
   });
 });
-
-async function scanDone(app: TestApp): Promise<boolean> {
-  const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'scan_library'");
-  return rows[0].n === 0;
-}

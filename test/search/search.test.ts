@@ -101,7 +101,7 @@ describe.skipIf(!ffmpeg)("search", () => {
     expect(Object.keys(res.body)).toEqual(["artists", "albums", "tracks", "playlists"]);
     expect(res.body.tracks[0]).toEqual({
       id: UUID, title: "Hyperballad", artists: [{ id: UUID, name: "Björk", joinPhrase: "" }], album: { id: UUID, title: "Post" },
-      year: 1995, discNumber: null, trackNumber: 6, durationMs: expect.any(Number), coverUrl: null,
+      year: 1995, discNumber: 1, trackNumber: 6, durationMs: expect.any(Number), coverUrl: null,
     });
     expect(res.body.tracks[0].durationMs).toBeGreaterThan(1000);
     const kidA = (await search(alice, "kid a")).body.albums[0];

@@ -13,6 +13,7 @@ describe("loadConfig", () => {
     expect(config.registration).toBe("open");
     expect(config.log).toEqual({ level: "info", format: "text" });
     expect(config.http.heapGrowthPercent).toBe(0);
+    expect(config.media.genreSeparators).toBe(";");
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.http)).toBe(true);
     expect(() => {
@@ -34,6 +35,7 @@ describe("loadConfig", () => {
       TRUST_PROXY: "2",
       SESSION_TTL_DAYS: "7",
       HEAP_GROWTH_PERCENT: "300",
+      GENRE_SEPARATORS: ";/",
     });
     expect(config.http.publicUrl.origin).toBe("https://music.example.com");
     expect(config.http.port).toBe(8080);
@@ -45,12 +47,13 @@ describe("loadConfig", () => {
     expect(config.http.trustProxy).toBe(2);
     expect(config.auth.sessionTtlDays).toBe(7);
     expect(config.http.heapGrowthPercent).toBe(300);
+    expect(config.media.genreSeparators).toBe(";/");
   });
 
   it("names every bad variable in one message", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "eighty", REGISTRATION: "maybe", DATABASE_URL: "mysql://x", HEAP_GROWTH_PERCENT: "-5" });
+      loadConfig({ PORT: "eighty", REGISTRATION: "maybe", DATABASE_URL: "mysql://x", HEAP_GROWTH_PERCENT: "-5", GENRE_SEPARATORS: "; and" });
     } catch (e) {
       error = e;
     }
@@ -61,6 +64,7 @@ describe("loadConfig", () => {
     expect(message).toContain("REGISTRATION:");
     expect(message).toContain("DATABASE_URL:");
     expect(message).toContain("HEAP_GROWTH_PERCENT:");
+    expect(message).toContain("GENRE_SEPARATORS: one to 16 punctuation characters");
   });
 
   it("rejects a public URL with a path, and dev-only switches in production", () => {

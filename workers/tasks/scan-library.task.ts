@@ -7,7 +7,7 @@ import type { UploadsService } from "../../core/library/uploads.service.ts";
 const payloadSchema = z.object({ libraryId: z.uuid() });
 
 /** Rescans one library's music folder: new, changed and removed files. */
-export function scanLibraryTask(deps: { pool: pg.Pool; uploads: UploadsService }): Task {
+export function scanLibraryTask(deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string }): Task {
   return async (payload) => {
     const { libraryId } = payloadSchema.parse(payload);
     const { rows } = await deps.pool.query<{ music_folder: string | null }>("SELECT music_folder FROM library WHERE id = $1", [
