@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
@@ -8,10 +7,12 @@ import { withTransaction } from "../db/transaction.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "../media/artwork.ts";
 import type { TrackTags } from "../media/tags.ts";
-import { readTags } from "../media/tag-reader.ts";
+import { readTags, refusedAudio } from "../media/tag-reader.ts";
+import { openInside, readAll, RefusedFile, type OpenFile } from "../media/safe-open.ts";
 import { commitBatch } from "./catalog-batch.ts";
 import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { deleteOrphans } from "./orphans.ts";
+import { openUploadFile, uploadLocation } from "./upload-files.ts";
 
 const log = getLogger(["polyphony", "library", "import"]);
 
@@ -22,6 +23,7 @@ interface PendingUpload {
   track_id: string | null;
   storage: "stored" | "in_place";
   path: string;
+  root: string | null;
   checksum: string | null;
   status: string;
 }
@@ -92,9 +94,9 @@ async function markSkipped(client: pg.PoolClient, rows: { id: string; checksum: 
   );
 }
 
-async function sha256File(file: string): Promise<string> {
+async function sha256File(file: OpenFile): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 
@@ -151,29 +153,13 @@ export class Importer {
 
   /** Reads one file; a file we cannot use is marked errored with its reason and yields nothing. */
   async #prepare(upload: PendingUpload): Promise<Prepared | undefined> {
-    const file = upload.storage === "stored" ? path.join(this.#mediaDir, upload.path) : upload.path;
     try {
-      const info = await stat(file).catch(() => null);
-      if (!info?.isFile()) throw new MissingFile();
-      // Small files are read once, for both the tags and the checksum.
-      const bytes = info.size <= WHOLE_FILE_BYTES ? await readFile(file) : undefined;
-      this.#expireCaches();
-      const siblings = await this.#siblings(file);
-      let tags = await readTags(file, { bytes, siblings, skipPictures: true });
-      const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
-      const key = albumKey(tags);
-      let known = this.#albumCovers.get(key);
-      // The first files of an album seen lately are read again with their pictures, until one has a
-      // cover: not every track of an album embeds it, and files are read in no particular order.
-      if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
-        tags = await readTags(file, { bytes, siblings });
-        const cover = this.#cover(tags, file);
-        known = { cover, reads: (known?.reads ?? 0) + 1 };
-        this.#albumCovers.set(key, known);
-        cover.catch(() => this.#albumCovers.delete(key));
+      const opened = await this.#open(upload);
+      try {
+        return await this.#read(upload, opened);
+      } finally {
+        await opened.handle.close();
       }
-      const coverHash = await known.cover;
-      return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       await this.#pool.query(
@@ -184,6 +170,40 @@ export class Importer {
       log.info("Import of upload {uploadId} failed: {reason}", { uploadId: upload.id, reason: error.message });
       return undefined;
     }
+  }
+
+  /** The upload's file, opened inside its folder (safe-open.ts): every read below goes through it. */
+  async #open(upload: PendingUpload): Promise<OpenFile> {
+    try {
+      return await openUploadFile(this.#mediaDir, upload);
+    } catch (error) {
+      if (!(error instanceof RefusedFile)) throw error;
+      throw error.code === "missing" ? new MissingFile() : refusedAudio(error);
+    }
+  }
+
+  async #read(upload: PendingUpload, opened: OpenFile): Promise<Prepared> {
+    const { file, root } = uploadLocation(this.#mediaDir, upload);
+    // Small files are read once, for both the tags and the checksum.
+    const bytes = opened.size <= WHOLE_FILE_BYTES ? await readAll(opened) : undefined;
+    this.#expireCaches();
+    const siblings = await this.#siblings(file);
+    const options = { bytes, file: opened, root, siblings };
+    let tags = await readTags(file, { ...options, skipPictures: true });
+    const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(opened));
+    const key = albumKey(tags);
+    let known = this.#albumCovers.get(key);
+    // The first files of an album seen lately are read again with their pictures, until one has a
+    // cover: not every track of an album embeds it, and files are read in no particular order.
+    if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
+      tags = await readTags(file, options);
+      const cover = this.#cover(tags, file, root);
+      known = { cover, reads: (known?.reads ?? 0) + 1 };
+      this.#albumCovers.set(key, known);
+      cover.catch(() => this.#albumCovers.delete(key));
+    }
+    const coverHash = await known.cover;
+    return { upload, tags, checksum, coverHash, size: opened.size, mtime: opened.mtime };
   }
 
   async #commitFresh(items: Prepared[]): Promise<void> {
@@ -232,17 +252,29 @@ export class Importer {
     return names;
   }
 
-  /** Embedded picture first, else cover/folder/front image beside the file. */
-  async #cover(tags: TrackTags, file: string): Promise<string | null> {
+  /** Embedded picture first, else cover/folder/front image beside the file (inside the folder, safe-open.ts). */
+  async #cover(tags: TrackTags, file: string, root: string): Promise<string | null> {
     if (tags.picture) return (await processCover(tags.picture.data, this.coversDir)).hash;
     const beside = await this.#covers.find(file);
     if (!beside) return null;
-    // Check the size before reading: a "cover.jpg" can be anything.
-    const { size } = await stat(beside);
-    if (size > MAX_COVER_BYTES) {
-      throw new InvalidImage(`${path.basename(beside)} beside the file is too big to be a cover (${Math.round(size / 2 ** 20)} MB)`);
+    let opened: OpenFile;
+    try {
+      // The size is checked before reading: a "cover.jpg" can be anything.
+      opened = await openInside(root, beside, { maxBytes: MAX_COVER_BYTES });
+    } catch (error) {
+      if (!(error instanceof RefusedFile)) throw error;
+      if (error.code !== "too_large") {
+        log.info("Ignoring the cover {file}: {reason}", { file: beside, reason: error.message });
+        return null;
+      }
+      const megabytes = Math.round((error.size ?? 0) / 2 ** 20);
+      throw new InvalidImage(`${path.basename(beside)} beside the file is too big to be a cover (${megabytes} MB)`);
     }
-    return (await processCover(await readFile(beside), this.coversDir)).hash;
+    try {
+      return (await processCover(await readAll(opened), this.coversDir)).hash;
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   /** A re-import (metadata refresh) of an upload that already had a track, which it may refresh or leave. */

@@ -8,6 +8,8 @@ import path from "node:path";
 import { configure, type LogRecord } from "@logtape/logtape";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NotFound } from "../../core/errors.ts";
+import { openInside, RefusedFile } from "../../core/media/safe-open.ts";
 import { errorHandler } from "../../server/http/errors.ts";
 import { encodeAccelPath, sendMedia, type MediaFile } from "../../server/http/send-media.ts";
 import { waitFor } from "../helpers/fake-remote.ts";
@@ -24,7 +26,7 @@ let root: string;
 let server: http.Server;
 let base: string;
 const bytes = new Map<string, Buffer>();
-const files = new Map<string, MediaFile>();
+const files = new Map<string, Omit<MediaFile, "handle">>();
 
 async function addFile(relative: string, size: number): Promise<void> {
   const filePath = path.join(root, relative);
@@ -40,11 +42,20 @@ async function addFile(relative: string, size: number): Promise<void> {
 function mediaApp(): express.Express {
   const app = express();
   const lookup = (id: string) => files.get(TRICKY[Number(id)] ?? id) ?? { ...files.get("big.flac")!, path: path.join(root, "gone.flac") };
-  app.get("/api/media/:id/direct", (req, res) => sendMedia(req, res, lookup(req.params.id)));
-  app.get("/api/media/:id/accel", (req, res) => {
-    const relative = TRICKY[Number(req.params.id)]!;
-    return sendMedia(req, res, { ...lookup(req.params.id), accelPath: `/_protected/media/${relative}` });
-  });
+  // As the stream routes do: open inside the folder first (a refusal is a 404), close once answered.
+  const send = async (req: express.Request, res: express.Response, accelPath?: string) => {
+    const file = lookup(String(req.params.id));
+    const opened = await openInside(root, file.path).catch((error: unknown) => {
+      throw error instanceof RefusedFile ? new NotFound("media file") : error;
+    });
+    try {
+      await sendMedia(req, res, { ...file, handle: opened.handle, accelPath });
+    } finally {
+      await opened.handle.close();
+    }
+  };
+  app.get("/api/media/:id/direct", (req, res) => send(req, res));
+  app.get("/api/media/:id/accel", (req, res) => send(req, res, `/_protected/media/${TRICKY[Number(req.params.id)]!}`));
   app.use(errorHandler);
   return app;
 }
