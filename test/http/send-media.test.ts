@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -56,6 +56,10 @@ function mediaApp(): express.Express {
   };
   app.get("/api/media/:id/direct", (req, res) => send(req, res));
   app.get("/api/media/:id/accel", (req, res) => send(req, res, `/_protected/media/${TRICKY[Number(req.params.id)]!}`));
+  // A redirect the app would never send (it sends real paths): nginx itself must refuse the link.
+  app.get("/api/media-raw/:dir/:name", (req, res) => {
+    res.set("X-Accel-Redirect", encodeAccelPath(`/_protected/media/${req.params.dir}/${req.params.name}`)).end();
+  });
   app.use(errorHandler);
   return app;
 }
@@ -299,6 +303,17 @@ describe.skipIf(!nginx)("sendMedia behind nginx (config/nginx/polyphony.conf)", 
     const revalidated = await viaNginx(0, { "if-none-match": headers.get("etag")! });
     expect(revalidated.status).toBe(304);
     expect(revalidated.body.length).toBe(0);
+  });
+
+  it("refuses a path with a symbolic link in it, even when the app asks (a link swapped in after the app's check)", async () => {
+    await symlink(path.join(root, "odd"), path.join(root, "linked"));
+    const name = encodeURIComponent(path.basename(TRICKY[1]!));
+    try {
+      expect((await request(`${proxy.url}/api/media-raw/odd/${name}`)).status).toBe(200);
+      expect((await request(`${proxy.url}/api/media-raw/linked/${name}`)).status).toBe(404);
+    } finally {
+      await rm(path.join(root, "linked"));
+    }
   });
 
   it("keeps the media location internal", async () => {
