@@ -66,11 +66,12 @@ async function* walkDirectory(dir: string, realRoot: string): AsyncGenerator<Fou
 async function linkedFile(link: string, realRoot: string): Promise<Stats | null> {
   const target = await realpath(link).catch(() => null);
   const info = target ? await stat(target).catch(() => null) : null;
-  const reason = !info ? "its target does not exist" : !info.isFile() ? "its target is not a regular file"
-    : !isInside(realRoot, target!) ? "its target is outside the music folder" : null;
-  if (reason === null) return info;
-  log.warning("Skipping the link {path}: {reason}", { path: link, reason });
-  return null;
+  let reason: string | null = null;
+  if (!target || !info) reason = "its target does not exist";
+  else if (!info.isFile()) reason = "its target is not a regular file";
+  else if (!isInside(realRoot, target)) reason = "its target is outside the music folder";
+  if (reason) log.warning("Skipping the link {path}: {reason}", { path: link, reason });
+  return reason ? null : info;
 }
 
 /**

@@ -255,7 +255,7 @@ export class Importer {
   /** Embedded picture first, else cover/folder/front image beside the file (inside the folder, safe-open.ts). */
   async #cover(tags: TrackTags, file: string, root: string): Promise<string | null> {
     if (tags.picture) return (await processCover(tags.picture.data, this.coversDir)).hash;
-    const beside = await this.#covers.find(file);
+    const beside = await this.#covers.find(file, root);
     if (!beside) return null;
     let opened: OpenFile;
     try {

@@ -111,6 +111,13 @@ export async function readAll(file: Pick<OpenFile, "handle" | "size">): Promise<
   return filled === file.size ? buffer : buffer.subarray(0, filled);
 }
 
+/** Whether `file` (after links) is a regular file inside `root`, without opening it: for choosing among names. */
+export async function isRegularFileInside(root: string, file: string): Promise<boolean> {
+  const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]).catch(() => [null, null]);
+  if (!realRoot || !realFile || !isInside(realRoot, realFile)) return false;
+  return (await stat(realFile).catch(() => null))?.isFile() ?? false;
+}
+
 /** True when `candidate` is `root` or below it (both already real, absolute paths). */
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
