@@ -3,25 +3,40 @@
  * whose files they sit beside. The importer reads them for the files it imports; a rescan reads them
  * for albums still without a cover, so a cover added after the music is found without re-importing it.
  */
-import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, InvalidImage, MAX_COVER_BYTES, processCover } from "../media/artwork.ts";
+import { openInside, readAll, RefusedFile, type OpenFile } from "../media/safe-open.ts";
 
 const log = getLogger(["polyphony", "library", "covers"]);
 
-/** Stores the cover image beside `file` and returns its hash; null when its folder has none. */
-export async function storeFolderCover(finder: FolderCoverFinder, file: string, coversDir: string): Promise<string | null> {
-  const beside = await finder.find(file);
+/**
+ * Stores the cover image beside `file` and returns its hash; null when its folder has none inside `root`
+ * (a cover that is a link out of the folder, or a FIFO, is passed over: safe-open.ts).
+ */
+export async function storeFolderCover(finder: FolderCoverFinder, file: string, root: string, coversDir: string): Promise<string | null> {
+  const beside = await finder.find(file, root);
   if (!beside) return null;
-  // Check the size before reading: a "cover.jpg" can be anything.
-  const { size } = await stat(beside);
-  if (size > MAX_COVER_BYTES) {
-    throw new InvalidImage(`${path.basename(beside)} beside the file is too big to be a cover (${Math.round(size / 2 ** 20)} MB)`);
+  let opened: OpenFile;
+  try {
+    // The size is checked before reading: a "cover.jpg" can be anything.
+    opened = await openInside(root, beside, { maxBytes: MAX_COVER_BYTES });
+  } catch (error) {
+    if (!(error instanceof RefusedFile)) throw error;
+    if (error.code !== "too_large") {
+      log.info("Ignoring the cover {file}: {reason}", { file: beside, reason: error.message });
+      return null;
+    }
+    const megabytes = Math.round((error.size ?? 0) / 2 ** 20);
+    throw new InvalidImage(`${path.basename(beside)} beside the file is too big to be a cover (${megabytes} MB)`);
   }
-  return (await processCover(await readFile(beside), coversDir)).hash;
+  try {
+    return (await processCover(await readAll(opened), coversDir)).hash;
+  } finally {
+    await opened.handle.close();
+  }
 }
 
 /**
@@ -46,7 +61,7 @@ export async function attachFolderCovers(pool: pg.Pool, coversDir: string, libra
   const finder = new FolderCoverFinder();
   let attached = 0;
   for (const [dir, { file, albums }] of albumsByFolder) {
-    const hash = await storeFolderCover(finder, file, coversDir).catch((error: unknown) => {
+    const hash = await storeFolderCover(finder, file, root, coversDir).catch((error: unknown) => {
       if (!(error instanceof DomainError) && !isFsError(error)) throw error;
       log.warning("The cover in {dir} was not used: {reason}", { dir, reason: (error as Error).message });
       return null;

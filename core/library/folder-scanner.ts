@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import type { Dirent, Stats } from "node:fs";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction } from "../db/transaction.ts";
+import { isInside } from "../media/safe-open.ts";
 import { attachFolderCovers } from "./folder-covers.ts";
 import { enqueueImports, type UploadsService } from "./uploads.service.ts";
 
@@ -30,24 +31,50 @@ interface FoundFile {
   mtime: Date;
 }
 
-/** Audio files under `root`, skipping hidden entries and symlinked directories (no loops). */
+/**
+ * Audio files under `root`, skipping hidden entries. The symlink policy (README, "Importing music"):
+ * symlinked directories are not entered (no loops, no escapes); a symlinked file is taken only when its
+ * target is a regular file inside the folder (safe-open.ts), others are skipped with a reason in the log;
+ * FIFOs, sockets and devices are never audio.
+ */
 export async function* walkAudioFiles(root: string): AsyncGenerator<FoundFile> {
+  const realRoot = await realpath(root).catch(() => null);
+  if (realRoot === null) {
+    log.warning("Cannot read {dir}: it does not exist", { dir: root });
+    return;
+  }
+  yield* walkDirectory(root, realRoot);
+}
+
+async function* walkDirectory(dir: string, realRoot: string): AsyncGenerator<FoundFile> {
   let entries: Dirent[];
   try {
-    entries = await readdir(root, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    log.warning("Cannot read {dir}: {error}", { dir: root, error: (error as Error).message });
+    log.warning("Cannot read {dir}: {error}", { dir, error: (error as Error).message });
     return;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith(".")) continue;
-    const full = path.join(root, entry.name);
-    if (entry.isDirectory()) yield* walkAudioFiles(full);
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* walkDirectory(full, realRoot);
     else if ((entry.isFile() || entry.isSymbolicLink()) && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
-      const info = await stat(full).catch(() => null);
-      if (info?.isFile()) yield { path: full, size: info.size, mtime: info.mtime };
+      const found = entry.isFile() ? await lstat(full).catch(() => null) : await linkedFile(full, realRoot);
+      if (found?.isFile()) yield { path: full, size: found.size, mtime: found.mtime };
     }
   }
+}
+
+/** A symlink's target when it is a regular file inside the folder; null (and a log line saying why) otherwise. */
+async function linkedFile(link: string, realRoot: string): Promise<Stats | null> {
+  const target = await realpath(link).catch(() => null);
+  const info = target ? await stat(target).catch(() => null) : null;
+  let reason: string | null = null;
+  if (!target || !info) reason = "its target does not exist";
+  else if (!info.isFile()) reason = "its target is not a regular file";
+  else if (!isInside(realRoot, target)) reason = "its target is outside the music folder";
+  if (reason) log.warning("Skipping the link {path}: {reason}", { path: link, reason });
+  return reason ? null : info;
 }
 
 /**
@@ -81,7 +108,7 @@ export async function scanFolder(
     }
     else unchanged++;
   }
-  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, libraryId, batchId, added.slice(i, i + CHUNK));
+  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
   for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
   const removed = gone.length ? await deps.uploads.deleteWhere("u.id = ANY($1::uuid[])", [gone]) : 0;
@@ -95,16 +122,24 @@ export async function scanFolder(
   return result;
 }
 
-/** One statement for the rows and one for their jobs, in one transaction. */
-async function insertPending(pool: pg.Pool, libraryId: string, batchId: string, files: FoundFile[]): Promise<void> {
+/**
+ * One statement for the rows and one for their jobs, in one transaction. `root` is the folder walked: the
+ * files may not lead out of it (upload-files.ts).
+ */
+async function insertPending(
+  pool: pg.Pool,
+  scan: { libraryId: string; batchId: string; root: string },
+  files: FoundFile[],
+): Promise<void> {
   const ids = files.map(() => randomUUID());
   await withTransaction(pool, async (client) => {
     await client.query(
-      `INSERT INTO upload (id, library_id, batch_id, storage, path, original_name, size, mtime)
-       SELECT id, $1, $2, 'in_place', p, n, s, m
-       FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[]) AS f(id, p, n, s, m)
+      `INSERT INTO upload (id, library_id, batch_id, storage, path, root, original_name, size, mtime)
+       SELECT id, $1, $2, 'in_place', p, $3, n, s, m
+       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[]) AS f(id, p, n, s, m)
        ON CONFLICT (library_id, path) DO NOTHING`,
-      [libraryId, batchId, ids, files.map((f) => f.path), files.map((f) => path.basename(f.path)), files.map((f) => f.size), files.map((f) => f.mtime)],
+      [scan.libraryId, scan.batchId, scan.root, ids, files.map((f) => f.path), files.map((f) => path.basename(f.path)),
+        files.map((f) => f.size), files.map((f) => f.mtime)],
     );
     await enqueueImports(client, ids);
   });

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
@@ -9,11 +8,13 @@ import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, processCover } from "../media/artwork.ts";
 import { withFileNameTags } from "../media/file-name-tags.ts";
 import type { TrackTags } from "../media/tags.ts";
-import { readTags, type ReadTagsOptions } from "../media/tag-reader.ts";
+import { readTags, refusedAudio, type ReadTagsOptions } from "../media/tag-reader.ts";
+import { RefusedFile, readAll, type OpenFile } from "../media/safe-open.ts";
 import { commitBatch } from "./catalog-batch.ts";
 import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { storeFolderCover } from "./folder-covers.ts";
 import { deleteOrphans } from "./orphans.ts";
+import { openUploadFile, uploadLocation } from "./upload-files.ts";
 
 const log = getLogger(["polyphony", "library", "import"]);
 
@@ -24,6 +25,7 @@ interface PendingUpload {
   track_id: string | null;
   storage: "stored" | "in_place";
   path: string;
+  root: string | null;
   checksum: string | null;
   status: string;
 }
@@ -108,9 +110,9 @@ async function lockStillPending<T extends { upload: PendingUpload }>(client: pg.
   return items.filter((i) => pending.has(i.upload.id));
 }
 
-async function sha256File(file: string): Promise<string> {
+async function sha256File(file: OpenFile): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 
@@ -171,33 +173,13 @@ export class Importer {
 
   /** Reads one file; a file we cannot use is marked errored with its reason and yields nothing. */
   async #prepare(upload: PendingUpload): Promise<Prepared | undefined> {
-    const file = upload.storage === "stored" ? path.join(this.#mediaDir, upload.path) : upload.path;
     try {
-      const info = await stat(file).catch(() => null);
-      if (!info?.isFile()) throw new MissingFile();
-      // Small files are read once, for both the tags and the checksum.
-      const bytes = info.size <= WHOLE_FILE_BYTES ? await readFile(file) : undefined;
-      this.#expireCaches();
-      const siblings = await this.#siblings(file);
-      // Untagged files are titled and numbered from their names, never all one "Untitled" track.
-      const read = async (options: ReadTagsOptions) =>
-        withFileNameTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload.original_name);
-      let tags = await read({ bytes, siblings, skipPictures: true });
-      const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(file));
-      const key = albumKey(tags);
-      let known = this.#albumCovers.get(key);
-      // The first files of an album seen lately are read again with their pictures, until one has a
-      // cover: not every track of an album embeds it, and files are read in no particular order.
-      if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
-        tags = await read({ bytes, siblings });
-        const cover = this.#cover(tags, file);
-        known = { cover, reads: (known?.reads ?? 0) + 1 };
-        this.#albumCovers.set(key, known);
-        cover.catch(() => this.#albumCovers.delete(key));
+      const opened = await this.#open(upload);
+      try {
+        return await this.#read(upload, opened);
+      } finally {
+        await opened.handle.close();
       }
-      // An album's files may sit in several folders (one per disc): each folder's cover counts.
-      const coverHash = (await known.cover) ?? (await this.#folderCover(file));
-      return { upload, tags, checksum, coverHash, size: info.size, mtime: info.mtime };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       await this.#pool.query(
@@ -208,6 +190,44 @@ export class Importer {
       log.info("Import of upload {uploadId} failed: {reason}", { uploadId: upload.id, reason: error.message });
       return undefined;
     }
+  }
+
+  /** The upload's file, opened inside its folder (safe-open.ts): every read below goes through it. */
+  async #open(upload: PendingUpload): Promise<OpenFile> {
+    try {
+      return await openUploadFile(this.#mediaDir, upload);
+    } catch (error) {
+      if (!(error instanceof RefusedFile)) throw error;
+      throw error.code === "missing" ? new MissingFile() : refusedAudio(error);
+    }
+  }
+
+  async #read(upload: PendingUpload, opened: OpenFile): Promise<Prepared> {
+    const { file, root } = uploadLocation(this.#mediaDir, upload);
+    // Small files are read once, for both the tags and the checksum.
+    const bytes = opened.size <= WHOLE_FILE_BYTES ? await readAll(opened) : undefined;
+    this.#expireCaches();
+    const siblings = await this.#siblings(file);
+    // Untagged files are titled and numbered from their names, never all one "Untitled" track.
+    const read = async (options: ReadTagsOptions) =>
+      withFileNameTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload.original_name);
+    const options = { bytes, file: opened, root, siblings };
+    let tags = await read({ ...options, skipPictures: true });
+    const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(opened));
+    const key = albumKey(tags);
+    let known = this.#albumCovers.get(key);
+    // The first files of an album seen lately are read again with their pictures, until one has a
+    // cover: not every track of an album embeds it, and files are read in no particular order.
+    if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
+      tags = await read(options);
+      const cover = this.#cover(tags, file, root);
+      known = { cover, reads: (known?.reads ?? 0) + 1 };
+      this.#albumCovers.set(key, known);
+      cover.catch(() => this.#albumCovers.delete(key));
+    }
+    // An album's files may sit in several folders (one per disc): each folder's cover counts.
+    const coverHash = (await known.cover) ?? (await this.#folderCover(file, root));
+    return { upload, tags, checksum, coverHash, size: opened.size, mtime: opened.mtime };
   }
 
   async #commitFresh(prepared: Prepared[]): Promise<void> {
@@ -258,18 +278,18 @@ export class Importer {
     return names;
   }
 
-  /** Embedded picture first, else cover/folder/front image beside the file. */
-  async #cover(tags: TrackTags, file: string): Promise<string | null> {
+  /** Embedded picture first, else cover/folder/front image beside the file (inside the folder, safe-open.ts). */
+  async #cover(tags: TrackTags, file: string, root: string): Promise<string | null> {
     if (tags.picture) return (await processCover(tags.picture.data, this.coversDir)).hash;
-    return this.#folderCover(file);
+    return this.#folderCover(file, root);
   }
 
   /** The cover image beside a file, stored once per folder. */
-  #folderCover(file: string): Promise<string | null> {
+  #folderCover(file: string, root: string): Promise<string | null> {
     const dir = path.dirname(file);
     let cover = this.#folderCovers.get(dir);
     if (!cover) {
-      cover = storeFolderCover(this.#covers, file, this.coversDir);
+      cover = storeFolderCover(this.#covers, file, root, this.coversDir);
       this.#folderCovers.set(dir, cover);
       cover.catch(() => this.#folderCovers.delete(dir));
     }

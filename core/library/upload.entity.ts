@@ -31,6 +31,8 @@ export const UploadSchema = defineEntity({
     storage: p.enum(["stored", "in_place"]),
     /** in_place: absolute path; stored: path relative to MEDIA_DIR. */
     path: p.text(),
+    /** in_place: the folder it was imported from, which it may not lead out of (migration 0013). */
+    root: p.text().nullable(),
     originalName: p.text(),
     size: p.bigint("number"),
     mtime: p.datetime().nullable(),

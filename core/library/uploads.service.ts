@@ -11,7 +11,9 @@ import { withTransaction } from "../db/transaction.ts";
 import { NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "./access.ts";
+import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
 import { deleteOrphans } from "./orphans.ts";
+import { openUploadFile, uploadLocation, type UploadFileFields } from "./upload-files.ts";
 import type { Library } from "./library.entity.ts";
 
 /** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
@@ -39,6 +41,7 @@ export interface UploadRow {
   batch_id: string | null;
   storage: "stored" | "in_place";
   path: string;
+  root: string | null;
   original_name: string;
   size: string;
   mime_type: string | null;
@@ -256,8 +259,21 @@ export class UploadsService {
   }
 
   /** Where an upload's bytes are on disk. */
-  filePath(upload: Pick<UploadRow, "storage" | "path">): string {
-    return upload.storage === "stored" ? path.join(this.#mediaDir, upload.path) : upload.path;
+  filePath(upload: UploadFileFields): string {
+    return uploadLocation(this.#mediaDir, upload).file;
+  }
+
+  /**
+   * An upload's audio, opened inside its folder (upload-files.ts), for streaming. Anything refused answers
+   * like a missing upload: NotFound.
+   */
+  async openFile(upload: UploadFileFields & { id: string }): Promise<OpenFile> {
+    try {
+      return await openUploadFile(this.#mediaDir, upload);
+    } catch (error) {
+      if (error instanceof RefusedFile) throw new NotFound("audio file");
+      throw error;
+    }
   }
 }
 

@@ -7,10 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { Invalid, NotFound } from "../errors.ts";
+import { isRegularFileInside } from "./safe-open.ts";
 
 /** Larger files are refused before decoding; real covers are a few MB at most. */
 export const MAX_COVER_BYTES = 30 * 1024 * 1024;
@@ -222,9 +223,12 @@ function hasCode(error: unknown, ...codes: string[]): boolean {
 const FOLDER_COVER_NAMES = ["cover", "folder", "front"];
 const FOLDER_COVER_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp"];
 
-/** The cover image beside `audioFilePath` (cover > folder > front; .jpg > .jpeg > .png > .webp), or null. */
-export function findFolderCover(audioFilePath: string): Promise<string | null> {
-  return findInDirectory(path.dirname(audioFilePath));
+/**
+ * The cover image beside `audioFilePath` (cover > folder > front; .jpg > .jpeg > .png > .webp), or null.
+ * A link counts only when it leads to a regular file inside `root` (safe-open.ts), by default the folder itself.
+ */
+export function findFolderCover(audioFilePath: string, root = path.dirname(audioFilePath)): Promise<string | null> {
+  return findInDirectory(path.dirname(audioFilePath), root);
 }
 
 /**
@@ -234,18 +238,19 @@ export function findFolderCover(audioFilePath: string): Promise<string | null> {
 export class FolderCoverFinder {
   readonly #byDirectory = new Map<string, Promise<string | null>>();
 
-  find(audioFilePath: string): Promise<string | null> {
+  find(audioFilePath: string, root = path.dirname(audioFilePath)): Promise<string | null> {
     const dir = path.dirname(audioFilePath);
-    let found = this.#byDirectory.get(dir);
+    const key = `${root}\0${dir}`;
+    let found = this.#byDirectory.get(key);
     if (!found) {
-      found = findInDirectory(dir);
-      this.#byDirectory.set(dir, found);
+      found = findInDirectory(dir, root);
+      this.#byDirectory.set(key, found);
     }
     return found;
   }
 }
 
-async function findInDirectory(dir: string): Promise<string | null> {
+async function findInDirectory(dir: string, root: string): Promise<string | null> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -261,7 +266,7 @@ async function findInDirectory(dir: string): Promise<string | null> {
     .sort((a, b) => a.rank - b.rank || (a.entry.name < b.entry.name ? -1 : 1));
   for (const { entry } of candidates) {
     const file = path.join(dir, entry.name);
-    if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(file)))) return file;
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isRegularFileInside(root, file)))) return file;
   }
   return null;
 }
@@ -274,11 +279,4 @@ function folderCoverRank(name: string): number | null {
   const extensionIndex = FOLDER_COVER_EXTENSIONS.indexOf(extension);
   if (nameIndex < 0 || extensionIndex < 0) return null;
   return nameIndex * FOLDER_COVER_EXTENSIONS.length + extensionIndex;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return stat(file).then(
-    (stats) => stats.isFile(),
-    () => false,
-  );
 }

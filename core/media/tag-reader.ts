@@ -5,13 +5,14 @@
  * content calls for, never the one the file name suggests. Every failure is an UnreadableAudio whose message
  * tells a person what is wrong with the file.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { parseFromTokenizer, type IAudioMetadata } from "music-metadata";
-import { fromBuffer, fromFile } from "strtok3";
+import { FileTokenizer, fromBuffer } from "strtok3";
 import { Invalid } from "../errors.ts";
-import { bytesSource, probeAudio, scanMpegFrames, type AudioProbe, type ProbeResult } from "./audio-probe.ts";
+import { bytesSource, probeAudio, scanMpegFrames, type AudioProbe, type ByteSource, type ProbeResult } from "./audio-probe.ts";
 import type { Container } from "./audio-sniff.ts";
+import { openInside, readSidecar, RefusedFile, type OpenFile } from "./safe-open.ts";
 import { embeddedLyrics, lyricsFromText, toTrackTags, type FormatFacts } from "./tag-mapping.ts";
 import type { TrackTags } from "./tags.ts";
 
@@ -22,7 +23,8 @@ export type UnreadableAudioCode =
   | "unsupported_format"
   | "truncated"
   | "oversized_tags"
-  | "unreadable_audio";
+  | "unreadable_audio"
+  | "outside_folder";
 
 export class UnreadableAudio extends Invalid {
   constructor(code: UnreadableAudioCode, message: string, details?: unknown) {
@@ -82,6 +84,10 @@ const AUDIO_EXTENSIONS = new Set(
  */
 export interface ReadTagsOptions {
   bytes?: Uint8Array;
+  /** The file, already opened inside its folder (safe-open.ts): read through it, never by name. */
+  file?: Pick<OpenFile, "handle" | "size">;
+  /** The folder the file and its .lrc may not lead out of (safe-open.ts); by default the file's own. */
+  root?: string;
   skipPictures?: boolean;
   /** The names in the file's folder, when the caller has listed it: spares a failed open per file. */
   siblings?: ReadonlySet<string>;
@@ -90,21 +96,51 @@ export interface ReadTagsOptions {
 }
 
 export async function readTags(filePath: string, options: ReadTagsOptions = {}): Promise<TrackTags> {
-  const { probe, size } = options.bytes ? await probeBytes(filePath, options.bytes) : await probeFile(filePath);
-  const metadata = await parse(filePath, probe, options.bytes, options.skipPictures ?? false);
-  checkPlayable(metadata, probe.container);
-  const facts = formatFacts(metadata, probe, size);
-  if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
-    Object.assign(facts, await countFrames(filePath, size, probe.start));
+  const root = options.root ?? path.dirname(filePath);
+  const file = options.file ?? (await openAudio(root, filePath));
+  try {
+    const source: ByteSource = options.bytes ? bytesSource(options.bytes) : file.handle;
+    const size = options.bytes ? options.bytes.length : file.size;
+    const probe = await probeSource(source, size, filePath);
+    const metadata = await parse(file.handle, size, probe, options.bytes, options.skipPictures ?? false);
+    checkPlayable(metadata, probe.container);
+    const facts = formatFacts(metadata, probe, size);
+    if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
+      Object.assign(facts, await countFrames(source, size, probe.start));
+    }
+    const tags = toTrackTags(metadata, facts, options.genreSeparators);
+    const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath, root, options.siblings));
+    return { ...tags, lyrics };
+  } finally {
+    if (!options.file) await file.handle.close();
   }
-  const tags = toTrackTags(metadata, facts, options.genreSeparators);
-  const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath, options.siblings));
-  return { ...tags, lyrics };
 }
 
-async function probeBytes(filePath: string, bytes: Uint8Array): Promise<{ probe: AudioProbe; size: number }> {
-  if (bytes.length === 0) throw new UnreadableAudio("empty_file", "The file is empty (0 bytes); copy or upload it again");
-  return { probe: checkProbe(await probeAudio(bytesSource(bytes), bytes.length), filePath), size: bytes.length };
+/** Opens an audio file inside `root`; a refusal becomes the UnreadableAudio a person can act on. */
+export async function openAudio(root: string, filePath: string): Promise<OpenFile> {
+  try {
+    return await openInside(root, filePath);
+  } catch (error) {
+    throw error instanceof RefusedFile ? refusedAudio(error) : error;
+  }
+}
+
+export function refusedAudio(error: RefusedFile): UnreadableAudio {
+  if (error.code === "outside_folder") {
+    const message = "The file is a link to somewhere outside the music folder; put the file itself in the folder";
+    return new UnreadableAudio("outside_folder", message);
+  }
+  if (error.code === "not_a_file") return new UnreadableAudio("unreadable_file", "This is not a file (a folder, a FIFO or a device?)");
+  return cannotOpen({ code: error.errno ?? "ENOENT" });
+}
+
+async function probeSource(source: ByteSource, size: number, filePath: string): Promise<AudioProbe> {
+  if (size === 0) throw new UnreadableAudio("empty_file", "The file is empty (0 bytes); copy or upload it again");
+  try {
+    return checkProbe(await probeAudio(source, size), filePath);
+  } catch (error) {
+    throw isFsError(error) ? cannotOpen(error) : error;
+  }
 }
 
 function checkProbe(result: ProbeResult, filePath: string): AudioProbe {
@@ -114,27 +150,8 @@ function checkProbe(result: ProbeResult, filePath: string): AudioProbe {
   return result.probe;
 }
 
-async function probeFile(filePath: string): Promise<{ probe: AudioProbe; size: number }> {
-  let handle: FileHandle;
-  try {
-    handle = await open(filePath, "r");
-  } catch (error) {
-    throw cannotOpen(error);
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new UnreadableAudio("unreadable_file", "This is not a file (a folder or a device?)");
-    if (info.size === 0) throw new UnreadableAudio("empty_file", "The file is empty (0 bytes); copy or upload it again");
-    return { probe: checkProbe(await probeAudio(handle, info.size), filePath), size: info.size };
-  } catch (error) {
-    throw isFsError(error) ? cannotOpen(error) : error;
-  } finally {
-    await handle.close();
-  }
-}
-
-function cannotOpen(error: unknown): UnreadableAudio {
-  const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+function cannotOpen(error: { code?: string }): UnreadableAudio {
+  const code = error.code ?? "unknown error";
   const reasons: Record<string, string> = {
     ENOENT: "The file does not exist (moved or deleted?)",
     EACCES: "The file cannot be read: permission denied",
@@ -182,7 +199,8 @@ function oversized(bytes: number): UnreadableAudio {
 }
 
 async function parse(
-  filePath: string,
+  handle: FileHandle,
+  size: number,
   probe: AudioProbe,
   bytes: Uint8Array | undefined,
   skipCovers: boolean,
@@ -190,7 +208,7 @@ async function parse(
   try {
     // A file tokenizer reads with positioned reads (a Blob copies every chunk through a stream: ~1 ms a
     // file); the MIME type we found by content, not the file name, picks the parser.
-    const tokenizer = bytes ? fromBuffer(bytes, { fileInfo: { size: bytes.length } }) : await fromFile(filePath);
+    const tokenizer = bytes ? fromBuffer(bytes, { fileInfo: { size: bytes.length } }) : new BorrowedFileTokenizer(handle, size);
     try {
       tokenizer.fileInfo.mimeType = PARSER_TYPES[probe.container];
       // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a
@@ -208,23 +226,28 @@ async function parse(
  * A VBR MP3 without Xing/VBRI header (or raw AAC) states no duration: count its frames, a sequential read
  * of the file, paid only by those rare files. Its bitrate is then the true average too.
  */
-async function countFrames(filePath: string, size: number, start: number): Promise<Partial<FormatFacts>> {
-  let handle: FileHandle | undefined;
+async function countFrames(source: ByteSource, size: number, start: number): Promise<Partial<FormatFacts>> {
   try {
-    handle = await open(filePath, "r");
-    const scanned = await scanMpegFrames(handle, size, start);
+    const scanned = await scanMpegFrames(source, size, start);
     return scanned ? { durationSeconds: scanned.seconds, bitrate: scanned.bitrate } : {};
   } catch (error) {
     throw isFsError(error) ? cannotOpen(error) : error;
-  } finally {
-    await handle?.close();
   }
+}
+
+/** A tokenizer over a descriptor its caller owns: closing the tokenizer leaves the descriptor open. */
+class BorrowedFileTokenizer extends FileTokenizer {
+  constructor(handle: FileHandle, size: number) {
+    super(handle, { fileInfo: { size } });
+  }
+
+  protected override async closeOnce(): Promise<void> {}
 }
 
 function parseFailure(error: unknown): UnreadableAudio {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
   if (name === "EndOfStreamError") return truncated("it ends in the middle of its data");
-  if (name === "NotReadableError" || isFsError(error)) return cannotOpen(error);
+  if (name === "NotReadableError" || isFsError(error)) return cannotOpen(error as { code?: string });
   const detail = message.length > 200 ? `${message.slice(0, 200)}...` : message;
   const text = `The audio could not be read, the file looks damaged: ${detail}`;
   return new UnreadableAudio("unreadable_audio", text, { cause: name });
@@ -262,26 +285,17 @@ function formatFacts(metadata: IAudioMetadata, probe: AudioProbe, size: number):
 
 /**
  * Lyrics beside the audio file: same name, .lrc extension. The name is used as given (string surgery, no path
- * normalisation), and lyrics are optional: any problem reading them means no lyrics, never a failed import.
+ * normalisation), and lyrics are optional: any problem reading them (absent, too big, a FIFO, a link out of
+ * the folder: safe-open.ts) means no lyrics, never a failed import.
  */
-async function sidecarLyrics(filePath: string, siblings: ReadonlySet<string> | undefined): Promise<TrackTags["lyrics"]> {
+async function sidecarLyrics(filePath: string, root: string, siblings: ReadonlySet<string> | undefined): Promise<TrackTags["lyrics"]> {
   const extension = path.extname(filePath);
   if (extension.toLowerCase() === ".lrc") return null;
   const base = filePath.slice(0, filePath.length - extension.length);
   for (const suffix of [".lrc", ".LRC"]) {
     if (siblings && !siblings.has(path.basename(base + suffix))) continue;
-    try {
-      const handle = await open(base + suffix, "r");
-      try {
-        const { size } = await handle.stat();
-        if (size > MAX_LRC_BYTES) return null;
-        return lyricsFromText(decodeText(await handle.readFile()));
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      // no sidecar under this spelling
-    }
+    const bytes = await readSidecar(root, base + suffix, MAX_LRC_BYTES).catch(() => null);
+    if (bytes) return lyricsFromText(decodeText(bytes));
   }
   return null;
 }

@@ -1,4 +1,5 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcessByStdio } from "node:child_process";
+import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { getLogger } from "../../config/logging.ts";
@@ -38,6 +39,8 @@ export interface RunningTranscode {
   stop(): void;
 }
 
+/** Where ffmpeg finds the source descriptor handed to it as fd 3 (Linux and macOS alike). */
+const INHERITED_INPUT = "/dev/fd/3";
 const ENCODERS: Record<TranscodeFormat, string> = { mp3: "libmp3lame", opus: "libopus" };
 const STDERR_TAIL = 2000;
 
@@ -106,10 +109,11 @@ export class Transcoder {
   }
 
   /**
-   * Starts ffmpeg on a file when a slot is free (undefined when all are taken). The path is an argument
-   * of execve, never a shell word. The slot is given back when the process exits, however it ends.
+   * Starts ffmpeg on an opened file when a slot is free (undefined when all are taken). ffmpeg inherits the
+   * descriptor as its fd 3 and reads /dev/fd/3: the file the caller checked, never a name that may have
+   * become a link since. The slot is given back when the process exits, however it ends.
    */
-  start(inputPath: string, target: TranscodeTarget, offsetSeconds = 0): RunningTranscode | undefined {
+  start(input: FileHandle, target: TranscodeTarget, offsetSeconds = 0): RunningTranscode | undefined {
     if (this.#running >= this.#maxConcurrent) return undefined;
     this.#running++;
     let released = false;
@@ -118,7 +122,9 @@ export class Transcoder {
       released = true;
       this.#running--;
     };
-    const child = spawn(this.#ffmpegPath, ffmpegArgs(inputPath, target, offsetSeconds), { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.#ffmpegPath, ffmpegArgs(INHERITED_INPUT, target, offsetSeconds), {
+      stdio: ["ignore", "pipe", "pipe", input.fd] as const,
+    }) as ChildProcessByStdio<null, Readable, Readable>;
     let stderr = "";
     let stopped = false;
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-STDERR_TAIL)));

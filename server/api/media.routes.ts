@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
@@ -9,7 +8,7 @@ import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
-import { sendMedia } from "../http/send-media.ts";
+import { accelPathOf, sendMedia } from "../http/send-media.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
 
@@ -31,22 +30,19 @@ export function mediaRoutes(deps: ServerDeps): Router {
   const { uploads, config } = deps;
 
   const stream = async (req: Request, res: Response, upload: UploadRow) => {
-    const file = uploads.filePath(upload);
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) throw new NotFound("audio file");
-    const accelPath =
-      config.media.serving === "nginx"
-        ? upload.storage === "stored"
-          ? `/_protected/media/${upload.path.split(path.sep).join("/")}`
-          : `/_protected/files${file}`
-        : undefined;
-    await sendMedia(req, res, {
-      path: file,
-      mimeType: upload.mime_type ?? "application/octet-stream",
-      size: info.size,
-      mtime: info.mtime,
-      accelPath,
-    });
+    const opened = await uploads.openFile(upload);
+    try {
+      await sendMedia(req, res, {
+        handle: opened.handle,
+        path: opened.realPath,
+        mimeType: upload.mime_type ?? "application/octet-stream",
+        size: opened.size,
+        mtime: opened.mtime,
+        accelPath: config.media.serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
+      });
+    } finally {
+      await opened.handle.close();
+    }
   };
 
   router.get("/uploads/:id/stream", async (req, res) => {

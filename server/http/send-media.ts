@@ -1,14 +1,18 @@
 import { createHash } from "node:crypto";
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
-import { NotFound } from "../../core/errors.ts";
+import type { OpenFile } from "../../core/media/safe-open.ts";
 
 const log = getLogger(["polyphony", "http", "media"]);
 
-/** One audio file to send, as the caller knows it (size and mtime usually come from the Upload row or a stat). */
+/** One audio file to send, opened by the caller through the folder boundary (core/media/safe-open.ts). */
 export interface MediaFile {
+  /** The bytes are read through this, never by name; the caller closes it. */
+  handle: FileHandle;
+  /** Names the file in the ETag and the log. */
   path: string;
   mimeType: string;
   size: number;
@@ -44,20 +48,26 @@ const CLIENT_GONE = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ERR_STREAM_DESTROYED
  * Direct mode streams the file with validators, conditional requests and single byte ranges.
  * nginx mode (`file.accelPath`) sends no body: X-Accel-Redirect hands the file to nginx, which answers
  * ranges and conditionals itself with its own validators.
- * A missing file becomes NotFound (404) as long as nothing has been sent yet.
  */
 export async function sendMedia(req: Request, res: Response, file: MediaFile): Promise<void> {
   const plan = file.accelPath === undefined ? planDirect(req, file) : planAccel(file, file.accelPath);
-  const needsFile = file.accelPath === undefined && (plan.status === 200 || plan.status === 206);
-  const handle = needsFile ? await openMedia(file.path) : undefined;
   res.status(plan.status);
   for (const [name, value] of Object.entries(plan.headers)) res.setHeader(name, value);
-  if (!handle || !plan.range || req.method === "HEAD") {
-    await handle?.close();
+  if (file.accelPath !== undefined || !plan.range || req.method === "HEAD") {
     res.end();
     return;
   }
-  await pipeMedia(res, handle, plan.range, file.path);
+  await pipeMedia(res, file.handle, plan.range, file.path);
+}
+
+/**
+ * The internal nginx URI of an opened upload: its real path (no symbolic link for nginx to follow) under
+ * `/_protected/media/` (MEDIA_DIR) or `/_protected/files/` (an in-place folder, absolute).
+ */
+export function accelPathOf(storage: "stored" | "in_place", opened: Pick<OpenFile, "realPath" | "realRoot">): string {
+  return storage === "stored"
+    ? `/_protected/media/${path.relative(opened.realRoot, opened.realPath).split(path.sep).join("/")}`
+    : `/_protected/files${opened.realPath.split(path.sep).join("/")}`;
 }
 
 /** nginx keeps Content-Type and Cache-Control from this response; it drops ETag/Last-Modified and uses its own. */
@@ -181,24 +191,13 @@ export function encodeAccelPath(accelPath: string): string {
   return segments.map((segment) => encodeURIComponent(segment)).join("/");
 }
 
-/** Opening before any header is written lets a vanished file still become a clean 404. */
-async function openMedia(filePath: string): Promise<FileHandle> {
-  try {
-    return await open(filePath, "r");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw new NotFound("media file");
-    throw error;
-  }
-}
-
 /**
- * pipeline destroys both streams on failure, and the read stream closes the file handle (autoClose), so an
- * aborted download leaks no descriptor. Nothing is rethrown: the headers are gone, and a client that
- * went away is routine, not an error.
+ * pipeline destroys both streams on failure; the caller closes the handle once this returns, so an aborted
+ * download leaks no descriptor. Nothing is rethrown: the headers are gone, and a client that went away is
+ * routine, not an error.
  */
 async function pipeMedia(res: Response, handle: FileHandle, range: ByteRange, filePath: string): Promise<void> {
-  const body = handle.createReadStream({ start: range.start, end: range.end, highWaterMark: 64 * 1024 });
+  const body = handle.createReadStream({ start: range.start, end: range.end, highWaterMark: 64 * 1024, autoClose: false });
   try {
     await pipeline(body, res);
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
@@ -19,6 +20,9 @@ export class TranscodeFailed extends Error {
 }
 
 export interface TranscodeJob {
+  /** The source, opened through the folder boundary (core/media/safe-open.ts); ffmpeg reads this very file. */
+  input: FileHandle;
+  /** Names the source in the log. */
   path: string;
   target: TranscodeTarget;
   offsetSeconds: number;
@@ -48,7 +52,7 @@ export async function sendTranscode(req: Request, res: Response, transcoder: Tra
     res.status(200).set(headers).end();
     return;
   }
-  const running = transcoder.start(job.path, job.target, job.offsetSeconds);
+  const running = transcoder.start(job.input, job.target, job.offsetSeconds);
   if (!running) {
     // A plain HTTP 429, not a Subsonic error envelope: players treat any 200 on `stream` as audio, while
     // they understand a 429 with Retry-After (Navidrome answers the same way).

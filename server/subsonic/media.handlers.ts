@@ -1,11 +1,10 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { COVER_THUMBNAIL_SIZES, coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
 import { albumCoverHash, bestUpload } from "../../core/subsonic/catalog.queries.ts";
-import { sendMedia } from "../http/send-media.ts";
+import { accelPathOf, sendMedia } from "../http/send-media.ts";
 import { sendTranscode, TranscodeFailed } from "../http/send-transcode.ts";
 import { entityId } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
@@ -17,44 +16,48 @@ const notFound = () => new SubsonicError(70, "Requested data was not found");
 /** `SELECT u.*` carries every column; these two decide and size transcodes. */
 type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number | null };
 
-/** The listener's best visible copy of the track and its file on disk, or Subsonic's "not found". */
-async function locateTrack(ctx: SubsonicContext) {
+/** The listener's best visible copy of the track, opened inside its folder, or Subsonic's "not found". */
+async function openTrack(ctx: SubsonicContext) {
   const upload = (await bestUpload(ctx.pool, entityId(ctx), ctx.user.id)) as StreamedUpload | undefined;
   if (!upload) throw notFound();
-  const file = ctx.uploads.filePath(upload);
-  const info = await stat(file).catch(() => null);
-  if (!info?.isFile()) throw notFound();
-  return { upload, file, info };
+  const opened = await ctx.uploads.openFile(upload).catch((error: unknown) => {
+    throw error instanceof NotFound ? notFound() : error;
+  });
+  return { upload, opened };
 }
 
-type LocatedTrack = Awaited<ReturnType<typeof locateTrack>>;
+type OpenedTrack = Awaited<ReturnType<typeof openTrack>>;
+
+/** Runs `send` on the opened track, then closes its file however the answer ended. */
+async function withTrack(ctx: SubsonicContext, send: (track: OpenedTrack) => Promise<void>): Promise<"sent"> {
+  const track = await openTrack(ctx);
+  try {
+    await send(track);
+  } finally {
+    await track.opened.handle.close();
+  }
+  return "sent";
+}
 
 /** The raw file, with Range (or X-Accel-Redirect in nginx mode). */
-async function sendOriginal(ctx: SubsonicContext, { upload, file, info }: LocatedTrack, attachment: boolean): Promise<"sent"> {
-  const accelPath =
-    ctx.config.media.serving === "nginx"
-      ? upload.storage === "stored"
-        ? `/_protected/media/${upload.path.split(path.sep).join("/")}`
-        : `/_protected/files${file}`
-      : undefined;
+async function sendOriginal(ctx: SubsonicContext, { upload, opened }: OpenedTrack, attachment: boolean): Promise<void> {
   if (attachment) ctx.res.attachment(upload.original_name);
   await sendMedia(ctx.req, ctx.res, {
-    path: file,
+    handle: opened.handle,
+    path: opened.realPath,
     mimeType: upload.mime_type ?? "application/octet-stream",
-    size: info.size,
-    mtime: info.mtime,
-    accelPath,
+    size: opened.size,
+    mtime: opened.mtime,
+    accelPath: ctx.config.media.serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
   });
-  return "sent";
 }
 
 /**
  * `format`, `maxBitRate` and `timeOffset` may ask for ffmpeg's output (see planStream); otherwise, or
  * without ffmpeg, the original file. Neither this nor download counts a play: only scrobble does.
  */
-async function stream(ctx: SubsonicContext): Promise<"sent"> {
-  const track = await locateTrack(ctx);
-  const { upload, file } = track;
+async function stream(ctx: SubsonicContext, track: OpenedTrack): Promise<void> {
+  const { upload, opened } = track;
   const request = { format: ctx.params.get("format"), maxBitRateKbps: ctx.params.int("maxBitRate") };
   const plan = ctx.transcoder.plan(request, { suffix: suffixOf(upload.original_name), bitrate: upload.bitrate });
   if (plan.kind === "raw") {
@@ -64,7 +67,8 @@ async function stream(ctx: SubsonicContext): Promise<"sent"> {
   const offsetSeconds = timeOffset(ctx.params.get("timeOffset"));
   const duration = upload.duration_ms === null ? undefined : upload.duration_ms / 1000;
   await sendTranscode(ctx.req, ctx.res, ctx.transcoder, {
-    path: file,
+    input: opened.handle,
+    path: opened.realPath,
     target: plan,
     offsetSeconds,
     remainingSeconds: duration === undefined ? undefined : Math.max(0, duration - offsetSeconds),
@@ -72,7 +76,6 @@ async function stream(ctx: SubsonicContext): Promise<"sent"> {
   }).catch((error: unknown) => {
     throw error instanceof TranscodeFailed ? new SubsonicError(0, error.message) : error;
   });
-  return "sent";
 }
 
 function suffixOf(name: string): string {
@@ -111,8 +114,8 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
 }
 
 export const mediaHandlers: Record<string, SubsonicHandler> = {
-  stream,
+  stream: (ctx) => withTrack(ctx, (track) => stream(ctx, track)),
   // Never transcoded: a download is the file as it was uploaded.
-  download: async (ctx) => sendOriginal(ctx, await locateTrack(ctx), true),
+  download: (ctx) => withTrack(ctx, (track) => sendOriginal(ctx, track, true)),
   getCoverArt,
 };

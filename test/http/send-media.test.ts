@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -8,6 +8,8 @@ import path from "node:path";
 import { configure, type LogRecord } from "@logtape/logtape";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NotFound } from "../../core/errors.ts";
+import { openInside, RefusedFile } from "../../core/media/safe-open.ts";
 import { errorHandler } from "../../server/http/errors.ts";
 import { encodeAccelPath, sendMedia, type MediaFile } from "../../server/http/send-media.ts";
 import { waitFor } from "../helpers/fake-remote.ts";
@@ -24,7 +26,7 @@ let root: string;
 let server: http.Server;
 let base: string;
 const bytes = new Map<string, Buffer>();
-const files = new Map<string, MediaFile>();
+const files = new Map<string, Omit<MediaFile, "handle">>();
 
 async function addFile(relative: string, size: number): Promise<void> {
   const filePath = path.join(root, relative);
@@ -40,10 +42,23 @@ async function addFile(relative: string, size: number): Promise<void> {
 function mediaApp(): express.Express {
   const app = express();
   const lookup = (id: string) => files.get(TRICKY[Number(id)] ?? id) ?? { ...files.get("big.flac")!, path: path.join(root, "gone.flac") };
-  app.get("/api/media/:id/direct", (req, res) => sendMedia(req, res, lookup(req.params.id)));
-  app.get("/api/media/:id/accel", (req, res) => {
-    const relative = TRICKY[Number(req.params.id)]!;
-    return sendMedia(req, res, { ...lookup(req.params.id), accelPath: `/_protected/media/${relative}` });
+  // As the stream routes do: open inside the folder first (a refusal is a 404), close once answered.
+  const send = async (req: express.Request, res: express.Response, accelPath?: string) => {
+    const file = lookup(String(req.params.id));
+    const opened = await openInside(root, file.path).catch((error: unknown) => {
+      throw error instanceof RefusedFile ? new NotFound("media file") : error;
+    });
+    try {
+      await sendMedia(req, res, { ...file, handle: opened.handle, accelPath });
+    } finally {
+      await opened.handle.close();
+    }
+  };
+  app.get("/api/media/:id/direct", (req, res) => send(req, res));
+  app.get("/api/media/:id/accel", (req, res) => send(req, res, `/_protected/media/${TRICKY[Number(req.params.id)]!}`));
+  // A redirect the app would never send (it sends real paths): nginx itself must refuse the link.
+  app.get("/api/media-raw/:dir/:name", (req, res) => {
+    res.set("X-Accel-Redirect", encodeAccelPath(`/_protected/media/${req.params.dir}/${req.params.name}`)).end();
   });
   app.use(errorHandler);
   return app;
@@ -288,6 +303,17 @@ describe.skipIf(!nginx)("sendMedia behind nginx (config/nginx/polyphony.conf)", 
     const revalidated = await viaNginx(0, { "if-none-match": headers.get("etag")! });
     expect(revalidated.status).toBe(304);
     expect(revalidated.body.length).toBe(0);
+  });
+
+  it("refuses a path with a symbolic link in it, even when the app asks (a link swapped in after the app's check)", async () => {
+    await symlink(path.join(root, "odd"), path.join(root, "linked"));
+    const name = encodeURIComponent(path.basename(TRICKY[1]!));
+    try {
+      expect((await request(`${proxy.url}/api/media-raw/odd/${name}`)).status).toBe(200);
+      expect((await request(`${proxy.url}/api/media-raw/linked/${name}`)).status).toBe(404);
+    } finally {
+      await rm(path.join(root, "linked"));
+    }
   });
 
   it("keeps the media location internal", async () => {

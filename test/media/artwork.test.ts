@@ -254,6 +254,14 @@ describe("findFolderCover", () => {
     expect(await findFolderCover(path.join(dir, "a.mp3"))).toBe(path.join(dir, "folder.png"));
   });
 
+  it("passes over a link that leads out of the folder, for the next cover inside", async () => {
+    const dir = await album("a.mp3", "front.jpg");
+    await writeFile(path.join(tmp, "elsewhere.jpg"), "x");
+    await symlink(path.join(tmp, "elsewhere.jpg"), path.join(dir, "cover.jpg"));
+    expect(await findFolderCover(path.join(dir, "a.mp3"))).toBe(path.join(dir, "front.jpg"));
+    expect(await findFolderCover(path.join(dir, "a.mp3"), tmp)).toBe(path.join(dir, "cover.jpg"));
+  });
+
   it("returns null when there is no cover or no folder", async () => {
     const dir = await album("01.flac");
     expect(await findFolderCover(path.join(dir, "01.flac"))).toBeNull();

@@ -291,7 +291,7 @@ describe("readTags on files that are not good audio", () => {
     ["garbage.mp3", "unreadable_audio", "No audio found: the file is damaged, or it is not really a .mp3 file"],
     ["mystery.xyz", "unsupported_format", "Unsupported format: .xyz files are not audio we can play"],
     ["song.mp3", "unsupported_format", "Unsupported format: WMA (ASF) is not audio we can play; convert it to FLAC, MP3, Ogg or M4A"],
-    ["folder.mp3", "unreadable_file", "This is not a file (a folder or a device?)"],
+    ["folder.mp3", "unreadable_file", "This is not a file (a folder, a FIFO or a device?)"],
     ["missing.mp3", "unreadable_file", "The file does not exist (moved or deleted?)"],
   ])("rejects %s with %s", async (name, code, message) => {
     const error = await rejection(bad(name));
