@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Federation } from "@fedify/fedify";
 import type { Request as ExpressRequest, RequestHandler } from "express";
+import { isPageLoad } from "./web-ui.ts";
 
 /**
  * A body stream that reads the request only when Fedify pulls. `Readable.toWeb(req)` starts reading at
@@ -43,10 +44,11 @@ function toWebRequest(req: ExpressRequest, origin: URL): Request {
 
 /**
  * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Requests Fedify does not own,
- * or asks for as HTML, fall through to the next middleware untouched.
+ * or asks for as HTML, fall through to the next middleware untouched; page loads skip Fedify altogether.
  */
 export function fedifyMiddleware(federation: Federation<void>, origin: URL): RequestHandler {
   return async (req, res, next) => {
+    if (isPageLoad(req)) return next();
     let passThrough = false;
     const response = await federation.fetch(toWebRequest(req, origin), {
       contextData: undefined,
