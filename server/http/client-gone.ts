@@ -3,7 +3,7 @@ import type { Request } from "express";
 /** The client closed or reset the connection before the request body was complete. */
 export class RequestAborted extends Error {
   override name = "RequestAborted";
-  override readonly code = "ECONNABORTED";
+  readonly code = "ECONNABORTED";
   constructor() {
     super("The client went away before the request body was complete");
   }
