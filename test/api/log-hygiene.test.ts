@@ -75,6 +75,9 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
       expect(res.status, page).toBe(200);
       expect(res.headers.get("content-type"), page).toMatch(/^text\/html/);
     }
+    // curl's default: the web UI still answers, and Fedify never saw a path it does not route.
+    const curled = await fetch(`${app.url}/libraries/xyz`, { headers: { accept: "*/*" } });
+    expect(curled.headers.get("content-type")).toMatch(/^text\/html/);
     const actor = await fetch(`${app.url}/actors/listener`, { headers: { accept: "application/activity+json" } });
     expect(actor.status).toBe(200);
     expect((await actor.json()).preferredUsername).toBe("listener");
