@@ -103,26 +103,34 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
     expect(loud()).toEqual([]);
   });
 
-  it("an uploader hanging up mid-file is a debug line without a stack", async () => {
-    records.length = 0;
-    const boundary = "hygiene";
-    const req = http.request(`${app.url}/api/v1/libraries/${library}/uploads`, {
+  /** Sends the start of a request body that claims 4 MB, then hangs up, as a cancelled upload does. */
+  async function sendPartThenHangUp(pathname: string, contentType: string, start: string | Buffer): Promise<void> {
+    const req = http.request(`${app.url}${pathname}`, {
       method: "POST",
-      headers: {
-        cookie: client.cookie!,
-        "x-csrf-token": client.csrfToken!,
-        "content-type": `multipart/form-data; boundary=${boundary}`,
-        "content-length": String(4 * 1024 * 1024),
-      },
+      headers: { cookie: client.cookie!, "x-csrf-token": client.csrfToken!, "content-type": contentType, "content-length": String(4 * 1024 * 1024) },
     });
     req.on("error", () => {}); // we hang up ourselves
-    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="gone.mp3"\r\n\r\n`);
-    await new Promise((resolve) => req.write(Buffer.alloc(256 * 1024, 1), resolve));
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the server starts writing the file
+    await new Promise((resolve) => req.write(start, resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the server starts reading the body
     req.destroy();
+  }
+
+  it("an uploader hanging up mid-file is a debug line without a stack", async () => {
+    records.length = 0;
+    const part = `--hygiene\r\nContent-Disposition: form-data; name="files"; filename="gone.mp3"\r\n\r\n`;
+    await sendPartThenHangUp(`/api/v1/libraries/${library}/uploads`, "multipart/form-data; boundary=hygiene",
+      Buffer.concat([Buffer.from(part), Buffer.alloc(256 * 1024, 1)]));
     const line = await goneLine(/Client went away during POST/);
     expect(hasStack(line)).toBe(false);
     expect(loud()).toEqual([]);
     expect((await app.db.pool.query("SELECT count(*)::int AS n FROM upload WHERE original_name = 'gone.mp3'")).rows[0].n).toBe(0);
+  });
+
+  it("a body cut short before a body parser finished (a playlist file) is a debug line, not a 500", async () => {
+    records.length = 0;
+    await sendPartThenHangUp("/api/v1/playlists/import?format=m3u8", "audio/x-mpegurl", "#EXTM3U\n#EXTINF:1,Half\n");
+    const line = await goneLine(/Client went away during POST \/api\/v1\/playlists\/import/);
+    expect(hasStack(line)).toBe(false);
+    expect(loud()).toEqual([]);
   });
 });
