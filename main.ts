@@ -19,11 +19,9 @@ async function main(mode: Mode): Promise<void> {
   });
   let web: WebServer | undefined;
   let worker: Worker | undefined;
-  let stopping = false;
+  let stopping: Promise<void> | undefined;
 
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  const stop = async (signal: string) => {
     log.info("{signal} received: draining requests and jobs", { signal });
     const force = setTimeout(() => {
       log.error("Shutdown took too long; exiting");
@@ -37,8 +35,20 @@ async function main(mode: Mode): Promise<void> {
       await closeLogging();
     }
   };
+  // Idempotent: a second call (another signal, an error while stopping) waits for the first.
+  const shutdown = (signal: string) => (stopping ??= stop(signal));
   process.once("SIGINT", () => void shutdown("SIGINT"));
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  // A client's error (a cut-short upload, a closed stream) is handled where it happens; anything that
+  // reaches here is a bug, after which the process is in no known state: stop cleanly (the embedded
+  // PostgreSQL included) and exit non-zero, so a supervisor restarts it.
+  const fatal = (error: unknown, origin: string) => {
+    log.fatal("Unexpected error ({origin}); shutting down: {error}", { origin, error });
+    process.exitCode = 1;
+    void shutdown("unexpected error").finally(() => process.exit(1));
+  };
+  process.on("uncaughtException", (error, origin) => fatal(error, origin));
+  process.on("unhandledRejection", (reason) => fatal(reason, "unhandledRejection"));
 
   try {
     await installJobQueueSchema(connection.db.pool);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { finished, Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
@@ -89,12 +89,14 @@ export class UploadsService {
     return id;
   }
 
-  /** Drops a batch that ended up with no upload (every file rejected, or the request broke off). */
-  async deleteBatchIfEmpty(batchId: string): Promise<void> {
-    await this.#pool.query(
-      "DELETE FROM import_batch b WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM upload u WHERE u.batch_id = b.id)",
-      [batchId],
-    );
+  /**
+   * Undoes a batch whose request failed (every file rejected, or the request broke off): the client was
+   * told nothing was stored, so files already stored go too, or a retry would store them twice.
+   */
+  async discardBatch(batchId: string): Promise<void> {
+    await this.deleteWhere("u.batch_id = $1", [batchId], async (client) => {
+      await client.query("DELETE FROM import_batch WHERE id = $1", [batchId]);
+    });
   }
 
   /**
@@ -125,8 +127,13 @@ export class UploadsService {
       },
     });
     // The source is piped by hand: on a size error we must keep draining it (not destroy it), or the
-    // multipart parser would wait forever for the rest of the request.
+    // multipart parser would wait forever for the rest of the request. A source that breaks off (the
+    // request was cut short) fails the write, which closes the file; finished() also sees one that
+    // broke before we got here.
     const written = pipeline(meter, createWriteStream(`${target}.part`));
+    const stopWatching = finished(stream, { writable: false }, (error) => {
+      if (error) meter.destroy(error);
+    });
     stream.pipe(meter);
     try {
       await written;
@@ -139,6 +146,8 @@ export class UploadsService {
       return allowance < this.#maxBytes
         ? { name: originalName, code: "quota_exceeded", message: "This file does not fit in your remaining storage quota" }
         : { name: originalName, code: "file_too_large", message: `The file is larger than the ${formatBytes(this.#maxBytes)} limit` };
+    } finally {
+      stopWatching();
     }
     try {
       return await withTransaction(this.#pool, async (client) => {

@@ -112,13 +112,13 @@ export function librariesRoutes(deps: ServerDeps): Router {
         { files: MAX_FILES_PER_REQUEST, fileSize: uploads.maxUploadBytes + 1 },
         (name, stream) => uploads.receive(user, library, batchId, name, stream),
       ).catch(async (error: unknown) => {
-        await uploads.deleteBatchIfEmpty(batchId);
+        await uploads.discardBatch(batchId);
         throw error;
       });
       const accepted = results.filter((r): r is UploadRow => "id" in r);
       const rejected = results.filter((r): r is Rejection => !("id" in r));
       if (accepted.length === 0) {
-        await uploads.deleteBatchIfEmpty(batchId);
+        await uploads.discardBatch(batchId);
         throw new TooLarge(rejected[0]!.message, rejected[0]!.code, { rejected });
       }
       return { batchId, uploads: accepted.map(toUploadDto), rejected };

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
 import { isBadValueError } from "../../core/db/bad-value.ts";
+import { clientWentAway, goneReason } from "./client-gone.ts";
 import {
   Conflict,
   DomainError,
@@ -84,8 +85,17 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   );
 }
 
-export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
-  if (res.headersSent) return next(error);
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (clientWentAway(error, req)) {
+    log.debug("Client went away during {method} {path} ({reason})", { method: req.method, path: req.path, reason: goneReason(error) });
+    return;
+  }
+  if (res.headersSent) {
+    // Too late for an error answer: cutting the connection tells the client the body is incomplete.
+    log.error("Error after the answer started on {method} {path}: {error}", { method: req.method, path: req.path, error });
+    res.destroy();
+    return;
+  }
   const { status, body, headers } = toErrorResponse(error);
   if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
   // The safety net caught what the edge should have refused: worth a look, not a page.

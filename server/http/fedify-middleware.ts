@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Federation } from "@fedify/fedify";
 import type { Request as ExpressRequest, RequestHandler } from "express";
+import { isPageLoad } from "./web-ui.ts";
 
 /**
  * A body stream that reads the request only when Fedify pulls. `Readable.toWeb(req)` starts reading at
@@ -42,12 +43,20 @@ function toWebRequest(req: ExpressRequest, origin: URL): Request {
   } as RequestInit);
 }
 
+/** Fedify's own discovery endpoints (WebFinger, NodeInfo), which no dispatcher URI names. */
+const FEDIFY_ENDPOINTS = /^\/(\.well-known|nodeinfo)\//;
+
 /**
- * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Requests Fedify does not own,
- * or asks for as HTML, fall through to the next middleware untouched.
+ * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Fedify sees only the paths it
+ * routes, and never a page load (an actor URL opened in a browser): Fedify logs every other request as a
+ * 404 or 406 warning, though the web UI answers it. What Fedify declines (a missing actor, HTML asked
+ * for) falls through to the next middleware untouched too.
  */
 export function fedifyMiddleware(federation: Federation<void>, origin: URL): RequestHandler {
+  const context = federation.createContext(origin, undefined);
+  const routedByFedify = (path: string) => FEDIFY_ENDPOINTS.test(path) || context.parseUri(new URL(path, origin)) !== null;
   return async (req, res, next) => {
+    if (isPageLoad(req) || !routedByFedify(req.path)) return next();
     let passThrough = false;
     const response = await federation.fetch(toWebRequest(req, origin), {
       contextData: undefined,

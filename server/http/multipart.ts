@@ -1,11 +1,18 @@
 import busboy from "busboy";
 import type { Request } from "express";
-import type { Readable } from "node:stream";
+import { finished, type Readable } from "node:stream";
 import { Invalid } from "../../core/errors.ts";
+import { RequestAborted } from "./client-gone.ts";
 
 /**
  * Streams each file part of a multipart/form-data request to `onFile` as it arrives, never buffering
  * a whole file. Parts are handled one after another, as the body delivers them.
+ *
+ * A body that ends early (no closing boundary, a reset or closed connection) fails the whole request:
+ * the part being written sees the error on its stream (`onFile` must handle stream errors), parts still
+ * waiting their turn are never handed over, and this rejects only once every `onFile` has settled, so
+ * the caller can clean up after all of them. The error is RequestAborted when the client went away,
+ * Invalid (`malformed_multipart`) when the body itself is broken.
  */
 export async function forEachFile<T>(
   req: Request,
@@ -26,20 +33,44 @@ export async function forEachFile<T>(
   // holds the request stream back.
   let previous: Promise<unknown> = Promise.resolve();
   let tooMany = false;
-  const done = new Promise<void>((resolve, reject) => {
+  let failure: Error | undefined;
+  const done = new Promise<void>((resolve) => {
     parser.on("file", (_field, stream, info) => {
-      const result = previous.then(() => onFile(info.filename ?? "unnamed", stream));
+      // Listened to at once: busboy destroys a waiting part's stream with an error when the body breaks off.
+      stream.on("error", () => {});
+      const result = previous.then(() => {
+        if (failure) throw failure;
+        return onFile(info.filename ?? "unnamed", stream);
+      });
       previous = result.catch(() => {});
       results.push(result);
     });
     parser.on("filesLimit", () => (tooMany = true));
     parser.on("close", resolve);
-    parser.on("error", () => reject(new Invalid("The multipart body is malformed or cut short", undefined, "malformed_multipart")));
+    parser.on("error", (error) => {
+      failure ??= error instanceof RequestAborted ? error : new Invalid("The multipart body is malformed or cut short", undefined, "malformed_multipart");
+      resolve();
+    });
+  });
+  // A connection that closes or resets mid-body never ends the parser: destroy it, which errors the part
+  // being written. finished() also sees a request that was already gone.
+  const stopWatching = finished(req, { writable: false }, (error) => {
+    if (error && !parser.destroyed) parser.destroy(new RequestAborted());
   });
   req.pipe(parser);
   await done;
-  const settled = await Promise.all(results);
+  stopWatching();
+  const settled = await Promise.allSettled(results);
+  if (failure) {
+    // Whatever the client still sends is read and dropped, so the error answer can go out.
+    req.unpipe(parser);
+    req.resume();
+    throw failure;
+  }
   if (tooMany) throw new Invalid(`At most ${limits.files} files per request`, undefined, "too_many_files");
   if (settled.length === 0) throw new Invalid("The request holds no file", undefined, "no_file");
-  return settled;
+  return settled.map((outcome) => {
+    if (outcome.status === "rejected") throw outcome.reason;
+    return outcome.value;
+  });
 }

@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import type { OpenFile } from "../../core/media/safe-open.ts";
+import { clientWentAway, goneReason } from "./client-gone.ts";
 
 const log = getLogger(["polyphony", "http", "media"]);
 
@@ -40,9 +41,6 @@ interface Plan {
   range?: ByteRange;
 }
 
-/** Errors that only mean the listener went away (closed the tab, skipped the track, seeked). */
-const CLIENT_GONE = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ERR_STREAM_DESTROYED", "ECONNRESET", "EPIPE", "ECONNABORTED"]);
-
 /**
  * Answers a GET or HEAD for a media file, after the caller has checked access.
  * Direct mode streams the file with validators, conditional requests and single byte ranges.
@@ -57,7 +55,7 @@ export async function sendMedia(req: Request, res: Response, file: MediaFile): P
     res.end();
     return;
   }
-  await pipeMedia(res, file.handle, plan.range, file.path);
+  await pipeMedia(req, res, file.handle, plan.range, file.path);
 }
 
 /**
@@ -196,13 +194,12 @@ export function encodeAccelPath(accelPath: string): string {
  * download leaks no descriptor. Nothing is rethrown: the headers are gone, and a client that went away is
  * routine, not an error.
  */
-async function pipeMedia(res: Response, handle: FileHandle, range: ByteRange, filePath: string): Promise<void> {
+async function pipeMedia(req: Request, res: Response, handle: FileHandle, range: ByteRange, filePath: string): Promise<void> {
   const body = handle.createReadStream({ start: range.start, end: range.end, highWaterMark: 64 * 1024, autoClose: false });
   try {
     await pipeline(body, res);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    if (CLIENT_GONE.has(code)) log.debug("Client stopped reading {path} ({code})", { path: filePath, code });
+    if (clientWentAway(error, req)) log.debug("Client stopped reading {path} ({reason})", { path: filePath, reason: goneReason(error) });
     else log.warning("Streaming {path} failed: {error}", { path: filePath, error });
   }
 }

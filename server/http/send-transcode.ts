@@ -4,6 +4,7 @@ import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import { estimatedBytes, TRANSCODE_CONTENT_TYPES, type TranscodeTarget } from "../../core/media/transcode-plan.ts";
 import type { RunningTranscode, Transcoder } from "../../core/media/transcoder.ts";
+import { clientWentAway, goneReason } from "./client-gone.ts";
 import { MEDIA_CACHE_CONTROL } from "./send-media.ts";
 
 const log = getLogger(["polyphony", "http", "transcode"]);
@@ -18,6 +19,9 @@ export class TranscodeFailed extends Error {
     super("The file could not be transcoded");
   }
 }
+
+/** ffmpeg failed after the answer started (already logged with its stderr). */
+class FfmpegFailedMidway extends Error {}
 
 export interface TranscodeJob {
   /** The source, opened through the folder boundary (core/media/safe-open.ts); ffmpeg reads this very file. */
@@ -77,8 +81,9 @@ export async function sendTranscode(req: Request, res: Response, transcoder: Tra
     await pipeline(body(first, chunks, running, length, job.path), res);
   } catch (error) {
     // Headers are gone: the connection is cut, so the client sees an error (an unterminated chunked body,
-    // or fewer bytes than Content-Length) rather than a silently short file. A listener leaving lands here too.
-    log.debug("Transcode of {path} ended early: {error}", { path: job.path, error });
+    // or fewer bytes than Content-Length) rather than a silently short file.
+    if (clientWentAway(error, req)) log.debug("Client stopped reading the transcode of {path} ({reason})", { path: job.path, reason: goneReason(error) });
+    else if (!(error instanceof FfmpegFailedMidway)) log.warning("Transcode of {path} failed: {error}", { path: job.path, error });
   } finally {
     running.stop();
   }
@@ -109,7 +114,7 @@ async function* body(
   const exit = await running.exited;
   if (exit.code !== 0 && !exit.stopped) {
     log.warning("ffmpeg failed on {path} after {sent} bytes: {stderr}", { path, sent, stderr: exit.stderr });
-    throw new Error("ffmpeg failed");
+    throw new FfmpegFailedMidway();
   }
   if (length === undefined) return;
   const zeros = Buffer.alloc(64 * 1024);

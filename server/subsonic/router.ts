@@ -6,6 +6,7 @@ import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
 import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
 import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
+import { clientWentAway, goneReason } from "../http/client-gone.ts";
 import type { ServerDeps } from "../deps.ts";
 import { AnswerCache, keptAnswer, sendKept } from "./answer-cache.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
@@ -102,6 +103,10 @@ export function subsonicRouter(deps: ServerDeps): Router {
       const result = await handler(ctx);
       if (result !== "sent") send(res, format, okBody(result));
     } catch (caught) {
+      if (clientWentAway(caught, req)) {
+        log.debug("Client went away during {method} ({reason})", { method, reason: goneReason(caught) });
+        return;
+      }
       fail(res, format, caught);
     }
   });
