@@ -5,13 +5,15 @@ import { Invalid } from "../../core/errors.ts";
 
 /**
  * Streams each file part of a multipart/form-data request to `onFile` as it arrives, never buffering
- * a whole file. Parts are handled one after another, as the body delivers them.
+ * a whole file. Parts are handled one after another, as the body delivers them. Files past
+ * `limits.files` are skipped unread; `overLimit` says there were some (the results are exactly the
+ * files that were handled, so the caller can say which were kept).
  */
 export async function forEachFile<T>(
   req: Request,
   limits: { files: number; fileSize: number },
   onFile: (filename: string, stream: Readable) => Promise<T>,
-): Promise<T[]> {
+): Promise<{ results: T[]; overLimit: boolean }> {
   if (!req.is("multipart/form-data")) {
     throw new Invalid("Send the files as multipart/form-data", undefined, "multipart_required");
   }
@@ -39,7 +41,6 @@ export async function forEachFile<T>(
   req.pipe(parser);
   await done;
   const settled = await Promise.all(results);
-  if (tooMany) throw new Invalid(`At most ${limits.files} files per request`, undefined, "too_many_files");
   if (settled.length === 0) throw new Invalid("The request holds no file", undefined, "no_file");
-  return settled;
+  return { results: settled, overLimit: tooMany };
 }
