@@ -35,26 +35,27 @@ export class SessionService {
   }
 
   /**
-   * Checks the password and opens a session. Failed attempts count per username and per client address,
-   * so neither one address nor a spread of addresses can guess freely. The same error for an unknown
-   * user and a wrong password, with the same hashing cost, so names do not leak.
+   * Checks the password and opens a session. Attempts count per username and per client address,
+   * so neither one address nor a spread of addresses can guess freely; each is counted before its
+   * password is checked (parallel guesses cannot all slip under the limit), and a success is given
+   * back. The same error for an unknown user and a wrong password, with the same hashing cost, so
+   * names do not leak.
    */
   async login(input: { username: string; password: string; clientIp: string; userAgent?: string }): Promise<StartedSession> {
     const userKey = `login:user:${input.username}`;
     const addressKey = `login:ip:${input.clientIp}`;
-    await this.#perUser.check(userKey);
-    await this.#perAddress.check(addressKey);
+    await this.#perAddress.consume(addressKey);
+    await this.#perUser.consume(userKey);
     const em = this.#orm.em.fork();
     const user = await em.findOne(UserSchema, { username: input.username });
     const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !ok) {
-      await this.#perUser.record(userKey);
-      await this.#perAddress.record(addressKey);
       log.info("Failed login for {username} from {clientIp}", { username: input.username, clientIp: input.clientIp });
       throw new Unauthenticated("Wrong username or password");
     }
-    if (user.disabledAt) throw new Unauthenticated("This account is disabled");
     await this.#perUser.reset(userKey);
+    await this.#perAddress.refund(addressKey);
+    if (user.disabledAt) throw new Unauthenticated("This account is disabled");
     const token = newSecretToken();
     const session = em.create(SessionSchema, {
       id: randomUUID(),

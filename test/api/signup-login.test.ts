@@ -118,6 +118,19 @@ describe("login", () => {
     await app.db.pool.query("DELETE FROM rate_limit");
   });
 
+  it("counts parallel login attempts before checking them: only the allowed number are checked", async () => {
+    await app.db.pool.query("DELETE FROM rate_limit");
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => new TestClient(app.url).login("bob", `guess ${i}`)));
+    const statuses = guesses.map((g) => g.status).sort();
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(429)]);
+    // A success gives its count back: the right password does not use up the address's budget.
+    await app.db.pool.query("DELETE FROM rate_limit");
+    for (let i = 0; i < 2; i++) expect((await new TestClient(app.url).login("alice")).status).toBe(200);
+    const counted = await app.db.pool.query("SELECT key, hits FROM rate_limit WHERE hits > 0");
+    expect(counted.rows).toEqual([]);
+    await app.db.pool.query("DELETE FROM rate_limit");
+  });
+
   it("requires the CSRF header for cookie-authenticated writes, and logout ends the session", async () => {
     const client = new TestClient(app.url);
     await client.login("alice");
