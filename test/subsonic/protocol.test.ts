@@ -142,7 +142,9 @@ describe("Subsonic protocol and authentication", () => {
     // The body was refused unread, so its `f` is unknown: the error comes in the default XML.
     expect(big.status).toBe(200);
     expect(big.text).toMatch(/status="failed".*<error code="0"/s);
-    expect((await rest(app.url, "noSuchMethod", { ...password(), f: "json" })).json.error.code).toBe(0);
+    for (const method of ["noSuchMethod", "constructor", "toString", "hasOwnProperty"]) {
+      expect((await rest(app.url, method, { ...password(), f: "json" })).json.error).toEqual({ code: 0, message: `Unknown method '${method}'` });
+    }
   });
 
   it("lists only the libraries the user may see as music folders with integer ids", async () => {
