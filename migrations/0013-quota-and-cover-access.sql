@@ -12,4 +12,4 @@ CREATE INDEX upload_reservation_owner_index ON upload_reservation (owner_id);
 
 -- A cover URL names its content hash; it is served only to who may see an album wearing it
 -- (server/api/media.routes.ts), found through this index.
-CREATE INDEX album_cover_hash_index ON album (cover_hash) WHERE cover_hash IS NOT NULL;
+CREATE INDEX album_cover_hash_index ON album (cover_hash);
