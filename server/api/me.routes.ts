@@ -44,10 +44,12 @@ export function meRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const { user, session } = currentAuth(res);
       const input = parse(passwordBody, req.body);
-      await deps.accounts.changePassword(user.id, input.currentPassword, input.newPassword, {
-        sessionId: session?.id,
-        apiTokens: input.keepApiTokens,
-      });
+      // The current password is checked like a login's: a stolen session cannot guess it freely.
+      await deps.sessions.passwordAttempt({ username: user.username, clientIp: req.ip ?? "unknown" }, () =>
+        deps.accounts.changePassword(user.id, input.currentPassword, input.newPassword, {
+          sessionId: session?.id,
+          apiTokens: input.keepApiTokens,
+        }));
       return undefined;
     }),
   );

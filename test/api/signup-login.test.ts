@@ -172,4 +172,14 @@ describe("password change", () => {
     expect((await new TestClient(app.url).login("dave")).status).toBe(401);
     expect((await new TestClient(app.url).login("dave", "another long secret")).status).toBe(200);
   });
+
+  it("counts wrong current passwords against the login limit", async () => {
+    await app.db.pool.query("DELETE FROM rate_limit");
+    const here = new TestClient(app.url);
+    await here.login("alice");
+    const change = () => here.post("/api/v1/me/password", { currentPassword: "a guess", newPassword: "another long secret" });
+    const statuses = (await Promise.all(Array.from({ length: 7 }, change))).map((r) => r.status).sort();
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429]);
+    await app.db.pool.query("DELETE FROM rate_limit");
+  });
 });
