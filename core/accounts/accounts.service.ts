@@ -4,6 +4,7 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import type { Registration } from "../../config/env.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
 import type { ActorService } from "./actors.service.ts";
+import { ApiTokenSchema } from "./api-token.entity.ts";
 import { InviteSchema } from "./invite.entity.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { hashSecretToken, newSecretToken } from "./secret-token.ts";
@@ -133,15 +134,27 @@ export class AccountService {
   }
 
   /** Changes the password and ends every other session of the user. */
-  async changePassword(userId: string, current: string, next: string, keepSessionId?: string): Promise<void> {
-    const em = this.#orm.em.fork();
-    const user = await em.findOneOrFail(UserSchema, userId);
+  /**
+   * A new password ends every other way in that the old one opened: the user's other sessions and
+   * their API tokens (a token made by whoever knew the old password), unless they ask to keep the
+   * tokens. All in one transaction.
+   */
+  async changePassword(
+    userId: string,
+    current: string,
+    next: string,
+    keep: { sessionId?: string; apiTokens?: boolean } = {},
+  ): Promise<void> {
+    const user = await this.#orm.em.fork().findOneOrFail(UserSchema, userId);
     if (!(await verifyPassword(current, user.passwordHash))) {
       throw new Invalid("The current password is wrong", undefined, "wrong_password");
     }
-    user.passwordHash = await hashPassword(next);
-    await em.flush();
-    await em.nativeDelete(SessionSchema, { user: userId, ...(keepSessionId ? { id: { $ne: keepSessionId } } : {}) });
+    const passwordHash = await hashPassword(next);
+    await this.#orm.em.fork().transactional(async (em) => {
+      await em.nativeUpdate(UserSchema, { id: userId }, { passwordHash });
+      await em.nativeDelete(SessionSchema, { user: userId, ...(keep.sessionId ? { id: { $ne: keep.sessionId } } : {}) });
+      if (!keep.apiTokens) await em.nativeDelete(ApiTokenSchema, { user: userId });
+    });
   }
 
   async list(options: { limit: number; offset: number }): Promise<{ items: User[]; total: number }> {

@@ -35,26 +35,23 @@ export class SessionService {
   }
 
   /**
-   * Checks the password and opens a session. Failed attempts count per username and per client address,
-   * so neither one address nor a spread of addresses can guess freely. The same error for an unknown
-   * user and a wrong password, with the same hashing cost, so names do not leak.
+   * Checks the password and opens a session. Attempts count per username and per client address,
+   * so neither one address nor a spread of addresses can guess freely; each is counted before its
+   * password is checked (parallel guesses cannot all slip under the limit), and a success is given
+   * back. The same error for an unknown user and a wrong password, with the same hashing cost, so
+   * names do not leak.
    */
   async login(input: { username: string; password: string; clientIp: string; userAgent?: string }): Promise<StartedSession> {
-    const userKey = `login:user:${input.username}`;
-    const addressKey = `login:ip:${input.clientIp}`;
-    await this.#perUser.check(userKey);
-    await this.#perAddress.check(addressKey);
     const em = this.#orm.em.fork();
-    const user = await em.findOne(UserSchema, { username: input.username });
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok) {
-      await this.#perUser.record(userKey);
-      await this.#perAddress.record(addressKey);
-      log.info("Failed login for {username} from {clientIp}", { username: input.username, clientIp: input.clientIp });
-      throw new Unauthenticated("Wrong username or password");
-    }
+    const user = await this.passwordAttempt(input, async () => {
+      const found = await em.findOne(UserSchema, { username: input.username });
+      if (!(await verifyPassword(input.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH)) || !found) {
+        log.info("Failed login for {username} from {clientIp}", { username: input.username, clientIp: input.clientIp });
+        throw new Unauthenticated("Wrong username or password");
+      }
+      return found;
+    });
     if (user.disabledAt) throw new Unauthenticated("This account is disabled");
-    await this.#perUser.reset(userKey);
     const token = newSecretToken();
     const session = em.create(SessionSchema, {
       id: randomUUID(),
@@ -67,6 +64,22 @@ export class SessionService {
     await em.flush();
     log.info("{username} logged in", { username: user.username, sessionId: session.id });
     return { user, session, token };
+  }
+
+  /**
+   * Runs a password check (`attempt` throws when the password is wrong) under the login rate limit:
+   * the attempt counts per username and per address before it runs, and is given back when it passes.
+   * Logins use it, and so does anything else that checks a typed password (a password change).
+   */
+  async passwordAttempt<T>(who: { username: string; clientIp: string }, attempt: () => Promise<T>): Promise<T> {
+    const userKey = `login:user:${who.username}`;
+    const addressKey = `login:ip:${who.clientIp}`;
+    await this.#perAddress.consume(addressKey);
+    await this.#perUser.consume(userKey);
+    const result = await attempt();
+    await this.#perUser.reset(userKey);
+    await this.#perAddress.refund(addressKey);
+    return result;
   }
 
   /** Resolves a cookie token to its live session and enabled user, or null. */

@@ -30,6 +30,19 @@ export function visibleItemSql(kind: ItemKind, alias: string, viewerParam: strin
             AND search_visible(vd.library_ids, ${visibleLibraryIdsSql(viewerParam)}))`;
 }
 
+/**
+ * Which of `kinds` the id names among the things the viewer may see, or undefined: someone else's
+ * hidden item and a missing one look the same (no existence oracle through a method taking any id).
+ */
+export async function visibleKindOf(db: pg.Pool, viewerId: string, id: string, kinds: readonly ItemKind[] = ITEM_KINDS): Promise<ItemKind | undefined> {
+  const { rows } = await db.query<{ kind: ItemKind }>(
+    kinds.map((kind) => `SELECT '${kind}' AS kind FROM ${kind.slice(0, -1)} x WHERE x.id = $2 AND ${visibleItemSql(kind, "x", "$1")}`)
+      .join(" UNION ALL ") + " LIMIT 1",
+    [viewerId, id],
+  );
+  return rows[0]?.kind;
+}
+
 /** Favourites and 1-5 ratings of one user; only on things that user may see (plays: core/listens). */
 export class UserDataService {
   readonly #pool: pg.Pool;

@@ -35,4 +35,6 @@ export const sqlOnlyTables = [
   "instance_setting",
   "catalog_generation",
   "user_data_generation",
+  // Bytes of uploads in flight, reserved against the quota (core/library/upload-quota.ts).
+  "upload_reservation",
 ];

@@ -32,7 +32,13 @@ export const AlbumSchema = defineEntity({
     coverHash: p.text().nullable(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
-  indexes: [{ properties: ["albumArtist", "normalizedTitle"] }, { properties: ["createdAt", "id"] }, { properties: ["year"] }],
+  indexes: [
+    { properties: ["albumArtist", "normalizedTitle"] },
+    { properties: ["createdAt", "id"] },
+    { properties: ["year"] },
+    // Who may have a cover URL's bytes: the albums wearing it (migration 0013).
+    { name: "album_cover_hash_index", properties: ["coverHash"] },
+  ],
 });
 
 export const TrackSchema = defineEntity({

@@ -161,10 +161,13 @@ async function markChanged(pool: pg.Pool, batchId: string, files: (FoundFile & {
 export const SCAN_TASK = "scan_library";
 
 /** Scans run one at a time on a single queue; a scan already waiting for a library absorbs a new request. */
+/** SQL: the job key of a library's scan (one waiting scan a library), from its id. */
+export const SCAN_JOB_KEY_SQL = (libraryId: string) => `'scan:' || ${libraryId}::text`;
+
 export async function enqueueScan(db: pg.Pool | pg.PoolClient, libraryId: string): Promise<void> {
   await db.query(
     `SELECT graphile_worker.add_job($1, json_build_object('libraryId', $2::text), queue_name => 'library-scan',
-       max_attempts => 3, job_key => 'scan:' || $2::text)`,
+       max_attempts => 3, job_key => ${SCAN_JOB_KEY_SQL("$2")})`,
     [SCAN_TASK, libraryId],
   );
 }

@@ -14,6 +14,7 @@ import { visibleLibrariesSql } from "./access.ts";
 import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
 import { deleteOrphans } from "./orphans.ts";
 import { openUploadFile, uploadLocation, type UploadFileFields } from "./upload-files.ts";
+import { UploadQuota } from "./upload-quota.ts";
 import type { Library } from "./library.entity.ts";
 
 /** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
@@ -21,8 +22,9 @@ export const IMPORT_TASK = "import_upload";
 export const IMPORT_CHUNK = 32;
 
 export interface Rejection {
-  name: string;
-  code: "file_too_large" | "quota_exceeded" | "write_failed";
+  /** Absent for the files past a request's file limit, which are never read. */
+  name?: string;
+  code: "file_too_large" | "quota_exceeded" | "write_failed" | "too_many_files";
   message: string;
 }
 
@@ -70,13 +72,13 @@ export class UploadsService {
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
   readonly #maxBytes: number;
-  readonly #quotaBytes: number;
+  readonly #quota: UploadQuota;
 
   constructor(deps: { pool: pg.Pool; mediaDir: string; maxUploadBytes: number; userQuotaBytes: number }) {
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
     this.#maxBytes = deps.maxUploadBytes;
-    this.#quotaBytes = deps.userQuotaBytes;
+    this.#quota = new UploadQuota({ pool: deps.pool, quotaBytes: deps.userQuotaBytes });
   }
 
   get maxUploadBytes(): number {
@@ -101,14 +103,13 @@ export class UploadsService {
 
   /**
    * Streams one file to MEDIA_DIR (never whole in memory), hashing it on the way, then records a
-   * pending upload and its import job in one transaction. Over the size limit or the owner's quota,
-   * the partial file is removed and the file is rejected with a reason.
+   * pending upload and its import job in one transaction. Over the size limit or the owner's quota
+   * (reserved as the bytes arrive, so parallel uploads share it), the partial file is removed and the
+   * file is rejected with a reason.
    */
   async receive(owner: User, library: Library, batchId: string, name: string, stream: Readable): Promise<UploadRow | Rejection> {
     const originalName = displayName(name);
-    const used = await this.#usedBytes(owner.id);
-    const allowance = this.#quotaBytes > 0 ? Math.min(this.#maxBytes, this.#quotaBytes - used) : this.#maxBytes;
-    if (allowance <= 0) {
+    if ((await this.#quota.remaining(owner.id)) <= 0) {
       stream.resume();
       return { name: originalName, code: "quota_exceeded", message: "Your storage quota is used up; delete uploads to make room" };
     }
@@ -117,13 +118,21 @@ export class UploadsService {
     const target = path.join(this.#mediaDir, relative);
     await mkdir(path.dirname(target), { recursive: true });
     const hash = createHash("sha256");
+    const [maxBytes, quota] = [this.#maxBytes, this.#quota];
     let size = 0;
+    let reserved = 0;
+    // Bytes are reserved against the quota before they are written (core/library/upload-quota.ts).
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
-        if (size > allowance) return callback(new SizeExceeded());
+        if (size > maxBytes) return callback(new SizeExceeded());
         hash.update(chunk);
-        callback(null, chunk);
+        if (size <= reserved) return callback(null, chunk);
+        quota.cover(owner.id, id, reserved, size).then((covered) => {
+          if (covered === undefined) return callback(new QuotaExceeded());
+          reserved = covered;
+          callback(null, chunk);
+        }, callback);
       },
     });
     // The source is piped by hand: on a size error we must keep draining it (not destroy it), or the
@@ -142,10 +151,14 @@ export class UploadsService {
       stream.unpipe(meter);
       stream.resume();
       await rm(`${target}.part`, { force: true });
-      if (!(error instanceof SizeExceeded)) throw error;
-      return allowance < this.#maxBytes
-        ? { name: originalName, code: "quota_exceeded", message: "This file does not fit in your remaining storage quota" }
-        : { name: originalName, code: "file_too_large", message: `The file is larger than the ${formatBytes(this.#maxBytes)} limit` };
+      await quota.release(id);
+      if (error instanceof QuotaExceeded) {
+        return { name: originalName, code: "quota_exceeded", message: "This file does not fit in your remaining storage quota" };
+      }
+      if (error instanceof SizeExceeded) {
+        return { name: originalName, code: "file_too_large", message: `The file is larger than the ${formatBytes(maxBytes)} limit` };
+      }
+      throw error;
     } finally {
       stopWatching();
     }
@@ -156,22 +169,16 @@ export class UploadsService {
            VALUES ($1, $2, $3, 'stored', $4, $5, $6, $7) RETURNING *`,
           [id, library.id, batchId, relative, originalName, size, hash.digest("hex")],
         );
+        // The reservation becomes the upload's size in the same commit: never counted twice or not at all.
+        await quota.release(id, client);
         await enqueueImport(client, id);
         return rows[0]!;
       });
     } catch (error) {
       await rm(target, { force: true });
+      await quota.release(id);
       throw error;
     }
-  }
-
-  async #usedBytes(ownerId: string): Promise<number> {
-    const { rows } = await this.#pool.query<{ used: string }>(
-      `SELECT coalesce(sum(u.size), 0) AS used FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE l.owner_id = $1 AND u.storage = 'stored'`,
-      [ownerId],
-    );
-    return Number(rows[0]!.used);
   }
 
   async list(
@@ -287,6 +294,7 @@ export class UploadsService {
 }
 
 class SizeExceeded extends Error {}
+class QuotaExceeded extends Error {}
 
 export function buildUploadsService(config: AppConfig, pool: pg.Pool): UploadsService {
   return new UploadsService({

@@ -5,6 +5,7 @@ import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
+import type { Queryable } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
@@ -145,9 +146,17 @@ export class PlaylistsService {
    */
   async addTracks(owner: User, id: string, trackIds: string[], position?: number): Promise<PlaylistItemRow[]> {
     return this.#edit(owner, id, async (client) => {
-      const missing = await items.invisibleTracks(client, owner.id, trackIds);
-      if (missing.length > 0) throw new NotFound("track", { trackIds: missing });
+      await assertVisibleTracks(client, owner, trackIds);
       return this.#insert(client, owner, id, trackIds.map((trackId) => ({ trackId })), position);
+    });
+  }
+
+  /** Replaces every item with these tracks, all or nothing (a track the owner cannot see changes nothing). */
+  async replaceTracks(owner: User, id: string, trackIds: string[]): Promise<void> {
+    await this.#edit(owner, id, async (client) => {
+      await assertVisibleTracks(client, owner, trackIds);
+      await client.query("DELETE FROM playlist_item WHERE playlist_id = $1", [id]);
+      if (trackIds.length) await this.#insert(client, owner, id, trackIds.map((trackId) => ({ trackId })));
     });
   }
 
@@ -198,4 +207,10 @@ export class PlaylistsService {
       return result;
     });
   }
+}
+
+/** NotFound, listing them, when any of the tracks is missing or hidden from the owner. */
+export async function assertVisibleTracks(db: Queryable, owner: Pick<User, "id">, trackIds: string[]): Promise<void> {
+  const missing = await items.invisibleTracks(db, owner.id, trackIds);
+  if (missing.length > 0) throw new NotFound("track", { trackIds: missing });
 }

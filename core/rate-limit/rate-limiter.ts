@@ -3,8 +3,9 @@ import { RateLimited } from "../errors.ts";
 
 /**
  * Fixed-window counters in PostgreSQL, so every web replica sees the same counts.
- * `consume` counts and refuses in one step (sign-ups); `check` + `record` let a caller count only
- * failures (logins: a person who types the right password is never locked out by their own successes).
+ * `consume` counts and refuses in one atomic step, before the work it guards: N attempts at once take
+ * N distinct counts, so no more than the budget get through. A login then `refund`s a success, so a
+ * person who types the right password is never locked out by their own successes.
  */
 export class RateLimiter {
   readonly #db: Queryable;
@@ -53,6 +54,11 @@ export class RateLimiter {
   async consume(key: string): Promise<void> {
     const { hits, retryAfter } = await this.record(key);
     if (hits > this.#max) throw new RateLimited(retryAfter);
+  }
+
+  /** Gives back one hit counted by `consume` (the attempt succeeded). */
+  async refund(key: string): Promise<void> {
+    await this.#db.query("UPDATE rate_limit SET hits = greatest(hits - 1, 0) WHERE key = $1", [key]);
   }
 
   async reset(key: string): Promise<void> {

@@ -93,6 +93,17 @@ export class SubsonicCredentialsService {
     return { lockedFor: row.locked_for ?? 0, found };
   }
 
+  /** The longest wait (seconds) of these lockouts (RateLimiter.lockout) now, else 0: one statement. */
+  async lockedFor(lockouts: ReturnType<RateLimiter["lockout"]>[]): Promise<number> {
+    if (!lockouts.length) return 0;
+    const { rows } = await this.#pool.query<{ locked_for: number | null }>({
+      name: `subsonic-lockout-${lockouts.length}`,
+      text: `SELECT greatest(${lockouts.map((l, i) => l.sql(1 + 3 * i)).join(", ")}) AS locked_for`,
+      values: lockouts.flatMap((l) => l.values),
+    });
+    return rows[0]!.locked_for ?? 0;
+  }
+
   async byApiKey(apiKey: string): Promise<SubsonicUser | null> {
     const row = await this.#load(`c.api_key_hash = $1`, hashSecretToken(apiKey));
     return row ? toUser(row) : null;

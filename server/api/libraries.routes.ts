@@ -13,6 +13,10 @@ import type { Operation } from "../http/openapi.ts";
 import { toLibraryDto, toUploadDto } from "./library-dto.ts";
 
 const MAX_FILES_PER_REQUEST = 200;
+const TOO_MANY_FILES: Rejection = {
+  code: "too_many_files",
+  message: `Only the first ${MAX_FILES_PER_REQUEST} files of a request are taken; send the others in another request`,
+};
 
 const libraryFields = {
   name: z.string().trim().min(1).max(200),
@@ -107,7 +111,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
       const { user } = currentAuth(res);
       const library = await libraries.getOwned(user, pathId(req.params.id, "library"));
       const batchId = await uploads.startBatch(library.id, "upload");
-      const results = await forEachFile(
+      const { results, overLimit } = await forEachFile(
         req,
         { files: MAX_FILES_PER_REQUEST, fileSize: uploads.maxUploadBytes + 1 },
         (name, stream) => uploads.receive(user, library, batchId, name, stream),
@@ -117,6 +121,8 @@ export function librariesRoutes(deps: ServerDeps): Router {
       });
       const accepted = results.filter((r): r is UploadRow => "id" in r);
       const rejected = results.filter((r): r is Rejection => !("id" in r));
+      // The files kept are listed in `uploads`; those past the limit were not read at all.
+      if (overLimit) rejected.push(TOO_MANY_FILES);
       if (accepted.length === 0) {
         await uploads.discardBatch(batchId);
         throw new TooLarge(rejected[0]!.message, rejected[0]!.code, { rejected });

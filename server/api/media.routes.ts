@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import { visibleItemSql } from "../../core/catalog/user-data.service.ts";
 import { NotFound } from "../../core/errors.ts";
 import { visibleLibrariesSql } from "../../core/library/access.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
@@ -78,13 +79,22 @@ export function mediaRoutes(deps: ServerDeps): Router {
     res.redirect(302, `/api/v1/covers/${rows[0].cover_hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);
   });
 
-  // Content-addressed: a URL's bytes never change, so caches may keep them for good.
-  router.get("/covers/:hash/:file", (req, res, next) => {
+  // Content-addressed: a URL's bytes never change, so the browser may keep them for good. Yet the
+  // hash is no secret (it is in every album's redirect): the cover goes only to who may see an album
+  // wearing it, or a private album's art would be one guessed or shared URL away. So not for shared caches.
+  router.get("/covers/:hash/:file", async (req, res, next) => {
     const match = /^(64|256|600|original)\.(webp|jpg)$/.exec(String(req.params.file));
     if (!match) throw new NotFound("cover");
     const size = (match[1] === "original" ? "original" : Number(match[1])) as CoverSize;
-    const file = coverFilePath(path.join(config.mediaDir, "covers"), String(req.params.hash), size, match[2] === "jpg" ? "jpeg" : "webp");
-    res.sendFile(file, { maxAge: "365d", immutable: true, lastModified: false, dotfiles: "deny" }, (error) => {
+    const hash = String(req.params.hash);
+    const file = coverFilePath(path.join(config.mediaDir, "covers"), hash, size, match[2] === "jpg" ? "jpeg" : "webp");
+    const { rowCount } = await deps.db.pool.query(
+      `SELECT 1 FROM album a WHERE a.cover_hash = $2 AND ${visibleItemSql("albums", "a", "$1")} LIMIT 1`,
+      [res.locals.auth?.user?.id ?? null, hash],
+    );
+    if (!rowCount) throw new NotFound("cover");
+    res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
+    res.sendFile(file, { cacheControl: false, lastModified: false, dotfiles: "deny" }, (error) => {
       if (!error) return;
       if ((error as { status?: number }).status === 404 || (error as { code?: string }).code === "ENOENT") {
         next(new NotFound("cover"));

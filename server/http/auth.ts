@@ -37,15 +37,16 @@ function sameSecret(a: string, b: string): boolean {
 
 /**
  * Resolves the caller from `Authorization: Bearer <token>` or the session cookie. A bad or revoked
- * bearer token is a 401 at once; a stale cookie just means "anonymous". Cookie-authenticated writes must
- * carry the session's CSRF token in X-CSRF-Token (bearer tokens cannot be sent by a foreign page).
+ * bearer token is a 401 at once; a stale cookie just means "anonymous". Other schemes (`Basic` from
+ * a password-protected proxy in front of us) are not ours: ignored, never a 401 of a public page.
+ * Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token (bearer tokens
+ * cannot be sent by a foreign page).
  */
 export function authenticate(deps: { sessions: SessionService; tokens: ApiTokenService }): RequestHandler {
   return async (req, res, next) => {
-    const header = req.get("authorization");
-    if (header) {
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const user = match ? await deps.tokens.authenticate(match[1]!) : null;
+    const [scheme, ...credentials] = (req.get("authorization") ?? "").trim().split(/\s+/);
+    if (scheme?.toLowerCase() === "bearer") {
+      const user = credentials.length === 1 ? await deps.tokens.authenticate(credentials[0]!) : null;
       if (!user) throw new Unauthenticated("The API token is invalid, expired or revoked");
       res.locals.auth = { user };
       return next();

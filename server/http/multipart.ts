@@ -6,7 +6,9 @@ import { RequestAborted } from "./client-gone.ts";
 
 /**
  * Streams each file part of a multipart/form-data request to `onFile` as it arrives, never buffering
- * a whole file. Parts are handled one after another, as the body delivers them.
+ * a whole file. Parts are handled one after another, as the body delivers them. Files past
+ * `limits.files` are skipped unread; `overLimit` says there were some (the results are exactly the
+ * files that were handled, so the caller can say which were kept).
  *
  * A body that ends early (no closing boundary, a reset or closed connection) fails the whole request:
  * the part being written sees the error on its stream (`onFile` must handle stream errors), parts still
@@ -18,7 +20,7 @@ export async function forEachFile<T>(
   req: Request,
   limits: { files: number; fileSize: number },
   onFile: (filename: string, stream: Readable) => Promise<T>,
-): Promise<T[]> {
+): Promise<{ results: T[]; overLimit: boolean }> {
   if (!req.is("multipart/form-data")) {
     throw new Invalid("Send the files as multipart/form-data", undefined, "multipart_required");
   }
@@ -67,10 +69,10 @@ export async function forEachFile<T>(
     req.resume();
     throw failure;
   }
-  if (tooMany) throw new Invalid(`At most ${limits.files} files per request`, undefined, "too_many_files");
   if (settled.length === 0) throw new Invalid("The request holds no file", undefined, "no_file");
-  return settled.map((outcome) => {
+  const handled = settled.map((outcome) => {
     if (outcome.status === "rejected") throw outcome.reason;
     return outcome.value;
   });
+  return { results: handled, overLimit: tooMany };
 }

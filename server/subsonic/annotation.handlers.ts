@@ -1,5 +1,5 @@
 import { NotFound } from "../../core/errors.ts";
-import { UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
+import { ITEM_KINDS, UserDataService, visibleKindOf, type ItemKind } from "../../core/catalog/user-data.service.ts";
 import { browsePageIds } from "../../core/catalog/browse.queries.ts";
 import { loadAlbums } from "../../core/catalog/catalog-items.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
@@ -13,15 +13,14 @@ function userData(ctx: SubsonicContext): UserDataService {
   return new UserDataService({ pool: ctx.pool });
 }
 
-/** `id` may name a song, an album or an artist (folder-based clients star any of them through `id`). */
-async function kindOf(ctx: SubsonicContext, id: string): Promise<ItemKind> {
-  const { rows } = await ctx.pool.query<{ kind: ItemKind }>(
-    `SELECT 'tracks' AS kind FROM track WHERE id = $1 UNION ALL SELECT 'albums' FROM album WHERE id = $1
-     UNION ALL SELECT 'artists' FROM artist WHERE id = $1 LIMIT 1`,
-    [id],
-  );
-  if (!rows[0]) throw new SubsonicError(70, "Requested data was not found");
-  return rows[0].kind;
+/**
+ * `id` may name a song, an album or an artist (folder-based clients star any of them through `id`).
+ * Only what the caller may see counts: another user's hidden album is answered like a missing one.
+ */
+async function kindOf(ctx: SubsonicContext, id: string, kinds: readonly ItemKind[] = ITEM_KINDS): Promise<ItemKind> {
+  const kind = await visibleKindOf(ctx.pool, ctx.user.id, id, kinds);
+  if (!kind) throw new SubsonicError(70, "Requested data was not found");
+  return kind;
 }
 
 function ids(ctx: SubsonicContext, name: string): string[] {
@@ -31,12 +30,14 @@ function ids(ctx: SubsonicContext, name: string): string[] {
 }
 
 async function star(ctx: SubsonicContext, favorite: boolean): Promise<Record<string, never>> {
-  const targets: [ItemKind, string][] = [
-    ...(await Promise.all(ids(ctx, "id").map(async (id): Promise<[ItemKind, string]> => [await kindOf(ctx, id), id]))),
-    ...ids(ctx, "albumId").map((id): [ItemKind, string] => ["albums", id]),
-    ...ids(ctx, "artistId").map((id): [ItemKind, string] => ["artists", id]),
+  const asked: [string, readonly ItemKind[]][] = [
+    ...ids(ctx, "id").map((id): [string, readonly ItemKind[]] => [id, ITEM_KINDS]),
+    ...ids(ctx, "albumId").map((id): [string, readonly ItemKind[]] => [id, ["albums"]]),
+    ...ids(ctx, "artistId").map((id): [string, readonly ItemKind[]] => [id, ["artists"]]),
   ];
-  if (!targets.length) throw new SubsonicError(10, "Required parameter 'id', 'albumId' or 'artistId' is missing");
+  if (!asked.length) throw new SubsonicError(10, "Required parameter 'id', 'albumId' or 'artistId' is missing");
+  // Every id is resolved before the first write: one unknown id stars nothing.
+  const targets = await Promise.all(asked.map(async ([id, kinds]): Promise<[ItemKind, string]> => [await kindOf(ctx, id, kinds), id]));
   for (const [kind, id] of targets) await notFoundAs70(userData(ctx).setFavorite(ctx.user.id, kind, id, favorite));
   return {};
 }

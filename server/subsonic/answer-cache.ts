@@ -14,15 +14,24 @@ import { render, type Elem, type Format } from "./response.ts";
 // and plays counter), and reused only for the same user, question and version. A change moves a counter,
 // so a kept answer is never stale, and nobody is ever given an answer made for someone else.
 
-/** Read-only methods whose answer depends only on the catalog, the libraries the caller sees and their own stars, ratings and plays. */
-const KEPT_METHODS = new Set([
-  "getMusicFolders", "getIndexes", "getMusicDirectory", "getArtists", "getArtist", "getAlbum", "getSong",
-  "getAlbumList", "getAlbumList2", "getGenres", "getSongsByGenre", "search2", "search3", "getStarred",
-  "getStarred2", "getArtistInfo", "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2", "getLyrics", "getLyricsBySongId",
-]);
-/** Who asks and how to answer, not what: left out of the question (the user and the format are keyed apart). */
-const NOT_THE_QUESTION = new Set(["u", "p", "t", "s", "apiKey", "c", "v", "f", "callback"]);
-/** Kept answers' bytes at most, oldest use first out. getArtists at 5,000 artists is ~1 MB. */
+const ALBUM_LIST_PARAMS = ["type", "size", "offset", "fromYear", "toYear", "genre", "musicFolderId"];
+const SEARCH_PARAMS = ["query", "musicFolderId", ...["artist", "album", "song"].flatMap((kind) => [`${kind}Count`, `${kind}Offset`])];
+
+/**
+ * Read-only methods whose answer depends only on the catalog, the libraries the caller sees and their
+ * own stars, ratings and plays, each with the parameters its handler reads (the first value of each):
+ * only those make the question, so junk parameters neither make new keys nor get past kept answers.
+ */
+const KEPT_METHODS = new Map<string, readonly string[]>(Object.entries({
+  getMusicFolders: [], getIndexes: ["musicFolderId", "ifModifiedSince"], getMusicDirectory: ["id"],
+  getArtists: ["musicFolderId"], getArtist: ["id"], getAlbum: ["id"], getSong: ["id"],
+  getAlbumList: ALBUM_LIST_PARAMS, getAlbumList2: ALBUM_LIST_PARAMS, getGenres: [],
+  getSongsByGenre: ["genre", "count", "offset", "musicFolderId"],
+  search2: SEARCH_PARAMS, search3: SEARCH_PARAMS, getStarred: [], getStarred2: [],
+  getArtistInfo: ["id", "count"], getArtistInfo2: ["id", "count"], getAlbumInfo: ["id"], getAlbumInfo2: ["id"],
+  getLyrics: ["artist", "title"], getLyricsBySongId: ["id"],
+}));
+/** Kept answers' bytes (with their keys') at most, oldest use first out. getArtists at 5,000 artists is ~1 MB. */
 const MAX_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -84,12 +93,17 @@ export class AnswerCache {
     this.#maxBytes = maxBytes;
   }
 
-  /** The key of this question, or undefined when its answer must be made afresh (writes, random lists, live state). */
-  keyOf(method: string, params: Params, format: Format, user: SubsonicUser): string | undefined {
-    if (!KEPT_METHODS.has(method)) return undefined;
+  /**
+   * The key of this question and the parameters its answer is made from (those in the key, and only
+   * those), or undefined when its answer must be made afresh (writes, random lists, live state).
+   */
+  question(method: string, params: Params, format: Format, user: SubsonicUser): { key: string; params: Params } | undefined {
+    const names = KEPT_METHODS.get(method);
+    if (!names) return undefined;
     if ((method === "getAlbumList" || method === "getAlbumList2") && params.get("type") === "random") return undefined;
     const shape = format.kind === "jsonp" ? `jsonp:${format.callback}` : format.kind;
-    return `${user.id}|${user.answerVersion}|${shape}|${method}|${params.canonical(NOT_THE_QUESTION)}`;
+    const asked = JSON.stringify(names.map((name) => params.get(name) ?? null));
+    return { key: `${user.id}|${user.answerVersion}|${shape}|${method}|${asked}`, params: params.only(names) };
   }
 
   /**
@@ -101,7 +115,8 @@ export class AnswerCache {
     if (kept) return keepRecent(this.#answers, key, kept);
     const made = keepRecent(this.#answers, key, make());
     made.then(
-      (answer) => this.#account(key, made, answer.body.length),
+      // A key costs its length too: a long `query` kept for a tiny answer must not escape the budget.
+      (answer) => this.#account(key, made, answer.body.length + Buffer.byteLength(key)),
       () => this.#answers.get(key) === made && this.#answers.delete(key),
     );
     return made;

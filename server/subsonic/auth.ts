@@ -43,16 +43,19 @@ export async function authenticateSubsonic(deps: SubsonicAuthDeps, params: Param
   }
   const username = params.required("u").toLowerCase();
   if (!secrets.length) throw new SubsonicError(10, "Required parameter 'p', or 't' and 's', is missing");
-  // Both lockouts and the credentials in one statement: one query a request instead of three in two waits.
-  const { lockedFor, found } = await deps.credentials.byUsernameUnlessLocked(username, [
-    deps.perAddress.lockout(`subsonic-addr:${address}`),
-    deps.perUser.lockout(`subsonic:${username}`),
-  ]);
-  if (lockedFor) throw new SubsonicError(40, new RateLimited(lockedFor).message);
+  // Both lockouts and the credentials in one statement (then a failure counts itself, a success re-reads
+  // the lockouts: two queries a request instead of four in three waits).
+  const lockouts = [deps.perAddress.lockout(`subsonic-addr:${address}`), deps.perUser.lockout(`subsonic:${username}`)];
+  const { lockedFor, found } = await deps.credentials.byUsernameUnlessLocked(username, lockouts);
+  if (lockedFor) throw lockedOut(lockedFor);
   if (!found?.password || found.user.disabled || !matches(params, found.password)) {
-    await failed(deps, address, username);
-    throw wrongCredentials();
+    throw await failed(deps, address, username, wrongCredentials());
   }
+  // Guesses sent at once were all read above as not locked out. A failure counts itself atomically
+  // and answers by its count; a success must still be within the budget now that the guesses checked
+  // before it have counted theirs, or one right guess among hundreds sent together would get through.
+  const nowLockedFor = await deps.credentials.lockedFor(lockouts);
+  if (nowLockedFor) throw lockedOut(nowLockedFor);
   return found.user;
 }
 
@@ -65,18 +68,22 @@ function matches(params: Params, password: string): boolean {
 
 async function byApiKey(deps: SubsonicAuthDeps, apiKey: string, address: string): Promise<SubsonicUser> {
   const user = await deps.credentials.byApiKey(apiKey);
-  if (!user) {
-    await failed(deps, address);
-    throw new SubsonicError(44, "Invalid API key");
-  }
+  if (!user) throw await failed(deps, address, undefined, new SubsonicError(44, "Invalid API key"));
   if (user.disabled) throw wrongCredentials();
   return user;
 }
 
-async function failed(deps: SubsonicAuthDeps, address: string, username?: string): Promise<void> {
-  await deps.perAddress.record(`subsonic-addr:${address}`);
-  if (username) await deps.perUser.record(`subsonic:${username}`);
+/** Counts a failed attempt; the error to answer: `error`, or the lockout once the attempt is over the budget. */
+async function failed(deps: SubsonicAuthDeps, address: string, username: string | undefined, error: SubsonicError): Promise<SubsonicError> {
+  const counted = [deps.perAddress.consume(`subsonic-addr:${address}`)];
+  if (username) counted.push(deps.perUser.consume(`subsonic:${username}`));
+  const over = (await Promise.allSettled(counted)).find((c) => c.status === "rejected");
+  if (!over) return error;
+  if (over.reason instanceof RateLimited) return lockedOut(over.reason.retryAfterSeconds);
+  throw over.reason;
 }
+
+const lockedOut = (seconds: number) => new SubsonicError(40, new RateLimited(seconds).message);
 
 /** Subsonic has no "slow down" code: a locked-out client sees code 40 with the wait in the message. */
 async function limited(check: () => Promise<void>): Promise<void> {

@@ -1,3 +1,4 @@
+import { visibleKindOf } from "../../core/catalog/user-data.service.ts";
 import { albumArtistIds, catalogLastModified } from "../../core/subsonic/catalog.queries.ts";
 import { artistElems, entityId, libraryOf, orNotFound } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
@@ -7,13 +8,11 @@ import { albumChildElem, artistIndex, directoryElem, folderArtistElem, IGNORED_A
 // The folder model over our catalog, as Navidrome does it: no real folders, but artist -> albums ->
 // songs, with the same ids getArtists/getAlbum use (any id works in either model).
 
-async function directoryKind(ctx: SubsonicContext, id: string): Promise<"artist" | "album"> {
-  const { rows } = await ctx.pool.query<{ kind: "artist" | "album" }>(
-    "SELECT 'artist' AS kind FROM artist WHERE id = $1 UNION ALL SELECT 'album' FROM album WHERE id = $1 LIMIT 1",
-    [id],
-  );
-  if (!rows[0]) throw new SubsonicError(70, "Directory not found");
-  return rows[0].kind;
+/** An artist or album the caller may see; anything else (hidden or missing alike) is not a directory. */
+async function directoryKind(ctx: SubsonicContext, id: string): Promise<"artists" | "albums"> {
+  const kind = await visibleKindOf(ctx.pool, ctx.user.id, id, ["artists", "albums"]);
+  if (!kind) throw new SubsonicError(70, "Directory not found");
+  return kind as "artists" | "albums";
 }
 
 async function artistDirectory(ctx: SubsonicContext, id: string): Promise<Elem> {
@@ -44,6 +43,6 @@ export const folderHandlers: Record<string, SubsonicHandler> = {
   async getMusicDirectory(ctx) {
     const id = entityId(ctx);
     const kind = await directoryKind(ctx, id);
-    return { directory: kind === "artist" ? await artistDirectory(ctx, id) : await albumDirectory(ctx, id) };
+    return { directory: kind === "artists" ? await artistDirectory(ctx, id) : await albumDirectory(ctx, id) };
   },
 };

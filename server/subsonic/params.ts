@@ -12,7 +12,8 @@ const LONG_RANGE = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const;
 export class Params {
   readonly #values = new Map<string, string[]>();
 
-  constructor(req: Request) {
+  constructor(req?: Request) {
+    if (!req) return;
     const url = new URL(req.originalUrl, "http://local");
     this.#add(url.searchParams);
     if (Buffer.isBuffer(req.body) && req.body.length) this.#add(new URLSearchParams(req.body.toString("utf8")));
@@ -22,10 +23,14 @@ export class Params {
     for (const [key, value] of search) this.#values.set(key, [...(this.#values.get(key) ?? []), value]);
   }
 
-  /** Every parameter but the `left out` ones, in a stable order (repeated values keep theirs): a cache key. */
-  canonical(leftOut: ReadonlySet<string>): string {
-    const names = [...this.#values.keys()].filter((name) => !leftOut.has(name)).sort();
-    return JSON.stringify(names.map((name) => [name, this.#values.get(name)]));
+  /** Only these parameters, each with its first value: all that a kept answer may depend on. */
+  only(names: readonly string[]): Params {
+    const copy = new Params();
+    for (const name of names) {
+      const value = this.get(name);
+      if (value !== undefined) copy.#values.set(name, [value]);
+    }
+    return copy;
   }
 
   get(name: string): string | undefined {

@@ -1,6 +1,6 @@
 import type { User } from "../../core/accounts/user.entity.ts";
 import { NotFound } from "../../core/errors.ts";
-import { PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
+import { assertVisibleTracks, PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
 import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
@@ -49,8 +49,10 @@ async function ownerWrite<T>(ctx: SubsonicContext, id: string, work: Promise<T>)
     return await work;
   } catch (error) {
     if (!(error instanceof NotFound)) throw error;
-    const readable = await service(ctx).get(asUser(ctx), id).then(() => true, () => false);
-    throw readable ? new SubsonicError(50, "Only the playlist's owner can change it") : new SubsonicError(70, error.message);
+    const playlist = await service(ctx).get(asUser(ctx), id).catch(() => undefined);
+    // Their own playlist: what was not found is something else (a song).
+    const othersReadable = playlist !== undefined && playlist.owner_id !== ctx.user.id;
+    throw othersReadable ? new SubsonicError(50, "Only the playlist's owner can change it") : new SubsonicError(70, error.message);
   }
 }
 
@@ -65,10 +67,25 @@ async function withEntries(ctx: SubsonicContext, id: string): Promise<Elem> {
   return { ...playlistElem(playlist, entry.length), entry };
 }
 
-function songIds(ctx: SubsonicContext, name: string): string[] {
+/** Song ids the caller may see; any other (missing, malformed or hidden alike) is 70 before anything is written. */
+async function songIds(ctx: SubsonicContext, name: string): Promise<string[]> {
   const ids = ctx.params.all(name);
   if (ids.some((id) => !UUID.test(id))) throw new SubsonicError(70, "Requested data was not found");
-  return ids.map((id) => id.toLowerCase());
+  const songs = ids.map((id) => id.toLowerCase());
+  await as70(assertVisibleTracks(ctx.pool, ctx.user, songs));
+  return songs;
+}
+
+/** The items at `songIndexToRemove`, highest index first (earlier removals then shift no later one). */
+async function itemsToRemove(ctx: SubsonicContext, id: string): Promise<PlaylistItemRow[]> {
+  const indexes = [...new Set(ctx.params.all("songIndexToRemove").map(Number))].sort((a, b) => b - a);
+  if (!indexes.length) return [];
+  const items = await playableItems(ctx, id);
+  return indexes.map((index) => {
+    const item = items[index];
+    if (!Number.isInteger(index) || !item) throw new SubsonicError(0, `No song at index ${index}`);
+    return item;
+  });
 }
 
 export const playlistHandlers: Record<string, SubsonicHandler> = {
@@ -83,22 +100,25 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
 
   // With playlistId it replaces the songs of that playlist; either way it returns the playlist.
   async createPlaylist(ctx) {
-    const songs = songIds(ctx, "songId");
     const playlists = service(ctx);
-    let id = ctx.params.get("playlistId");
-    if (id) {
-      id = entityId(ctx, "playlistId");
-      await ownerWrite(ctx, id, playlists.clear(asUser(ctx), id));
-    } else {
-      id = (await playlists.create(asUser(ctx), { name: ctx.params.required("name") })).id;
-    }
-    if (songs.length) await ownerWrite(ctx, id, playlists.addTracks(asUser(ctx), id, songs));
+    const existing = ctx.params.get("playlistId") === undefined ? undefined : entityId(ctx, "playlistId");
+    const name = existing ? undefined : ctx.params.required("name");
+    const songs = await songIds(ctx, "songId");
+    const id = existing ?? (await playlists.create(asUser(ctx), { name: name! })).id;
+    await ownerWrite(ctx, id, playlists.replaceTracks(asUser(ctx), id, songs)).catch(async (error: unknown) => {
+      // A song hidden since it was checked: the playlist made for it goes too.
+      if (!existing) await playlists.delete(asUser(ctx), id);
+      throw error;
+    });
     return { playlist: await withEntries(ctx, id) };
   },
 
   async updatePlaylist(ctx) {
     const id = entityId(ctx, "playlistId");
     const playlists = service(ctx);
+    // Everything is checked before the first write: a bad index or song changes nothing.
+    const add = await songIds(ctx, "songIdToAdd");
+    const remove = await itemsToRemove(ctx, id);
     const name = ctx.params.get("name");
     const comment = ctx.params.get("comment");
     const pub = ctx.params.get("public");
@@ -106,17 +126,7 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
       const privacy = pub === undefined ? undefined : pub === "true" ? "public" : "private";
       await ownerWrite(ctx, id, playlists.update(asUser(ctx), id, { name, description: comment, privacy }));
     }
-    const remove = ctx.params.all("songIndexToRemove").map(Number);
-    if (remove.length) {
-      const items = await playableItems(ctx, id);
-      // Highest index first, so earlier removals do not shift later ones.
-      for (const index of [...new Set(remove)].sort((a, b) => b - a)) {
-        const item = items[index];
-        if (!Number.isInteger(index) || !item) throw new SubsonicError(0, `No song at index ${index}`);
-        await ownerWrite(ctx, id, playlists.removeItem(asUser(ctx), id, item.id));
-      }
-    }
-    const add = songIds(ctx, "songIdToAdd");
+    for (const item of remove) await ownerWrite(ctx, id, playlists.removeItem(asUser(ctx), id, item.id));
     if (add.length) await ownerWrite(ctx, id, playlists.addTracks(asUser(ctx), id, add));
     return {};
   },

@@ -84,17 +84,18 @@ export function subsonicRouter(deps: ServerDeps): Router {
       params.rejectNul();
       if (method === "getOpenSubsonicExtensions") return send(res, format, okBody({ openSubsonicExtensions: EXTENSIONS }));
       const user = await authenticateSubsonic(auth, params, req.ip ?? "unknown");
-      const handler = HANDLERS[method];
+      // Own keys only: `constructor` or `toString` are no methods of ours.
+      const handler = Object.hasOwn(HANDLERS, method) ? HANDLERS[method] : undefined;
       if (!handler) throw new SubsonicError(0, `Unknown method '${method}'`);
       const ctx = {
         req, res, params, format, user, catalog,
         pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors, uploads: deps.uploads, config: deps.config,
         transcoder: deps.transcoder,
       };
-      const key = answers.keyOf(method, params, format, user);
-      if (key) {
-        const kept = await answers.answer(key, async () => {
-          const result = await handler(ctx);
+      const question = answers.question(method, params, format, user);
+      if (question) {
+        const kept = await answers.answer(question.key, async () => {
+          const result = await handler({ ...ctx, params: question.params });
           if (result === "sent") throw new Error(`${method} wrote its own answer, which cannot be kept`);
           return keptAnswer(format, okBody(result));
         });

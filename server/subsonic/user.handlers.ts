@@ -1,4 +1,4 @@
-import { enqueueScan } from "../../core/library/folder-scanner.ts";
+import { enqueueScan, SCAN_JOB_KEY_SQL, SCAN_TASK } from "../../core/library/folder-scanner.ts";
 import { normalizeName } from "../../core/library/normalize.ts";
 import { visibleItemSql } from "../../core/catalog/user-data.service.ts";
 import { visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
@@ -18,12 +18,19 @@ function structured(text: string, synced: boolean, artist: string, title: string
   return { displayArtist: artist, displayTitle: title, lang: "xxx", synced, line };
 }
 
+/**
+ * Scans and imports of the caller's own libraries (an administrator's: all of them), and the songs
+ * they may see: someone else's scan or upload is no business of theirs.
+ */
 async function scanStatus(ctx: SubsonicContext): Promise<Elem> {
+  const mine = (alias: string) => `($2 OR ${alias}.owner_id = $1)`;
   const { rows } = await ctx.pool.query<{ scanning: boolean; count: number; last_scan: string | null }>(
-    `SELECT EXISTS (SELECT 1 FROM graphile_worker.jobs WHERE task_identifier IN ('scan_library', 'import_upload')) AS scanning,
+    `SELECT EXISTS (SELECT 1 FROM graphile_worker.jobs j JOIN library l ON j.key = ${SCAN_JOB_KEY_SQL("l.id")}
+                    WHERE j.task_identifier = $3 AND ${mine("l")})
+         OR EXISTS (SELECT 1 FROM upload u JOIN library l ON l.id = u.library_id WHERE u.status = 'pending' AND ${mine("l")}) AS scanning,
        (SELECT count(*)::int FROM track t WHERE ${visibleItemSql("tracks", "t", "$1")}) AS count,
-       (SELECT max(last_scan_at) FROM library) AS last_scan`,
-    [ctx.user.id],
+       (SELECT max(l.last_scan_at) FROM library l WHERE ${mine("l")}) AS last_scan`,
+    [ctx.user.id, ctx.user.role === "admin", SCAN_TASK],
   );
   const row = rows[0]!;
   return { scanning: row.scanning, count: row.count, lastScan: row.last_scan ? new Date(row.last_scan).toISOString() : undefined };

@@ -118,6 +118,19 @@ describe("login", () => {
     await app.db.pool.query("DELETE FROM rate_limit");
   });
 
+  it("counts parallel login attempts before checking them: only the allowed number are checked", async () => {
+    await app.db.pool.query("DELETE FROM rate_limit");
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => new TestClient(app.url).login("bob", `guess ${i}`)));
+    const statuses = guesses.map((g) => g.status).sort();
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(429)]);
+    // A success gives its count back: the right password does not use up the address's budget.
+    await app.db.pool.query("DELETE FROM rate_limit");
+    for (let i = 0; i < 2; i++) expect((await new TestClient(app.url).login("alice")).status).toBe(200);
+    const counted = await app.db.pool.query("SELECT key, hits FROM rate_limit WHERE hits > 0");
+    expect(counted.rows).toEqual([]);
+    await app.db.pool.query("DELETE FROM rate_limit");
+  });
+
   it("requires the CSRF header for cookie-authenticated writes, and logout ends the session", async () => {
     const client = new TestClient(app.url);
     await client.login("alice");
@@ -158,5 +171,15 @@ describe("password change", () => {
     expect((await elsewhere.get("/api/v1/me")).status).toBe(401);
     expect((await new TestClient(app.url).login("dave")).status).toBe(401);
     expect((await new TestClient(app.url).login("dave", "another long secret")).status).toBe(200);
+  });
+
+  it("counts wrong current passwords against the login limit", async () => {
+    await app.db.pool.query("DELETE FROM rate_limit");
+    const here = new TestClient(app.url);
+    await here.login("alice");
+    const change = () => here.post("/api/v1/me/password", { currentPassword: "a guess", newPassword: "another long secret" });
+    const statuses = (await Promise.all(Array.from({ length: 7 }, change))).map((r) => r.status).sort();
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429]);
+    await app.db.pool.query("DELETE FROM rate_limit");
   });
 });

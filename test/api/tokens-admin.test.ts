@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { TestClient } from "../helpers/client.ts";
+import { PASSWORD, TestClient } from "../helpers/client.ts";
 
 let app: TestApp;
 let admin: TestClient;
@@ -56,6 +56,37 @@ describe("API tokens", () => {
     const bearer = new TestClient(app.url);
     bearer.bearer = created.body.token;
     expect((await bearer.get("/api/v1/me")).status).toBe(401);
+  });
+
+  it("are the only Authorization scheme read: another one (a proxy's Basic) is ignored, not a 401", async () => {
+    const basic = { authorization: `Basic ${Buffer.from("family:proxy-password").toString("base64")}` };
+    const anonymous = await new TestClient(app.url).get("/api/v1/instance", basic);
+    expect(anonymous.status).toBe(200);
+    // A logged-in browser behind that proxy still sends its cookie: it counts.
+    const me = await user.get("/api/v1/me", basic);
+    expect([me.status, me.body.user.username]).toEqual([200, "erin"]);
+    expect((await new TestClient(app.url).get("/api/v1/me", basic)).status).toBe(401);
+    expect((await new TestClient(app.url).get("/api/v1/instance", { authorization: "Bearer pp_nonsense" })).status).toBe(401);
+  });
+
+  it("end with a password change unless the user keeps them; other sessions end either way", async () => {
+    const bearer = async () => {
+      const client = new TestClient(app.url);
+      client.bearer = (await user.post("/api/v1/tokens", { name: "script" })).body.token;
+      return client;
+    };
+    const [kept, ended] = [await bearer(), await bearer()];
+    const otherSession = new TestClient(app.url);
+    await otherSession.login("erin");
+    const change = (from: string, to: string, extra = {}) =>
+      user.post("/api/v1/me/password", { currentPassword: from, newPassword: to, ...extra });
+    expect((await change(PASSWORD, "a new password here", { keepApiTokens: true })).status).toBe(204);
+    expect((await kept.get("/api/v1/me")).status).toBe(200);
+    expect((await otherSession.get("/api/v1/me")).status).toBe(401);
+    expect((await change("a new password here", PASSWORD)).status).toBe(204);
+    for (const client of [kept, ended]) expect((await client.get("/api/v1/me")).status).toBe(401);
+    expect((await user.get("/api/v1/tokens")).body.items).toEqual([]);
+    expect((await user.get("/api/v1/me")).status).toBe(200);
   });
 
   it("reject bad input", async () => {

@@ -31,6 +31,11 @@ describe.skipIf(!hasFfmpeg())("Subsonic playlists", () => {
     }
     await client.upload(`/api/v1/libraries/${lib}/uploads`, files);
     await waitForImports(app.db.pool, lib);
+    // Alice's private song: Bob may not see it, nor learn that it exists.
+    const secret = (await client.post("/api/v1/libraries", { name: "Secret", privacy: "private" })).body.id;
+    const hidden = await makeAudio(dir, { name: "Hidden", format: "mp3", tags: { TITLE: "Hidden", ARTIST: "Alice", ALBUM: "Diary" } });
+    await client.upload(`/api/v1/libraries/${secret}/uploads`, [{ name: "Hidden.mp3", data: await readFile(hidden) }]);
+    await waitForImports(app.db.pool, secret);
     for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
   });
   afterAll(async () => {
@@ -72,6 +77,28 @@ describe.skipIf(!hasFfmpeg())("Subsonic playlists", () => {
     expect((await as(bob, "deletePlaylist", { id: id.mix! })).json.error.code).toBe(50);
     expect((await as(alice, "updatePlaylist", { playlistId: id.mix!, songIndexToRemove: "7" })).json.error.code).toBe(0);
     expect((await as(alice, "createPlaylist", {})).json.error.code).toBe(10);
+  });
+
+  it("refuses a song the caller cannot see like a missing one (70), creating and changing nothing", async () => {
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const playlistsOf = async (who: string) =>
+      (await app.db.pool.query("SELECT p.name FROM playlist p JOIN app_user u ON u.id = p.owner_id WHERE u.username = $1", [who])).rows;
+    const before = await playlistsOf("bob");
+    const hidden = await as(bob, "createPlaylist", { name: "Sneaky", songId: [id.One!, id.Hidden!] });
+    const absent = await as(bob, "createPlaylist", { name: "Sneaky", songId: [id.One!, missing] });
+    expect(hidden.json.error).toEqual({ code: 70, message: "The track was not found" });
+    expect(hidden.text).toBe(absent.text);
+    expect(await playlistsOf("bob")).toEqual(before);
+
+    const own = (await as(bob, "createPlaylist", { name: "Bob's", songId: [id.Two!] })).json.playlist.id;
+    for (const songId of [id.Hidden!, missing]) {
+      const answer = await as(bob, "updatePlaylist", { playlistId: own, name: "Changed", songIndexToRemove: "0", songIdToAdd: songId });
+      expect(answer.json.error).toEqual({ code: 70, message: "The track was not found" });
+      const replaced = await as(bob, "createPlaylist", { playlistId: own, songId });
+      expect(replaced.json.error).toEqual({ code: 70, message: "The track was not found" });
+    }
+    const { playlist } = (await as(bob, "getPlaylist", { id: own })).json;
+    expect([playlist.name, titles(playlist)]).toEqual(["Bob's", ["Two"]]);
   });
 
   it("deletes a playlist", async () => {

@@ -122,6 +122,18 @@ describe("Subsonic protocol and authentication", () => {
     expect(locked.json.error).toEqual({ code: 40, message: expect.stringMatching(/Too many attempts/) });
   });
 
+  it("counts parallel wrong guesses: exactly the allowed number are answered as wrong, the rest locked out", async () => {
+    await app.db.pool.query("DELETE FROM rate_limit");
+    await subsonicCredentials(new TestClient(app.url), "frank");
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => rest(app.url, "ping", { ...base, u: "frank", p: `guess ${i}`, f: "json" })),
+    );
+    const messages = answers.map((a) => (a.json.error.message as string).replace(/\d+ seconds/, "N seconds"));
+    expect(messages.filter((m) => m === "Wrong username or password")).toHaveLength(3);
+    expect(messages.filter((m) => m === "Too many attempts; try again in N seconds")).toHaveLength(17);
+    await app.db.pool.query("DELETE FROM rate_limit");
+  });
+
   it("takes the same parameters as a form POST (formPost), merged with the query", async () => {
     const response = await rest(app.url, "ping.view", { ...password(), f: "json" }, { post: true });
     expect(response.json.status).toBe("ok");
@@ -130,7 +142,9 @@ describe("Subsonic protocol and authentication", () => {
     // The body was refused unread, so its `f` is unknown: the error comes in the default XML.
     expect(big.status).toBe(200);
     expect(big.text).toMatch(/status="failed".*<error code="0"/s);
-    expect((await rest(app.url, "noSuchMethod", { ...password(), f: "json" })).json.error.code).toBe(0);
+    for (const method of ["noSuchMethod", "constructor", "toString", "hasOwnProperty"]) {
+      expect((await rest(app.url, method, { ...password(), f: "json" })).json.error).toEqual({ code: 0, message: `Unknown method '${method}'` });
+    }
   });
 
   it("lists only the libraries the user may see as music folders with integer ids", async () => {

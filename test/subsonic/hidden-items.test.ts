@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enqueueScan } from "../../core/library/folder-scanner.ts";
+import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { TestClient } from "../helpers/client.ts";
+import { waitForImports } from "../helpers/imports.ts";
+import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
+
+// No existence oracles: Alice's private library holds an album; to Bob, each of its ids and its cover
+// must look exactly like something that does not exist, and her scans and uploads are none of his business.
+describe.skipIf(!hasFfmpeg())("what another user's private library shows", () => {
+  let app: TestApp;
+  let alice: TestClient;
+  let bob: Credentials;
+  let root: Credentials;
+  let aliceCreds: Credentials;
+  let dir: string;
+  let library: string;
+  const hidden: Record<"track" | "album" | "artist", string> = { track: "", album: "", artist: "" };
+  const missing = "00000000-0000-4000-8000-000000000000";
+  const as = (who: Credentials, method: string, params: Record<string, string> = {}) =>
+    rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
+
+  beforeAll(async () => {
+    app = await startTestApp({ worker: true });
+    root = await subsonicCredentials(new TestClient(app.url), "olga"); // the first account: an administrator
+    alice = new TestClient(app.url);
+    aliceCreds = await subsonicCredentials(alice, "alice");
+    bob = await subsonicCredentials(new TestClient(app.url), "bob");
+    library = (await alice.post("/api/v1/libraries", { name: "Diary", privacy: "private" })).body.id;
+    dir = await mkdtemp(path.join(os.tmpdir(), "hidden-items-"));
+    const file = await makeAudio(dir, { name: "secret", format: "mp3", cover: await makeCoverImage(120, 120, "jpeg"),
+      tags: { TITLE: "Secret Song", ARTIST: "Alice Alone", ALBUM: "Private Album" } });
+    await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "secret.mp3", data: await readFile(file) }]);
+    await waitForImports(app.db.pool, library);
+    const { rows } = await app.db.pool.query("SELECT t.id AS track, t.album_id AS album, a.album_artist_id AS artist FROM track t JOIN album a ON a.id = t.album_id");
+    Object.assign(hidden, rows[0]);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers every method taking an id byte for byte as for a missing id, and changes nothing", async () => {
+    const calls: [string, (id: string) => Record<string, string>, (keyof typeof hidden)[]][] = [
+      ["star", (id) => ({ id }), ["track", "album", "artist"]],
+      ["unstar", (id) => ({ id }), ["track", "album", "artist"]],
+      ["star", (id) => ({ albumId: id }), ["album"]],
+      ["star", (id) => ({ artistId: id }), ["artist"]],
+      ["setRating", (id) => ({ id, rating: "4" }), ["track", "album", "artist"]],
+      ["getMusicDirectory", (id) => ({ id }), ["album", "artist"]],
+      ["getAlbum", (id) => ({ id }), ["album"]],
+      ["getArtist", (id) => ({ id }), ["artist"]],
+      ["getSong", (id) => ({ id }), ["track"]],
+      ["getAlbumInfo2", (id) => ({ id }), ["album"]],
+      ["getArtistInfo2", (id) => ({ id }), ["artist"]],
+      ["getLyricsBySongId", (id) => ({ id }), ["track"]],
+      ["getCoverArt", (id) => ({ id }), ["album"]],
+      ["stream", (id) => ({ id }), ["track"]],
+      ["scrobble", (id) => ({ id }), ["track"]],
+    ];
+    for (const [method, params, kinds] of calls) {
+      for (const kind of kinds) {
+        const seen = await as(bob, method, params(hidden[kind]));
+        const absent = await as(bob, method, params(missing));
+        expect(seen.json?.error?.code, `${method} ${kind}`).toBe(70);
+        expect(seen.text, `${method} ${kind}`).toBe(absent.text);
+      }
+    }
+    for (const table of ["favorite", "rating", "listen"]) {
+      expect((await app.db.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, table).toBe(0);
+    }
+    // Alice herself still sees her album.
+    expect((await as(aliceCreds, "getMusicDirectory", { id: hidden.album })).json.directory.name).toBe("Private Album");
+  });
+
+  it("serves a private album's cover only to who may see the album", async () => {
+    const redirect = await alice.get(`/api/v1/albums/${hidden.album}/cover?size=256`);
+    expect(redirect.status).toBe(302);
+    const url = redirect.headers.get("location")!;
+    const own = await alice.get(url);
+    expect(own.status).toBe(200);
+    expect(own.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+    const hash = /covers\/([0-9a-f]{64})\//.exec(url)![1]!;
+    const otherHash = url.replace(hash, "f".repeat(64));
+    const bobWeb = new TestClient(app.url);
+    await bobWeb.login("bob");
+    for (const client of [bobWeb, new TestClient(app.url)]) {
+      const seen = await client.get(url);
+      expect(seen.status).toBe(404);
+      expect(seen.body).toEqual((await client.get(otherHash)).body);
+    }
+    // Once the library is public, anyone may see the album, and so its cover.
+    expect((await alice.request("PATCH", `/api/v1/libraries/${library}`, { json: { privacy: "public" } })).status).toBe(200);
+    expect((await new TestClient(app.url).get(url)).status).toBe(200);
+    expect((await alice.request("PATCH", `/api/v1/libraries/${library}`, { json: { privacy: "private" } })).status).toBe(200);
+  });
+
+  it("reports scans and imports of the caller's own libraries only (an administrator's: all)", async () => {
+    await app.worker!.stop(); // so the scan and the upload below stay pending
+    await enqueueScan(app.db.pool, library);
+    await app.db.pool.query("UPDATE library SET last_scan_at = '2026-01-02T03:04:05Z' WHERE id = $1", [library]);
+    const status = async (who: Credentials) => (await as(who, "getScanStatus")).json.scanStatus;
+    expect(await status(bob)).toEqual({ scanning: false, count: 0 });
+    expect(await status(aliceCreds)).toEqual({ scanning: true, count: 1, lastScan: "2026-01-02T03:04:05.000Z" });
+    expect(await status(root)).toEqual({ scanning: true, count: 0, lastScan: "2026-01-02T03:04:05.000Z" });
+    await app.db.pool.query("SELECT graphile_worker.remove_job($1)", [`scan:${library}`]);
+    await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "x.mp3", data: new Uint8Array(100) }]);
+    expect((await status(bob)).scanning).toBe(false);
+    expect((await status(aliceCreds)).scanning).toBe(true);
+  });
+});
