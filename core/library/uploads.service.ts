@@ -223,6 +223,17 @@ export class UploadsService {
     return this.#countByStatus("batch_id", batchId);
   }
 
+  /** The batch's errored uploads, by path, with their reasons (what `cli import --wait` lists at the end). */
+  async batchFailures(batchId: string): Promise<{ path: string; code: string; message: string }[]> {
+    const { rows } = await this.#pool.query<{ path: string; code: string; message: string }>(
+      `SELECT CASE WHEN storage = 'in_place' THEN path ELSE original_name END AS path,
+         coalesce(error_code, 'unknown') AS code, coalesce(error_message, '') AS message
+       FROM upload WHERE batch_id = $1 AND status = 'errored' ORDER BY path`,
+      [batchId],
+    );
+    return rows;
+  }
+
   /** Every upload of a library counted by status (the caller checked the viewer may see them). */
   libraryCounts(libraryId: string): Promise<BatchCounts> {
     return this.#countByStatus("library_id", libraryId);
