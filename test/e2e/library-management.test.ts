@@ -5,10 +5,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
+import { waitFor } from "../helpers/fake-remote.ts";
 import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
@@ -151,6 +152,29 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
       ["03 After the storm, a very long title that wraps on a phone.mp3", "finished"],
       ["broken.mp3", "finished"],
     ]);
+  }, 120_000);
+
+  it("pages through every upload as the list is scrolled, and filters them by status", async () => {
+    // Beside the first library's folder, not inside it.
+    const many = await mkdtemp(path.join(os.tmpdir(), "polyphony-e2e-many-"));
+    onTestFinished(() => rm(many, { recursive: true, force: true }));
+    for (let i = 0; i < 57; i++) await writeFile(path.join(many, `note ${String(i).padStart(2, "0")}.mp3`), `not music ${i}\n`.repeat(30));
+    const id = (await admin.post("/api/v1/libraries", { name: "Many", musicFolder: many })).body.id;
+    await waitFor(async () => {
+      const { rows } = await app.db.pool.query("SELECT count(*) FILTER (WHERE status <> 'pending')::int AS n FROM upload WHERE library_id = $1", [id]);
+      return rows[0].n === 57 || undefined;
+    }, 60_000);
+    await go(page, `/libraries/${id}`);
+    const shown = page.locator("table.uploads tbody tr");
+    await page.getByText("Showing 50 of 57").waitFor();
+    await page.getByRole("button", { name: "Load more" }).scrollIntoViewIfNeeded();
+    await page.getByText("Showing 57 of 57").waitFor();
+    const names = await shown.locator("td.file").allInnerTexts();
+    expect(new Set(names).size).toBe(57);
+    await page.getByLabel("Show").selectOption({ label: "Imported (0)" });
+    await page.getByText("No uploads with this status.").waitFor();
+    await page.getByLabel("Show").selectOption({ label: "Failed (57)" });
+    await page.getByText("Showing 50 of 57").waitFor();
   }, 120_000);
 
   it("fits a phone's width (375 px): no page scrolls sideways, tables included", async () => {
