@@ -21,7 +21,8 @@ Commands:
                                             create an account (the password is read from standard input)
   import <dir> --library <id> [--wait]      import a folder in place (files stay where they are); a second
                                             run picks up new, changed and removed files. --wait follows
-                                            the running worker's progress until the batch is done
+                                            the running worker's progress until the batch is done, then
+                                            lists the files that failed, each with its reason
   help                                      show this text`;
 
 type Command = (args: string[], connection: Connection) => Promise<string>;
@@ -76,9 +77,17 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   for (;;) {
     const counts = await uploads.batchCounts(result.batchId);
     process.stdout.write(`\r${counts.finished} finished, ${counts.errored} errored, ${counts.skipped} skipped, ${counts.pending} pending`);
-    if (counts.pending === 0) return `\n${summary}`;
+    if (counts.pending === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  const failures = await uploads.batchFailures(result.batchId);
+  const listed = failures.map((f) => `  ${printable(f.path)}: ${printable(f.message)} (${printable(f.code)})`);
+  return ["", ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+}
+
+/** File names and messages go to a terminal: control characters (escape sequences) are shown escaped. */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 class UsageError extends Error {}

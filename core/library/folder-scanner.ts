@@ -171,3 +171,16 @@ export async function enqueueScan(db: pg.Pool | pg.PoolClient, libraryId: string
     [SCAN_TASK, libraryId],
   );
 }
+
+/**
+ * Whether a scan of the library is waiting or running (a scan that used up its attempts no longer counts).
+ * The running job keeps its key; a request during a run adds a second job under the same key.
+ */
+export async function isScanQueued(db: pg.Pool | pg.PoolClient, libraryId: string): Promise<boolean> {
+  const { rows } = await db.query<{ queued: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = 'scan:' || $2::text
+       AND attempts < max_attempts) AS queued`,
+    [SCAN_TASK, libraryId],
+  );
+  return rows[0]!.queued;
+}

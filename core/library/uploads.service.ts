@@ -8,7 +8,7 @@ import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { NotFound } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "./access.ts";
 import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
@@ -52,6 +52,15 @@ export interface UploadRow {
   error_message: string | null;
   created_at: Date;
   imported_at: Date | null;
+}
+
+/** Orders of the uploads list: newest first, or errored ones first (newest first within each group). */
+export const UPLOAD_ORDERS = ["recent", "errors-first"] as const;
+export type UploadOrder = (typeof UPLOAD_ORDERS)[number];
+
+/** Uploads (alias u) in libraries owned by the user whose id is parameter `param`. */
+function ownedUploadSql(param: string): string {
+  return `u.library_id IN (SELECT id FROM library WHERE owner_id = ${param})`;
 }
 
 /** Keeps a short, safe extension from a client's file name; the name itself never reaches the disk. */
@@ -183,7 +192,7 @@ export class UploadsService {
 
   async list(
     viewer: User,
-    filter: { library?: string; status?: string; batch?: string; limit: number; offset: number },
+    filter: { library?: string; status?: string; batch?: string; order?: UploadOrder; limit: number; offset: number },
   ): Promise<{ items: UploadRow[]; total: number }> {
     const conditions = [visibleLibrariesSql("l", "$1")];
     const params: unknown[] = [viewer.id];
@@ -195,13 +204,14 @@ export class UploadsService {
     if (filter.status) add("u.status = ?", filter.status);
     if (filter.batch) add("u.batch_id = ?", filter.batch);
     const where = conditions.join(" AND ");
+    const errorsFirst = filter.order === "errors-first" ? "(u.status = 'errored') DESC, " : "";
     const total = await this.#pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM upload u JOIN library l ON l.id = u.library_id WHERE ${where}`,
       params,
     );
     const { rows } = await this.#pool.query<UploadRow>(
       `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id WHERE ${where}
-       ORDER BY u.created_at DESC, u.id LIMIT ${filter.limit} OFFSET ${filter.offset}`,
+       ORDER BY ${errorsFirst}u.created_at DESC, u.id LIMIT ${filter.limit} OFFSET ${filter.offset}`,
       params,
     );
     return { items: rows, total: total.rows[0]!.n };
@@ -228,10 +238,30 @@ export class UploadsService {
     return this.batchCounts(batchId);
   }
 
-  async batchCounts(batchId: string): Promise<BatchCounts> {
-    const { rows } = await this.#pool.query<{ status: string; n: number }>(
-      "SELECT status, count(*)::int AS n FROM upload WHERE batch_id = $1 GROUP BY status",
+  batchCounts(batchId: string): Promise<BatchCounts> {
+    return this.#countByStatus("batch_id", batchId);
+  }
+
+  /** The batch's errored uploads, by path, with their reasons (what `cli import --wait` lists at the end). */
+  async batchFailures(batchId: string): Promise<{ path: string; code: string; message: string }[]> {
+    const { rows } = await this.#pool.query<{ path: string; code: string; message: string }>(
+      `SELECT CASE WHEN storage = 'in_place' THEN path ELSE original_name END AS path,
+         coalesce(error_code, 'unknown') AS code, coalesce(error_message, '') AS message
+       FROM upload WHERE batch_id = $1 AND status = 'errored' ORDER BY path`,
       [batchId],
+    );
+    return rows;
+  }
+
+  /** Every upload of a library counted by status (the caller checked the viewer may see them). */
+  libraryCounts(libraryId: string): Promise<BatchCounts> {
+    return this.#countByStatus("library_id", libraryId);
+  }
+
+  async #countByStatus(column: "batch_id" | "library_id", id: string): Promise<BatchCounts> {
+    const { rows } = await this.#pool.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM upload WHERE ${column} = $1 GROUP BY status`,
+      [id],
     );
     const counts = { pending: 0, finished: 0, errored: 0, skipped: 0, total: 0 };
     for (const row of rows) {
@@ -243,11 +273,32 @@ export class UploadsService {
 
   /** Deletes the owner's upload. Someone else's answers 404 like a missing one. */
   async deleteOne(owner: User, id: string): Promise<void> {
-    const deleted = await this.deleteWhere(
-      "u.id = $1 AND u.library_id IN (SELECT id FROM library WHERE owner_id = $2)",
-      [id, owner.id],
-    );
+    const deleted = await this.deleteWhere(`u.id = $1 AND ${ownedUploadSql("$2")}`, [id, owner.id]);
     if (deleted === 0) throw new NotFound("upload");
+  }
+
+  /**
+   * Queues the owner's errored upload for import again (pending, its error cleared, a new job, in one
+   * transaction). Only an errored upload can be retried: any other is a Conflict; someone else's is a 404.
+   */
+  async retry(owner: User, id: string): Promise<UploadRow> {
+    return withTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<UploadRow>(
+        `UPDATE upload u SET status = 'pending', error_code = NULL, error_message = NULL, updated_at = now()
+         WHERE u.id = $1 AND u.status = 'errored' AND ${ownedUploadSql("$2")} RETURNING u.*`,
+        [id, owner.id],
+      );
+      if (rows[0]) {
+        await enqueueImport(client, id);
+        return rows[0];
+      }
+      const found = await client.query<{ status: string }>(`SELECT u.status FROM upload u WHERE u.id = $1 AND ${ownedUploadSql("$2")}`, [
+        id,
+        owner.id,
+      ]);
+      if (!found.rows[0]) throw new NotFound("upload");
+      throw new Conflict(`Only a failed upload can be retried; this one is ${found.rows[0].status}`, "not_errored");
+    });
   }
 
   /**

@@ -24,6 +24,12 @@ export const authOperations: Operation[] = [
   { method: "post", path: "/auth/signup", tag: "Accounts", summary: "Create an account and log in", body: signupBody, status: 201 },
   { method: "post", path: "/auth/login", tag: "Accounts", summary: "Log in with a password (session cookie)", body: loginBody },
   { method: "post", path: "/auth/logout", tag: "Accounts", summary: "End the session", auth: true, status: 204 },
+  {
+    method: "get",
+    path: "/auth/session",
+    tag: "Accounts",
+    summary: "Who is signed in: `{ user, csrfToken? }`, or `{ user: null }` (200, not 401, so a visitor's page logs no error)",
+  },
 ];
 
 export function authRoutes(deps: ServerDeps): Router {
@@ -63,6 +69,15 @@ export function authRoutes(deps: ServerDeps): Router {
       const input = parse(loginBody, req.body);
       const started = await deps.sessions.login({ ...input, clientIp: req.ip ?? "unknown", userAgent: req.get("user-agent") });
       return startSession(res, started);
+    }),
+  );
+
+  router.get(
+    "/session",
+    handle((_req, res) => {
+      const auth = res.locals.auth;
+      if (!auth) return { user: null };
+      return { user: toUserDto(auth.user), ...(auth.session ? { csrfToken: auth.session.csrfToken } : {}) };
     }),
   );
 

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { Invalid, TooLarge } from "../../core/errors.ts";
-import { enqueueScan } from "../../core/library/folder-scanner.ts";
+import { enqueueScan, isScanQueued } from "../../core/library/folder-scanner.ts";
 import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
@@ -38,6 +38,13 @@ export const librariesOperations: Operation[] = [
   { method: "patch", path: "/libraries/:id", tag: "Libraries", summary: "Rename, describe or re-share your library", auth: true, body: updateBody },
   { method: "delete", path: "/libraries/:id", tag: "Libraries", summary: "Delete your library and its stored files", auth: true, status: 204 },
   { method: "post", path: "/libraries/:id/scan", tag: "Libraries", summary: "Rescan the library's music folder", auth: true, status: 202 },
+  {
+    method: "get",
+    path: "/libraries/:id/import-status",
+    tag: "Libraries",
+    summary: "Your library's uploads counted by status, and whether a folder scan is waiting or running",
+    auth: true,
+  },
   { method: "post", path: "/libraries/:id/uploads", tag: "Libraries", summary: "Upload files (multipart/form-data)", auth: true, status: 201 },
 ];
 
@@ -102,6 +109,16 @@ export function librariesRoutes(deps: ServerDeps): Router {
       await enqueueScan(deps.db.pool, library.id);
       return { queued: true };
     }, 202),
+  );
+
+  router.get(
+    "/:id/import-status",
+    requireUser,
+    handle(async (req, res) => {
+      const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
+      const [scanning, counts] = await Promise.all([isScanQueued(deps.db.pool, library.id), uploads.libraryCounts(library.id)]);
+      return { scanning, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts };
+    }),
   );
 
   router.post(

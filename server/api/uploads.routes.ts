@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { UPLOAD_STATUSES } from "../../core/library/upload.entity.ts";
+import { UPLOAD_ORDERS } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -12,6 +13,7 @@ const listQuery = z.object({
   library: z.uuid().optional(),
   status: z.enum(UPLOAD_STATUSES).optional(),
   batch: z.uuid().optional(),
+  order: z.enum(UPLOAD_ORDERS).default("recent"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -20,6 +22,7 @@ export const uploadsOperations: Operation[] = [
   { method: "get", path: "/uploads", tag: "Libraries", summary: "Uploads with their import status", auth: true, query: listQuery },
   { method: "get", path: "/uploads/:id", tag: "Libraries", summary: "One upload", auth: true },
   { method: "delete", path: "/uploads/:id", tag: "Libraries", summary: "Delete your upload", auth: true, status: 204 },
+  { method: "post", path: "/uploads/:id/retry", tag: "Libraries", summary: "Import your failed upload again", auth: true, status: 202 },
   { method: "get", path: "/import-batches/:id", tag: "Libraries", summary: "Progress of an import batch", auth: true },
 ];
 
@@ -50,6 +53,12 @@ export function uploadsRoutes(deps: ServerDeps): Router {
       await uploads.deleteOne(currentAuth(res).user, pathId(req.params.id, "upload"));
       return undefined;
     }),
+  );
+
+  router.post(
+    "/uploads/:id/retry",
+    requireUser,
+    handle(async (req, res) => toUploadDto(await uploads.retry(currentAuth(res).user, pathId(req.params.id, "upload"))), 202),
   );
 
   router.get(

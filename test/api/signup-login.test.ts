@@ -183,3 +183,20 @@ describe("password change", () => {
     await app.db.pool.query("DELETE FROM rate_limit");
   });
 });
+
+describe("GET /api/v1/auth/session", () => {
+  it("answers a visitor 200 with no user (the web UI's first request logs no error), a session with its user and CSRF token", async () => {
+    const client = new TestClient(app.url);
+    const anonymous = await client.get("/api/v1/auth/session");
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body).toEqual({ user: null });
+
+    const login = await client.login("alice");
+    const signedIn = await client.get("/api/v1/auth/session");
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body).toEqual({ user: login.body.user, csrfToken: login.body.csrfToken });
+
+    expect((await client.post("/api/v1/auth/logout")).status).toBe(204);
+    expect((await client.get("/api/v1/auth/session")).body).toEqual({ user: null });
+  });
+});

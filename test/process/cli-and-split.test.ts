@@ -1,4 +1,9 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { startTestApp } from "../helpers/app.ts";
 import { createTestDatabase } from "../helpers/database.ts";
 import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -48,6 +53,46 @@ describe("npm run cli", () => {
     expect(output).toContain("user create <name> --password-stdin [--admin]");
     expect((await runEntry(["cli.ts", "frobnicate"], env)).code).toBe(2);
   });
+});
+
+describe.skipIf(!hasFfmpeg())("npm run cli -- import --wait", () => {
+  it("lists each file that failed with its path and reason, escaping control characters, and not the good ones", async () => {
+    const app = await startTestApp({ worker: true });
+    const music = await mkdtemp(path.join(os.tmpdir(), "cli-import-"));
+    try {
+      const admin = new TestClient(app.url);
+      await admin.signup("curator");
+      const library = (await admin.post("/api/v1/libraries", { name: "Shelf" })).body.id;
+      await makeAudio(music, { name: "fine", format: "mp3", tags: { TITLE: "Fine", ARTIST: "Okay" } });
+      await writeFile(path.join(music, "empty.flac"), "");
+      await writeFile(path.join(music, "notes.mp3"), "These are my liner notes, not music.\n".repeat(50));
+      await writeFile(path.join(music, "\x1b[31mred.ogg"), "");
+
+      const { code, output } = await runEntry(["cli.ts", "import", music, "--library", library, "--wait"], {
+        DATABASE_URL: app.config.database.url!,
+        MEDIA_DIR: app.config.mediaDir,
+      });
+      expect(code).toBe(0);
+      const { rows } = await app.db.pool.query(
+        "SELECT path, error_code, error_message FROM upload WHERE status = 'errored' ORDER BY path",
+      );
+      expect(rows).toHaveLength(3);
+      const lines = output.split("\n");
+      const failed = lines.indexOf("Failed (3):");
+      expect(failed).toBeGreaterThan(-1);
+      expect(lines.slice(failed + 1, failed + 4)).toEqual(
+        rows.map((r) => `  ${r.path.replace("\x1b", "\\u001b")}: ${r.error_message} (${r.error_code})`),
+      );
+      expect(lines[failed + 1]).toContain(path.join(music, "\\u001b[31mred.ogg"));
+      expect(output).toContain(`${path.join(music, "empty.flac")}: The file is empty (0 bytes)`);
+      expect(output).not.toContain("\x1b");
+      expect(output).not.toContain("fine.mp3");
+      expect(lines.at(-2)).toMatch(/^Batch [0-9a-f-]{36}: 4 new, 0 changed, 0 removed, 0 unchanged\.$/);
+    } finally {
+      await app.close();
+      await rm(music, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe("npm run web + npm run worker against DATABASE_URL", () => {

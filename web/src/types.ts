@@ -110,6 +110,21 @@ export interface Upload {
   importedAt: string | null;
 }
 
+export interface UploadCounts {
+  pending: number;
+  finished: number;
+  errored: number;
+  skipped: number;
+  total: number;
+}
+
+/** GET /api/v1/libraries/:id/import-status. */
+export interface ImportStatus {
+  scanning: boolean;
+  lastScanAt: string | null;
+  counts: UploadCounts;
+}
+
 /** `event: upload` of GET /api/v1/events. */
 export interface UploadEvent {
   id: string;

@@ -1,6 +1,6 @@
 // Who is signed in, and the instance's public facts (name, registration mode). Plain reactive state.
 import { reactive } from "vue";
-import { ApiError, api, setCsrfToken } from "../api.ts";
+import { api, setCsrfToken } from "../api.ts";
 import type { Instance, User } from "../types.ts";
 
 export const session = reactive({
@@ -13,17 +13,20 @@ type Started = { user: User; csrfToken: string };
 
 let loading: Promise<void> | null = null;
 
-/** Loads the current user once (a 401 means nobody is signed in) and the instance facts. */
+/**
+ * Loads the current user once and the instance facts. /auth/session answers a visitor with `user: null`
+ * (not a 401, which the browser would log as an error on the landing page).
+ */
 export function loadSession(): Promise<void> {
   loading ??= (async () => {
     const [me, instance] = await Promise.allSettled([
-      api.get<{ user: User; csrfToken?: string }>("/me"),
+      api.get<{ user: User | null; csrfToken?: string }>("/auth/session"),
       api.get<Instance>("/instance"),
     ]);
     if (me.status === "fulfilled") {
       session.user = me.value.user;
       setCsrfToken(me.value.csrfToken ?? null);
-    } else if (!(me.reason instanceof ApiError && me.reason.status === 401)) {
+    } else {
       console.error(me.reason);
     }
     // Older servers have no /instance: registration is then open.
