@@ -22,8 +22,8 @@ export class RateLimiter {
    * `check` for a caller that folds it into a statement of its own (one round trip instead of two):
    * the SQL of `lockoutSql` and the values of its three parameters, in order.
    */
-  lockout(key: string): { sql: (first: number) => string; values: [string, number, number] } {
-    return { sql: lockoutSql, values: [key, this.#max, this.#windowSeconds] };
+  lockout(key: string): { sql: (first: number) => string; hitsSql: (first: number) => string; values: [string, number, number] } {
+    return { sql: lockoutSql, hitsSql, values: [key, this.#max, this.#windowSeconds] };
   }
 
   /** Throws RateLimited when the key has used its budget in the current window. */
@@ -71,6 +71,11 @@ function lockoutSql(first: number): string {
   const [key, max, window] = [`$${first}`, `$${first + 1}::int`, `make_interval(secs => $${first + 2}::int)`];
   return `(SELECT greatest(1, ceil(extract(epoch FROM window_start + ${window} - now())))::int FROM rate_limit
      WHERE key = ${key} AND window_start > now() - ${window} AND hits >= ${max})`;
+}
+
+/** Scalar SQL over the same parameters as lockoutSql: the hits counted in the current window, else NULL. */
+function hitsSql(first: number): string {
+  return `(SELECT hits FROM rate_limit WHERE key = $${first} AND window_start > now() - make_interval(secs => $${first + 2}::int))`;
 }
 
 /** Drops windows that ended; run by a worker cron task. */

@@ -75,22 +75,26 @@ export class SubsonicCredentialsService {
    * lockout checks (RateLimiter.lockout) in one prepared statement: auth runs on every Subsonic
    * request, where three queries over two round trips cost more than the answer of a small call.
    * No credential cache: a regenerated password, a disabled user and a lockout count at once in
-   * every process. `lockedFor`: the longest wait (seconds) of a used-up limit, else 0.
+   * every process. `lockedFor`: the longest wait (seconds) of a used-up limit, else 0; `failures`: the
+   * most attempts any of those limits has counted in its window (failed ones: successes are not counted).
    */
   async byUsernameUnlessLocked(username: string, lockouts: ReturnType<RateLimiter["lockout"]>[]): Promise<{
     lockedFor: number;
+    failures: number;
     found: { user: SubsonicUser; password: string | null } | null;
   }> {
     const waits = lockouts.map((l, i) => l.sql(2 + 3 * i));
-    const { rows } = await this.#pool.query<Partial<Row> & { locked_for: number | null }>({
+    const hits = lockouts.map((l, i) => l.hitsSql(2 + 3 * i));
+    const { rows } = await this.#pool.query<Partial<Row> & { locked_for: number | null; failures: number | null }>({
       name: `subsonic-auth-${lockouts.length}`, // prepared once per connection
-      text: `SELECT ${waits.length ? `greatest(${waits.join(", ")})` : "NULL::int"} AS locked_for, ${USER_COLUMNS}
+      text: `SELECT ${waits.length ? `greatest(${waits.join(", ")})` : "NULL::int"} AS locked_for,
+          ${hits.length ? `greatest(${hits.join(", ")})` : "NULL::int"} AS failures, ${USER_COLUMNS}
         FROM (SELECT 1) one LEFT JOIN (app_user u LEFT JOIN subsonic_credential c ON c.user_id = u.id) ON u.username = $1`,
       values: [username.toLowerCase(), ...lockouts.flatMap((l) => l.values)],
     });
     const row = rows[0]!;
     const found = row.id ? { user: toUser(row as Row), password: row.password_enc ? this.#password(row as Row) : null } : null;
-    return { lockedFor: row.locked_for ?? 0, found };
+    return { lockedFor: row.locked_for ?? 0, failures: row.failures ?? 0, found };
   }
 
   /** The longest wait (seconds) of these lockouts (RateLimiter.lockout) now, else 0: one statement. */

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { RateLimited } from "../../core/errors.ts";
 import type { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
 import type { SubsonicCredentialsService, SubsonicUser } from "../../core/subsonic/credentials.service.ts";
+import type { FailedAttempts } from "./failed-attempts.ts";
 import type { Params } from "./params.ts";
 import { SubsonicError } from "./response.ts";
 
@@ -10,6 +11,8 @@ export interface SubsonicAuthDeps {
   /** Failed attempts per username (password/token) and per client address (all modes). */
   perUser: RateLimiter;
   perAddress: RateLimiter;
+  /** This process's failures being counted: whether a success must re-read its lockouts. */
+  failures: FailedAttempts;
 }
 
 const wrongCredentials = () => new SubsonicError(40, "Wrong username or password");
@@ -43,19 +46,22 @@ export async function authenticateSubsonic(deps: SubsonicAuthDeps, params: Param
   }
   const username = params.required("u").toLowerCase();
   if (!secrets.length) throw new SubsonicError(10, "Required parameter 'p', or 't' and 's', is missing");
-  // Both lockouts and the credentials in one statement (then a failure counts itself, a success re-reads
-  // the lockouts: two queries a request instead of four in three waits).
+  // Both lockouts and the credentials in one statement: one query a request, where no guess is running.
   const lockouts = [deps.perAddress.lockout(`subsonic-addr:${address}`), deps.perUser.lockout(`subsonic:${username}`)];
-  const { lockedFor, found } = await deps.credentials.byUsernameUnlessLocked(username, lockouts);
+  const mark = deps.failures.mark;
+  const { lockedFor, failures, found } = await deps.credentials.byUsernameUnlessLocked(username, lockouts);
   if (lockedFor) throw lockedOut(lockedFor);
   if (!found?.password || found.user.disabled || !matches(params, found.password)) {
     throw await failed(deps, address, username, wrongCredentials());
   }
-  // Guesses sent at once were all read above as not locked out. A failure counts itself atomically
-  // and answers by its count; a success must still be within the budget now that the guesses checked
-  // before it have counted theirs, or one right guess among hundreds sent together would get through.
-  const nowLockedFor = await deps.credentials.lockedFor(lockouts);
-  if (nowLockedFor) throw lockedOut(nowLockedFor);
+  // Guesses sent at once were all read above as not locked out. A failure counts itself atomically and
+  // answers by its count; a success must still be within the budget once the guesses checked beside it
+  // have counted theirs, or one right guess among hundreds sent together would get through. Without
+  // failures in the window nor beside it in this process, there is nothing to re-read (failed-attempts.ts).
+  if (failures > 0 || (await deps.failures.since(mark))) {
+    const nowLockedFor = await deps.credentials.lockedFor(lockouts);
+    if (nowLockedFor) throw lockedOut(nowLockedFor);
+  }
   return found.user;
 }
 
@@ -77,7 +83,7 @@ async function byApiKey(deps: SubsonicAuthDeps, apiKey: string, address: string)
 async function failed(deps: SubsonicAuthDeps, address: string, username: string | undefined, error: SubsonicError): Promise<SubsonicError> {
   const counted = [deps.perAddress.consume(`subsonic-addr:${address}`)];
   if (username) counted.push(deps.perUser.consume(`subsonic:${username}`));
-  const over = (await Promise.allSettled(counted)).find((c) => c.status === "rejected");
+  const over = (await deps.failures.track(Promise.allSettled(counted))).find((c) => c.status === "rejected");
   if (!over) return error;
   if (over.reason instanceof RateLimited) return lockedOut(over.reason.retryAfterSeconds);
   throw over.reason;

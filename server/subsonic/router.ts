@@ -10,6 +10,7 @@ import { clientWentAway, goneReason } from "../http/client-gone.ts";
 import type { ServerDeps } from "../deps.ts";
 import { AnswerCache, keptAnswer, sendKept } from "./answer-cache.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
+import { FailedAttempts } from "./failed-attempts.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
 import type { SubsonicHandler } from "./context.ts";
 import { annotationHandlers } from "./annotation.handlers.ts";
@@ -68,6 +69,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
     credentials: subsonicCredentials(deps),
     perUser: limiter(deps.config.auth.loginMaxAttempts),
     perAddress: limiter(deps.config.auth.loginMaxAttempts * 5),
+    failures: new FailedAttempts(),
   };
   const catalog = new CatalogService({ pool: deps.db.pool });
   const answers = new AnswerCache();
