@@ -60,6 +60,8 @@ export interface KeptAnswer {
   etag: string;
   /** The body gzipped, made on the first request that accepts it, then kept. */
   gzip?: Promise<Buffer>;
+  /** Set by the cache that keeps this answer: told the gzipped copy's size, which it counts too. */
+  counted?: (bytes: number) => void;
 }
 
 export function keptAnswer(format: Format, payload: Elem): KeptAnswer {
@@ -78,7 +80,10 @@ export async function sendKept(req: Request, res: Response, kept: KeptAnswer): P
     res.set("ETag", `"${kept.etag}"`).send(kept.body);
     return;
   }
-  kept.gzip ??= kept.body.length < GZIP_IN_LINE_BELOW ? Promise.resolve(gzipSync(kept.body, IN_LINE_GZIP)) : gzipped(kept.body);
+  if (!kept.gzip) {
+    kept.gzip = kept.body.length < GZIP_IN_LINE_BELOW ? Promise.resolve(gzipSync(kept.body, IN_LINE_GZIP)) : gzipped(kept.body);
+    kept.gzip.then((gzip) => kept.counted?.(gzip.length), () => {});
+  }
   const body = await kept.gzip;
   res.set({ "ETag": `"${kept.etag}-gzip"`, "Content-Encoding": "gzip" }).send(body);
 }
@@ -116,15 +121,19 @@ export class AnswerCache {
     const made = keepRecent(this.#answers, key, make());
     made.then(
       // A key costs its length too: a long `query` kept for a tiny answer must not escape the budget.
-      (answer) => this.#account(key, made, answer.body.length + Buffer.byteLength(key)),
+      (answer) => {
+        this.#account(key, made, answer.body.length + Buffer.byteLength(key));
+        answer.counted = (bytes) => this.#account(key, made, bytes);
+      },
       () => this.#answers.get(key) === made && this.#answers.delete(key),
     );
     return made;
   }
 
+  /** Adds `size` bytes to what `key`'s answer costs (its body and key, later its gzipped copy), then evicts. */
   #account(key: string, made: Promise<KeptAnswer>, size: number): void {
     if (this.#answers.get(key) !== made) return;
-    this.#sizes.set(key, size);
+    this.#sizes.set(key, (this.#sizes.get(key) ?? 0) + size);
     this.#bytes += size;
     for (const oldest of this.#answers.keys()) {
       if (this.#bytes <= this.#maxBytes) break;

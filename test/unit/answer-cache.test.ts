@@ -1,7 +1,9 @@
-import type { Request } from "express";
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import express, { type Request } from "express";
 import { describe, expect, it } from "vitest";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
-import { AnswerCache, type KeptAnswer } from "../../server/subsonic/answer-cache.ts";
+import { AnswerCache, sendKept, type KeptAnswer } from "../../server/subsonic/answer-cache.ts";
 import type { Format } from "../../server/subsonic/response.ts";
 import { Params } from "../../server/subsonic/params.ts";
 
@@ -57,7 +59,7 @@ describe("kept Subsonic answers", () => {
     expect(a).toBe(b);
     expect(made).toBe(1);
     await expect(local.answer("bad", async () => { throw new Error("no such album"); })).rejects.toThrow("no such album");
-    expect(await local.answer("bad", async () => answer(1))).toEqual(answer(1));
+    expect((await local.answer("bad", async () => answer(1))).body).toEqual(answer(1).body);
   });
 
   it("holds at most its byte budget, dropping the least recently used first", async () => {
@@ -80,5 +82,27 @@ describe("kept Subsonic answers", () => {
     const remade: string[] = [];
     for (const key of [long("b"), long("c"), long("a")]) await local.answer(key, async () => (remade.push(key[0]!), answer(1)));
     expect(remade).toEqual(["a"]);
+  });
+
+  it("counts an answer's gzipped copy once it is made, sent over HTTP", async () => {
+    // Random bytes do not compress: each gzipped copy is as big as its answer.
+    const incompressible = (): KeptAnswer => ({ type: "application/octet-stream", body: randomBytes(20_000), etag: "r" });
+    const local = new AnswerCache(70_000);
+    const made: string[] = [];
+    const app = express().get("/:key", async (req, res) => {
+      const key = req.params.key;
+      await sendKept(req, res, await local.answer(key, async () => (made.push(key), incompressible())));
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const ask = (key: string) => fetch(`${url}/${key}`, { headers: { "accept-encoding": "gzip" } }).then((r) => r.arrayBuffer());
+      // Two answers with their gzipped copies are ~80 KB: over the budget, the oldest goes.
+      for (const key of ["a", "b", "a", "b"]) await ask(key);
+      expect(made).toEqual(["a", "b", "a", "b"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
