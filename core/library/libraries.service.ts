@@ -90,7 +90,9 @@ export class LibrariesService {
   async delete(owner: User, id: string): Promise<void> {
     const library = await this.getOwned(owner, id);
     await this.#uploads.deleteWhere("u.library_id = $1", [library.id], async (client) => {
-      await client.query("DELETE FROM library WHERE id = $1", [library.id]);
+      // A delete that ran beside this one took it first: this one deleted nothing, as for a missing library.
+      const { rowCount } = await client.query("DELETE FROM library WHERE id = $1", [library.id]);
+      if (!rowCount) throw new NotFound("library");
       await client.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
     });
   }

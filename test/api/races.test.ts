@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_STREAMS_PER_USER } from "../../server/http/event-streams.ts";
+import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { TestClient } from "../helpers/client.ts";
+import { waitForImports } from "../helpers/imports.ts";
+import { openEventStream, type EventStream } from "../helpers/sse.ts";
+import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
+
+const AT_ONCE = 6;
+const statuses = (answers: { status: number }[]) => answers.map((a) => a.status).sort();
+const count = async (app: TestApp, sql: string, params: unknown[] = []) => (await app.db.pool.query(sql, params)).rows[0].n as number;
+
+// The same request sent several times at once over real HTTP: what must be unique stays unique, what is
+// bounded stays bounded, and the losers get a 4xx, never a 500.
+describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
+  let app: TestApp;
+  let admin: TestClient;
+  let alice: TestClient;
+  let dir: string;
+  let library = "";
+  let track = "";
+  let errored = "";
+
+  beforeAll(async () => {
+    app = await startTestApp({ worker: true });
+    admin = new TestClient(app.url);
+    await admin.signup("olga");
+    alice = new TestClient(app.url);
+    await alice.signup("alice");
+    library = (await alice.post("/api/v1/libraries", { name: "Races" })).body.id;
+    dir = await mkdtemp(path.join(os.tmpdir(), "races-"));
+    const song = await readFile(await makeAudio(dir, { name: "song", format: "mp3", tags: { TITLE: "Photo Finish", ARTIST: "The Racers" } }));
+    await alice.upload(`/api/v1/libraries/${library}/uploads`, [
+      { name: "song.mp3", data: song },
+      { name: "notes.mp3", data: Buffer.from("liner notes, not music\n".repeat(40)) },
+    ]);
+    await waitForImports(app.db.pool, library);
+    track = (await app.db.pool.query("SELECT id FROM track")).rows[0].id;
+    errored = (await app.db.pool.query("SELECT id FROM upload WHERE status = 'errored'")).rows[0].id;
+    await app.worker!.stop(); // so a retried import stays queued, to be counted
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lets one invitation code in once", async () => {
+    await admin.request("PATCH", "/api/v1/admin/settings", { json: { registration: "invite" } });
+    const { code } = (await admin.post("/api/v1/admin/invites")).body;
+    const answers = await Promise.all(
+      Array.from({ length: AT_ONCE }, (_, i) => new TestClient(app.url).signup(`guest${i}`, { inviteCode: code })),
+    );
+    expect(statuses(answers)).toEqual([201, ...Array(AT_ONCE - 1).fill(403)]);
+    expect(answers.filter((a) => a.status === 403).map((a) => a.body.error.code)).toEqual(Array(AT_ONCE - 1).fill("invite_invalid"));
+    expect(await count(app, "SELECT count(*)::int AS n FROM app_user WHERE username LIKE 'guest%'")).toBe(1);
+    await admin.request("PATCH", "/api/v1/admin/settings", { json: { registration: "open" } });
+  });
+
+  it("makes one set of Subsonic credentials however many ask or regenerate at once, and the last one works", async () => {
+    const carol = new TestClient(app.url);
+    await carol.signup("carol");
+    const first = await Promise.all(Array.from({ length: AT_ONCE }, () => carol.get<Credentials>("/api/v1/me/subsonic")));
+    expect(statuses(first)).toEqual(Array(AT_ONCE).fill(200));
+    expect(new Set(first.map((a) => a.body.password)).size).toBe(1);
+    const again = await Promise.all(Array.from({ length: AT_ONCE }, () => carol.post<Credentials>("/api/v1/me/subsonic/regenerate")));
+    expect(statuses(again)).toEqual(Array(AT_ONCE).fill(200));
+    const now = (await carol.get<Credentials>("/api/v1/me/subsonic")).body;
+    expect(again.map((a) => a.body.password)).toContain(now.password);
+    expect(await count(app, "SELECT count(*)::int AS n FROM subsonic_credential c JOIN app_user u ON u.id = c.user_id WHERE u.username = 'carol'")).toBe(1);
+    expect((await rest(app.url, "ping", { ...tokenParams(now), f: "json" })).json.status).toBe("ok");
+  });
+
+  it(`opens at most ${MAX_STREAMS_PER_USER} event streams per account when many are opened at once`, async () => {
+    const dave = new TestClient(app.url);
+    await dave.signup("dave");
+    const streams: EventStream[] = await Promise.all(Array.from({ length: MAX_STREAMS_PER_USER + 5 }, () => openEventStream(dave)));
+    try {
+      expect(statuses(streams)).toEqual([...Array(MAX_STREAMS_PER_USER).fill(200), ...Array(5).fill(429)]);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+
+  it("retries a failed upload once: one 202 and one queued import, the others a 409", async () => {
+    const jobs = () => count(app, "SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload::text LIKE '%' || $1 || '%'", [errored]);
+    const before = await jobs();
+    const answers = await Promise.all(Array.from({ length: AT_ONCE }, () => alice.post(`/api/v1/uploads/${errored}/retry`)));
+    expect(statuses(answers)).toEqual([202, ...Array(AT_ONCE - 1).fill(409)]);
+    expect(await jobs()).toBe(before + 1);
+  });
+
+  it("keeps one favourite, one rating and one listen for the same thing asked at once", async () => {
+    const bulk = (send: () => Promise<{ status: number }>) => Promise.all(Array.from({ length: AT_ONCE }, send));
+    expect(statuses(await bulk(() => alice.request("PUT", `/api/v1/favorites/tracks/${track}`)))).toEqual(Array(AT_ONCE).fill(204));
+    expect(statuses(await bulk(() => alice.request("PUT", `/api/v1/ratings/tracks/${track}`, { json: { rating: 4 } })))).toEqual(Array(AT_ONCE).fill(200));
+    const creds = (await alice.get<Credentials>("/api/v1/me/subsonic")).body;
+    const time = String(Date.now() - 60_000);
+    const scrobbles = await bulk(() => rest(app.url, "scrobble", { ...tokenParams(creds), f: "json", id: track, time }));
+    expect(scrobbles.map((a) => (a as { json: { status: string } }).json.status)).toEqual(Array(AT_ONCE).fill("ok"));
+    expect(await count(app, "SELECT count(*)::int AS n FROM favorite")).toBe(1);
+    expect(await count(app, "SELECT count(*)::int AS n FROM rating")).toBe(1);
+    expect(await count(app, "SELECT count(*)::int AS n FROM listen")).toBe(1);
+    expect(await count(app, "SELECT play_count AS n FROM play_stat")).toBe(1);
+  });
+
+  it("deletes a token, an upload, a library, a playlist and an album once: one success, the others a 404", async () => {
+    const token = (await alice.post("/api/v1/tokens", { name: "once" })).body.id;
+    const other = (await alice.post("/api/v1/libraries", { name: "Doomed" })).body.id;
+    const playlist = (await alice.post("/api/v1/playlists", { name: "Doomed" })).body.id;
+    const album = (await app.db.pool.query("SELECT album_id FROM track WHERE id = $1", [track])).rows[0].album_id;
+    const urls = [`/api/v1/tokens/${token}`, `/api/v1/uploads/${errored}`, `/api/v1/libraries/${other}`, `/api/v1/playlists/${playlist}`, `/api/v1/albums/${album}`];
+    for (const url of urls) {
+      const answers = await Promise.all(Array.from({ length: AT_ONCE }, () => alice.request("DELETE", url)));
+      expect(statuses(answers), url).toEqual([204, ...Array(AT_ONCE - 1).fill(404)]);
+    }
+  });
+});
