@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { MAX_STREAMS_PER_USER } from "../../server/http/event-streams.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
+import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { openEventStream, type EventStream } from "../helpers/sse.ts";
 import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
@@ -117,5 +118,53 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
       const answers = await Promise.all(Array.from({ length: AT_ONCE }, () => alice.request("DELETE", url)));
       expect(statuses(answers), url).toEqual([204, ...Array(AT_ONCE - 1).fill(404)]);
     }
+  });
+
+  it("answers an upload into a library deleted while the file arrives with the library's 404, keeping nothing", async () => {
+    const doomed = (await alice.post("/api/v1/libraries", { name: "Deleted mid-upload" })).body.id;
+    const boundary = "----deleted-mid-upload";
+    const encoder = new TextEncoder();
+    let body!: ReadableStreamDefaultController<Uint8Array>;
+    const sent = fetch(new URL(`/api/v1/libraries/${doomed}/uploads`, app.url), {
+      method: "POST",
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, cookie: alice.cookie!, "x-csrf-token": alice.csrfToken! },
+      body: new ReadableStream<Uint8Array>({ start: (controller) => void (body = controller) }),
+      duplex: "half",
+    } as RequestInit);
+    body.enqueue(encoder.encode(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="late.mp3"\r\n\r\n${"x".repeat(4096)}`));
+    // The request got past its library check (its batch is there): now the library goes.
+    await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM import_batch WHERE library_id = $1", [doomed])) === 1 || undefined);
+    expect((await alice.request("DELETE", `/api/v1/libraries/${doomed}`)).status).toBe(204);
+    body.enqueue(encoder.encode(`${"x".repeat(4096)}\r\n--${boundary}--\r\n`));
+    body.close();
+    const answer = await sent;
+    expect(answer.status).toBe(404);
+    expect(await answer.json()).toEqual({ error: { code: "not_found", message: "The library was not found" } });
+    expect(await count(app, "SELECT count(*)::int AS n FROM upload WHERE library_id = $1", [doomed])).toBe(0);
+    expect(await readdir(path.join(app.config.mediaDir, "uploads", doomed)).catch(() => [])).toEqual([]);
+  });
+
+  it("deletes, with its file, an upload that commits while its library is being deleted", async () => {
+    const doomed = (await alice.post("/api/v1/libraries", { name: "Deleted mid-commit" })).body.id;
+    const relative = path.join("uploads", doomed, "late.mp3");
+    await mkdir(path.dirname(path.join(app.config.mediaDir, relative)), { recursive: true });
+    await writeFile(path.join(app.config.mediaDir, relative), "late");
+    // An upload's own transaction (UploadsService.receive), held open while the library's delete starts.
+    const upload = await app.db.pool.connect();
+    try {
+      await upload.query("BEGIN");
+      await upload.query(
+        "INSERT INTO upload (id, library_id, storage, path, original_name, size, checksum) VALUES (gen_random_uuid(), $1, 'stored', $2, 'late.mp3', 4, 'x')",
+        [doomed, relative],
+      );
+      const deleting = alice.request("DELETE", `/api/v1/libraries/${doomed}`);
+      await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
+      await upload.query("COMMIT");
+      expect((await deleting).status).toBe(204);
+    } finally {
+      upload.release();
+    }
+    expect(await count(app, "SELECT count(*)::int AS n FROM upload WHERE library_id = $1", [doomed])).toBe(0);
+    expect(await readdir(path.join(app.config.mediaDir, "uploads", doomed))).toEqual([]);
   });
 });
