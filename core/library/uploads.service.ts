@@ -8,7 +8,7 @@ import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { violatesForeignKey } from "../db/foreign-key.ts";
+import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "./access.ts";
@@ -60,12 +60,7 @@ export const UPLOAD_ORDERS = ["recent", "errors-first"] as const;
 export type UploadOrder = (typeof UPLOAD_ORDERS)[number];
 
 /** The library (or the batch going with it) was deleted while its upload ran: answered as a missing library. */
-function libraryGone(error: unknown): never {
-  if (violatesForeignKey(error, "upload_library_id_foreign", "upload_batch_id_foreign", "import_batch_library_id_foreign")) {
-    throw new NotFound("library");
-  }
-  throw error;
-}
+const libraryGone = orGone(() => new NotFound("library"), "upload_library_id_foreign", "upload_batch_id_foreign", "import_batch_library_id_foreign");
 
 /** Uploads (alias u) in libraries owned by the user whose id is parameter `param`. */
 function ownedUploadSql(param: string): string {

@@ -12,6 +12,7 @@ import { openEventStream, type EventStream } from "../helpers/sse.ts";
 import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
 
 const AT_ONCE = 6;
+const DOOMED_TRACKS = 8;
 const statuses = (answers: { status: number }[]) => answers.map((a) => a.status).sort();
 const count = async (app: TestApp, sql: string, params: unknown[] = []) => (await app.db.pool.query(sql, params)).rows[0].n as number;
 
@@ -39,8 +40,12 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
       { name: "song.mp3", data: song },
       { name: "notes.mp3", data: Buffer.from("liner notes, not music\n".repeat(40)) },
     ]);
+    for (let i = 0; i < DOOMED_TRACKS; i++) {
+      const file = await makeAudio(dir, { name: `doomed${i}`, format: "mp3", seconds: 0.3, tags: { TITLE: `Doomed ${i}`, ARTIST: "The Doomed", ALBUM: "Gone" } });
+      await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: `doomed${i}.mp3`, data: await readFile(file) }]);
+    }
     await waitForImports(app.db.pool, library);
-    track = (await app.db.pool.query("SELECT id FROM track")).rows[0].id;
+    track = (await app.db.pool.query("SELECT id FROM track WHERE title = 'Photo Finish'")).rows[0].id;
     errored = (await app.db.pool.query("SELECT id FROM upload WHERE status = 'errored'")).rows[0].id;
     await app.worker!.stop(); // so a retried import stays queued, to be counted
   });
@@ -166,5 +171,45 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
     }
     expect(await count(app, "SELECT count(*)::int AS n FROM upload WHERE library_id = $1", [doomed])).toBe(0);
     expect(await readdir(path.join(app.config.mediaDir, "uploads", doomed))).toEqual([]);
+  });
+
+  it("answers a write naming a track deleted at that very moment like a missing track, not with a 500", async () => {
+    const doomed: string[] = (await app.db.pool.query("SELECT id FROM track WHERE title LIKE 'Doomed %' ORDER BY title")).rows.map((r) => r.id);
+    const creds = (await alice.get<Credentials>("/api/v1/me/subsonic")).body;
+    const subsonic = (method: string, params: Record<string, string>) => async () =>
+      (await rest(app.url, method, { ...tokenParams(creds), f: "json", ...params })).json.error ?? "ok";
+    const playlist = (await alice.post("/api/v1/playlists", { name: "Late" })).body.id;
+    const restWrite = (send: () => Promise<{ status: number; body: { error?: { code: string; message: string } } }>) => async () => {
+      const { status, body } = await send();
+      return { status, code: body.error?.code, message: body.error?.message };
+    };
+    const gone = { status: 404, code: "not_found", message: "The track was not found" };
+    const writes: [string, (id: string) => () => Promise<unknown>, unknown][] = [
+      ["favourite", (id) => restWrite(() => alice.request("PUT", `/api/v1/favorites/tracks/${id}`)), gone],
+      ["rating", (id) => restWrite(() => alice.request("PUT", `/api/v1/ratings/tracks/${id}`, { json: { rating: 2 } })), gone],
+      ["play", (id) => restWrite(() => alice.post(`/api/v1/tracks/${id}/plays`)), gone],
+      ["playlist item", (id) => restWrite(() => alice.post(`/api/v1/playlists/${playlist}/items`, { trackIds: [id] })), gone],
+      ["star", (id) => subsonic("star", { id }), { code: 70, message: "The track was not found" }],
+      ["now playing", (id) => subsonic("scrobble", { id, submission: "false" }), { code: 70, message: "The track was not found" }],
+      ["play queue", (id) => subsonic("savePlayQueue", { id }), { code: 70, message: "The track was not found" }],
+      ["new playlist", (id) => subsonic("createPlaylist", { name: "Late too", songId: id }), { code: 70, message: "The track was not found" }],
+    ];
+    expect(doomed).toHaveLength(writes.length);
+    for (const [i, [what, write, expected]] of writes.entries()) {
+      // The track's deletion (its last upload's, UploadsService.deleteWhere) holds its row while the write checks it.
+      const deletion = await app.db.pool.connect();
+      try {
+        await deletion.query("BEGIN");
+        await deletion.query("DELETE FROM track WHERE id = $1", [doomed[i]]);
+        const answer = write(doomed[i]!)();
+        await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
+        await deletion.query("COMMIT");
+        expect(await answer, what).toEqual(expected);
+      } finally {
+        deletion.release();
+      }
+    }
+    expect((await alice.get(`/api/v1/playlists/${playlist}`)).body.itemCount).toBe(0);
+    expect(await count(app, "SELECT count(*)::int AS n FROM playlist WHERE name = 'Late too'")).toBe(0);
   });
 });
