@@ -18,7 +18,9 @@ interface Answer {
 }
 
 /** Status, headers and body text; `hidden` is written as MISSING so that an answer naming its id compares equal. */
-async function answer(client: TestClient, method: string, url: string, init: { json?: unknown; body?: FormData } = {}, hidden?: string): Promise<Answer> {
+async function answer(
+  client: TestClient, method: string, url: string, init: { json?: unknown; body?: string | FormData; headers?: Record<string, string> } = {}, hidden?: string,
+): Promise<Answer> {
   const response = await client.request(method, url, init);
   // Express's ETag is a hash of the body, which is compared itself (and may name the id).
   const headers = Object.fromEntries([...response.headers].filter(([name]) => !VARYING.has(name))
@@ -170,5 +172,32 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
       expect(await answer(client, "GET", coverUrl)).toEqual(await answer(client, "GET", other));
     }
     expect((await alice.get(coverUrl)).status).toBe(200);
+  });
+
+  it("serves no ActivityPub actor or WebFinger answer for a private library or playlist", async () => {
+    const accept = { headers: { accept: "application/activity+json" } };
+    const anonymous = new TestClient(app.url);
+    const identifier = (prefix: string, id: string) => `${prefix}.${id.replaceAll("-", "")}`;
+    const urls = (name: string) => [`/actors/${name}`, `/.well-known/webfinger?resource=acct:${name}@polyphony.test`];
+    for (const [prefix, id] of [["lib", hidden.library], ["pl", hidden.playlist]] as const) {
+      const [name, none] = [identifier(prefix, id), identifier(prefix, MISSING)];
+      const [seen, absent] = [urls(name), urls(none)];
+      for (const [i, url] of seen.entries()) {
+        const shown = await answer(anonymous, "GET", url, accept);
+        expect({ ...shown, body: shown.body.replaceAll(name, none) }, url).toEqual(await answer(anonymous, "GET", absent[i]!, accept));
+        expect((await anonymous.get(url, accept.headers)).status, url).toBe(404);
+      }
+      // A signed-looking activity to its inbox (the inbox guard's "an actor we have" is the same rule).
+      const follow = (to: string) => ({
+        headers: { "content-type": "application/activity+json", signature: 'keyId="https://elsewhere.example/a#k"' },
+        body: JSON.stringify({ type: "Follow", actor: "https://elsewhere.example/a", object: `https://polyphony.test/actors/${to}` }),
+      });
+      const posted = await answer(anonymous, "POST", `/actors/${name}/inbox`, follow(name));
+      expect({ ...posted, body: posted.body.replaceAll(name, none) }).toEqual(await answer(anonymous, "POST", `/actors/${none}/inbox`, follow(none)));
+    }
+    // Once the library is public, the world may follow it: its actor is served.
+    await alice.request("PATCH", `/api/v1/libraries/${hidden.library}`, { json: { privacy: "public" } });
+    expect((await anonymous.get(`/actors/${identifier("lib", hidden.library)}`, accept.headers)).body).toMatchObject({ type: "Application", name: "Diary" });
+    await alice.request("PATCH", `/api/v1/libraries/${hidden.library}`, { json: { privacy: "private" } });
   });
 });
