@@ -212,4 +212,24 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
     expect((await alice.get(`/api/v1/playlists/${playlist}`)).body.itemCount).toBe(0);
     expect(await count(app, "SELECT count(*)::int AS n FROM playlist WHERE name = 'Late too'")).toBe(0);
   });
+
+  it("never leaves the instance without an enabled administrator when two demote or disable each other at once", async () => {
+    const second = new TestClient(app.url);
+    const bertha = (await second.signup("bertha")).body.user.id;
+    await admin.request("PATCH", `/api/v1/admin/users/${bertha}`, { json: { role: "admin" } });
+    const olga = (await admin.get("/api/v1/me")).body.user.id;
+    for (const change of [{ role: "user" }, { disabled: true }]) {
+      const answers = await Promise.all([
+        admin.request("PATCH", `/api/v1/admin/users/${bertha}`, { json: change }),
+        second.request("PATCH", `/api/v1/admin/users/${olga}`, { json: change }),
+      ]);
+      expect(statuses(answers), JSON.stringify(change)).toEqual([200, 403]);
+      expect(await count(app, "SELECT count(*)::int AS n FROM app_user WHERE role = 'admin' AND disabled_at IS NULL")).toBe(1);
+      // Put things back: whoever won made the other an ordinary (or disabled, so logged out) user.
+      const [winner, loser] = answers[0]!.status === 200 ? [admin, bertha] : [second, olga];
+      await winner.request("PATCH", `/api/v1/admin/users/${loser}`, { json: { role: "admin", disabled: false } });
+      if (loser === olga) await admin.login("olga");
+      else await second.login("bertha");
+    }
+  });
 });
