@@ -191,7 +191,7 @@ export class UploadsService {
     } catch (error) {
       await rm(target, { force: true });
       await quota.release(id);
-      libraryGone(error);
+      return libraryGone(error);
     }
   }
 
