@@ -72,7 +72,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   app.use(inboxGuard({
     limitBytes: deps.config.http.jsonBodyLimitBytes,
-    isLocalActor: async (identifier) => (await deps.actors.findLocal(deps.db.orm.em.fork(), identifier)) !== null,
+    isLocalActor: async (identifier) => (await deps.actors.findPublished(deps.db.orm.em.fork(), identifier)) !== null,
   }));
   app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));
 

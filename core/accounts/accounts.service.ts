@@ -166,16 +166,22 @@ export class AccountService {
 
   /** Disabling ends the user's sessions; their API tokens stop working while disabled. Admins cannot disable themselves. */
   async update(adminId: string, userId: string, changes: { disabled?: boolean; role?: User["role"] }): Promise<User> {
-    const em = this.#orm.em.fork();
-    const user = await em.findOne(UserSchema, { id: userId });
-    if (!user) throw new NotFound("user");
     if (userId === adminId && (changes.disabled || changes.role === "user")) {
       throw new Forbidden("You cannot disable or demote your own account", "cannot_modify_self");
     }
-    if (changes.disabled !== undefined) user.disabledAt = changes.disabled ? (user.disabledAt ?? new Date()) : null;
-    if (changes.role) user.role = changes.role;
-    await em.flush();
-    if (changes.disabled) await em.nativeDelete(SessionSchema, { user: userId });
-    return user;
+    return this.#orm.em.fork().transactional(async (em) => {
+      // Both rows locked (in id order, so two such changes never deadlock), and the admin read again: two
+      // admins demoting or disabling each other at once would otherwise leave the instance without one.
+      const locked = await em.find(UserSchema, { id: { $in: [adminId, userId] } }, { orderBy: { id: "asc" }, lockMode: LockMode.PESSIMISTIC_WRITE });
+      const admin = locked.find((u) => u.id === adminId);
+      if (!admin || admin.role !== "admin" || admin.disabledAt) throw new Forbidden("Only administrators can do this");
+      const user = locked.find((u) => u.id === userId);
+      if (!user) throw new NotFound("user");
+      if (changes.disabled !== undefined) user.disabledAt = changes.disabled ? (user.disabledAt ?? new Date()) : null;
+      if (changes.role) user.role = changes.role;
+      await em.flush();
+      if (changes.disabled) await em.nativeDelete(SessionSchema, { user: userId });
+      return user;
+    });
   }
 }

@@ -4,6 +4,22 @@ import { ActorSchema, type Actor, type ActorType } from "./actor.entity.ts";
 import { generateActorKeys } from "./key-pairs.ts";
 import { INSTANCE_ACTOR, localActorUrls } from "./actor-urls.ts";
 
+/**
+ * The local actor the fediverse may see (it is anonymous to us): people and the instance, and a library's
+ * or playlist's actor only while that library or playlist is public. Any other looks missing (null), or
+ * its name, and that it exists, would be one guessed or remembered URL away.
+ */
+export async function findPublishedActor(em: EntityManager, domain: string, username: string): Promise<Actor | null> {
+  const actor = await em.findOne(ActorSchema, { username, domain, isLocal: true });
+  if (!actor) return null;
+  const [{ hidden }] = await em.getConnection().execute<[{ hidden: boolean }]>(
+    `SELECT EXISTS (SELECT 1 FROM library WHERE actor_id = ? AND privacy <> 'public')
+         OR EXISTS (SELECT 1 FROM playlist WHERE actor_id = ? AND privacy <> 'public') AS hidden`,
+    [actor.id, actor.id],
+  );
+  return hidden ? null : actor;
+}
+
 /** Creates local actors, each with fresh RSA and Ed25519 key pairs, made once at creation. */
 export class ActorService {
   readonly #origin: URL;
@@ -32,6 +48,10 @@ export class ActorService {
 
   findLocal(em: EntityManager, username: string): Promise<Actor | null> {
     return em.findOne(ActorSchema, { username, domain: this.domain, isLocal: true });
+  }
+
+  findPublished(em: EntityManager, username: string): Promise<Actor | null> {
+    return findPublishedActor(em, this.domain, username);
   }
 
   /** The instance Service actor, created on first use (a unique constraint settles races between processes). */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 
@@ -71,7 +72,7 @@ export class UserDataService {
       `INSERT INTO favorite (id, user_id, ${column}) VALUES ($1, $2, $3)
        ON CONFLICT (user_id, ${column}) WHERE ${column} IS NOT NULL DO NOTHING`,
       [randomUUID(), userId, id],
-    );
+    ).catch(orGone(() => new NotFound(kind.slice(0, -1)), `favorite_${column}_foreign`));
   }
 
   /** A rating of 1-5, or null to clear it. */
@@ -86,6 +87,6 @@ export class UserDataService {
       `INSERT INTO rating (id, user_id, ${column}, rating) VALUES ($1, $2, $3, $4)
        ON CONFLICT (user_id, ${column}) WHERE ${column} IS NOT NULL DO UPDATE SET rating = EXCLUDED.rating, updated_at = now()`,
       [randomUUID(), userId, id, rating],
-    );
+    ).catch(orGone(() => new NotFound(kind.slice(0, -1)), `rating_${column}_foreign`));
   }
 }

@@ -89,9 +89,17 @@ export class LibrariesService {
   /** Deletes the library, its uploads and the files we stored (never an in-place music folder's files). */
   async delete(owner: User, id: string): Promise<void> {
     const library = await this.getOwned(owner, id);
-    await this.#uploads.deleteWhere("u.library_id = $1", [library.id], async (client) => {
-      await client.query("DELETE FROM library WHERE id = $1", [library.id]);
-      await client.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
+    await this.#uploads.deleteWhere("u.library_id = $1", [library.id], {
+      // Locked first: an upload committing meanwhile is then among those deleted (its file with them), a
+      // later one finds no library; a delete that ran beside this one leaves none to lock (a 404).
+      before: async (client) => {
+        const { rowCount } = await client.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [library.id]);
+        if (!rowCount) throw new NotFound("library");
+      },
+      after: async (client) => {
+        await client.query("DELETE FROM library WHERE id = $1", [library.id]);
+        await client.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
+      },
     });
   }
 

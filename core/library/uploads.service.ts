@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
+import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "./access.ts";
@@ -58,6 +59,9 @@ export interface UploadRow {
 export const UPLOAD_ORDERS = ["recent", "errors-first"] as const;
 export type UploadOrder = (typeof UPLOAD_ORDERS)[number];
 
+/** The library (or the batch going with it) was deleted while its upload ran: answered as a missing library. */
+const libraryGone = orGone(() => new NotFound("library"), "upload_library_id_foreign", "upload_batch_id_foreign", "import_batch_library_id_foreign");
+
 /** Uploads (alias u) in libraries owned by the user whose id is parameter `param`. */
 function ownedUploadSql(param: string): string {
   return `u.library_id IN (SELECT id FROM library WHERE owner_id = ${param})`;
@@ -96,7 +100,8 @@ export class UploadsService {
 
   async startBatch(libraryId: string, kind: "upload" | "folder"): Promise<string> {
     const id = randomUUID();
-    await this.#pool.query("INSERT INTO import_batch (id, library_id, kind) VALUES ($1, $2, $3)", [id, libraryId, kind]);
+    await this.#pool.query("INSERT INTO import_batch (id, library_id, kind) VALUES ($1, $2, $3)", [id, libraryId, kind])
+      .catch(libraryGone);
     return id;
   }
 
@@ -105,8 +110,8 @@ export class UploadsService {
    * told nothing was stored, so files already stored go too, or a retry would store them twice.
    */
   async discardBatch(batchId: string): Promise<void> {
-    await this.deleteWhere("u.batch_id = $1", [batchId], async (client) => {
-      await client.query("DELETE FROM import_batch WHERE id = $1", [batchId]);
+    await this.deleteWhere("u.batch_id = $1", [batchId], {
+      after: async (client) => void (await client.query("DELETE FROM import_batch WHERE id = $1", [batchId])),
     });
   }
 
@@ -186,7 +191,7 @@ export class UploadsService {
     } catch (error) {
       await rm(target, { force: true });
       await quota.release(id);
-      throw error;
+      return libraryGone(error);
     }
   }
 
@@ -303,19 +308,20 @@ export class UploadsService {
 
   /**
    * Deletes the uploads matching `where` (on alias u), then the catalog rows left without uploads,
-   * in one transaction (plus `alsoInTransaction`); the files we stored go after the commit.
+   * in one transaction (with `before` and `after` it); the files we stored go after the commit.
    */
   async deleteWhere(
     where: string,
     params: unknown[],
-    alsoInTransaction?: (client: pg.PoolClient) => Promise<void>,
+    also: { before?: (client: pg.PoolClient) => Promise<void>; after?: (client: pg.PoolClient) => Promise<void> } = {},
   ): Promise<number> {
     const removed = await withTransaction(this.#pool, async (client) => {
+      await also.before?.(client);
       const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
         `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
         params,
       );
-      await alsoInTransaction?.(client);
+      await also.after?.(client);
       await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
       return rows;
     });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 import type { ListenSource } from "./listening.entity.ts";
@@ -39,6 +40,9 @@ const TRACK_FOR_LISTEN = `
   FROM track t JOIN album a ON a.id = t.album_id JOIN artist ar ON ar.id = t.artist_id
   WHERE t.id = $2 AND ${visibleItemSql("tracks", "t", "$1")}`;
 
+/** The track was deleted beside the write that checked it: answered as a missing track. */
+const trackGone = orGone(() => new NotFound("track"), "listen_track_id_foreign", "play_stat_track_id_foreign", "now_playing_track_id_foreign");
+
 /** Plays (the listen log and the play counts kept beside it) and what people are playing now. */
 export class ListensService {
   readonly #pool: pg.Pool;
@@ -72,7 +76,7 @@ export class ListensService {
          coalesce((SELECT last_played_at FROM counted), ps.last_played_at) AS last_played_at
        FROM (SELECT 1) one LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = $2`,
       [userId, trackId, randomUUID(), at, input.listenedMs ?? null, input.source, input.client ?? null],
-    );
+    ).catch(trackGone);
     const row = rows[0]!;
     if (!row.found) throw new NotFound("track");
     return { playCount: row.play_count!, lastPlayedAt: new Date(row.last_played_at!).toISOString() };
@@ -90,7 +94,7 @@ export class ListensService {
        ON CONFLICT (user_id, client) DO UPDATE
          SET track_id = EXCLUDED.track_id, started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at`,
       [userId, trackId, client, NOW_PLAYING_FALLBACK_MS],
-    );
+    ).catch(trackGone);
     if (!rowCount) throw new NotFound("track");
     // Lapsed reports are never read again; the table stays as small as the number of active players.
     await this.#pool.query("DELETE FROM now_playing WHERE expires_at <= now()");

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { orGone } from "../db/foreign-key.ts";
 import { Invalid, NotFound } from "../errors.ts";
 
 export interface PlayQueue {
@@ -47,7 +48,7 @@ export class PlayQueueService {
        ON CONFLICT (user_id) DO UPDATE SET track_ids = EXCLUDED.track_ids, current_track_id = EXCLUDED.current_track_id,
          position_ms = EXCLUDED.position_ms, changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by`,
       [userId, queue.trackIds, current, queue.positionMs, queue.client],
-    );
+    ).catch(orGone(() => new NotFound("track"), "play_queue_current_track_id_foreign"));
   }
 
   /** The saved queue, without tracks the user can no longer see; undefined when none is saved. */

@@ -1,3 +1,5 @@
+import { orGone } from "../db/foreign-key.ts";
+import { NotFound } from "../errors.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 
@@ -92,7 +94,7 @@ export async function insertItems(db: Queryable, playlistId: string, ownerId: st
      FROM jsonb_to_recordset($4::jsonb) AS x(o int, "trackId" uuid, title text, artist text, album text, "durationMs" int, mbid uuid)
      LEFT JOIN LATERAL (${trackInfoSql('x."trackId"', "$2")}) v ON true`,
     [playlistId, ownerId, position, JSON.stringify(items.map((item, o) => ({ ...item, o })))],
-  );
+  ).catch(orGone(() => new NotFound("track"), "playlist_item_track_id_foreign"));
 }
 
 /** Removes one item and closes the gap; false when the playlist has no such item. */

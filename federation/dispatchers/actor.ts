@@ -2,14 +2,15 @@ import { importJwk, type Federation } from "@fedify/fedify";
 import { Application, Endpoints, Group, Person, Service } from "@fedify/vocab";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
+import { findPublishedActor } from "../../core/accounts/actors.service.ts";
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
 import { toInstant } from "../mappers/temporal.ts";
 
 const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group } as const;
 
 /**
- * Local actors (people, the instance, later libraries and playlists) at ACTOR_PATH, with the key pairs
- * stored at creation. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
+ * Local actors (people, the instance, and libraries and playlists while public: findPublishedActor) at
+ * ACTOR_PATH, with the key pairs stored at creation. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
  */
 export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
   const findLocal = (identifier: string): Promise<Actor | null> =>
@@ -17,7 +18,7 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
 
   federation
     .setActorDispatcher(ACTOR_PATH, async (ctx, identifier) => {
-      const actor = await findLocal(identifier);
+      const actor = await findPublishedActor(deps.orm.em.fork(), deps.domain, identifier);
       if (!actor) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
       const ActorClass = ACTOR_CLASSES[actor.type];

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueScan } from "../../core/library/folder-scanner.ts";
+import { musicFolderId } from "../../core/subsonic/catalog.queries.ts";
 import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
@@ -33,7 +34,7 @@ describe.skipIf(!hasFfmpeg())("what another user's private library shows", () =>
     library = (await alice.post("/api/v1/libraries", { name: "Diary", privacy: "private" })).body.id;
     dir = await mkdtemp(path.join(os.tmpdir(), "hidden-items-"));
     const file = await makeAudio(dir, { name: "secret", format: "mp3", cover: await makeCoverImage(120, 120, "jpeg"),
-      tags: { TITLE: "Secret Song", ARTIST: "Alice Alone", ALBUM: "Private Album" } });
+      tags: { TITLE: "Secret Song", ARTIST: "Alice Alone", ALBUM: "Private Album", GENRE: "Diarycore" } });
     await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "secret.mp3", data: await readFile(file) }]);
     await waitForImports(app.db.pool, library);
     const { rows } = await app.db.pool.query("SELECT t.id AS track, t.album_id AS album, a.album_artist_id AS artist FROM track t JOIN album a ON a.id = t.album_id");
@@ -75,6 +76,60 @@ describe.skipIf(!hasFfmpeg())("what another user's private library shows", () =>
     }
     // Alice herself still sees her album.
     expect((await as(aliceCreds, "getMusicDirectory", { id: hidden.album })).json.directory.name).toBe("Private Album");
+  });
+
+  it("answers playlists, queues, lists and searches through hidden ids and names as through missing ones", async () => {
+    const playlist = (await as(aliceCreds, "createPlaylist", { name: "Secret mix", songId: hidden.track })).json.playlist.id;
+    const bobs = (await as(bob, "createPlaylist", { name: "Bob's mix" })).json.playlist.id;
+    await as(aliceCreds, "scrobble", { id: hidden.track, submission: "false" }); // Alice plays it now
+    const folder = String(musicFolderId(library));
+    // [method, params for a value, Alice's hidden value, a value naming nothing]
+    const calls: [string, (value: string) => Record<string, string>, string, string][] = [
+      ["getPlaylist", (id) => ({ id }), playlist, missing],
+      ["deletePlaylist", (id) => ({ id }), playlist, missing],
+      ["updatePlaylist", (id) => ({ playlistId: id, name: "Mine now" }), playlist, missing],
+      ["updatePlaylist", (id) => ({ playlistId: id, songIndexToRemove: "0" }), playlist, missing],
+      ["updatePlaylist", (id) => ({ playlistId: bobs, songIdToAdd: id }), hidden.track, missing],
+      ["createPlaylist", (id) => ({ playlistId: id }), playlist, missing],
+      ["createPlaylist", (id) => ({ name: "Taken", songId: id }), hidden.track, missing],
+      ["createPlaylist", (id) => ({ playlistId: bobs, songId: id }), hidden.track, missing],
+      ["savePlayQueue", (id) => ({ id }), hidden.track, missing],
+      ["savePlayQueue", (id) => ({ current: id }), hidden.track, missing],
+      ["scrobble", (id) => ({ id, submission: "false" }), hidden.track, missing],
+      ["download", (id) => ({ id }), hidden.track, missing],
+      ["getArtistInfo", (id) => ({ id }), hidden.artist, missing],
+      ["getAlbumInfo", (id) => ({ id }), hidden.album, missing],
+      ["getCoverArt", (id) => ({ id: `al-${id}` }), hidden.album, missing],
+      ["getTopSongs", (artist) => ({ artist }), "Alice Alone", "Nobody Here"],
+      ["getLyrics", (title) => ({ artist: "Alice Alone", title }), "Secret Song", "Silent Song"],
+      ["getSongsByGenre", (genre) => ({ genre }), "Diarycore", "Nocore"],
+      ["getAlbumList2", (genre) => ({ type: "byGenre", genre }), "Diarycore", "Nocore"],
+      ["search3", (query) => ({ query }), "Secret", "Zzzzzz"],
+      ["search2", (query) => ({ query }), "Secret", "Zzzzzz"],
+      ["getUser", (username) => ({ username }), "alice", "nobody"],
+      ...["getIndexes", "getArtists", "getAlbumList2", "getRandomSongs"].map((method): [string, (v: string) => Record<string, string>, string, string] =>
+        [method, (musicFolderId) => ({ musicFolderId, type: "newest" }), folder, "12345"]),
+    ];
+    const comparable = (answer: Awaited<ReturnType<typeof as>>, value: string, by: string) => ({
+      status: answer.status,
+      // Express's ETag is a hash of the body, which is compared itself (and may name the value).
+      headers: Object.fromEntries([...answer.headers].filter(([name]) => !["date", "x-request-id"].includes(name))
+        .map(([name, header]) => [name, name === "etag" ? "(hash of the body)" : header])),
+      text: answer.text.replaceAll(value, by),
+    });
+    for (const [method, params, value, none] of calls) {
+      const seen = comparable(await as(bob, method, params(value)), value, none);
+      expect(seen, `${method} ${JSON.stringify(params(value))}`).toEqual(comparable(await as(bob, method, params(none)), none, none));
+    }
+    // Nothing of Alice's changed, nothing was made for Bob, and what she plays is hers to know.
+    const { rows } = await app.db.pool.query("SELECT p.name, count(i.id)::int AS items FROM playlist p LEFT JOIN playlist_item i ON i.playlist_id = p.id GROUP BY p.id ORDER BY p.name");
+    expect(rows).toEqual([{ name: "Bob's mix", items: 0 }, { name: "Secret mix", items: 1 }]);
+    expect((await app.db.pool.query("SELECT count(*)::int AS n FROM play_queue")).rows[0].n).toBe(0);
+    expect((await as(bob, "getNowPlaying")).json.nowPlaying).toEqual({ entry: [] });
+    expect((await as(bob, "getGenres")).json.genres).toEqual({ genre: [] });
+    expect((await as(aliceCreds, "getNowPlaying")).json.nowPlaying.entry).toHaveLength(1);
+    await as(aliceCreds, "deletePlaylist", { id: playlist });
+    await as(bob, "deletePlaylist", { id: bobs });
   });
 
   it("serves a private album's cover only to who may see the album", async () => {
