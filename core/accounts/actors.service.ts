@@ -5,17 +5,16 @@ import { generateActorKeys } from "./key-pairs.ts";
 import { INSTANCE_ACTOR, localActorUrls } from "./actor-urls.ts";
 
 /**
- * The local actor the fediverse may see (it is anonymous to us): people and the instance, and a library's
- * or playlist's actor only while that library or playlist is public. Any other looks missing (null), or
- * its name, and that it exists, would be one guessed or remembered URL away.
+ * The local actor the fediverse may see (it is anonymous to us): people, the instance, every library
+ * (a private one is followed through its unguessable URL, which its owner shares, and approves the
+ * follow), and a playlist unless it is private. A private playlist's actor looks missing (null).
  */
 export async function findPublishedActor(em: EntityManager, domain: string, username: string): Promise<Actor | null> {
   const actor = await em.findOne(ActorSchema, { username, domain, isLocal: true });
   if (!actor) return null;
   const [{ hidden }] = await em.getConnection().execute<[{ hidden: boolean }]>(
-    `SELECT EXISTS (SELECT 1 FROM library WHERE actor_id = ? AND privacy <> 'public')
-         OR EXISTS (SELECT 1 FROM playlist WHERE actor_id = ? AND privacy <> 'public') AS hidden`,
-    [actor.id, actor.id],
+    "SELECT EXISTS (SELECT 1 FROM playlist WHERE actor_id = ? AND privacy = 'private') AS hidden",
+    [actor.id],
   );
   return hidden ? null : actor;
 }

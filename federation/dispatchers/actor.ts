@@ -9,7 +9,7 @@ import { toInstant } from "../mappers/temporal.ts";
 const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group } as const;
 
 /**
- * Local actors (people, the instance, and libraries and playlists while public: findPublishedActor) at
+ * Local actors (people, the instance, libraries, and playlists unless private: findPublishedActor) at
  * ACTOR_PATH, with the key pairs stored at creation. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
  */
 export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {

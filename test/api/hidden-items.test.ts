@@ -174,30 +174,26 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
     expect((await alice.get(coverUrl)).status).toBe(200);
   });
 
-  it("serves no ActivityPub actor or WebFinger answer for a private library or playlist", async () => {
+  it("serves no ActivityPub actor or WebFinger answer for a private playlist; a private library's actor stays followable", async () => {
     const accept = { headers: { accept: "application/activity+json" } };
     const anonymous = new TestClient(app.url);
     const identifier = (prefix: string, id: string) => `${prefix}.${id.replaceAll("-", "")}`;
     const urls = (name: string) => [`/actors/${name}`, `/.well-known/webfinger?resource=acct:${name}@polyphony.test`];
-    for (const [prefix, id] of [["lib", hidden.library], ["pl", hidden.playlist]] as const) {
-      const [name, none] = [identifier(prefix, id), identifier(prefix, MISSING)];
-      const [seen, absent] = [urls(name), urls(none)];
-      for (const [i, url] of seen.entries()) {
-        const shown = await answer(anonymous, "GET", url, accept);
-        expect({ ...shown, body: shown.body.replaceAll(name, none) }, url).toEqual(await answer(anonymous, "GET", absent[i]!, accept));
-        expect((await anonymous.get(url, accept.headers)).status, url).toBe(404);
-      }
-      // A signed-looking activity to its inbox (the inbox guard's "an actor we have" is the same rule).
-      const follow = (to: string) => ({
-        headers: { "content-type": "application/activity+json", signature: 'keyId="https://elsewhere.example/a#k"' },
-        body: JSON.stringify({ type: "Follow", actor: "https://elsewhere.example/a", object: `https://polyphony.test/actors/${to}` }),
-      });
-      const posted = await answer(anonymous, "POST", `/actors/${name}/inbox`, follow(name));
-      expect({ ...posted, body: posted.body.replaceAll(name, none) }).toEqual(await answer(anonymous, "POST", `/actors/${none}/inbox`, follow(none)));
+    const [name, none] = [identifier("pl", hidden.playlist), identifier("pl", MISSING)];
+    const [seen, absent] = [urls(name), urls(none)];
+    for (const [i, url] of seen.entries()) {
+      const shown = await answer(anonymous, "GET", url, accept);
+      expect({ ...shown, body: shown.body.replaceAll(name, none) }, url).toEqual(await answer(anonymous, "GET", absent[i]!, accept));
+      expect((await anonymous.get(url, accept.headers)).status, url).toBe(404);
     }
-    // Once the library is public, the world may follow it: its actor is served.
-    await alice.request("PATCH", `/api/v1/libraries/${hidden.library}`, { json: { privacy: "public" } });
+    // A signed-looking activity to its inbox (the inbox guard's "an actor we have" is the same rule).
+    const follow = (to: string) => ({
+      headers: { "content-type": "application/activity+json", signature: 'keyId="https://elsewhere.example/a#k"' },
+      body: JSON.stringify({ type: "Follow", actor: "https://elsewhere.example/a", object: `https://polyphony.test/actors/${to}` }),
+    });
+    const posted = await answer(anonymous, "POST", `/actors/${name}/inbox`, follow(name));
+    expect({ ...posted, body: posted.body.replaceAll(name, none) }).toEqual(await answer(anonymous, "POST", `/actors/${none}/inbox`, follow(none)));
+    // A private library is followed through the URL its owner shares: its actor is served, not its music.
     expect((await anonymous.get(`/actors/${identifier("lib", hidden.library)}`, accept.headers)).body).toMatchObject({ type: "Application", name: "Diary" });
-    await alice.request("PATCH", `/api/v1/libraries/${hidden.library}`, { json: { privacy: "private" } });
   });
 });
