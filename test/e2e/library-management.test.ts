@@ -1,7 +1,7 @@
 // Library management in Chromium: the logged-out landing page is clean (no failed request, no console
 // error); an administrator sets a library's music folder and scans it with live progress; failed imports
 // show first with their reasons and can be retried or deleted; the library page fits a phone's width.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -176,6 +176,22 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
     await page.getByLabel("Show").selectOption({ label: "Failed (57)" });
     await page.getByText("Showing 50 of 57").waitFor();
   }, 120_000);
+
+  it("says why a scan failed when the music folder cannot be read, and keeps its uploads", async () => {
+    await go(page, `/libraries/${libraryId}`);
+    await page.getByRole("button", { name: "Scan now" }).waitFor();
+    const imported = await count("finished");
+    await rename(music, `${music}.away`);
+    onTestFinished(() => rename(`${music}.away`, music));
+    await page.getByRole("button", { name: "Scan now" }).click();
+    await page.getByText("Scanning the music folder…").waitFor();
+    // The worker tries three times (about ten seconds) before the scan counts as failed.
+    const failure = page.getByTestId("import-progress").getByRole("alert");
+    await failure.waitFor({ timeout: 60_000 });
+    expect(await failure.innerText()).toBe(`The last scan failed: The music folder ${music} cannot be read (it does not exist); nothing was changed`);
+    expect(await count("finished")).toBe(imported);
+    await screenshot(page, "library-scan-failed");
+  }, 90_000);
 
   it("fits a phone's width (375 px): no page scrolls sideways, tables included", async () => {
     await admin.post("/api/v1/tokens", { name: "A token for the phone check with a long descriptive name" });
