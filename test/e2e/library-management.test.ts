@@ -229,6 +229,12 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
       expect({ pathname, ...(await overflow()) }).toEqual({ pathname, page: 0, main: 0 });
     }
 
+    // A checkbox sits beside its words, not alone on a line above them.
+    await go(phone, "/settings");
+    const keep = phone.getByLabel("Keep my API tokens working");
+    const [box, label] = await Promise.all([keep.boundingBox(), phone.locator("label", { has: keep }).boundingBox()]);
+    expect({ checkbox: box!.width < 40, oneLine: label!.height < 2 * box!.height + 8 }).toEqual({ checkbox: true, oneLine: true });
+
     // A playlist's row leaves its title room to be read (not "Downp…"): at least half the row.
     await go(phone, `/playlists/${playlist}`);
     const row = phone.getByTestId("playlist-items").locator("li").first();
