@@ -74,15 +74,19 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const result = await scanFolder({ pool: connection.db.pool, uploads, coversDir }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
   if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
+  // A terminal sees the counts redrawn each second; a file or pipe gets only the final ones, on a line.
+  const redraw = process.stdout.isTTY;
+  let progress: string;
   for (;;) {
     const counts = await uploads.batchCounts(result.batchId);
-    process.stdout.write(`\r${counts.finished} finished, ${counts.errored} errored, ${counts.skipped} skipped, ${counts.pending} pending`);
+    progress = `${counts.finished} finished, ${counts.errored} errored, ${counts.skipped} skipped, ${counts.pending} pending`;
+    if (redraw) process.stdout.write(`\r${progress}`);
     if (counts.pending === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const failures = await uploads.batchFailures(result.batchId);
   const listed = failures.map((f) => `  ${printable(f.path)}: ${printable(f.message)} (${printable(f.code)})`);
-  return ["", ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+  return [redraw ? "" : progress, ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
 }
 
 /** File names and messages go to a terminal: control characters (escape sequences) are shown escaped. */

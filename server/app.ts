@@ -2,7 +2,7 @@ import path from "node:path";
 import { existsSync } from "node:fs";
 import express, { type Express } from "express";
 import { RequestContext } from "@mikro-orm/core";
-import { authenticate } from "./http/auth.ts";
+import { authenticate, sessionCookieName } from "./http/auth.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { inboxGuard } from "./http/inbox-guard.ts";
@@ -43,7 +43,7 @@ export function createApp(deps: ServerDeps): Express {
   const api = express.Router();
   api.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes, strict: true }));
   api.use(rejectNulInBody);
-  api.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens }));
+  api.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens, cookieName: sessionCookieName(deps.config.http.publicUrl) }));
   const openApi = openApiRoutes(deps);
   api.use(openApi.api);
   api.use(healthRoutes(deps));

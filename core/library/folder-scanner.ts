@@ -5,6 +5,7 @@ import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction } from "../db/transaction.ts";
+import { Invalid } from "../errors.ts";
 import { isInside } from "../media/safe-open.ts";
 import { attachFolderCovers } from "./folder-covers.ts";
 import { enqueueImports, type UploadsService } from "./uploads.service.ts";
@@ -37,32 +38,45 @@ interface FoundFile {
  * target is a regular file inside the folder (safe-open.ts), others are skipped with a reason in the log;
  * FIFOs, sockets and devices are never audio.
  */
-export async function* walkAudioFiles(root: string): AsyncGenerator<FoundFile> {
-  const realRoot = await realpath(root).catch(() => null);
-  if (realRoot === null) {
-    log.warning("Cannot read {dir}: it does not exist", { dir: root });
-    return;
-  }
-  yield* walkDirectory(root, realRoot);
+export async function* walkAudioFiles(root: string, unreadable: string[] = []): AsyncGenerator<FoundFile> {
+  const realRoot = await realpath(root).catch((error: NodeJS.ErrnoException) => {
+    throw folderUnavailable(root, error);
+  });
+  yield* walkDirectory(root, { root, realRoot, unreadable });
 }
 
-async function* walkDirectory(dir: string, realRoot: string): AsyncGenerator<FoundFile> {
+/** A directory that cannot be read says nothing about its files: the root stops the scan, others are listed. */
+async function* walkDirectory(dir: string, walk: { root: string; realRoot: string; unreadable: string[] }): AsyncGenerator<FoundFile> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    log.warning("Cannot read {dir}: {error}", { dir, error: (error as Error).message });
+    if (dir === walk.root) throw folderUnavailable(dir, error as NodeJS.ErrnoException);
+    log.warning("Cannot read {dir}: {error}; its files are kept as they were", { dir, error: (error as Error).message });
+    walk.unreadable.push(dir);
     return;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith(".")) continue;
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkDirectory(full, realRoot);
+    if (entry.isDirectory()) yield* walkDirectory(full, walk);
     else if ((entry.isFile() || entry.isSymbolicLink()) && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
-      const found = entry.isFile() ? await lstat(full).catch(() => null) : await linkedFile(full, realRoot);
+      const found = entry.isFile() ? await lstat(full).catch(() => null) : await linkedFile(full, walk.realRoot);
       if (found?.isFile()) yield { path: full, size: found.size, mtime: found.mtime };
     }
   }
+}
+
+const UNREADABLE_REASONS: Record<string, string> = {
+  ENOENT: "it does not exist",
+  ENOTDIR: "it is not a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+};
+
+function folderUnavailable(folder: string, error: NodeJS.ErrnoException): Invalid {
+  const reason = UNREADABLE_REASONS[error.code ?? ""] ?? error.message;
+  return new Invalid(`The music folder ${folder} cannot be read (${reason}); nothing was changed`, { musicFolder: folder }, "music_folder_unavailable");
 }
 
 /** A symlink's target when it is a regular file inside the folder; null (and a log line saying why) otherwise. */
@@ -81,7 +95,8 @@ async function linkedFile(link: string, realRoot: string): Promise<Stats | null>
  * Imports a folder in place (files are not copied). New files become pending uploads; files whose
  * size or mtime changed are re-imported (metadata refresh); uploads whose files vanished are deleted
  * with the catalog rows they leave orphaned; albums still without a cover take their folder's cover
- * image. Running it twice creates nothing new.
+ * image. Running it twice creates nothing new. A folder that cannot be read, or is empty where files were
+ * known, fails the scan with nothing changed; the files under a subdirectory that cannot be read are kept.
  */
 export async function scanFolder(
   deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string },
@@ -95,11 +110,11 @@ export async function scanFolder(
     [libraryId, root + path.sep],
   );
   const known = new Map(rows.map((r) => [r.path, r]));
-  const batchId = await deps.uploads.startBatch(libraryId, "folder");
   const added: FoundFile[] = [];
   const changed: (FoundFile & { id: string })[] = [];
   let unchanged = 0;
-  for await (const file of walkAudioFiles(root)) {
+  const unreadable: string[] = [];
+  for await (const file of walkAudioFiles(root, unreadable)) {
     const row = known.get(file.path);
     known.delete(file.path);
     if (!row) added.push(file);
@@ -108,6 +123,18 @@ export async function scanFolder(
     }
     else unchanged++;
   }
+  for (const dir of unreadable) for (const file of known.keys()) if (file.startsWith(dir + path.sep)) known.delete(file);
+  // A mount point whose disk is not mounted is an empty folder: that is no reason to forget the disk's music.
+  if (added.length + changed.length + unchanged === 0 && known.size > 0) {
+    const files = `${known.size} file${known.size === 1 ? "" : "s"}`;
+    throw new Invalid(
+      `The music folder ${root} is empty: its ${files} were kept. If its disk is not mounted, mount it and scan again; ` +
+        "to remove its music, delete its uploads or the library",
+      { musicFolder: root },
+      "music_folder_empty",
+    );
+  }
+  const batchId = await deps.uploads.startBatch(libraryId, "folder");
   for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
   for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
@@ -173,14 +200,18 @@ export async function enqueueScan(db: pg.Pool | pg.PoolClient, libraryId: string
 }
 
 /**
- * Whether a scan of the library is waiting or running (a scan that used up its attempts no longer counts).
- * The running job keeps its key; a request during a run adds a second job under the same key.
+ * Whether a scan of the library is waiting or running (a scan that used up its attempts no longer counts),
+ * and otherwise why its last scan failed, if it did (graphile-worker keeps a failed job with its error until
+ * the next request replaces it). The running job keeps its key; a request during a run adds a second job
+ * under the same key.
  */
-export async function isScanQueued(db: pg.Pool | pg.PoolClient, libraryId: string): Promise<boolean> {
-  const { rows } = await db.query<{ queued: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = 'scan:' || $2::text
-       AND attempts < max_attempts) AS queued`,
+export async function scanState(db: pg.Pool | pg.PoolClient, libraryId: string): Promise<{ scanning: boolean; scanError: string | null }> {
+  const { rows } = await db.query<{ scanning: boolean; error: string | null }>(
+    `SELECT coalesce(bool_or(attempts < max_attempts), false) AS scanning,
+       (array_agg(last_error ORDER BY updated_at DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS error
+     FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = 'scan:' || $2::text`,
     [SCAN_TASK, libraryId],
   );
-  return rows[0]!.queued;
+  const { scanning, error } = rows[0]!;
+  return { scanning, scanError: scanning ? null : error };
 }

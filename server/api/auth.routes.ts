@@ -2,7 +2,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import { emailSchema, passwordSchema, usernameSchema } from "../../core/accounts/usernames.ts";
 import type { StartedSession } from "../../core/accounts/sessions.service.ts";
-import { SESSION_COOKIE, currentAuth } from "../http/auth.ts";
+import { currentAuth, sessionCookieName } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
@@ -35,9 +35,10 @@ export const authOperations: Operation[] = [
 export function authRoutes(deps: ServerDeps): Router {
   const router = Router();
   const secure = deps.config.http.publicUrl.protocol === "https:";
+  const cookieName = sessionCookieName(deps.config.http.publicUrl);
 
   const startSession = (res: Response, started: StartedSession) => {
-    res.cookie(SESSION_COOKIE, started.token, {
+    res.cookie(cookieName, started.token, {
       httpOnly: true,
       sameSite: "lax",
       secure,
@@ -86,7 +87,7 @@ export function authRoutes(deps: ServerDeps): Router {
     handle(async (_req, res) => {
       const { session } = currentAuth(res);
       if (session) await deps.sessions.logout(session.id);
-      res.clearCookie(SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "lax", secure });
+      res.clearCookie(cookieName, { path: "/", httpOnly: true, sameSite: "lax", secure });
       return undefined;
     }),
   );

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { Invalid, TooLarge } from "../../core/errors.ts";
-import { enqueueScan, isScanQueued } from "../../core/library/folder-scanner.ts";
+import { enqueueScan, scanState } from "../../core/library/folder-scanner.ts";
 import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
@@ -42,7 +42,7 @@ export const librariesOperations: Operation[] = [
     method: "get",
     path: "/libraries/:id/import-status",
     tag: "Libraries",
-    summary: "Your library's uploads counted by status, and whether a folder scan is waiting or running",
+    summary: "Your library's uploads counted by status, whether a folder scan is waiting or running, and why the last one failed",
     auth: true,
   },
   { method: "post", path: "/libraries/:id/uploads", tag: "Libraries", summary: "Upload files (multipart/form-data)", auth: true, status: 201 },
@@ -116,8 +116,8 @@ export function librariesRoutes(deps: ServerDeps): Router {
     requireUser,
     handle(async (req, res) => {
       const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
-      const [scanning, counts] = await Promise.all([isScanQueued(deps.db.pool, library.id), uploads.libraryCounts(library.id)]);
-      return { scanning, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts };
+      const [scan, counts] = await Promise.all([scanState(deps.db.pool, library.id), uploads.libraryCounts(library.id)]);
+      return { ...scan, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts };
     }),
   );
 

@@ -33,7 +33,7 @@ export const OPERATIONS: Operation[] = [
 
 /** GET /api/v1/openapi.json and the page that renders it, GET /api/docs. */
 export function openApiRoutes(deps: ServerDeps): { api: Router; docs: Router } {
-  const document = buildOpenApi(OPERATIONS, deps.config.http.publicUrl.origin);
+  const document = buildOpenApi(OPERATIONS, deps.config.http.publicUrl);
   const api = Router();
   api.get("/openapi.json", (_req, res) => void res.json(document));
   const docs = Router();

@@ -6,7 +6,14 @@ import type { SessionService } from "../../core/accounts/sessions.service.ts";
 import type { Session } from "../../core/accounts/session.entity.ts";
 import type { User } from "../../core/accounts/user.entity.ts";
 
-export const SESSION_COOKIE = "polyphony_session";
+/**
+ * The session cookie's name. Browsers keep cookies per host, whatever the port, so two instances on one
+ * machine (localhost:4000 and localhost:4001) would replace each other's cookie and sign each other out:
+ * a PUBLIC_URL that names a port gives its cookie a name of its own.
+ */
+export function sessionCookieName(publicUrl: URL): string {
+  return publicUrl.port ? `polyphony_session_${publicUrl.port}` : "polyphony_session";
+}
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export interface Auth {
@@ -42,7 +49,7 @@ function sameSecret(a: string, b: string): boolean {
  * Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token (bearer tokens
  * cannot be sent by a foreign page).
  */
-export function authenticate(deps: { sessions: SessionService; tokens: ApiTokenService }): RequestHandler {
+export function authenticate(deps: { sessions: SessionService; tokens: ApiTokenService; cookieName: string }): RequestHandler {
   return async (req, res, next) => {
     const [scheme, ...credentials] = (req.get("authorization") ?? "").trim().split(/\s+/);
     if (scheme?.toLowerCase() === "bearer") {
@@ -51,7 +58,7 @@ export function authenticate(deps: { sessions: SessionService; tokens: ApiTokenS
       res.locals.auth = { user };
       return next();
     }
-    const cookie = readCookie(req, SESSION_COOKIE);
+    const cookie = readCookie(req, deps.cookieName);
     const found = cookie ? await deps.sessions.authenticate(cookie) : null;
     if (found) {
       if (!SAFE_METHODS.has(req.method) && !sameSecret(req.get("x-csrf-token") ?? "", found.session.csrfToken)) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { VERSION } from "../../config/version.ts";
+import { sessionCookieName } from "./auth.ts";
 
 /** One documented route; its schemas are the very ones the route validates with. */
 export interface Operation {
@@ -53,7 +54,7 @@ function parameters(op: Operation): object[] {
 }
 
 /** The OpenAPI 3.1 document (JSON Schema 2020-12 inside, as zod writes it). */
-export function buildOpenApi(operations: Operation[], serverUrl: string): object {
+export function buildOpenApi(operations: Operation[], publicUrl: URL): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const op of operations) {
     const key = `/api/v1${op.path.replace(/:(\w+)/g, "{$1}")}`;
@@ -73,12 +74,12 @@ export function buildOpenApi(operations: Operation[], serverUrl: string): object
   return {
     openapi: "3.1.0",
     info: { title: "Polyphony REST API", version: VERSION },
-    servers: [{ url: serverUrl }],
+    servers: [{ url: publicUrl.origin }],
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },
       securitySchemes: {
-        session: { type: "apiKey", in: "cookie", name: "polyphony_session", description: "Writes also need X-CSRF-Token" },
+        session: { type: "apiKey", in: "cookie", name: sessionCookieName(publicUrl), description: "Writes also need X-CSRF-Token" },
         token: { type: "http", scheme: "bearer", description: "A personal API token (pp_...)" },
       },
     },

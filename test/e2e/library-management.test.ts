@@ -1,7 +1,8 @@
 // Library management in Chromium: the logged-out landing page is clean (no failed request, no console
 // error); an administrator sets a library's music folder and scans it with live progress; failed imports
-// show first with their reasons and can be retried or deleted; the library page fits a phone's width.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+// show first with their reasons and can be retried or deleted, and a scan that cannot read the folder says why;
+// every page fits a phone's width.
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -177,9 +178,30 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
     await page.getByText("Showing 50 of 57").waitFor();
   }, 120_000);
 
+  it("says why a scan failed when the music folder cannot be read, and keeps its uploads", async () => {
+    await go(page, `/libraries/${libraryId}`);
+    await page.getByRole("button", { name: "Scan now" }).waitFor();
+    const imported = await count("finished");
+    await rename(music, `${music}.away`);
+    onTestFinished(() => rename(`${music}.away`, music));
+    await page.getByRole("button", { name: "Scan now" }).click();
+    await page.getByText("Scanning the music folder…").waitFor();
+    // The worker tries three times (about ten seconds) before the scan counts as failed.
+    const failure = page.getByTestId("import-progress").getByRole("alert");
+    await failure.waitFor({ timeout: 60_000 });
+    expect(await failure.innerText()).toBe(`The last scan failed: The music folder ${music} cannot be read (it does not exist); nothing was changed`);
+    expect(await count("finished")).toBe(imported);
+    await screenshot(page, "library-scan-failed");
+  }, 90_000);
+
   it("fits a phone's width (375 px): no page scrolls sideways, tables included", async () => {
     await admin.post("/api/v1/tokens", { name: "A token for the phone check with a long descriptive name" });
-    await admin.post("/api/v1/playlists", { name: "A playlist whose name is far too long to fit on one line of a phone" });
+    const tracks: { id: string; title: string }[] = (await admin.get("/api/v1/tracks?sort=name")).body.items;
+    for (const track of tracks) await admin.request("PUT", `/api/v1/favorites/tracks/${track.id}`);
+    const playlist = (await admin.post("/api/v1/playlists", { name: "A playlist whose name is far too long to fit on one line of a phone" })).body.id;
+    await admin.post(`/api/v1/playlists/${playlist}/items`, { trackIds: tracks.map((t) => t.id) });
+    const albumId = (await admin.get("/api/v1/albums")).body.items[0].id;
+    const artistId = (await admin.get("/api/v1/artists")).body.items[0].id;
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 375, height: 812 });
     const overflow = () => phone.evaluate(() => ({
@@ -193,13 +215,31 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
     expect(await overflow()).toEqual({ page: 0, main: 0 });
     await phone.locator("table.uploads").scrollIntoViewIfNeeded();
     await screenshot(phone, "phone-library");
-    for (const [pathname, ready] of [["/libraries", "Folder music"], ["/playlists", "A playlist whose"], ["/settings", "A token for"], ["/admin", "curator"]]) {
-      await go(phone, pathname!);
-      await phone.locator("main").getByText(ready!).first().waitFor();
-      await phone.locator("main table").last().scrollIntoViewIfNeeded();
-      await screenshot(phone, `phone${pathname!.replace("/", "-")}`);
+    const pages = [
+      ["/", "Field Recordings"], ["/albums", "Field Recordings"], ["/artists", "Rain"], ["/tracks", "Drizzle"],
+      [`/albums/${albumId}`, "Downpour"], [`/artists/${artistId}`, "Field Recordings"], ["/playlists", "A playlist whose"],
+      [`/playlists/${playlist}`, "Downpour"], ["/search?q=drizzle", "Drizzle"], ["/favorites", "Downpour"],
+      ["/libraries", "Folder music"], ["/settings", "A token for"], ["/admin", "curator"],
+    ] as const;
+    for (const [pathname, ready] of pages) {
+      await go(phone, pathname);
+      await phone.locator("main").getByText(ready).filter({ visible: true }).first().waitFor();
+      if (await phone.locator("main table").count()) await phone.locator("main table").last().scrollIntoViewIfNeeded();
+      await screenshot(phone, `phone-${pathname === "/" ? "home" : pathname.slice(1).replace(/\/[0-9a-f-]{36}$/, "-page").replace(/[/?=]+/g, "-")}`);
       expect({ pathname, ...(await overflow()) }).toEqual({ pathname, page: 0, main: 0 });
     }
+
+    // A checkbox sits beside its words, not alone on a line above them.
+    await go(phone, "/settings");
+    const keep = phone.getByLabel("Keep my API tokens working");
+    const [box, label] = await Promise.all([keep.boundingBox(), phone.locator("label", { has: keep }).boundingBox()]);
+    expect({ checkbox: box!.width < 40, oneLine: label!.height < 2 * box!.height + 8 }).toEqual({ checkbox: true, oneLine: true });
+
+    // A playlist's row leaves its title room to be read (not "Downp…"): at least half the row.
+    await go(phone, `/playlists/${playlist}`);
+    const row = phone.getByTestId("playlist-items").locator("li").first();
+    const [title, whole] = await Promise.all([row.locator(".play-row").boundingBox(), row.boundingBox()]);
+    expect(title!.width / whole!.width).toBeGreaterThanOrEqual(0.5);
     await phone.close();
   }, 90_000);
 });

@@ -33,7 +33,7 @@ export class TestClient {
       body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
       redirect: "manual",
     });
-    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith("polyphony_session="));
+    const setCookie = response.headers.getSetCookie().find((c) => /^polyphony_session(_\d+)?=/.test(c));
     if (setCookie) {
       const value = setCookie.split(";")[0]!;
       this.cookie = value.endsWith("=") ? undefined : value;

@@ -118,6 +118,7 @@ describe.skipIf(!ffmpeg)("managing uploads", () => {
     expect(status.status).toBe(200);
     expect(status.body).toEqual({
       scanning: false,
+      scanError: null,
       lastScanAt: null,
       counts: { pending: 0, finished: 2, errored: 4, skipped: 0, total: 6 },
     });

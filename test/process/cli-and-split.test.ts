@@ -88,6 +88,9 @@ describe.skipIf(!hasFfmpeg())("npm run cli -- import --wait", () => {
       expect(output).not.toContain("\x1b");
       expect(output).not.toContain("fine.mp3");
       expect(lines.at(-2)).toMatch(/^Batch [0-9a-f-]{36}: 4 new, 0 changed, 0 removed, 0 unchanged\.$/);
+      // Piped to a file, not a terminal: progress is not redrawn with carriage returns on one line.
+      expect(output).not.toContain("\r");
+      expect(lines[failed - 1]).toBe("1 finished, 3 errored, 0 skipped, 0 pending");
     } finally {
       await app.close();
       await rm(music, { recursive: true, force: true });

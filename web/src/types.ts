@@ -121,6 +121,8 @@ export interface UploadCounts {
 /** GET /api/v1/libraries/:id/import-status. */
 export interface ImportStatus {
   scanning: boolean;
+  /** Why the last scan of the music folder failed (null while one runs, or when it did not fail). */
+  scanError: string | null;
   lastScanAt: string | null;
   counts: UploadCounts;
 }
