@@ -9,6 +9,7 @@ import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
+import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
@@ -58,7 +59,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
-    libraries: new LibrariesService({ orm: db.orm, actors, uploads }),
+    libraries: new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     settings,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
