@@ -19,6 +19,7 @@ import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { createApp } from "./app.ts";
 import type { ServerDeps } from "./deps.ts";
+import { handlersSettled } from "./http/handle.ts";
 import { buildLiveEvents } from "./live-events.ts";
 
 const log = getLogger(["polyphony", "web"]);
@@ -141,6 +142,8 @@ export async function startWebServer(config: AppConfig, db: Database): Promise<W
     await closed;
     clearInterval(reaper);
     clearTimeout(timer);
+    // Connections closed by the timeout leave their handlers cleaning up (an upload's file and batch).
+    await handlersSettled();
     log.info("Web server stopped");
   };
   // Idempotent: a second call waits for the first.
