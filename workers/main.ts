@@ -53,7 +53,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const uploads = buildUploadsService(config, db.pool);
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
-    cleanup: cleanupTask(db.pool),
+    cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(db.pool),
