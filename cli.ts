@@ -10,6 +10,7 @@ import { ActorService } from "./core/accounts/actors.service.ts";
 import { emailSchema, passwordSchema, usernameSchema } from "./core/accounts/usernames.ts";
 import { connect, type Connection } from "./core/db/connect.ts";
 import { scanFolder } from "./core/library/folder-scanner.ts";
+import { serverDirs } from "./core/library/music-folder.ts";
 import { buildUploadsService } from "./core/library/uploads.service.ts";
 import { installJobQueueSchema } from "./workers/main.ts";
 
@@ -71,7 +72,7 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const config = loadConfig();
   const uploads = buildUploadsService(config, connection.db.pool);
   const coversDir = path.join(config.mediaDir, "covers");
-  const result = await scanFolder({ pool: connection.db.pool, uploads, coversDir }, values.library, dir);
+  const result = await scanFolder({ pool: connection.db.pool, uploads, coversDir, serverDirs: serverDirs(config) }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
   if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
   // A terminal sees the counts redrawn each second; a file or pipe gets only the final ones, on a line.

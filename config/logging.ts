@@ -26,12 +26,29 @@ export async function configureLogging(
     reset: true,
     contextLocalStorage: new AsyncLocalStorage<Record<string, unknown>>(),
     sinks: { console: getConsoleSink({ formatter }), ...extraSinks },
+    filters: { fedifyNews: isFedifyNews },
     loggers: [
       { category: ["polyphony"], lowestLevel: config.log.level, sinks: sinkNames },
-      { category: ["fedify"], lowestLevel: config.log.level === "trace" ? "debug" : "warning", sinks: sinkNames },
+      {
+        category: ["fedify"],
+        lowestLevel: config.log.level === "trace" ? "debug" : "warning",
+        sinks: sinkNames,
+        filters: ["fedifyNews"],
+      },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });
+}
+
+/**
+ * Fedify's lines minus those that repeat our own at a louder level: its line per request (a 4xx is a
+ * warning there, though a missing actor or a client's mistake is routine, and our access log has the
+ * request already; a 5xx stays), and a WebFinger lookup of an unknown account, which it calls an error.
+ */
+function isFedifyNews(record: LogRecord): boolean {
+  const [, area, part] = record.category;
+  if (area === "federation" && part === "http") return record.level !== "warning";
+  return !(area === "webfinger" && record.rawMessage === "Actor {identifier} not found.");
 }
 
 export async function closeLogging(): Promise<void> {

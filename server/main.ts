@@ -9,6 +9,7 @@ import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
+import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
@@ -18,6 +19,7 @@ import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { createApp } from "./app.ts";
 import type { ServerDeps } from "./deps.ts";
+import { handlersSettled } from "./http/handle.ts";
 import { buildLiveEvents } from "./live-events.ts";
 
 const log = getLogger(["polyphony", "web"]);
@@ -58,7 +60,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
-    libraries: new LibrariesService({ orm: db.orm, actors, uploads }),
+    libraries: new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     settings,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
@@ -140,6 +142,8 @@ export async function startWebServer(config: AppConfig, db: Database): Promise<W
     await closed;
     clearInterval(reaper);
     clearTimeout(timer);
+    // Connections closed by the timeout leave their handlers cleaning up (an upload's file and batch).
+    await handlersSettled();
     log.info("Web server stopped");
   };
   // Idempotent: a second call waits for the first.

@@ -8,6 +8,7 @@ import { withTransaction } from "../db/transaction.ts";
 import { Invalid } from "../errors.ts";
 import { isInside } from "../media/safe-open.ts";
 import { attachFolderCovers } from "./folder-covers.ts";
+import { checkMusicFolder } from "./music-folder.ts";
 import { enqueueImports, type UploadsService } from "./uploads.service.ts";
 
 const log = getLogger(["polyphony", "library", "scan"]);
@@ -95,14 +96,17 @@ async function linkedFile(link: string, realRoot: string): Promise<Stats | null>
  * Imports a folder in place (files are not copied). New files become pending uploads; files whose
  * size or mtime changed are re-imported (metadata refresh); uploads whose files vanished are deleted
  * with the catalog rows they leave orphaned; albums still without a cover take their folder's cover
- * image. Running it twice creates nothing new. A folder that cannot be read, or is empty where files were
- * known, fails the scan with nothing changed; the files under a subdirectory that cannot be read are kept.
+ * image. Running it twice creates nothing new. A folder that is gone, or has become (a link to) the
+ * server's own data since it was set, is refused (Invalid) before anything is read or removed; one that
+ * cannot be read, or is empty where files were known, fails the scan with nothing changed; the files
+ * under a subdirectory that cannot be read are kept.
  */
 export async function scanFolder(
-  deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string },
+  deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string; serverDirs: readonly string[] },
   libraryId: string,
   folder: string,
 ): Promise<ScanResult> {
+  await checkMusicFolder(folder, deps.serverDirs);
   const root = path.resolve(folder);
   // The shared pool hands timestamps back as strings; compare instants.
   const { rows } = await deps.pool.query<{ id: string; path: string; size: string; mtime: string | Date | null }>(

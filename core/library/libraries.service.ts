@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
-import { Forbidden, Invalid, NotFound } from "../errors.ts";
+import { Forbidden, NotFound } from "../errors.ts";
 import { canSeeLibrary } from "./access.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
+import { checkMusicFolder } from "./music-folder.ts";
 import type { UploadsService } from "./uploads.service.ts";
 
 export interface LibraryInput {
@@ -22,11 +22,14 @@ export class LibrariesService {
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
   readonly #uploads: UploadsService;
+  /** DATA_DIR and MEDIA_DIR: no music folder may touch them (music-folder.ts). */
+  readonly #serverDirs: readonly string[];
 
-  constructor(deps: { orm: MikroORM; actors: ActorService; uploads: UploadsService }) {
+  constructor(deps: { orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
     this.#orm = deps.orm;
     this.#actors = deps.actors;
     this.#uploads = deps.uploads;
+    this.#serverDirs = deps.serverDirs;
   }
 
   async create(owner: User, input: LibraryInput): Promise<Library> {
@@ -103,13 +106,11 @@ export class LibrariesService {
     });
   }
 
-  /** Reading a folder of the server is an operator's decision: admins only, absolute, existing. */
+  /** Reading a folder of the server is an operator's decision: admins only, absolute, existing, not our own data. */
   async #checkMusicFolder(owner: User, folder: string | null | undefined): Promise<string | null> {
     if (!folder) return null;
     if (owner.role !== "admin") throw new Forbidden("Only administrators can attach a server folder to a library");
-    if (!path.isAbsolute(folder)) throw new Invalid("The music folder must be an absolute path", { musicFolder: folder });
-    const info = await stat(folder).catch(() => null);
-    if (!info?.isDirectory()) throw new Invalid("The music folder does not exist or is not a directory", { musicFolder: folder });
+    await checkMusicFolder(folder, this.#serverDirs);
     return path.resolve(folder);
   }
 }

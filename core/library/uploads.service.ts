@@ -135,6 +135,7 @@ export class UploadsService {
     const [maxBytes, quota] = [this.#maxBytes, this.#quota];
     let size = 0;
     let reserved = 0;
+    let reserving: Promise<unknown> = Promise.resolve();
     // Bytes are reserved against the quota before they are written (core/library/upload-quota.ts).
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -142,7 +143,9 @@ export class UploadsService {
         if (size > maxBytes) return callback(new SizeExceeded());
         hash.update(chunk);
         if (size <= reserved) return callback(null, chunk);
-        quota.cover(owner.id, id, reserved, size).then((covered) => {
+        const covering = quota.cover(owner.id, id, reserved, size);
+        reserving = covering;
+        covering.then((covered) => {
           if (covered === undefined) return callback(new QuotaExceeded());
           reserved = covered;
           callback(null, chunk);
@@ -165,6 +168,9 @@ export class UploadsService {
       stream.unpipe(meter);
       stream.resume();
       await rm(`${target}.part`, { force: true });
+      // A reservation still being made when the request broke off would land after the release and
+      // hold the space for an hour: let it finish first.
+      await reserving.catch(() => {});
       await quota.release(id);
       if (error instanceof QuotaExceeded) {
         return { name: originalName, code: "quota_exceeded", message: "This file does not fit in your remaining storage quota" };

@@ -11,6 +11,11 @@ export const PING_INTERVAL_MS = 25_000;
  * token or a disabled account stops receiving events within this bound.
  */
 export const MAX_STREAM_MS = 5 * 60_000;
+/**
+ * A client holding this many bytes of ours unread has stopped reading (a frozen tab, a hostile client):
+ * its stream is dropped rather than kept growing in memory; EventSource reconnects when it wakes up.
+ */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
 
 /** 429: the account already holds the most streams one may. */
 export class TooManyStreams extends RateLimited {
@@ -54,13 +59,18 @@ export class EventStreams {
     if (this.#closed) return void res.end();
     streams.add(res);
     this.#byUser.set(userId, streams);
-    const expiry = setTimeout(() => res.end(), this.#maxStreamMs);
-    expiry.unref();
     const forget = () => {
       clearTimeout(expiry);
       streams.delete(res);
       if (streams.size === 0 && this.#byUser.get(userId) === streams) this.#byUser.delete(userId);
     };
+    // Forgotten as it ends: a client that is not reading keeps an ended stream open for a while, and a
+    // write after the end would throw from the response with nobody to catch it.
+    const expiry = setTimeout(() => {
+      forget();
+      res.end();
+    }, this.#maxStreamMs);
+    expiry.unref();
     res.on("close", forget);
     if (req.socket.destroyed) forget();
   }
@@ -69,7 +79,7 @@ export class EventStreams {
     const streams = this.#byUser.get(userId);
     if (!streams) return;
     const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams) res.write(message);
+    for (const res of streams) write(res, message);
   }
 
   /** Open streams of one user (the relay skips work for users with none). */
@@ -85,6 +95,12 @@ export class EventStreams {
   }
 
   #writeAll(chunk: string): void {
-    for (const streams of this.#byUser.values()) for (const res of streams) res.write(chunk);
+    for (const streams of this.#byUser.values()) for (const res of streams) write(res, chunk);
   }
+}
+
+/** Writes to an open stream, or drops it (its 'close' then forgets it) when its client stopped reading. */
+function write(res: Response, chunk: string): void {
+  if (res.writableLength > MAX_UNREAD_BYTES) res.destroy();
+  else res.write(chunk);
 }

@@ -3,7 +3,6 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Federation } from "@fedify/fedify";
 import type { Request as ExpressRequest, RequestHandler } from "express";
-import { isPageLoad } from "./web-ui.ts";
 
 /**
  * A body stream that reads the request only when Fedify pulls. `Readable.toWeb(req)` starts reading at
@@ -45,18 +44,37 @@ function toWebRequest(req: ExpressRequest, origin: URL): Request {
 
 /** Fedify's own discovery endpoints (WebFinger, NodeInfo), which no dispatcher URI names. */
 const FEDIFY_ENDPOINTS = /^\/(\.well-known|nodeinfo)\//;
+const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"]);
+const JSON_LD_TYPES = new Set(["application/activity+json", "application/ld+json", "application/json"]);
 
 /**
- * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Fedify sees only the paths it
- * routes, and never a page load (an actor URL opened in a browser): Fedify logs every other request as a
- * 404 or 406 warning, though the web UI answers it. What Fedify declines (a missing actor, HTML asked
- * for) falls through to the next middleware untouched too.
+ * Fedify's own negotiation (its acceptsJsonLd, not exported): a GET of an actor or collection gets JSON-LD
+ * only when it names a JSON-LD type and does not prefer HTML. Fedify declines any other (a browser,
+ * curl's `*\/*`) with a 406 it logs as a warning, and the web UI answers it.
+ */
+function asksForJsonLd(req: ExpressRequest): boolean {
+  const types = req.accepts() as string[];
+  return !HTML_TYPES.has(types[0] ?? "") && types.some((type) => JSON_LD_TYPES.has(type));
+}
+
+/**
+ * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Fedify sees only the requests it
+ * answers: its discovery endpoints, deliveries, and GETs asking for JSON-LD of a path it routes (never
+ * the shared inbox, whose GET Fedify would read as a delivery and log as an error). A page load (an actor
+ * URL opened in a browser or with curl) goes straight to the web UI: Fedify logs every request it declines
+ * as a 404 or 406 warning. What Fedify still declines (a missing actor) falls through untouched too.
  */
 export function fedifyMiddleware(federation: Federation<void>, origin: URL): RequestHandler {
   const context = federation.createContext(origin, undefined);
-  const routedByFedify = (path: string) => FEDIFY_ENDPOINTS.test(path) || context.parseUri(new URL(path, origin)) !== null;
+  const forFedify = (req: ExpressRequest) => {
+    if (FEDIFY_ENDPOINTS.test(req.path)) return true;
+    const route = context.parseUri(new URL(req.path, origin));
+    if (!route) return false;
+    if (req.method !== "GET" && req.method !== "HEAD") return true;
+    return asksForJsonLd(req) && !(route.type === "inbox" && route.identifier === undefined);
+  };
   return async (req, res, next) => {
-    if (isPageLoad(req) || !routedByFedify(req.path)) return next();
+    if (!forFedify(req)) return next();
     let passThrough = false;
     const response = await federation.fetch(toWebRequest(req, origin), {
       contextData: undefined,

@@ -1,23 +1,11 @@
 import path from "node:path";
-import express, { Router, type Request } from "express";
+import express, { Router } from "express";
 
 /**
  * Prefixes of the APIs and of machine-only federation endpoints: an unknown path under them is a 404,
  * never the web UI. (Actor URLs are not here: a browser opening one gets the web UI.)
  */
 const NOT_WEB_UI = /^\/(api|rest|\.well-known|nodeinfo|inbox)(\/|$)/;
-const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"]);
-
-/**
- * A browser opening a page: a GET or HEAD outside the APIs that prefers HTML above all. Fedify never
- * answers one (its routes there are actors and collections, which it serves as JSON-LD only), so such a
- * request goes straight to the web UI rather than being logged by Fedify as a 404 or 406 warning.
- */
-export function isPageLoad(req: Request): boolean {
-  if ((req.method !== "GET" && req.method !== "HEAD") || NOT_WEB_UI.test(req.path)) return false;
-  const preferred = req.accepts() as string[];
-  return HTML_TYPES.has(preferred[0] ?? "");
-}
 
 /**
  * The built SPA (web/dist) in one-process mode; in production nginx serves the same files with the same

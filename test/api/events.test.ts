@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
@@ -186,6 +186,60 @@ describe("EventStreams", () => {
       hub.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A hub on a real server, and a client that asks for its stream and then reads nothing. */
+  async function stalledClient(hub: EventStreams) {
+    const errors: Error[] = [];
+    const web = express().get("/events", (req, res) => {
+      res.on("error", (error) => errors.push(error)); // the default, no listener, would crash the process
+      hub.open("slow", req, res);
+    });
+    const server = http.createServer(web).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const socket = net.connect((server.address() as AddressInfo).port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    socket.pause();
+    await waitFor(() => hub.count("slow") === 1 || undefined);
+    const stop = async () => {
+      hub.close();
+      socket.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { errors, stop };
+  }
+
+  it("ends the stream of a client that stopped reading without writing to it after its end", async () => {
+    const hub = new EventStreams(60_000, 300);
+    const { errors, stop } = await stalledClient(hub);
+    try {
+      // More than the socket buffers take: the end below cannot finish while the client reads nothing.
+      hub.send("slow", "big", { data: "x".repeat(16 * 1024 * 1024) });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // its 300 ms lifetime is over
+      hub.send("slow", "upload", { id: "after" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).toEqual([]);
+      expect(hub.count("slow")).toBe(0);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("drops the stream of a client that fell a mebibyte behind, rather than holding its events", async () => {
+    const hub = new EventStreams(60_000, 60_000);
+    const { errors, stop } = await stalledClient(hub);
+    try {
+      const event = { data: "x".repeat(256 * 1024) };
+      await waitFor(() => {
+        hub.send("slow", "big", event);
+        return hub.count("slow") === 0 || undefined;
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      await stop();
     }
   });
 

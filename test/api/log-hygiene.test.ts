@@ -85,6 +85,20 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
     expect(loud()).toEqual([]);
   });
 
+  it("an actor URL opened by curl, a WebFinger lookup of an unknown account and a GET of the inbox log no warning", async () => {
+    records.length = 0;
+    const curled = await fetch(`${app.url}/actors/listener`, { headers: { accept: "*/*" } });
+    expect([curled.status, curled.headers.get("content-type")]).toEqual([200, expect.stringMatching(/^text\/html/)]);
+    const unknown = await fetch(`${app.url}/.well-known/webfinger?resource=${encodeURIComponent("acct:nobody@polyphony.test")}`);
+    expect(unknown.status).toBe(404);
+    const inbox = await fetch(`${app.url}/inbox`, { headers: { accept: "application/activity+json" } });
+    expect(inbox.status).toBeGreaterThanOrEqual(400);
+    expect(inbox.status).toBeLessThan(500);
+    // Each still has its line in our access log.
+    expect(records.filter((r) => r.category.join(".") === "polyphony.http.access")).toHaveLength(3);
+    expect(loud()).toEqual([]);
+  });
+
   it("a listener leaving a media stream is a debug line without a stack", async () => {
     records.length = 0;
     expect(await readThenHangUp(`${app.url}/api/v1/uploads/${upload["plain.wav"]}/stream`, { cookie: client.cookie! })).toBe(200);

@@ -159,6 +159,27 @@ describe.skipIf(!ffmpeg)("a music folder is a boundary", () => {
     expect(res.status).toBe(404);
     expect((await sub("stream", { id: trackIds.Own!, format: "mp3" })).json.error.code).toBe(70);
   });
+
+  it("does not scan a music folder that became a link to MEDIA_DIR, or is gone: nothing of it imported, nothing removed", async () => {
+    const moving = await mkdtemp(path.join(os.tmpdir(), "boundary-moving-"));
+    await makeAudio(moving, { name: "mine", format: "mp3", tags: { TITLE: "Mine", ARTIST: "Mover" } });
+    const library = (await owner.post("/api/v1/libraries", { name: "Moving", musicFolder: moving })).body.id;
+    await waitFor(async () => (await scanDone(app)) || undefined, 60_000);
+    await waitForImports(app.db.pool, library);
+    // Another user's stored upload, as far as a scan can tell.
+    await mkdir(path.join(app.config.mediaDir, "uploads"), { recursive: true });
+    await makeAudio(path.join(app.config.mediaDir, "uploads"), { name: "theirs", format: "mp3", tags: { TITLE: "Theirs" } });
+    await rm(moving, { recursive: true });
+    const scanned = async () => {
+      expect((await owner.post(`/api/v1/libraries/${library}/scan`)).status).toBe(202);
+      await waitFor(async () => (await scanDone(app)) || undefined, 60_000);
+      return (await app.db.pool.query("SELECT path FROM upload WHERE library_id = $1", [library])).rows;
+    };
+    await symlink(app.config.mediaDir, moving);
+    expect(await scanned()).toEqual([{ path: path.join(moving, "mine.mp3") }]);
+    await rm(moving); // an unmounted disk
+    expect(await scanned()).toEqual([{ path: path.join(moving, "mine.mp3") }]);
+  });
 });
 
 function mkfifo(file: string): void {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +93,25 @@ describe("libraries", () => {
     expect(ok.body.musicFolder).toBe(folder);
     const jobs = await app.db.pool.query("SELECT task_identifier, key FROM graphile_worker.jobs WHERE task_identifier = 'scan_library'");
     expect(jobs.rows).toEqual([{ task_identifier: "scan_library", key: `scan:${ok.body.id}` }]);
+  });
+
+  it("refuse the server's own folders as a music folder: the data directory, MEDIA_DIR, inside or around them, or a link to one", async () => {
+    const { dataDir, mediaDir } = app.config;
+    await mkdir(path.join(mediaDir, "uploads"), { recursive: true });
+    await symlink(dataDir, path.join(folder, "data-link"));
+    const refused = [dataDir, mediaDir, path.join(mediaDir, "uploads"), path.dirname(dataDir), "/", path.join(folder, "data-link")];
+    for (const musicFolder of refused) {
+      const created = await owner.post("/api/v1/libraries", { name: "Own data", musicFolder });
+      expect([musicFolder, created.status, created.body.error?.code]).toEqual([musicFolder, 400, "server_folder"]);
+    }
+    const library = (await owner.post("/api/v1/libraries", { name: "Later" })).body.id;
+    for (const musicFolder of refused) {
+      const patched = await owner.request("PATCH", `/api/v1/libraries/${library}`, { json: { musicFolder } });
+      expect([musicFolder, patched.status, patched.body.error?.code]).toEqual([musicFolder, 400, "server_folder"]);
+    }
+    expect((await owner.get(`/api/v1/libraries/${library}`)).body.musicFolder).toBe(null);
+    const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM library WHERE music_folder IS NOT NULL AND music_folder <> $1", [folder]);
+    expect(rows[0].n).toBe(0);
   });
 
   it("validate their input", async () => {

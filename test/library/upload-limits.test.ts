@@ -1,8 +1,10 @@
 import { readdir, stat } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
+import { waitFor } from "../helpers/fake-remote.ts";
 
 const MiB = 1024 * 1024;
 
@@ -12,6 +14,12 @@ async function bytesUnder(dir: string): Promise<number> {
   let total = 0;
   for (const entry of entries) if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
   return total;
+}
+
+/** Files being received (`.part`) under the uploads folder. */
+async function partFiles(mediaDir: string): Promise<string[]> {
+  const entries = await readdir(path.join(mediaDir, "uploads"), { recursive: true }).catch(() => []);
+  return entries.filter((name) => name.endsWith(".part"));
 }
 
 // Limits that must hold however a client sends its files: several requests at once, or too many files.
@@ -49,6 +57,42 @@ describe("upload limits", () => {
     expect(await bytesUnder(path.join(app.config.mediaDir, "uploads"))).toBe(rows[0].bytes);
     const reservations = await app.db.pool.query("SELECT count(*)::int AS n FROM upload_reservation");
     expect(reservations.rows[0].n).toBe(0);
+  });
+
+  it("leaves no reservation behind when the upload is cut while its space is being reserved", async () => {
+    // A user with the whole quota free: the first bytes reserve one step, in one transaction.
+    const bob = new TestClient(app.url);
+    const owner = (await bob.signup("bob")).body.user.id;
+    const bobsLibrary = (await bob.post("/api/v1/libraries", { name: "Bob's" })).body.id;
+    const advisoryLocks = async () => (await app.db.pool.query("SELECT granted FROM pg_locks WHERE locktype = 'advisory'")).rows;
+    // Holding the owner's quota lock parks the server's reservation of the file's first bytes.
+    const lock = await app.db.pool.connect();
+    const key = "hashtextextended('upload-quota:' || $1, 0)";
+    await lock.query(`SELECT pg_advisory_lock(${key})`, [owner]);
+    try {
+      const { port } = new URL(app.url);
+      const socket = net.connect(Number(port), "127.0.0.1");
+      socket.on("error", () => {}); // we reset it ourselves
+      const part = `--cut\r\nContent-Disposition: form-data; name="files"; filename="cut.mp3"\r\n\r\n`;
+      socket.write([`POST /api/v1/libraries/${bobsLibrary}/uploads HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Cookie: ${bob.cookie}`,
+        `X-CSRF-Token: ${bob.csrfToken}`, "Content-Type: multipart/form-data; boundary=cut", "Content-Length: 900000", "", part].join("\r\n"));
+      socket.write(Buffer.alloc(64 * 1024, 7));
+      await waitFor(async () => (await advisoryLocks()).some((l) => !l.granted) || undefined);
+      socket.resetAndDestroy();
+      // The server gives the cut file up (its .part goes) while its reservation still waits for the lock.
+      await waitFor(async () => (await partFiles(app.config.mediaDir)).length === 0 || undefined);
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(${key})`, [owner]);
+      lock.release();
+    }
+    // The parked reservation has committed once no advisory lock is left; then it must be let go.
+    await waitFor(async () => (await advisoryLocks()).length === 0 || undefined);
+    const leftovers = async () => (await app.db.pool.query(
+      `SELECT (SELECT count(*) FROM upload_reservation)::int AS reservations,
+        (SELECT count(*) FROM import_batch b WHERE NOT EXISTS (SELECT 1 FROM upload u WHERE u.batch_id = b.id))::int AS empty_batches`,
+    )).rows[0];
+    await waitFor(async () => (await leftovers()).reservations === 0 || undefined, 5_000).catch(() => {});
+    expect(await leftovers()).toEqual({ reservations: 0, empty_batches: 0 });
   });
 
   it("takes the first 200 files of a request and lists exactly those as kept", async () => {

@@ -30,7 +30,9 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), "polyphony-cut-"));
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  server = spawnEntry(["main.ts", "all"], { DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1" });
+  server = spawnEntry(["main.ts", "all"], {
+    DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", SHUTDOWN_TIMEOUT_SECONDS: "1",
+  });
   await waitForHealthy(url, server);
   client = new TestClient(url);
   await client.signup("uploader");
@@ -63,7 +65,7 @@ function wholePart(name: string, bytes: number): Buffer {
  */
 function rawUpload(
   body: Buffer,
-  how: { framing: "chunked" } | { framing: "length"; declared: number; then: "end" | "reset" },
+  how: { framing: "chunked" } | { framing: "length"; declared: number; then: "end" | "reset" | "hold" },
 ): Promise<string> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -90,8 +92,9 @@ function rawUpload(
         return;
       }
       socket.write(body, () => {
-        // Give the server time to start writing the file before the connection goes.
-        setTimeout(() => (how.then === "end" ? socket.end() : socket.resetAndDestroy()), 300);
+        // Give the server time to start writing the file before the connection goes (or, held, the
+        // server closes it).
+        if (how.then !== "hold") setTimeout(() => (how.then === "end" ? socket.end() : socket.resetAndDestroy()), 300);
       });
     });
   });
@@ -101,7 +104,8 @@ function rawUpload(
 async function leftovers(): Promise<{ files: string[]; descriptors: string[] }> {
   const uploads = path.join(dataDir, "media", "uploads");
   const files = await readdir(uploads, { recursive: true, withFileTypes: true }).catch(() => []);
-  const descriptors = readdirSync(`/proc/${server.child.pid}/fd`)
+  const running = server.child.exitCode === null && server.child.signalCode === null;
+  const descriptors = (running ? readdirSync(`/proc/${server.child.pid}/fd`) : [])
     .map((fd) => {
       try {
         return readlinkSync(`/proc/${server.child.pid}/fd/${fd}`);
@@ -164,5 +168,17 @@ describe.skipIf(process.platform !== "linux")("an upload cut short", () => {
     const res = await client.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "after.mp3", data: new Uint8Array(4096) }]);
     expect(res.status).toBe(201);
     expect(res.body.uploads).toHaveLength(1);
+  });
+
+  it("by a shutdown whose timeout ends while the file still arrives: cleaned up before the database closes", async () => {
+    const before = await rowCounts();
+    const held = rawUpload(half, { framing: "length", declared: 2 * 1024 * 1024, then: "hold" });
+    await waitFor(async () => ((await leftovers()).files.some((name) => name.endsWith(".part")) || undefined));
+    server.child.kill("SIGTERM");
+    expect(await held).toBe(""); // the connection is closed once the timeout (1 s) ends
+    expect((await server.exited).code, server.output()).toBe(0);
+    expect((await leftovers()).files.filter((name) => name.endsWith(".part"))).toEqual([]);
+    expect(await rowCounts()).toEqual(before);
+    expect(server.output()).not.toMatch(/level=(fatal|error)/);
   });
 });

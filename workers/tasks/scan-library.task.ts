@@ -1,20 +1,28 @@
 import type { Task } from "graphile-worker";
 import type pg from "pg";
 import { z } from "zod";
+import { getLogger } from "../../config/logging.ts";
+import { Invalid } from "../../core/errors.ts";
 import { enqueueScan, scanFolder } from "../../core/library/folder-scanner.ts";
-import type { UploadsService } from "../../core/library/uploads.service.ts";
+
+const log = getLogger(["polyphony", "library", "scan"]);
 
 const payloadSchema = z.object({ libraryId: z.uuid() });
 
 /** Rescans one library's music folder: new, changed and removed files. */
-export function scanLibraryTask(deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string }): Task {
+export function scanLibraryTask(deps: Parameters<typeof scanFolder>[0]): Task {
   return async (payload) => {
     const { libraryId } = payloadSchema.parse(payload);
     const { rows } = await deps.pool.query<{ music_folder: string | null }>("SELECT music_folder FROM library WHERE id = $1", [
       libraryId,
     ]);
     const folder = rows[0]?.music_folder;
-    if (folder) await scanFolder(deps, libraryId, folder);
+    if (!folder) return;
+    await scanFolder(deps, libraryId, folder).catch((error: unknown) => {
+      // The folder itself is wrong (unmounted, or now a link to our data): retrying cannot help.
+      if (!(error instanceof Invalid)) throw error;
+      log.warning("Not scanning {folder} of library {libraryId}: {reason}", { folder, libraryId, reason: error.message });
+    });
   };
 }
 
