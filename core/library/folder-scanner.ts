@@ -8,7 +8,7 @@ import { withTransaction } from "../db/transaction.ts";
 import { Invalid } from "../errors.ts";
 import { isInside } from "../media/safe-open.ts";
 import { attachFolderCovers } from "./folder-covers.ts";
-import { checkMusicFolder } from "./music-folder.ts";
+import { refuseServerData } from "./music-folder.ts";
 import { enqueueImports, type UploadsService } from "./uploads.service.ts";
 
 const log = getLogger(["polyphony", "library", "scan"]);
@@ -106,7 +106,7 @@ export async function scanFolder(
   libraryId: string,
   folder: string,
 ): Promise<ScanResult> {
-  await checkMusicFolder(folder, deps.serverDirs);
+  await refuseServerData(folder, deps.serverDirs);
   const root = path.resolve(folder);
   // The shared pool hands timestamps back as strings; compare instants.
   const { rows } = await deps.pool.query<{ id: string; path: string; size: string; mtime: string | Date | null }>(

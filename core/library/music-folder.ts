@@ -16,6 +16,16 @@ export async function checkMusicFolder(folder: string, serverDirs: readonly stri
   if (!real || !(await stat(real)).isDirectory()) {
     throw new Invalid("The music folder does not exist or is not a directory", { musicFolder: folder });
   }
+  await refuseServerData(folder, serverDirs);
+}
+
+/**
+ * Throws Invalid when `folder` is, holds or lies inside the server's own data, through links too. A
+ * folder that does not exist holds nothing: the caller says what that means (a scan: cannot be read).
+ */
+export async function refuseServerData(folder: string, serverDirs: readonly string[]): Promise<void> {
+  const real = await realpath(folder).catch(() => null);
+  if (!real) return;
   for (const dir of serverDirs) {
     // A MEDIA_DIR not made yet is compared as written.
     const serverDir = await realpath(dir).catch(() => path.resolve(dir));

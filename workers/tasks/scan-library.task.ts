@@ -18,10 +18,11 @@ export function scanLibraryTask(deps: Parameters<typeof scanFolder>[0]): Task {
     ]);
     const folder = rows[0]?.music_folder;
     if (!folder) return;
+    // A folder that cannot be scanned (unmounted, or now a link to our data) fails the job, and its error
+    // is the library's scan error (scanState) until the next scan; a disk mounted meanwhile is read on a retry.
     await scanFolder(deps, libraryId, folder).catch((error: unknown) => {
-      // The folder itself is wrong (unmounted, or now a link to our data): retrying cannot help.
-      if (!(error instanceof Invalid)) throw error;
-      log.warning("Not scanning {folder} of library {libraryId}: {reason}", { folder, libraryId, reason: error.message });
+      if (error instanceof Invalid) log.warning("Not scanning {folder} of library {libraryId}: {reason}", { folder, libraryId, reason: error.message });
+      throw error;
     });
   };
 }
