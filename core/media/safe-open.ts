@@ -71,7 +71,9 @@ export async function openInside(root: string, file: string, options: { maxBytes
     if (!isInside(realRoot, realPath)) throw new RefusedFile("outside_folder", file);
     // The name resolved now must still be the file we opened: a link swapped in between fails here.
     const named = await stat(realPath).catch(() => null);
-    if (named?.dev !== info.dev || named.ino !== info.ino) throw new RefusedFile("outside_folder", file);
+    // Deleted in between is missing, not a way out of the folder.
+    if (!named) throw new RefusedFile("missing", file);
+    if (named.dev !== info.dev || named.ino !== info.ino) throw new RefusedFile("outside_folder", file);
     return { handle, size: info.size, mtime: info.mtime, realPath, realRoot };
   } catch (error) {
     await handle.close();
