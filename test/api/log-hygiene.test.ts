@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -147,4 +147,23 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
     expect(hasStack(line)).toBe(false);
     expect(loud()).toEqual([]);
   });
+
+  it("a scan of a music folder that cannot be read is a warning with its reason, not a job error with a stack", async () => {
+    const folder = path.join(dir, "usb-disk");
+    await mkdir(folder);
+    const id = (await client.post("/api/v1/libraries", { name: "USB disk", musicFolder: folder })).body.id;
+    await rm(folder, { recursive: true });
+    records.length = 0;
+    expect((await client.post(`/api/v1/libraries/${id}/scan`)).status).toBe(202);
+    // Three attempts (a disk mounted meanwhile is read), then the import status names the reason.
+    const status = await waitFor(async () => {
+      const body = (await client.get(`/api/v1/libraries/${id}/import-status`)).body;
+      return body.scanning ? undefined : body;
+    }, 60_000);
+    expect(status.scanError).toMatch(/cannot be read \(it does not exist\)/);
+    const failures = records.filter((r) => r.category.join(".") === "polyphony.worker.graphile" && /failed/.test(r.message.join("")));
+    expect(failures.length).toBeGreaterThan(0);
+    for (const line of failures) expect([line.level, hasStack(line)]).toEqual(["warning", false]);
+    expect(records.filter((r) => ["error", "fatal"].includes(r.level))).toEqual([]);
+  }, 90_000);
 });
