@@ -136,11 +136,23 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
     await page.locator("table.uploads").scrollIntoViewIfNeeded();
     await screenshot(page, "library-failed");
 
-    // The file is fixed on disk, then retried: it imports, live.
+    // The file is fixed on disk, then retried: it imports, live. The retry's answer ("pending") is held
+    // until the import has finished and its event had time to arrive: the older answer must not win.
     await makeAudio(music, { name: "broken", format: "mp3", tags: { TITLE: "Mended", ARTIST: "Rain", ALBUM: "Field Recordings" } });
+    let released!: () => void;
+    const answered = new Promise<void>((resolve) => (released = resolve));
+    await page.route("**/api/v1/uploads/*/retry", async (route) => {
+      const response = await route.fetch();
+      await expect.poll(() => count("finished"), { timeout: 60_000 }).toBe("4");
+      await page.waitForTimeout(1_000);
+      await route.fulfill({ response });
+      released();
+    });
     await page.getByRole("button", { name: "Retry broken.mp3" }).click();
-    await row("broken.mp3").getByText("Imported").waitFor({ timeout: 60_000 });
-    await expect.poll(() => count("finished")).toBe("4");
+    await answered;
+    await page.waitForTimeout(500); // the held answer has been handled
+    await row("broken.mp3").getByText("Imported").waitFor({ timeout: 5_000 });
+    await page.unroute("**/api/v1/uploads/*/retry");
 
     page.once("dialog", (dialog) => void dialog.accept());
     await page.getByRole("button", { name: "Delete empty.flac" }).click();
