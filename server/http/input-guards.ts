@@ -7,15 +7,24 @@ import { Invalid } from "../../core/errors.ts";
  * error or a URIError deep inside a handler.
  */
 
-/** Where the first NUL sits in parsed input (a key or a string value), as a dotted path; undefined if none. */
-export function findNul(value: unknown, at = ""): string | undefined {
-  if (typeof value === "string") return value.includes("\0") ? at || "(value)" : undefined;
-  if (typeof value !== "object" || value === null) return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const here = at ? `${at}.${key}` : key;
-    if (key.includes("\0")) return here;
-    const found = findNul(child, here);
-    if (found) return found;
+/**
+ * Where the first NUL sits in parsed input (a key or a string value), as a dotted path; undefined if none.
+ * Walks with its own stack: a body nested a few thousand levels deep would overflow the call stack.
+ */
+export function findNul(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, ""]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, at] = next;
+    if (typeof item === "string") {
+      if (item.includes("\0")) return at || "(value)";
+      continue;
+    }
+    if (typeof item !== "object" || item === null) continue;
+    for (const [key, child] of Object.entries(item)) {
+      const here = at ? `${at}.${key}` : key;
+      if (key.includes("\0")) return here;
+      pending.push([child, here]);
+    }
   }
   return undefined;
 }

@@ -80,6 +80,8 @@ function subsonic(method: string, params: Record<string, string>, withAuth = tru
 }
 
 const id = () => "00000000-0000-4000-8000-000000000000";
+/** JSON nested deeper than a recursive walk's call stack (about 100 KB, under the body limit). */
+const deep = (levels = 50_000) => "[".repeat(levels) + "]".repeat(levels);
 const garbageGzip = Buffer.concat([gzipSync("{}").subarray(0, 10), Buffer.from("this is not deflate data at all")]);
 
 const REST_CASES: Case[] = [
@@ -99,6 +101,9 @@ const REST_CASES: Case[] = [
   { name: "token name", method: "POST", path: "/api/v1/tokens", ...json({ name: nul("cli") }) },
   { name: "password change", method: "POST", path: "/api/v1/me/password", ...json({ currentPassword: nul(PASSWORD), newPassword: `${PASSWORD}!` }) },
   { name: "NUL in a JSON key", method: "POST", path: "/api/v1/playlists", ...json({ name: "P", [nul("k")]: 1 }) },
+  // JSON nested deeper than a call stack
+  { name: "deeply nested body", method: "POST", path: "/api/v1/playlists", headers: { "content-type": "application/json" }, body: deep() },
+  { name: "deeply nested field", method: "POST", path: "/api/v1/playlists", headers: { "content-type": "application/json" }, body: `{"name":"P","description":${deep()}}` },
   // NUL in query strings
   { name: "search q", path: "/api/v1/search?q=a%00b" },
   { name: "browse genre", path: "/api/v1/tracks?genre=a%00b" },
@@ -164,6 +169,7 @@ const FEDERATION_AND_OTHER_CASES: Case[] = [
   { name: "webfinger url NUL", path: "/.well-known/webfinger?resource=http://polyphony.test/actors/a%00b" },
   { name: "shared inbox gzip garbage", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json", "content-encoding": "gzip" }, body: garbageGzip },
   { name: "shared inbox NUL", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: JSON.stringify({ type: nul("Follow") }) },
+  { name: "inbox deeply nested", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: `{"type":"Follow","actor":"https://elsewhere.test/u","object":${deep()}}` },
   { name: "inbox body not an object", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: "[1, 2]" },
   { name: "inbox unknown encoding", method: "POST", path: "/actors/matrix/inbox", headers: { "content-type": "application/activity+json", "content-encoding": "br" }, body: "{}" },
   { name: "unsigned activity to a real inbox", method: "POST", path: "/actors/matrix/inbox", headers: { "content-type": "application/activity+json" }, body: JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", type: "Follow", id: "https://elsewhere.test/f/1", actor: "https://elsewhere.test/u", object: "http://polyphony.test/actors/matrix" }) },
