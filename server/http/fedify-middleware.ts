@@ -57,6 +57,8 @@ function asksForJsonLd(req: ExpressRequest): boolean {
   return !HTML_TYPES.has(types[0] ?? "") && types.some((type) => JSON_LD_TYPES.has(type));
 }
 
+const NOT_FETCH_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 /**
  * Mounts Fedify in Express 5 (there is no @fedify/express for Fedify 2). Fedify sees only the requests it
  * answers: its discovery endpoints, deliveries, and GETs asking for JSON-LD of a path it routes (never
@@ -67,6 +69,8 @@ function asksForJsonLd(req: ExpressRequest): boolean {
 export function fedifyMiddleware(federation: Federation<void>, origin: URL): RequestHandler {
   const context = federation.createContext(origin, undefined);
   const forFedify = (req: ExpressRequest) => {
+    // Methods a fetch Request cannot carry (its constructor throws): not Fedify's, whatever the path.
+    if (NOT_FETCH_METHODS.has(req.method)) return false;
     if (FEDIFY_ENDPOINTS.test(req.path)) return true;
     const route = context.parseUri(new URL(req.path, origin));
     if (!route) return false;

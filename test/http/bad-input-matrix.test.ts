@@ -169,6 +169,10 @@ const FEDERATION_AND_OTHER_CASES: Case[] = [
   { name: "webfinger url NUL", path: "/.well-known/webfinger?resource=http://polyphony.test/actors/a%00b" },
   { name: "shared inbox gzip garbage", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json", "content-encoding": "gzip" }, body: garbageGzip },
   { name: "shared inbox NUL", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: JSON.stringify({ type: nul("Follow") }) },
+  // methods a fetch Request refuses to carry, on Fedify's routes
+  { name: "TRACE an actor", method: "TRACE", path: "/actors/matrix" },
+  { name: "TRACK the shared inbox", method: "TRACK", path: "/inbox" },
+  { name: "TRACE webfinger", method: "TRACE", path: "/.well-known/webfinger?resource=acct:matrix@polyphony.test" },
   { name: "inbox deeply nested", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: `{"type":"Follow","actor":"https://elsewhere.test/u","object":${deep()}}` },
   { name: "inbox body not an object", method: "POST", path: "/inbox", headers: { "content-type": "application/activity+json" }, body: "[1, 2]" },
   { name: "inbox unknown encoding", method: "POST", path: "/actors/matrix/inbox", headers: { "content-type": "application/activity+json", "content-encoding": "br" }, body: "{}" },
