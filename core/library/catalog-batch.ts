@@ -207,14 +207,16 @@ async function insertCredits(client: pg.PoolClient, owner: "track_id" | "album_i
   );
 }
 
-/** As catalog-writer's findTrack: release-track id, then recording id on the album, then title + disc + number. */
+/** As catalog-writer's findTrack: release-track id, then recording id on the album, then title + disc + number (if named by tags or folders). */
 function matchTrack(rows: TrackRow[], albumId: string, tags: TrackTags, normalized: string): TrackRow | undefined {
   const releaseTrack = validMbid(tags.mbids.track);
   const recording = validMbid(tags.mbids.recording);
   return (
     (releaseTrack ? rows.find((r) => r.release_track_mbid === releaseTrack) : undefined) ??
     (recording ? rows.find((r) => r.album_id === albumId && r.mbid === recording) : undefined) ??
-    rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && sameDisc(r.disc_number, tags.discNumber) && r.track_number === tags.trackNumber)
+    (tags.identifiedByBytesOnly
+      ? undefined
+      : rows.find((r) => r.album_id === albumId && r.normalized_title === normalized && sameDisc(r.disc_number, tags.discNumber) && r.track_number === tags.trackNumber))
   );
 }
 

@@ -123,15 +123,16 @@ async function resolveAlbum(client: Client, tags: TrackTags, credits: Credit[], 
 
 /**
  * By release-track MBID, else recording MBID on this album, else title + disc + track number on this album
- * (no disc number is disc 1: track-position.ts).
+ * (no disc number is disc 1: track-position.ts) when tags or folders named the file.
  */
 async function findTrack(client: Client, albumId: string, tags: TrackTags, normalized: string): Promise<string | undefined> {
   const { rows } = await client.query<{ id: string }>(
     `SELECT id FROM track
-     WHERE release_track_mbid = $1 OR (album_id = $2 AND (mbid = $3 OR (normalized_title = $4
+     WHERE release_track_mbid = $1 OR (album_id = $2 AND (mbid = $3 OR (NOT $7 AND normalized_title = $4
        AND ${discNumberSql("track")} = coalesce($5::int, 1) AND track_number IS NOT DISTINCT FROM $6)))
      ORDER BY (release_track_mbid = $1) DESC NULLS LAST, (mbid = $3) DESC NULLS LAST LIMIT 1`,
-    [validMbid(tags.mbids.track), albumId, validMbid(tags.mbids.recording), normalized, tags.discNumber, tags.trackNumber],
+    [validMbid(tags.mbids.track), albumId, validMbid(tags.mbids.recording), normalized, tags.discNumber, tags.trackNumber,
+      tags.identifiedByBytesOnly === true],
   );
   return rows[0]?.id;
 }

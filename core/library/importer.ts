@@ -7,6 +7,7 @@ import { withTransaction } from "../db/transaction.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, processCover } from "../media/artwork.ts";
 import { withFileNameTags } from "../media/file-name-tags.ts";
+import { withFolderTags } from "../media/folder-tags.ts";
 import type { TrackTags } from "../media/tags.ts";
 import { readTags, refusedAudio, type ReadTagsOptions } from "../media/tag-reader.ts";
 import { RefusedFile, readAll, type OpenFile } from "../media/safe-open.ts";
@@ -43,6 +44,14 @@ interface Prepared {
   coverHash: string | null;
   size: number;
   mtime: Date;
+}
+
+/** What the file's name and (for a music folder's file) its folders say where the tags are silent. */
+function withPlaceTags(tags: TrackTags, upload: PendingUpload, file: string, root: string): TrackTags {
+  const relative = path.relative(root, path.dirname(file));
+  const folders = upload.storage === "in_place" && !relative.startsWith("..") ? relative.split(path.sep).filter(Boolean) : [];
+  const named = withFolderTags(withFileNameTags(tags, upload.original_name), folders);
+  return tags.title === null && named.album === null ? { ...named, identifiedByBytesOnly: true } : named;
 }
 
 function duplicateMessage(originalName: string): string {
@@ -210,7 +219,7 @@ export class Importer {
     const siblings = await this.#siblings(file);
     // Untagged files are titled and numbered from their names, never all one "Untitled" track.
     const read = async (options: ReadTagsOptions) =>
-      withFileNameTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload.original_name);
+      withPlaceTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload, file, root);
     const options = { bytes, file: opened, root, siblings };
     let tags = await read({ ...options, skipPictures: true });
     const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(opened));

@@ -55,6 +55,11 @@ export interface TrackTags {
   lossless: boolean;
   replayGain: ReplayGain;
   lyrics: { text: string; synced: boolean } | null;
+  /**
+   * Set when neither the tags nor the file's folders name its title and album: such a file is a track of
+   * its own, never matched to another by the title its file name gave it (only the same bytes are one).
+   */
+  identifiedByBytesOnly?: boolean;
   /** The front cover (or first picture) embedded in the file. */
   picture: EmbeddedPicture | null;
 }

@@ -43,6 +43,12 @@ describe.skipIf(!ffmpeg)("catalog correctness of a folder import", () => {
     // No tags at all (different lengths, so the bytes differ: the same bytes twice would be a duplicate).
     await makeAudio(untagged!, { name: "01 - Foo", format: "mp3", seconds: 1 });
     await makeAudio(untagged!, { name: "02 - Bar", format: "mp3", seconds: 2 });
+    // Untagged too, named like the first in another folder; and one disc folder of an Artist/Album tree.
+    await mkdir(path.join(music, "Untagged Too"));
+    await makeAudio(path.join(music, "Untagged Too"), { name: "01 - Foo", format: "mp3", seconds: 3 });
+    const discFolder = path.join(music, "Folder Artist", "Folder Album", "CD2");
+    await mkdir(discFolder, { recursive: true });
+    await makeAudio(discFolder, { name: "01 - Intro", format: "mp3", seconds: 4 });
     const genreTags = { ALBUM: "Genre Test", ALBUMARTIST: "Genre Band", ARTIST: "Genre Band" };
     await makeAudio(genres!, { name: "1", format: "mp3", tags: { ...genreTags, TITLE: "Folk Song", TRACKNUMBER: "1", GENRE: "Singer/Songwriter" } });
     await makeAudio(genres!, { name: "2", format: "flac", tags: { ...genreTags, TITLE: "Radio Song", TRACKNUMBER: "2", GENRE: "Rock; Pop" } });
@@ -75,15 +81,43 @@ describe.skipIf(!ffmpeg)("catalog correctness of a folder import", () => {
     }
   });
 
-  it("makes each untagged file a track titled and numbered from its name", async () => {
+  it("makes each untagged file a track titled and numbered from its name, on the album its folder names", async () => {
     const { rows } = await app.db.pool.query(
-      `SELECT t.title, t.track_number, a.title AS album FROM upload u JOIN track t ON t.id = u.track_id JOIN album a ON a.id = t.album_id
-       WHERE u.path LIKE '%/Untagged/%' ORDER BY t.track_number`,
+      `SELECT t.title, t.disc_number AS disc, t.track_number AS track, a.title AS album, ar.name AS artist
+       FROM upload u JOIN track t ON t.id = u.track_id JOIN album a ON a.id = t.album_id JOIN artist ar ON ar.id = a.album_artist_id
+       WHERE u.path ~ '/(Untagged|Untagged Too|Folder Artist)/' ORDER BY a.title, t.track_number`,
     );
     expect(rows).toEqual([
-      { title: "Foo", track_number: 1, album: "Unknown Album" },
-      { title: "Bar", track_number: 2, album: "Unknown Album" },
+      { title: "Intro", disc: 2, track: 1, album: "Folder Album", artist: "Folder Artist" },
+      { title: "Foo", disc: null, track: 1, album: "Untagged", artist: "Unknown Artist" },
+      { title: "Bar", disc: null, track: 2, album: "Untagged", artist: "Unknown Artist" },
+      { title: "Foo", disc: null, track: 1, album: "Untagged Too", artist: "Unknown Artist" },
     ]);
+  });
+
+  it("keeps two different untagged uploads of the same name two tracks (no folder names their album)", async () => {
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "untagged-uploads-"));
+    try {
+      const files = [];
+      // Lengths no other untagged file of this library has: the same bytes would rightly be a duplicate.
+      for (const seconds of [5, 6]) {
+        const dir = path.join(elsewhere, String(seconds));
+        await mkdir(dir);
+        files.push({ name: "01 - Intro.mp3", data: await readFile(await makeAudio(dir, { name: "01 - Intro", format: "mp3", seconds })) });
+      }
+      for (const file of files) {
+        await curator.upload(`/api/v1/libraries/${library}/uploads`, [file]);
+        await waitForImports(app.db.pool, library);
+      }
+      const { rows } = await app.db.pool.query(
+        `SELECT u.status, t.title FROM upload u JOIN track t ON t.id = u.track_id WHERE u.original_name = '01 - Intro.mp3' AND u.storage = 'stored'`,
+      );
+      expect(rows).toEqual([{ status: "finished", title: "Intro" }, { status: "finished", title: "Intro" }]);
+      const tracks = await app.db.pool.query("SELECT DISTINCT track_id FROM upload WHERE original_name = '01 - Intro.mp3' AND storage = 'stored'");
+      expect(tracks.rowCount).toBe(2);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("splits a genre tag on ';' but keeps 'Singer/Songwriter' one genre", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseFileName, withFileNameTags } from "../../core/media/file-name-tags.ts";
+import { withFolderTags } from "../../core/media/folder-tags.ts";
 import { genres } from "../../core/media/tag-mapping.ts";
 import type { TrackTags } from "../../core/media/tags.ts";
 
@@ -43,6 +44,36 @@ describe("withFileNameTags", () => {
   it("leaves the number in a title that is the whole name", () => {
     const tags = withFileNameTags({ ...untagged, title: "99 Luftballons" }, "99 Luftballons.mp3");
     expect([tags.title, tags.trackNumber]).toEqual(["99 Luftballons", null]);
+  });
+});
+
+describe("withFolderTags", () => {
+  const untagged = withFileNameTags(
+    {
+      title: null, artists: [], albumArtists: [], album: null, trackNumber: null, trackTotal: null, discNumber: null,
+      discTotal: null, year: null, date: null, genres: [], mbids: { recording: null, track: null, release: null, releaseGroup: null },
+      compilation: false, durationSeconds: 1, bitrate: null, sampleRate: 44_100, bitDepth: null, channels: 2, codec: "FLAC",
+      mimeType: "audio/flac", lossless: true, replayGain: { trackGain: null, trackPeak: null, albumGain: null, albumPeak: null },
+      lyrics: null, picture: null,
+    } satisfies TrackTags,
+    "01 - Intro.flac",
+  );
+  const artist = (name: string) => [{ name, mbid: null, joinPhrase: "" }];
+
+  it.each([
+    [[], { album: null, discNumber: null, albumArtists: [] }],
+    [["Album"], { album: "Album", discNumber: null, albumArtists: [] }],
+    [["Artist", "Album"], { album: "Album", discNumber: null, albumArtists: artist("Artist") }],
+    [["Music", "Artist", "Album", "CD2"], { album: "Album", discNumber: 2, albumArtists: artist("Artist") }],
+    [["Disc 3"], { album: "Disc 3", discNumber: null, albumArtists: [] }],
+  ])("names an untagged file's album from %j", (folders, expected) => {
+    expect(withFolderTags(untagged, folders)).toMatchObject(expected);
+  });
+
+  it("never overrides a tag, and takes no artist from a folder when the file names one", () => {
+    expect(withFolderTags({ ...untagged, album: "Tagged" }, ["Artist", "Album"])).toMatchObject({ album: "Tagged", albumArtists: [] });
+    const named = withFolderTags({ ...untagged, artists: artist("Tagged") }, ["Artist", "Album"]);
+    expect(named).toMatchObject({ album: "Album", artists: artist("Tagged"), albumArtists: [] });
   });
 });
 
