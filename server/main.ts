@@ -60,7 +60,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
-    libraries: new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
+    libraries: new LibrariesService({ pool: db.pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     settings,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),

@@ -142,7 +142,7 @@ export async function scanFolder(
   for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
   for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
-  const removed = gone.length ? await deps.uploads.deleteWhere("u.id = ANY($1::uuid[])", [gone]) : 0;
+  const removed = gone.length ? await deps.uploads.deleteVanished(gone) : 0;
   const covers = await attachFolderCovers(deps.pool, deps.coversDir, libraryId, root);
   await deps.pool.query("UPDATE library SET last_scan_at = now() WHERE id = $1", [libraryId]);
   const result = { batchId, added: added.length, changed: changed.length, removed, unchanged, covers };

@@ -106,12 +106,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
     "/albums/:id",
     requireUser,
     handle(async (req, res) => {
-      const deleted = await uploads.deleteWhere(
-        `u.track_id IN (SELECT id FROM track WHERE album_id = $1)
-         AND u.library_id IN (SELECT id FROM library WHERE owner_id = $2)`,
-        [pathId(req.params.id, "album"), currentAuth(res).user.id],
-      );
-      if (deleted === 0) throw new NotFound("album");
+      await uploads.deleteOwnedOfAlbum(currentAuth(res).user, pathId(req.params.id, "album"));
       return undefined;
     }),
   );
