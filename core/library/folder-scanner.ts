@@ -213,7 +213,7 @@ export async function scanState(db: pg.Pool | pg.PoolClient, libraryId: string):
   const { rows } = await db.query<{ scanning: boolean; error: string | null }>(
     `SELECT coalesce(bool_or(attempts < max_attempts), false) AS scanning,
        (array_agg(last_error ORDER BY updated_at DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS error
-     FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = 'scan:' || $2::text`,
+     FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = ${SCAN_JOB_KEY_SQL("$2")}`,
     [SCAN_TASK, libraryId],
   );
   const { scanning, error } = rows[0]!;
