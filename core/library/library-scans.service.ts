@@ -35,13 +35,28 @@ export class LibraryScansService {
   }
 
   /** Queues a scan of every library of the caller that has a music folder; how many were queued. */
-  async enqueueAllOf(caller: ScanCaller): Promise<number> {
+  enqueueAllOf(caller: ScanCaller): Promise<number> {
+    return this.#enqueueFolders(caller.id, caller.role === "admin");
+  }
+
+  /** Queues a scan of every library that has a music folder (the worker's cron). */
+  enqueueEveryFolder(): Promise<number> {
+    return this.#enqueueFolders(null, true);
+  }
+
+  async #enqueueFolders(ownerId: string | null, all: boolean): Promise<number> {
     const { rows } = await this.#pool.query<{ id: string }>(
       "SELECT id FROM library WHERE music_folder IS NOT NULL AND (owner_id = $1 OR $2)",
-      [caller.id, caller.role === "admin"],
+      [ownerId, all],
     );
     for (const row of rows) await this.enqueue(row.id);
     return rows.length;
+  }
+
+  /** The library's music folder; null when it has none or is gone. */
+  async musicFolderOf(libraryId: string): Promise<string | null> {
+    const { rows } = await this.#pool.query<{ music_folder: string | null }>("SELECT music_folder FROM library WHERE id = $1", [libraryId]);
+    return rows[0]?.music_folder ?? null;
   }
 
   /**
