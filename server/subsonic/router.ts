@@ -1,7 +1,7 @@
+import path from "node:path";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import { isBadValueError } from "../../core/db/bad-value.ts";
-import path from "node:path";
 import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { clientWentAway, goneReason } from "../http/client-gone.ts";
 import type { ServerDeps } from "../deps.ts";
