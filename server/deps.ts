@@ -4,7 +4,18 @@ import type { ActorService } from "../core/accounts/actors.service.ts";
 import type { AccountService } from "../core/accounts/accounts.service.ts";
 import type { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import type { SessionService } from "../core/accounts/sessions.service.ts";
+import type { CatalogService } from "../core/catalog/catalog.service.ts";
+import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
+import type { LibraryScansService } from "../core/library/library-scans.service.ts";
+import type { ListensService } from "../core/listens/listens.service.ts";
+import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
+import type { PlaylistFiles } from "../core/playlists/playlist-files.ts";
+import type { PlaylistsService } from "../core/playlists/playlists.service.ts";
+import type { SearchService } from "../core/search/search.service.ts";
+import type { SubsonicCredentialsService } from "../core/subsonic/credentials.service.ts";
+import type { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
+import type { SystemStatusService } from "../core/system/system-status.service.ts";
 import type { UploadsService } from "../core/library/uploads.service.ts";
 import type { Database } from "../core/db/database.ts";
 import type { Transcoder } from "../core/media/transcoder.ts";
@@ -24,7 +35,21 @@ export interface ServerDeps {
   actors: ActorService;
   libraries: LibrariesService;
   uploads: UploadsService;
+  scans: LibraryScansService;
+  catalog: CatalogService;
+  userData: UserDataService;
+  listens: ListensService;
+  playQueue: PlayQueueService;
+  playlists: PlaylistsService;
+  playlistFiles: PlaylistFiles;
+  search: SearchService;
   settings: InstanceSettings;
+  system: SystemStatusService;
+  /** The Subsonic password and API key of each user (REST to show them, Subsonic to check them). */
+  subsonicCredentials: SubsonicCredentialsService;
+  subsonicCatalog: SubsonicCatalogService;
+  /** Failed Subsonic sign-ins per username and per client address. */
+  subsonicLimits: { perUser: RateLimiter; perAddress: RateLimiter };
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */

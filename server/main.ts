@@ -8,7 +8,19 @@ import { ActorService } from "../core/accounts/actors.service.ts";
 import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
+import { CatalogService } from "../core/catalog/catalog.service.ts";
+import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
+import { LibraryScansService } from "../core/library/library-scans.service.ts";
+import { ListensService } from "../core/listens/listens.service.ts";
+import { PlayQueueService } from "../core/listens/play-queue.service.ts";
+import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
+import { PlaylistsService } from "../core/playlists/playlists.service.ts";
+import { SearchService } from "../core/search/search.service.ts";
+import { SubsonicCredentialsService } from "../core/subsonic/credentials.service.ts";
+import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
+import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
+import { SystemStatusService } from "../core/system/system-status.service.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
@@ -37,6 +49,8 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const uploads = buildUploadsService(config, db.pool);
   const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
   const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
+  const pool = db.pool;
+  const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
   return {
     config,
     db,
@@ -60,8 +74,20 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
-    libraries: new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
+    libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
+    scans: new LibraryScansService({ pool }),
+    catalog: new CatalogService({ pool }),
+    userData: new UserDataService({ pool }),
+    listens: new ListensService({ pool }),
+    playQueue: new PlayQueueService({ pool }),
+    playlists,
+    playlistFiles: new PlaylistFiles({ pool, playlists, origin: config.http.publicUrl }),
+    search: new SearchService({ pool }),
     settings,
+    system: new SystemStatusService({ db: pool }),
+    subsonicCredentials: new SubsonicCredentialsService({ pool, key: deriveKey(serverSecretKey(config), "subsonic credentials") }),
+    subsonicCatalog: new SubsonicCatalogService({ pool }),
+    subsonicLimits: { perUser: loginLimit(config.auth.loginMaxAttempts), perAddress: loginLimit(config.auth.loginMaxAttempts * 5) },
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

@@ -10,6 +10,7 @@ import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { Importer } from "../core/library/importer.ts";
 import { SCAN_TASK } from "../core/library/folder-scanner.ts";
+import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService, IMPORT_TASK } from "../core/library/uploads.service.ts";
 import { startHeartbeat, type HeartbeatTiming } from "./heartbeat.ts";
@@ -51,12 +52,13 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   });
   const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
   const uploads = buildUploadsService(config, db.pool);
+  const scans = new LibraryScansService({ pool: db.pool });
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
-    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
-    rescan_libraries: rescanLibrariesTask(db.pool),
+    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
+    rescan_libraries: rescanLibrariesTask(scans),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

@@ -164,6 +164,11 @@ export class AccountService {
     return { items, total };
   }
 
+  /** The user with this (lower-case) username, or null. */
+  findByUsername(username: string): Promise<User | null> {
+    return this.#orm.em.fork().findOne(UserSchema, { username });
+  }
+
   /** Disabling ends the user's sessions; their API tokens stop working while disabled. Admins cannot disable themselves. */
   async update(adminId: string, userId: string, changes: { disabled?: boolean; role?: User["role"] }): Promise<User> {
     if (userId === adminId && (changes.disabled || changes.role === "user")) {

@@ -3,7 +3,7 @@ import { NotFound } from "../errors.ts";
 import { visibleLibrariesSql } from "../library/access.ts";
 import { browseIds, browsePageIds, browseSampleIds, type BrowseFilter, type BrowseQuery } from "./browse.queries.ts";
 import { loadAlbums, loadAlbumTracks, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
-import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
+import { ITEM_KINDS, visibleItemSql, visibleKindOf, type ItemKind } from "./user-data.service.ts";
 
 const LOADERS = { artists: loadArtists, albums: loadAlbums, tracks: loadTracks };
 type Items = { [K in ItemKind]: Awaited<ReturnType<(typeof LOADERS)[K]>> };
@@ -73,5 +73,46 @@ export class CatalogService {
 
   genres(viewerId: string | null, sort: "name" | "tracks") {
     return loadGenres(this.#pool, viewerId, sort);
+  }
+
+  // Building blocks for protocols that shape their own lists (Subsonic): ids first, then items by id.
+
+  /** Artists by id, in that order; unknown and hidden ids are left out. */
+  artists(viewerId: string | null, ids: string[]) {
+    return loadArtists(this.#pool, ids, viewerId);
+  }
+
+  /** Albums by id, in that order (`details`: with credits and genres); unknown and hidden ids are left out. */
+  albums(viewerId: string | null, ids: string[], options: Parameters<typeof loadAlbums>[3] = {}) {
+    return loadAlbums(this.#pool, ids, viewerId, options);
+  }
+
+  /** Tracks by id, in that order, repeats kept (`files`: with their file details); unknown and hidden ids are left out. */
+  tracks(viewerId: string | null, ids: string[], options: Parameters<typeof loadTracks>[3] = {}) {
+    return loadTracks(this.#pool, ids, viewerId, options);
+  }
+
+  /** The ids of a page of items (see page). */
+  pageIds(kind: ItemKind, viewerId: string | null, query: BrowseQuery): Promise<string[]> {
+    return browsePageIds(this.#pool, kind, viewerId, query);
+  }
+
+  /** The ids of `limit` items picked at random (see sample). */
+  sampleIds(kind: ItemKind, viewerId: string | null, filter: BrowseFilter, limit: number): Promise<string[]> {
+    return browseSampleIds(this.#pool, kind, viewerId, filter, limit);
+  }
+
+  /** Which of `kinds` the id names among what the viewer may see; undefined for a missing and a hidden one alike. */
+  visibleKindOf(viewerId: string, id: string, kinds: readonly ItemKind[] = ITEM_KINDS): Promise<ItemKind | undefined> {
+    return visibleKindOf(this.#pool, viewerId, id, kinds);
+  }
+
+  /** Whether a visible album wears this cover: a cover goes only to who may see an album with it. */
+  async coverVisible(viewerId: string | null, coverHash: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      `SELECT 1 FROM album a WHERE a.cover_hash = $2 AND ${visibleItemSql("albums", "a", "$1")} LIMIT 1`,
+      [viewerId, coverHash],
+    );
+    return Boolean(rowCount);
   }
 }

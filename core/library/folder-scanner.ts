@@ -142,7 +142,7 @@ export async function scanFolder(
   for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
   for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
-  const removed = gone.length ? await deps.uploads.deleteWhere("u.id = ANY($1::uuid[])", [gone]) : 0;
+  const removed = gone.length ? await deps.uploads.deleteVanished(gone) : 0;
   const covers = await attachFolderCovers(deps.pool, deps.coversDir, libraryId, root);
   await deps.pool.query("UPDATE library SET last_scan_at = now() WHERE id = $1", [libraryId]);
   const result = { batchId, added: added.length, changed: changed.length, removed, unchanged, covers };
@@ -213,7 +213,7 @@ export async function scanState(db: pg.Pool | pg.PoolClient, libraryId: string):
   const { rows } = await db.query<{ scanning: boolean; error: string | null }>(
     `SELECT coalesce(bool_or(attempts < max_attempts), false) AS scanning,
        (array_agg(last_error ORDER BY updated_at DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS error
-     FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = 'scan:' || $2::text`,
+     FROM graphile_worker.jobs WHERE task_identifier = $1 AND key = ${SCAN_JOB_KEY_SQL("$2")}`,
     [SCAN_TASK, libraryId],
   );
   const { scanning, error } = rows[0]!;

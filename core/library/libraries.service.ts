@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
+import { withTransaction } from "../db/transaction.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 import { canSeeLibrary } from "./access.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
@@ -19,13 +21,15 @@ export interface LibraryInput {
 
 /** Libraries: create, read with access rules, update, delete (with their stored files). */
 export class LibrariesService {
+  readonly #pool: pg.Pool;
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
   readonly #uploads: UploadsService;
   /** DATA_DIR and MEDIA_DIR: no music folder may touch them (music-folder.ts). */
   readonly #serverDirs: readonly string[];
 
-  constructor(deps: { orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
+  constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
+    this.#pool = deps.pool;
     this.#orm = deps.orm;
     this.#actors = deps.actors;
     this.#uploads = deps.uploads;
@@ -92,17 +96,14 @@ export class LibrariesService {
   /** Deletes the library, its uploads and the files we stored (never an in-place music folder's files). */
   async delete(owner: User, id: string): Promise<void> {
     const library = await this.getOwned(owner, id);
-    await this.#uploads.deleteWhere("u.library_id = $1", [library.id], {
+    await withTransaction(this.#pool, async (tx) => {
       // Locked first: an upload committing meanwhile is then among those deleted (its file with them), a
       // later one finds no library; a delete that ran beside this one leaves none to lock (a 404).
-      before: async (client) => {
-        const { rowCount } = await client.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [library.id]);
-        if (!rowCount) throw new NotFound("library");
-      },
-      after: async (client) => {
-        await client.query("DELETE FROM library WHERE id = $1", [library.id]);
-        await client.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
-      },
+      const { rowCount } = await tx.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [library.id]);
+      if (!rowCount) throw new NotFound("library");
+      await this.#uploads.deleteOfLibrary(library.id, tx);
+      await tx.query("DELETE FROM library WHERE id = $1", [library.id]);
+      await tx.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
     });
   }
 

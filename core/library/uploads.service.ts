@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { afterCommit, withTransaction } from "../db/transaction.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
@@ -67,6 +67,15 @@ function ownedUploadSql(param: string): string {
   return `u.library_id IN (SELECT id FROM library WHERE owner_id = ${param})`;
 }
 
+/** Which uploads (alias u) each deletion below takes; only these conditions ever reach the DELETE. */
+const DELETED = {
+  ownedUpload: `u.id = $1 AND ${ownedUploadSql("$2")}`,
+  ownedAlbum: `u.track_id IN (SELECT id FROM track WHERE album_id = $1) AND ${ownedUploadSql("$2")}`,
+  batch: "u.batch_id = $1",
+  library: "u.library_id = $1",
+  ids: "u.id = ANY($1::uuid[])",
+} as const;
+
 /** Keeps a short, safe extension from a client's file name; the name itself never reaches the disk. */
 export function safeExtension(name: string): string {
   const ext = path.extname(name).toLowerCase();
@@ -109,9 +118,10 @@ export class UploadsService {
    * Undoes a batch whose request failed (every file rejected, or the request broke off): the client was
    * told nothing was stored, so files already stored go too, or a retry would store them twice.
    */
-  async discardBatch(batchId: string): Promise<void> {
-    await this.deleteWhere("u.batch_id = $1", [batchId], {
-      after: async (client) => void (await client.query("DELETE FROM import_batch WHERE id = $1", [batchId])),
+  async discardBatch(batchId: string, tx?: pg.PoolClient): Promise<void> {
+    await this.#inTransaction(tx, async (client) => {
+      await this.#delete(client, DELETED.batch, [batchId]);
+      await client.query("DELETE FROM import_batch WHERE id = $1", [batchId]);
     });
   }
 
@@ -283,9 +293,25 @@ export class UploadsService {
   }
 
   /** Deletes the owner's upload. Someone else's answers 404 like a missing one. */
-  async deleteOne(owner: User, id: string): Promise<void> {
-    const deleted = await this.deleteWhere(`u.id = $1 AND ${ownedUploadSql("$2")}`, [id, owner.id]);
+  async deleteOne(owner: User, id: string, tx?: pg.PoolClient): Promise<void> {
+    const deleted = await this.#inTransaction(tx, (client) => this.#delete(client, DELETED.ownedUpload, [id, owner.id]));
     if (deleted === 0) throw new NotFound("upload");
+  }
+
+  /** Deletes the owner's uploads of an album (others' copies stay); none of theirs answers 404 like a missing album. */
+  async deleteOwnedOfAlbum(owner: User, albumId: string, tx?: pg.PoolClient): Promise<void> {
+    const deleted = await this.#inTransaction(tx, (client) => this.#delete(client, DELETED.ownedAlbum, [albumId, owner.id]));
+    if (deleted === 0) throw new NotFound("album");
+  }
+
+  /** Deletes every upload of a library (the caller deletes the library in the same transaction). */
+  deleteOfLibrary(libraryId: string, tx?: pg.PoolClient): Promise<number> {
+    return this.#inTransaction(tx, (client) => this.#delete(client, DELETED.library, [libraryId]));
+  }
+
+  /** Deletes the uploads whose files a folder scan no longer found. */
+  deleteVanished(uploadIds: string[], tx?: pg.PoolClient): Promise<number> {
+    return this.#inTransaction(tx, (client) => this.#delete(client, DELETED.ids, [uploadIds]));
   }
 
   /**
@@ -312,29 +338,26 @@ export class UploadsService {
     });
   }
 
+  /** `work` in the caller's transaction when given (a federation job then commits with it), else in a new one. */
+  #inTransaction<T>(tx: pg.PoolClient | undefined, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return tx ? work(tx) : withTransaction(this.#pool, work);
+  }
+
   /**
-   * Deletes the uploads matching `where` (on alias u), then the catalog rows left without uploads,
-   * in one transaction (with `before` and `after` it); the files we stored go after the commit.
+   * Deletes the uploads matching `where` (one of DELETED) and the catalog rows they leave without
+   * uploads; the files we stored go once the transaction has committed.
    */
-  async deleteWhere(
-    where: string,
-    params: unknown[],
-    also: { before?: (client: pg.PoolClient) => Promise<void>; after?: (client: pg.PoolClient) => Promise<void> } = {},
-  ): Promise<number> {
-    const removed = await withTransaction(this.#pool, async (client) => {
-      await also.before?.(client);
-      const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
-        `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
-        params,
-      );
-      await also.after?.(client);
-      await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
-      return rows;
+  async #delete(client: pg.PoolClient, where: string, params: unknown[]): Promise<number> {
+    const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
+      `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
+      params,
+    );
+    await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
+    const stored = rows.filter((r) => r.storage === "stored");
+    afterCommit(client, async () => {
+      for (const row of stored) await rm(path.join(this.#mediaDir, row.path), { force: true });
     });
-    for (const row of removed) {
-      if (row.storage === "stored") await rm(path.join(this.#mediaDir, row.path), { force: true });
-    }
-    return removed.length;
+    return rows.length;
   }
 
   /** Where an upload's bytes are on disk. */

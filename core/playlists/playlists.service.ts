@@ -84,6 +84,11 @@ export class PlaylistsService {
     return this.get(owner, id);
   }
 
+  /** NotFound, listing them, when any of the tracks is missing or hidden from the user. */
+  assertVisibleTracks(user: Pick<User, "id">, trackIds: string[]): Promise<void> {
+    return assertVisibleTracks(this.#pool, user, trackIds);
+  }
+
   async get(viewer: User | undefined, id: string): Promise<PlaylistRow> {
     const { rows } = await this.#pool.query<PlaylistRow>(`${SELECT_PLAYLIST} WHERE p.id = $1 AND ${visible("p", "$2")}`, [
       id,

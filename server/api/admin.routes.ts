@@ -1,7 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
 import { REGISTRATION_MODES } from "../../core/system/instance-settings.ts";
-import { readJobsOverview } from "../../core/system/jobs-overview.ts";
 import { currentAuth, requireAdmin } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -73,7 +72,7 @@ export function adminRoutes(deps: ServerDeps): Router {
 
   router.get(
     "/jobs",
-    handle(() => readJobsOverview(deps.db.pool)),
+    handle(() => deps.system.jobs()),
   );
 
   return router;

@@ -1,9 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { SORTS } from "../../core/catalog/browse.queries.ts";
-import { CatalogService } from "../../core/catalog/catalog.service.ts";
-import { ITEM_KINDS, UserDataService, type ItemKind } from "../../core/catalog/user-data.service.ts";
-import { ListensService } from "../../core/listens/listens.service.ts";
+import { ITEM_KINDS, type ItemKind } from "../../core/catalog/user-data.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -43,9 +41,7 @@ export const catalogOperations: Operation[] = [
 /** Browse and detail endpoints, genres, favourites, ratings and plays (REST under /api/v1). */
 export function catalogRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const catalog = new CatalogService({ pool: deps.db.pool });
-  const userData = new UserDataService({ pool: deps.db.pool });
-  const listens = new ListensService({ pool: deps.db.pool });
+  const { catalog, userData, listens } = deps;
   const viewer = (res: { locals: { auth?: { user: { id: string } } } }) => res.locals.auth?.user.id ?? null;
 
   for (const kind of ITEM_KINDS) {

@@ -1,5 +1,4 @@
 import { Router } from "express";
-import { checkHealth } from "../../core/system/health.service.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
 
@@ -11,7 +10,7 @@ export const healthOperations: Operation[] = [
 export function healthRoutes(deps: ServerDeps): Router {
   const router = Router();
   router.get("/health", async (_req, res) => {
-    const report = await checkHealth(deps.db.pool, deps.transcoder.status);
+    const report = await deps.system.health(deps.transcoder.status);
     res.status(report.database.ok ? 200 : 503).json(report);
   });
   return router;

@@ -1,7 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
 import { Invalid, TooLarge } from "../../core/errors.ts";
-import { enqueueScan, scanState } from "../../core/library/folder-scanner.ts";
 import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
@@ -50,7 +49,7 @@ export const librariesOperations: Operation[] = [
 
 export function librariesRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const { libraries, uploads } = deps;
+  const { libraries, uploads, scans } = deps;
 
   router.get(
     "/",
@@ -68,7 +67,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const { user } = currentAuth(res);
       const library = await libraries.create(user, parse(createBody, req.body));
-      if (library.musicFolder) await enqueueScan(deps.db.pool, library.id);
+      if (library.musicFolder) await scans.enqueue(library.id);
       return toLibraryDto(library, user.id);
     }, 201),
   );
@@ -106,7 +105,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
       if (!library.musicFolder) throw new Invalid("This library has no music folder to scan", undefined, "no_music_folder");
-      await enqueueScan(deps.db.pool, library.id);
+      await scans.enqueue(library.id);
       return { queued: true };
     }, 202),
   );
@@ -116,7 +115,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     requireUser,
     handle(async (req, res) => {
       const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
-      const [scan, counts] = await Promise.all([scanState(deps.db.pool, library.id), uploads.libraryCounts(library.id)]);
+      const [scan, counts] = await Promise.all([scans.state(library.id), uploads.libraryCounts(library.id)]);
       return { ...scan, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts };
     }),
   );

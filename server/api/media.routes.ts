@@ -1,7 +1,6 @@
 import path from "node:path";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { visibleItemSql } from "../../core/catalog/user-data.service.ts";
 import { NotFound } from "../../core/errors.ts";
 import { visibleLibrariesSql } from "../../core/library/access.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
@@ -28,7 +27,7 @@ export const mediaOperations: Operation[] = [
 /** Streams of uploads and tracks (with Range, or X-Accel-Redirect for nginx), covers, and deletion of albums. */
 export function mediaRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const { uploads, config } = deps;
+  const { uploads, catalog, config } = deps;
 
   const stream = async (req: Request, res: Response, upload: UploadRow) => {
     const opened = await uploads.openFile(upload);
@@ -88,11 +87,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
     const size = (match[1] === "original" ? "original" : Number(match[1])) as CoverSize;
     const hash = String(req.params.hash);
     const file = coverFilePath(path.join(config.mediaDir, "covers"), hash, size, match[2] === "jpg" ? "jpeg" : "webp");
-    const { rowCount } = await deps.db.pool.query(
-      `SELECT 1 FROM album a WHERE a.cover_hash = $2 AND ${visibleItemSql("albums", "a", "$1")} LIMIT 1`,
-      [res.locals.auth?.user?.id ?? null, hash],
-    );
-    if (!rowCount) throw new NotFound("cover");
+    if (!(await catalog.coverVisible(res.locals.auth?.user?.id ?? null, hash))) throw new NotFound("cover");
     res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
     res.sendFile(file, { cacheControl: false, lastModified: false, dotfiles: "deny" }, (error) => {
       if (!error) return;
@@ -106,12 +101,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
     "/albums/:id",
     requireUser,
     handle(async (req, res) => {
-      const deleted = await uploads.deleteWhere(
-        `u.track_id IN (SELECT id FROM track WHERE album_id = $1)
-         AND u.library_id IN (SELECT id FROM library WHERE owner_id = $2)`,
-        [pathId(req.params.id, "album"), currentAuth(res).user.id],
-      );
-      if (deleted === 0) throw new NotFound("album");
+      await uploads.deleteOwnedOfAlbum(currentAuth(res).user, pathId(req.params.id, "album"));
       return undefined;
     }),
   );

@@ -3,10 +3,9 @@ import { z } from "zod";
 import { Invalid } from "../../core/errors.ts";
 import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import { MAX_IMPORT_BYTES } from "../../core/playlists/playlist-entry.ts";
-import { PlaylistFiles } from "../../core/playlists/playlist-files.ts";
 import { formatOf, PLAYLIST_FORMATS } from "../../core/playlists/playlist-formats.ts";
 import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
-import { PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
+import type { PlaylistRow } from "../../core/playlists/playlists.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -65,8 +64,7 @@ export const playlistsOperations: Operation[] = [
 
 export function playlistsRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const playlists = new PlaylistsService({ pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors });
-  const files = new PlaylistFiles({ pool: deps.db.pool, playlists, origin: deps.config.http.publicUrl });
+  const { playlists, playlistFiles: files } = deps;
   const id = (value: string | string[] | undefined) => pathId(value, "playlist");
   const itemId = (value: string | string[] | undefined) => pathId(value, "playlist item");
 

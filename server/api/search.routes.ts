@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { MAX_LIMIT, MAX_QUERY_LENGTH, SearchService } from "../../core/search/search.service.ts";
+import { MAX_LIMIT, MAX_QUERY_LENGTH } from "../../core/search/search.service.ts";
 import { handle, parse } from "../http/handle.ts";
 import type { Operation } from "../http/openapi.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -24,7 +24,7 @@ export const searchOperations: Operation[] = [
 /** GET /api/v1/search?q=&limit= (anonymous viewers search public libraries and playlists). */
 export function searchRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const search = new SearchService({ pool: deps.db.pool });
+  const { search } = deps;
   router.get(
     "/search",
     handle((req, res) => {

@@ -3,7 +3,6 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle } from "../http/handle.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
-import { subsonicCredentials } from "../subsonic/router.ts";
 
 export const subsonicCredentialsOperations: Operation[] = [
   { method: "get", path: "/me/subsonic", tag: "Accounts", summary: "Your Subsonic password and API key (made on first call)", auth: true },
@@ -13,7 +12,7 @@ export const subsonicCredentialsOperations: Operation[] = [
 /** The Subsonic password and API key of the signed-in user, for Subsonic apps (separate from the login password). */
 export function subsonicCredentialsRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const credentials = subsonicCredentials(deps);
+  const credentials = deps.subsonicCredentials;
   router.get("/me/subsonic", requireUser, handle(async (_req, res) => {
     const { user } = currentAuth(res);
     return { username: user.username, ...(await credentials.get(user.id)) };

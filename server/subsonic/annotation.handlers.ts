@@ -1,7 +1,5 @@
 import { NotFound } from "../../core/errors.ts";
-import { ITEM_KINDS, UserDataService, visibleKindOf, type ItemKind } from "../../core/catalog/user-data.service.ts";
-import { browsePageIds } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums } from "../../core/catalog/catalog-items.ts";
+import { ITEM_KINDS, type ItemKind } from "../../core/catalog/user-data.service.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
@@ -9,16 +7,12 @@ import { albumChildElem, albumElem, artistElem, folderArtistElem } from "./seria
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function userData(ctx: SubsonicContext): UserDataService {
-  return new UserDataService({ pool: ctx.pool });
-}
-
 /**
  * `id` may name a song, an album or an artist (folder-based clients star any of them through `id`).
  * Only what the caller may see counts: another user's hidden album is answered like a missing one.
  */
 async function kindOf(ctx: SubsonicContext, id: string, kinds: readonly ItemKind[] = ITEM_KINDS): Promise<ItemKind> {
-  const kind = await visibleKindOf(ctx.pool, ctx.user.id, id, kinds);
+  const kind = await ctx.services.catalog.visibleKindOf(ctx.user.id, id, kinds);
   if (!kind) throw new SubsonicError(70, "Requested data was not found");
   return kind;
 }
@@ -38,7 +32,7 @@ async function star(ctx: SubsonicContext, favorite: boolean): Promise<Record<str
   if (!asked.length) throw new SubsonicError(10, "Required parameter 'id', 'albumId' or 'artistId' is missing");
   // Every id is resolved before the first write: one unknown id stars nothing.
   const targets = await Promise.all(asked.map(async ([id, kinds]): Promise<[ItemKind, string]> => [await kindOf(ctx, id, kinds), id]));
-  for (const [kind, id] of targets) await notFoundAs70(userData(ctx).setFavorite(ctx.user.id, kind, id, favorite));
+  for (const [kind, id] of targets) await notFoundAs70(ctx.services.userData.setFavorite(ctx.user.id, kind, id, favorite));
   return {};
 }
 
@@ -54,10 +48,11 @@ async function notFoundAs70<T>(work: Promise<T>): Promise<T> {
 /** getStarred2's ID3 types, or getStarred's folder-model ones (Artist, albums as directory entries). */
 async function starred(ctx: SubsonicContext, model: "id3" | "folder") {
   const query = { sort: "name", favorites: true, limit: 500, offset: 0 } as const;
-  const ids = (kind: ItemKind) => browsePageIds(ctx.pool, kind, ctx.user.id, query);
+  const { catalog } = ctx.services;
+  const ids = (kind: ItemKind) => catalog.pageIds(kind, ctx.user.id, query);
   const [artists, albums, song] = await Promise.all([
-    ctx.catalog.page("artists", ctx.user.id, query),
-    ids("albums").then((found) => loadAlbums(ctx.pool, found, ctx.user.id, { details: true })),
+    catalog.page("artists", ctx.user.id, query),
+    ids("albums").then((found) => catalog.albums(ctx.user.id, found, { details: true })),
     ids("tracks").then((found) => songElems(ctx, found)),
   ]);
   return {
@@ -75,7 +70,7 @@ export const annotationHandlers: Record<string, SubsonicHandler> = {
     const id = entityId(ctx);
     const rating = Number(ctx.params.required("rating"));
     if (!Number.isInteger(rating) || rating < 0 || rating > 5) throw new SubsonicError(0, "rating must be 0 (none) to 5");
-    await notFoundAs70(userData(ctx).setRating(ctx.user.id, await kindOf(ctx, id), id, rating === 0 ? null : rating));
+    await notFoundAs70(ctx.services.userData.setRating(ctx.user.id, await kindOf(ctx, id), id, rating === 0 ? null : rating));
     return {};
   },
 

@@ -1,5 +1,4 @@
-import type pg from "pg";
-import { artistIndexVersion, artistUserData } from "../../core/subsonic/catalog.queries.ts";
+import type { SubsonicCatalogService } from "../../core/subsonic/subsonic-catalog.service.ts";
 import { keepRecent } from "./recently-used.ts";
 import type { Elem } from "./response.ts";
 
@@ -17,17 +16,22 @@ interface Entry {
   index: Promise<Elem[]>;
 }
 
-const caches = new WeakMap<pg.Pool, Map<string, Entry>>();
+const caches = new WeakMap<SubsonicCatalogService, Map<string, Entry>>();
 
 /**
  * getArtists' index for this viewer, with their stars and ratings: `build` makes the shared index (with
  * starred and userRating unset) when none is kept for the current generation, concurrent requests
  * sharing one build.
  */
-export async function cachedArtistIndex(pool: pg.Pool, viewerId: string, libraryId: string | undefined, build: () => Promise<Elem[]>): Promise<Elem[]> {
-  let indexes = caches.get(pool);
-  if (!indexes) caches.set(pool, (indexes = new Map()));
-  const [{ libraries, generation }, userData] = await Promise.all([artistIndexVersion(pool, viewerId), artistUserData(pool, viewerId)]);
+export async function cachedArtistIndex(
+  subsonicCatalog: SubsonicCatalogService, viewerId: string, libraryId: string | undefined, build: () => Promise<Elem[]>,
+): Promise<Elem[]> {
+  let indexes = caches.get(subsonicCatalog);
+  if (!indexes) caches.set(subsonicCatalog, (indexes = new Map()));
+  const [{ libraries, generation }, userData] = await Promise.all([
+    subsonicCatalog.artistIndexVersion(viewerId),
+    subsonicCatalog.artistUserData(viewerId),
+  ]);
   const key = `${libraries.join(",")}|${libraryId ?? ""}`;
   let entry = indexes.get(key);
   if (entry?.generation !== generation) {
@@ -38,7 +42,7 @@ export async function cachedArtistIndex(pool: pg.Pool, viewerId: string, library
   return withUserData(await entry.index, userData);
 }
 
-function withUserData(index: Elem[], userData: Awaited<ReturnType<typeof artistUserData>>): Elem[] {
+function withUserData(index: Elem[], userData: Awaited<ReturnType<SubsonicCatalogService["artistUserData"]>>): Elem[] {
   if (!userData.size) return index;
   return index.map((group) => ({
     ...group,

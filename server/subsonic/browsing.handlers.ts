@@ -1,6 +1,4 @@
-import { loadArtists, loadTracks } from "../../core/catalog/catalog-items.ts";
 import { NotFound } from "../../core/errors.ts";
-import { albumArtistIds, visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
 import { cachedArtistIndex } from "./artist-index.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -28,51 +26,52 @@ export async function orNotFound<T>(read: Promise<T>): Promise<T> {
 export async function libraryOf(ctx: SubsonicContext): Promise<string | undefined> {
   const folder = ctx.params.int("musicFolderId");
   if (folder === undefined) return undefined;
-  const library = (await visibleLibraries(ctx.pool, ctx.user.id)).find((l) => l.folderId === folder);
+  const library = (await ctx.services.subsonicCatalog.musicFolders(ctx.user.id)).find((l) => l.folderId === folder);
   if (!library) throw new SubsonicError(70, "Music folder not found");
   return library.id;
 }
 
 /** Songs for track ids, in their order (repeats kept, unknown ids left out), with their file details. */
 export async function songElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
-  return (await loadTracks(ctx.pool, ids, ctx.user.id, { files: true })).map(songElem);
+  return (await ctx.services.catalog.tracks(ctx.user.id, ids, { files: true })).map(songElem);
 }
 
 export async function artistElems(ctx: SubsonicContext, ids: string[]): Promise<Elem[]> {
-  return (await loadArtists(ctx.pool, ids, ctx.user.id)).map(artistElem);
+  return (await ctx.services.catalog.artists(ctx.user.id, ids)).map(artistElem);
 }
 
 export const browsingHandlers: Record<string, SubsonicHandler> = {
   async getMusicFolders(ctx) {
-    const libraries = await visibleLibraries(ctx.pool, ctx.user.id);
+    const libraries = await ctx.services.subsonicCatalog.musicFolders(ctx.user.id);
     return { musicFolders: { musicFolder: libraries.map((l) => ({ id: l.folderId, name: l.name })) } };
   },
 
   async getArtists(ctx) {
     const library = await libraryOf(ctx);
     // Shared by everyone who sees the same libraries: built without this user's stars and ratings.
-    const index = await cachedArtistIndex(ctx.pool, ctx.user.id, library, async () => {
-      const artists = await loadArtists(ctx.pool, await albumArtistIds(ctx.pool, ctx.user.id, library), ctx.user.id);
+    const { catalog, subsonicCatalog } = ctx.services;
+    const index = await cachedArtistIndex(subsonicCatalog, ctx.user.id, library, async () => {
+      const artists = await catalog.artists(ctx.user.id, await subsonicCatalog.albumArtistIds(ctx.user.id, library));
       return artistIndex(artists.map((a) => artistElem({ ...a, rating: null, starredAt: null })));
     });
     return { artists: { ignoredArticles: IGNORED_ARTICLES, index } };
   },
 
   async getArtist(ctx) {
-    const artist = await orNotFound(ctx.catalog.artist(ctx.user.id, entityId(ctx), { details: true }));
+    const artist = await orNotFound(ctx.services.catalog.artist(ctx.user.id, entityId(ctx), { details: true }));
     const album = artist.albums.map(albumElem);
     // albumCount must match the albums listed (appearances included).
     return { artist: { ...artistElem(artist), albumCount: album.length, album } };
   },
 
   async getAlbum(ctx) {
-    const album = await orNotFound(ctx.catalog.album(ctx.user.id, entityId(ctx), { files: true }));
+    const album = await orNotFound(ctx.services.catalog.album(ctx.user.id, entityId(ctx), { files: true }));
     const song = album.tracks.map(songElem);
     // songCount must equal the number of song entries.
     return { album: { ...albumElem(album), songCount: song.length, song } };
   },
 
   async getSong(ctx) {
-    return { song: songElem(await orNotFound(ctx.catalog.track(ctx.user.id, entityId(ctx), { files: true }))) };
+    return { song: songElem(await orNotFound(ctx.services.catalog.track(ctx.user.id, entityId(ctx), { files: true }))) };
   },
 };

@@ -1,4 +1,3 @@
-import { similarArtistIds, topTrackIds } from "../../core/subsonic/info.queries.ts";
 import { artistElems, entityId, orNotFound, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -13,7 +12,7 @@ import { albumInfoElem, artistInfoElem, type ImageUrls } from "./serializers.ts"
  */
 function coverUrls(ctx: SubsonicContext, albumId: string | undefined): ImageUrls | undefined {
   if (!albumId) return undefined;
-  const url = (size: number) => new URL(`/rest/getCoverArt.view?id=${albumId}&size=${size}`, ctx.config.http.publicUrl).href;
+  const url = (size: number) => new URL(`/rest/getCoverArt.view?id=${albumId}&size=${size}`, ctx.services.publicUrl).href;
   return { small: url(64), medium: url(256), large: url(600) };
 }
 
@@ -26,23 +25,23 @@ function countOf(ctx: SubsonicContext, fallback: number): number {
 
 async function artistInfo(ctx: SubsonicContext): Promise<Elem> {
   const id = entityId(ctx);
-  await orNotFound(ctx.catalog.artist(ctx.user.id, id));
+  await orNotFound(ctx.services.catalog.artist(ctx.user.id, id));
   const count = countOf(ctx, 20);
   const [[artist], similar] = await Promise.all([
     artistElems(ctx, [id]),
-    count ? similarArtistIds(ctx.pool, ctx.user.id, id, count) : Promise.resolve([]),
+    count ? ctx.services.subsonicCatalog.similarArtistIds(ctx.user.id, id, count) : Promise.resolve([]),
   ]);
   return artistInfoElem(String(artist!.musicBrainzId) || null, coverUrls(ctx, artist!.coverArt as string | undefined), await artistElems(ctx, similar));
 }
 
 async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
-  const album = await orNotFound(ctx.catalog.album(ctx.user.id, entityId(ctx)));
+  const album = await orNotFound(ctx.services.catalog.album(ctx.user.id, entityId(ctx)));
   return albumInfoElem(album.musicBrainzId, coverUrls(ctx, album.coverUrl ? album.id : undefined));
 }
 
 export const infoHandlers: Record<string, SubsonicHandler> = {
   async getTopSongs(ctx) {
-    const ids = await topTrackIds(ctx.pool, ctx.user.id, ctx.params.required("artist"), countOf(ctx, 50));
+    const ids = await ctx.services.subsonicCatalog.topTrackIds(ctx.user.id, ctx.params.required("artist"), countOf(ctx, 50));
     return { topSongs: { song: await songElems(ctx, ids) } };
   },
 

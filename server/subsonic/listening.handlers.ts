@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { ListensService } from "../../core/listens/listens.service.ts";
-import { PlayQueueService } from "../../core/listens/play-queue.service.ts";
 import { orNotFound, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
@@ -37,7 +35,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
   async scrobble(ctx) {
     const ids = songIds(ctx);
     if (!ids.length) throw new SubsonicError(10, "Required parameter 'id' is missing");
-    const listens = new ListensService({ pool: ctx.pool });
+    const { listens } = ctx.services;
     const client = clientOf(ctx);
     if (["false", "0"].includes(ctx.params.get("submission") ?? "")) {
       for (const id of ids) await orNotFound(listens.setNowPlaying(ctx.user.id, id, client));
@@ -51,7 +49,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
   },
 
   async getNowPlaying(ctx) {
-    const entries = await new ListensService({ pool: ctx.pool }).nowPlaying(ctx.user.id);
+    const entries = await ctx.services.listens.nowPlaying(ctx.user.id);
     const songs = await songElems(ctx, entries.map((e) => e.trackId));
     const now = Date.now();
     const entry = entries.map((e, i) =>
@@ -71,7 +69,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
     const current = ctx.params.get("current");
     if (current !== undefined && current !== "" && !UUID.test(current)) throw new SubsonicError(70, "Requested data was not found");
     const position = ctx.params.int("position") ?? 0;
-    await orNotFound(new PlayQueueService({ pool: ctx.pool }).save(ctx.user.id, {
+    await orNotFound(ctx.services.playQueue.save(ctx.user.id, {
       trackIds,
       currentTrackId: current ? current.toLowerCase() : undefined,
       positionMs: position,
@@ -82,7 +80,7 @@ export const listeningHandlers: Record<string, SubsonicHandler> = {
 
   // Without a saved queue the answer carries no playQueue, as Navidrome's.
   async getPlayQueue(ctx) {
-    const queue = await new PlayQueueService({ pool: ctx.pool }).get(ctx.user.id);
+    const queue = await ctx.services.playQueue.get(ctx.user.id);
     if (!queue) return {};
     const entry = await songElems(ctx, queue.trackIds);
     return { playQueue: playQueueElem(queue, ctx.user.username, entry) };

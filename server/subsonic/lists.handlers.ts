@@ -1,7 +1,5 @@
-import { browsePageIds, browseSampleIds, type BrowseQuery } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums, loadGenres } from "../../core/catalog/catalog-items.ts";
-import { visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
-import { songElems } from "./browsing.handlers.ts";
+import type { BrowseQuery } from "../../core/catalog/browse.queries.ts";
+import { libraryOf, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
 import { randomAlbums } from "./random-albums.ts";
@@ -35,11 +33,8 @@ function page(ctx: SubsonicContext, fallback: number): { limit: number; offset: 
 }
 
 async function libraryFilter(ctx: SubsonicContext): Promise<{ library?: string }> {
-  const folder = ctx.params.int("musicFolderId");
-  if (folder === undefined) return {};
-  const library = (await visibleLibraries(ctx.pool, ctx.user.id)).find((l) => l.folderId === folder);
-  if (!library) throw new SubsonicError(70, "Music folder not found");
-  return { library: library.id };
+  const library = await libraryOf(ctx);
+  return library === undefined ? {} : { library };
 }
 
 async function albumList(ctx: SubsonicContext): Promise<Elem[]> {
@@ -48,9 +43,10 @@ async function albumList(ctx: SubsonicContext): Promise<Elem[]> {
   if (!variant) throw new SubsonicError(0, `Unknown album list type '${type}'`);
   const query = { sort: "name", ...variant(ctx), ...page(ctx, 10), ...(await libraryFilter(ctx)) } as BrowseQuery;
   // A random list has no pages: a fresh draw each call (offset ignored).
-  if (type === "random") return randomAlbums(ctx.pool, ctx.user, query.library, query.limit);
-  const ids = await browsePageIds(ctx.pool, "albums", ctx.user.id, query);
-  return (await loadAlbums(ctx.pool, ids, ctx.user.id, { details: true })).map(albumElem);
+  const { catalog } = ctx.services;
+  if (type === "random") return randomAlbums(catalog, ctx.user, query.library, query.limit);
+  const ids = await catalog.pageIds("albums", ctx.user.id, query);
+  return (await catalog.albums(ctx.user.id, ids, { details: true })).map(albumElem);
 }
 
 export const listHandlers: Record<string, SubsonicHandler> = {
@@ -69,17 +65,17 @@ export const listHandlers: Record<string, SubsonicHandler> = {
     const year = { yearFrom: ctx.params.int("fromYear"), yearTo: ctx.params.int("toYear") };
     const genre = ctx.params.get("genre");
     const filter = { ...year, ...(genre ? { genre } : {}), ...(await libraryFilter(ctx)) };
-    const ids = await browseSampleIds(ctx.pool, "tracks", ctx.user.id, filter, page(ctx, 10).limit);
+    const ids = await ctx.services.catalog.sampleIds("tracks", ctx.user.id, filter, page(ctx, 10).limit);
     return { randomSongs: { song: await songElems(ctx, ids) } };
   },
 
   async getSongsByGenre(ctx) {
     const query = { sort: "name", genre: ctx.params.required("genre"), ...pageFrom(ctx), ...(await libraryFilter(ctx)) } as BrowseQuery;
-    return { songsByGenre: { song: await songElems(ctx, await browsePageIds(ctx.pool, "tracks", ctx.user.id, query)) } };
+    return { songsByGenre: { song: await songElems(ctx, await ctx.services.catalog.pageIds("tracks", ctx.user.id, query)) } };
   },
 
   async getGenres(ctx) {
-    const genres = await loadGenres(ctx.pool, ctx.user.id, "name");
+    const genres = await ctx.services.catalog.genres(ctx.user.id, "name");
     return { genres: { genre: genres.map((g) => ({ $text: g.name, songCount: g.trackCount, albumCount: g.albumCount })) } };
   },
 };

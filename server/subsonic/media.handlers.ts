@@ -1,11 +1,8 @@
-import path from "node:path";
 import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
-import { COVER_THUMBNAIL_SIZES, coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
-import { albumCoverHash, bestUpload } from "../../core/subsonic/catalog.queries.ts";
-import { accelPathOf, sendMedia } from "../http/send-media.ts";
-import { sendTranscode, TranscodeFailed } from "../http/send-transcode.ts";
+import { COVER_THUMBNAIL_SIZES, type CoverSize } from "../../core/media/artwork.ts";
+import { TranscodeFailed } from "../http/send-transcode.ts";
 import { entityId } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError } from "./response.ts";
@@ -18,9 +15,10 @@ type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number 
 
 /** The listener's best visible copy of the track, opened inside its folder, or Subsonic's "not found". */
 async function openTrack(ctx: SubsonicContext) {
-  const upload = (await bestUpload(ctx.pool, entityId(ctx), ctx.user.id)) as StreamedUpload | undefined;
+  const { subsonicCatalog, uploads } = ctx.services;
+  const upload = (await subsonicCatalog.bestUpload(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
   if (!upload) throw notFound();
-  const opened = await ctx.uploads.openFile(upload).catch((error: unknown) => {
+  const opened = await uploads.openFile(upload).catch((error: unknown) => {
     throw error instanceof NotFound ? notFound() : error;
   });
   return { upload, opened };
@@ -39,34 +37,20 @@ async function withTrack(ctx: SubsonicContext, send: (track: OpenedTrack) => Pro
   return "sent";
 }
 
-/** The raw file, with Range (or X-Accel-Redirect in nginx mode). */
-async function sendOriginal(ctx: SubsonicContext, { upload, opened }: OpenedTrack, attachment: boolean): Promise<void> {
-  if (attachment) ctx.res.attachment(upload.original_name);
-  await sendMedia(ctx.req, ctx.res, {
-    handle: opened.handle,
-    path: opened.realPath,
-    mimeType: upload.mime_type ?? "application/octet-stream",
-    size: opened.size,
-    mtime: opened.mtime,
-    accelPath: ctx.config.media.serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
-  });
-}
-
 /**
  * `format`, `maxBitRate` and `timeOffset` may ask for ffmpeg's output (see planStream); otherwise, or
  * without ffmpeg, the original file. Neither this nor download counts a play: only scrobble does.
  */
-async function stream(ctx: SubsonicContext, track: OpenedTrack): Promise<void> {
-  const { upload, opened } = track;
+async function stream(ctx: SubsonicContext, { upload, opened }: OpenedTrack): Promise<void> {
   const request = { format: ctx.params.get("format"), maxBitRateKbps: ctx.params.int("maxBitRate") };
-  const plan = ctx.transcoder.plan(request, { suffix: suffixOf(upload.original_name), bitrate: upload.bitrate });
+  const plan = ctx.services.transcoder.plan(request, { suffix: suffixOf(upload.original_name), bitrate: upload.bitrate });
   if (plan.kind === "raw") {
     if (request.format !== undefined || request.maxBitRateKbps) log.debug("Sending the original of upload {id}: {reason}", { id: upload.id, reason: plan.reason });
-    return sendOriginal(ctx, track, false);
+    return ctx.reply.original(upload, opened, { download: false });
   }
   const offsetSeconds = timeOffset(ctx.params.get("timeOffset"));
   const duration = upload.duration_ms === null ? undefined : upload.duration_ms / 1000;
-  await sendTranscode(ctx.req, ctx.res, ctx.transcoder, {
+  await ctx.reply.transcoded({
     input: opened.handle,
     path: opened.realPath,
     target: plan,
@@ -98,24 +82,15 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
   // Our coverArt ids are album ids; "al-<id>" (Navidrome's form) is accepted as well.
   const raw = ctx.params.required("id").replace(/^al-/, "");
   if (!/^[0-9a-f-]{36}$/i.test(raw)) throw notFound();
-  const hash = await albumCoverHash(ctx.pool, raw.toLowerCase(), ctx.user.id);
+  const hash = await ctx.services.subsonicCatalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
   if (!hash) throw notFound();
-  const file = coverFilePath(path.join(ctx.config.mediaDir, "covers"), hash, coverSizeFor(ctx.params.int("size")), "jpeg");
-  await new Promise<void>((resolve, reject) => {
-    // Content-addressed, so the bytes never change; but the URL carries credentials: no shared caches.
-    ctx.res.setHeader("Cache-Control", "private, max-age=86400");
-    ctx.res.sendFile(file, { cacheControl: false, lastModified: false, dotfiles: "deny" }, (error) => {
-      if (!error) resolve();
-      else if ((error as { code?: string }).code === "ENOENT" || (error as { status?: number }).status === 404) reject(new NotFound("cover"));
-      else reject(error);
-    });
-  });
+  await ctx.reply.cover(hash, coverSizeFor(ctx.params.int("size")));
   return "sent";
 }
 
 export const mediaHandlers: Record<string, SubsonicHandler> = {
   stream: (ctx) => withTrack(ctx, (track) => stream(ctx, track)),
   // Never transcoded: a download is the file as it was uploaded.
-  download: (ctx) => withTrack(ctx, (track) => sendOriginal(ctx, track, true)),
+  download: (ctx) => withTrack(ctx, ({ upload, opened }) => ctx.reply.original(upload, opened, { download: true })),
   getCoverArt,
 };

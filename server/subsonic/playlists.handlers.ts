@@ -1,6 +1,6 @@
 import type { User } from "../../core/accounts/user.entity.ts";
 import { NotFound } from "../../core/errors.ts";
-import { assertVisibleTracks, PlaylistsService, type PlaylistRow } from "../../core/playlists/playlists.service.ts";
+import type { PlaylistsService, PlaylistRow } from "../../core/playlists/playlists.service.ts";
 import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
 import { entityId, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
@@ -9,9 +9,7 @@ import { SubsonicError, type Elem } from "./response.ts";
 const ALL = { limit: 10_000, offset: 0 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function service(ctx: SubsonicContext): PlaylistsService {
-  return new PlaylistsService({ pool: ctx.pool, orm: ctx.orm, actors: ctx.actors });
-}
+const service = (ctx: SubsonicContext): PlaylistsService => ctx.services.playlists;
 
 /** The playlist services only read the caller's id and role. */
 const asUser = (ctx: SubsonicContext) => ({ id: ctx.user.id, username: ctx.user.username, role: ctx.user.role }) as unknown as User;
@@ -72,7 +70,7 @@ async function songIds(ctx: SubsonicContext, name: string): Promise<string[]> {
   const ids = ctx.params.all(name);
   if (ids.some((id) => !UUID.test(id))) throw new SubsonicError(70, "Requested data was not found");
   const songs = ids.map((id) => id.toLowerCase());
-  await as70(assertVisibleTracks(ctx.pool, ctx.user, songs));
+  await as70(service(ctx).assertVisibleTracks(ctx.user, songs));
   return songs;
 }
 

@@ -1,7 +1,5 @@
-import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
-import { browsePageIds, browseSampleIds } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums } from "../../core/catalog/catalog-items.ts";
+import type { CatalogService } from "../../core/catalog/catalog.service.ts";
 import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
 import { keepRecent } from "./recently-used.ts";
 import type { Elem } from "./response.ts";
@@ -32,7 +30,7 @@ interface Entry {
 }
 
 const log = getLogger(["polyphony", "subsonic"]);
-const caches = new WeakMap<pg.Pool, Map<string, Entry>>();
+const caches = new WeakMap<CatalogService, Map<string, Entry>>();
 
 /** Whether version a ("catalog.user") is older than b: a late request must not replace newer data. */
 function older(a: string, b: string): boolean {
@@ -41,13 +39,13 @@ function older(a: string, b: string): boolean {
   return ac < bc || (ac === bc && au < bu);
 }
 
-function entryFor(pool: pg.Pool, user: SubsonicUser, library: string | undefined): Entry {
-  let entries = caches.get(pool);
-  if (!entries) caches.set(pool, (entries = new Map()));
+function entryFor(catalog: CatalogService, user: SubsonicUser, library: string | undefined): Entry {
+  let entries = caches.get(catalog);
+  if (!entries) caches.set(catalog, (entries = new Map()));
   const key = `${user.id}|${library ?? ""}`;
   let entry = entries.get(key);
   if (!entry || older(entry.version, user.answerVersion)) {
-    const ids = browsePageIds(pool, "albums", user.id, { sort: "date_added", limit: MAX_ALBUMS + 1, offset: 0, library })
+    const ids = catalog.pageIds("albums", user.id, { sort: "date_added", limit: MAX_ALBUMS + 1, offset: 0, library })
       .then((all) => (all.length > MAX_ALBUMS ? null : all));
     entry = { key, version: user.answerVersion, ids, elems: new Map(), fillFrom: 0, filling: false };
     const made = entry;
@@ -63,8 +61,8 @@ function draw(ids: string[], size: number): string[] {
   return [...picked].map((i) => ids[i]!);
 }
 
-async function make(pool: pg.Pool, viewerId: string, elems: Map<string, Elem>, ids: string[]): Promise<void> {
-  for (const album of await loadAlbums(pool, ids, viewerId, { details: true })) elems.set(album.id, albumElem(album));
+async function make(catalog: CatalogService, viewerId: string, elems: Map<string, Elem>, ids: string[]): Promise<void> {
+  for (const album of await catalog.albums(viewerId, ids, { details: true })) elems.set(album.id, albumElem(album));
 }
 
 /**
@@ -72,13 +70,13 @@ async function make(pool: pg.Pool, viewerId: string, elems: Map<string, Elem>, i
  * current: a new version is then warm in well under a second at 10,000 albums, where draws alone
  * would take hundreds of calls to meet the last few albums by chance.
  */
-async function fillAll(pool: pg.Pool, viewerId: string, entry: Entry, all: string[]): Promise<void> {
+async function fillAll(catalog: CatalogService, viewerId: string, entry: Entry, all: string[]): Promise<void> {
   entry.filling = true;
   try {
-    while (entry.fillFrom < all.length && caches.get(pool)?.get(entry.key) === entry) {
+    while (entry.fillFrom < all.length && caches.get(catalog)?.get(entry.key) === entry) {
       const batch = all.slice(entry.fillFrom, entry.fillFrom + FILL_BATCH).filter((id) => !entry.elems.has(id));
       entry.fillFrom += FILL_BATCH;
-      if (batch.length) await make(pool, viewerId, entry.elems, batch);
+      if (batch.length) await make(catalog, viewerId, entry.elems, batch);
     }
   } catch (error) {
     log.warning("Could not make random album list entries ahead: {error}", { error });
@@ -88,15 +86,15 @@ async function fillAll(pool: pg.Pool, viewerId: string, entry: Entry, all: strin
 }
 
 /** `size` albums at random among those `user` sees (in one library, when given), as getAlbumList2 elements. */
-export async function randomAlbums(pool: pg.Pool, user: SubsonicUser, library: string | undefined, size: number): Promise<Elem[]> {
-  const entry = entryFor(pool, user, library);
+export async function randomAlbums(catalog: CatalogService, user: SubsonicUser, library: string | undefined, size: number): Promise<Elem[]> {
+  const entry = entryFor(catalog, user, library);
   const all = await entry.ids;
   // Too many to keep: a sample of neighbours in id order, drawn by a query, and nothing kept.
   const elems = all ? entry.elems : new Map<string, Elem>();
-  const ids = all ? draw(all, size) : await browseSampleIds(pool, "albums", user.id, { library }, size);
+  const ids = all ? draw(all, size) : await catalog.sampleIds("albums", user.id, { library }, size);
   const missing = ids.filter((id) => !elems.has(id));
-  if (missing.length) await make(pool, user.id, elems, missing);
-  if (all && !entry.filling && entry.fillFrom < all.length) void fillAll(pool, user.id, entry, all);
+  if (missing.length) await make(catalog, user.id, elems, missing);
+  if (all && !entry.filling && entry.fillFrom < all.length) void fillAll(catalog, user.id, entry, all);
   // An album deleted while this request ran has no element: left out.
   return ids.map((id) => elems.get(id)).filter((elem) => elem !== undefined);
 }

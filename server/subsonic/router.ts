@@ -1,24 +1,22 @@
+import path from "node:path";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import { isBadValueError } from "../../core/db/bad-value.ts";
-import { CatalogService } from "../../core/catalog/catalog.service.ts";
 import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
-import { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
-import { SubsonicCredentialsService } from "../../core/subsonic/credentials.service.ts";
-import { deriveKey, serverSecretKey } from "../../core/subsonic/secret-key.ts";
 import { clientWentAway, goneReason } from "../http/client-gone.ts";
 import type { ServerDeps } from "../deps.ts";
 import { AnswerCache, keptAnswer, sendKept } from "./answer-cache.ts";
 import { authenticateSubsonic, type SubsonicAuthDeps } from "./auth.ts";
 import { FailedAttempts } from "./failed-attempts.ts";
 import { browsingHandlers } from "./browsing.handlers.ts";
-import type { SubsonicHandler } from "./context.ts";
+import type { SubsonicHandler, SubsonicServices } from "./context.ts";
 import { annotationHandlers } from "./annotation.handlers.ts";
 import { folderHandlers } from "./folders.handlers.ts";
 import { infoHandlers } from "./info.handlers.ts";
 import { listeningHandlers } from "./listening.handlers.ts";
 import { listHandlers } from "./lists.handlers.ts";
 import { mediaHandlers } from "./media.handlers.ts";
+import { ExpressMediaReply, type MediaReplyDeps } from "./media-reply.ts";
 import { playlistHandlers } from "./playlists.handlers.ts";
 import { searchHandlers } from "./search.handlers.ts";
 import { userHandlers } from "./user.handlers.ts";
@@ -42,11 +40,6 @@ const HANDLERS: Record<string, SubsonicHandler> = {
   ...infoHandlers,
 };
 
-/** The credentials service, built the same way by both routers that need it (same key, same table). */
-export function subsonicCredentials(deps: ServerDeps): SubsonicCredentialsService {
-  return new SubsonicCredentialsService({ pool: deps.db.pool, key: deriveKey(serverSecretKey(deps.config), "subsonic credentials") });
-}
-
 function toSubsonicError(error: unknown): SubsonicError {
   if (error instanceof SubsonicError) return error;
   if (error instanceof NotFound) return new SubsonicError(70, error.message);
@@ -64,14 +57,27 @@ function toSubsonicError(error: unknown): SubsonicError {
 /** `/rest/<method>` and `/rest/<method>.view`, GET or form POST; every error is HTTP 200 with an envelope. */
 export function subsonicRouter(deps: ServerDeps): Router {
   const router = Router();
-  const limiter = (max: number) => new RateLimiter({ db: deps.db.pool, max, windowSeconds: deps.config.auth.loginWindowSeconds });
-  const auth: SubsonicAuthDeps = {
-    credentials: subsonicCredentials(deps),
-    perUser: limiter(deps.config.auth.loginMaxAttempts),
-    perAddress: limiter(deps.config.auth.loginMaxAttempts * 5),
-    failures: new FailedAttempts(),
+  const auth: SubsonicAuthDeps = { credentials: deps.subsonicCredentials, ...deps.subsonicLimits, failures: new FailedAttempts() };
+  // Picked once from the composition root's services: a request adds only its own context.
+  const services: SubsonicServices = {
+    catalog: deps.catalog,
+    subsonicCatalog: deps.subsonicCatalog,
+    userData: deps.userData,
+    listens: deps.listens,
+    playQueue: deps.playQueue,
+    playlists: deps.playlists,
+    search: deps.search,
+    scans: deps.scans,
+    accounts: deps.accounts,
+    uploads: deps.uploads,
+    transcoder: deps.transcoder,
+    publicUrl: deps.config.http.publicUrl,
   };
-  const catalog = new CatalogService({ pool: deps.db.pool });
+  const media: MediaReplyDeps = {
+    serving: deps.config.media.serving,
+    coversDir: path.join(deps.config.mediaDir, "covers"),
+    transcoder: deps.transcoder,
+  };
   const answers = new AnswerCache();
 
   // formPost: the same parameters as a urlencoded body (long id lists); kept raw and merged by Params.
@@ -89,11 +95,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
       // Own keys only: `constructor` or `toString` are no methods of ours.
       const handler = Object.hasOwn(HANDLERS, method) ? HANDLERS[method] : undefined;
       if (!handler) throw new SubsonicError(0, `Unknown method '${method}'`);
-      const ctx = {
-        req, res, params, format, user, catalog,
-        pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors, uploads: deps.uploads, config: deps.config,
-        transcoder: deps.transcoder,
-      };
+      const ctx = { params, format, user, services, reply: new ExpressMediaReply(req, res, media) };
       const question = answers.question(method, params, format, user);
       if (question) {
         const kept = await answers.answer(question.key, async () => {

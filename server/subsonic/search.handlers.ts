@@ -1,7 +1,6 @@
 import type { BrowseQuery } from "../../core/catalog/browse.queries.ts";
-import { loadAlbums } from "../../core/catalog/catalog-items.ts";
 import type { ItemKind } from "../../core/catalog/user-data.service.ts";
-import { MAX_LIMIT, SearchService } from "../../core/search/search.service.ts";
+import { MAX_LIMIT } from "../../core/search/search.service.ts";
 import { artistElems, libraryOf, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
@@ -28,7 +27,7 @@ function queryOf(ctx: SubsonicContext): string {
 async function everything(ctx: SubsonicContext, kind: ItemKind, w: Window, library: string | undefined): Promise<string[]> {
   if (w.count === 0) return [];
   const query = { sort: "name", limit: w.count, offset: w.offset, ...(library ? { library } : {}) } as BrowseQuery;
-  return (await ctx.catalog.page(kind, ctx.user.id, query)).map((i) => i.id);
+  return (await ctx.services.catalog.page(kind, ctx.user.id, query)).map((i) => i.id);
 }
 
 /** search3 answers ID3 types; search2 the folder model's (Artist, albums as directory entries). */
@@ -45,14 +44,14 @@ async function results(ctx: SubsonicContext, model: "id3" | "folder"): Promise<E
     };
   } else {
     // Ranked search returns the best MAX_LIMIT of each kind; pages beyond that are empty.
-    const hits = await new SearchService({ pool: ctx.pool }).search(ctx.user.id, text, MAX_LIMIT);
+    const hits = await ctx.services.search.search(ctx.user.id, text, MAX_LIMIT);
     const page = (list: { id: string }[], w: Window) => list.slice(w.offset, w.offset + w.count).map((h) => h.id);
     ids = { artists: page(hits.artists, windows.artists), albums: page(hits.albums, windows.albums), tracks: page(hits.tracks, windows.tracks) };
   }
   // The three kinds load at once, on separate pooled connections: one wait instead of five in a row.
   const [artists, albums, song] = await Promise.all([
     artistElems(ctx, ids.artists),
-    loadAlbums(ctx.pool, ids.albums, ctx.user.id, { details: true }),
+    ctx.services.catalog.albums(ctx.user.id, ids.albums, { details: true }),
     songElems(ctx, ids.tracks),
   ]);
   return {

@@ -196,7 +196,7 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
     ];
     expect(doomed).toHaveLength(writes.length);
     for (const [i, [what, write, expected]] of writes.entries()) {
-      // The track's deletion (its last upload's, UploadsService.deleteWhere) holds its row while the write checks it.
+      // The track's deletion (its last upload's, UploadsService's deletions) holds its row while the write checks it.
       const deletion = await app.db.pool.connect();
       try {
         await deletion.query("BEGIN");

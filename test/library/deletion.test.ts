@@ -8,6 +8,9 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { waitFor } from "../helpers/fake-remote.ts";
 import { countRows, waitForImports } from "../helpers/imports.ts";
+import { withTransaction } from "../../core/db/transaction.ts";
+import { enqueueJob } from "../../core/jobs/enqueue.ts";
+import type { User } from "../../core/accounts/user.entity.ts";
 
 const ffmpeg = hasFfmpeg();
 
@@ -93,5 +96,33 @@ describe.skipIf(!ffmpeg)("deletion", () => {
     expect((await admin.request("DELETE", `/api/v1/libraries/${inPlace}`)).status).toBe(204);
     expect(existsSync(kept)).toBe(true);
     await rm(folder, { recursive: true, force: true });
+  });
+
+  it("joins the caller's transaction: a rollback keeps the upload and its file, a commit removes both with the job enqueued beside", async () => {
+    const lib = (await alice.post("/api/v1/libraries", { name: "In a transaction" })).body.id;
+    const [upload] = (await alice.upload(`/api/v1/libraries/${lib}/uploads`, [audio.b1!])).body.uploads;
+    await waitForImports(app.db.pool, lib);
+    const file = await storedPath(upload.id);
+    const owner = { id: (await app.db.pool.query("SELECT owner_id FROM library WHERE id = $1", [lib])).rows[0].owner_id } as User;
+    const jobs = async () => (await app.db.pool.query("SELECT 1 FROM graphile_worker.jobs WHERE task_identifier = 'deletion_test_job'")).rowCount;
+
+    await expect(withTransaction(app.db.pool, async (tx) => {
+      await app.deps.uploads.deleteOne(owner, upload.id, tx);
+      await enqueueJob(tx, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
+      throw new Error("changed my mind");
+    })).rejects.toThrow("changed my mind");
+    expect(existsSync(file)).toBe(true);
+    expect((await app.db.pool.query("SELECT 1 FROM upload WHERE id = $1", [upload.id])).rowCount).toBe(1);
+    expect(await jobs()).toBe(0);
+
+    await withTransaction(app.db.pool, async (tx) => {
+      await app.deps.uploads.deleteOne(owner, upload.id, tx);
+      await enqueueJob(tx, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
+      // Nothing irreversible before the commit.
+      expect(existsSync(file)).toBe(true);
+    });
+    expect(existsSync(file)).toBe(false);
+    expect((await app.db.pool.query("SELECT 1 FROM upload WHERE id = $1", [upload.id])).rowCount).toBe(0);
+    expect(await jobs()).toBe(1);
   });
 });

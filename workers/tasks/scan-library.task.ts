@@ -1,22 +1,19 @@
 import type { Task } from "graphile-worker";
-import type pg from "pg";
 import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
 import { Invalid } from "../../core/errors.ts";
-import { enqueueScan, scanFolder } from "../../core/library/folder-scanner.ts";
+import { scanFolder } from "../../core/library/folder-scanner.ts";
+import type { LibraryScansService } from "../../core/library/library-scans.service.ts";
 
 const log = getLogger(["polyphony", "library", "scan"]);
 
 const payloadSchema = z.object({ libraryId: z.uuid() });
 
 /** Rescans one library's music folder: new, changed and removed files. */
-export function scanLibraryTask(deps: Parameters<typeof scanFolder>[0]): Task {
+export function scanLibraryTask(deps: Parameters<typeof scanFolder>[0] & { scans: LibraryScansService }): Task {
   return async (payload) => {
     const { libraryId } = payloadSchema.parse(payload);
-    const { rows } = await deps.pool.query<{ music_folder: string | null }>("SELECT music_folder FROM library WHERE id = $1", [
-      libraryId,
-    ]);
-    const folder = rows[0]?.music_folder;
+    const folder = await deps.scans.musicFolderOf(libraryId);
     if (!folder) return;
     // A folder that cannot be scanned (unmounted, or now a link to our data) fails the job, and its error
     // is the library's scan error (scanState) until the next scan; a disk mounted meanwhile is read on a retry.
@@ -28,9 +25,8 @@ export function scanLibraryTask(deps: Parameters<typeof scanFolder>[0]): Task {
 }
 
 /** Cron: queue a rescan of every library that has a music folder. */
-export function rescanLibrariesTask(pool: pg.Pool): Task {
+export function rescanLibrariesTask(scans: LibraryScansService): Task {
   return async () => {
-    const { rows } = await pool.query<{ id: string }>("SELECT id FROM library WHERE music_folder IS NOT NULL");
-    for (const row of rows) await enqueueScan(pool, row.id);
+    await scans.enqueueEveryFolder();
   };
 }
