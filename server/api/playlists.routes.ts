@@ -12,6 +12,7 @@ import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { Operation } from "../http/openapi.ts";
 import type { ServerDeps } from "../deps.ts";
+import { trackLinks } from "./catalog-urls.ts";
 
 const MAX_TRACKS_PER_REQUEST = 1000;
 
@@ -66,7 +67,7 @@ export const playlistsOperations: Operation[] = [
 export function playlistsRoutes(deps: ServerDeps): Router {
   const router = Router();
   const playlists = new PlaylistsService({ pool: deps.db.pool, orm: deps.db.orm, actors: deps.actors });
-  const files = new PlaylistFiles({ pool: deps.db.pool, playlists, origin: deps.config.http.publicUrl });
+  const files = new PlaylistFiles({ pool: deps.db.pool, playlists, links: trackLinks(deps.config.http.publicUrl) });
   const id = (value: string | string[] | undefined) => pathId(value, "playlist");
   const itemId = (value: string | string[] | undefined) => pathId(value, "playlist item");
 

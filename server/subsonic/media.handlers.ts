@@ -3,7 +3,6 @@ import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { COVER_THUMBNAIL_SIZES, coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
-import { albumCoverHash, bestUpload } from "../../core/subsonic/catalog.queries.ts";
 import { accelPathOf, sendMedia } from "../http/send-media.ts";
 import { sendTranscode, TranscodeFailed } from "../http/send-transcode.ts";
 import { entityId } from "./browsing.handlers.ts";
@@ -18,7 +17,7 @@ type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number 
 
 /** The listener's best visible copy of the track, opened inside its folder, or Subsonic's "not found". */
 async function openTrack(ctx: SubsonicContext) {
-  const upload = (await bestUpload(ctx.pool, entityId(ctx), ctx.user.id)) as StreamedUpload | undefined;
+  const upload = (await ctx.catalog.bestCopy(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
   if (!upload) throw notFound();
   const opened = await ctx.uploads.openFile(upload).catch((error: unknown) => {
     throw error instanceof NotFound ? notFound() : error;
@@ -98,7 +97,7 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
   // Our coverArt ids are album ids; "al-<id>" (Navidrome's form) is accepted as well.
   const raw = ctx.params.required("id").replace(/^al-/, "");
   if (!/^[0-9a-f-]{36}$/i.test(raw)) throw notFound();
-  const hash = await albumCoverHash(ctx.pool, raw.toLowerCase(), ctx.user.id);
+  const hash = await ctx.catalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
   if (!hash) throw notFound();
   const file = coverFilePath(path.join(ctx.config.mediaDir, "covers"), hash, coverSizeFor(ctx.params.int("size")), "jpeg");
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { enqueueScan, SCAN_JOB_KEY_SQL, SCAN_TASK } from "../../core/library/folder-scanner.ts";
 import { normalizeName } from "../../core/library/normalize.ts";
-import { visibleItemSql } from "../../core/catalog/user-data.service.ts";
+import { visibleItemSql } from "../../core/catalog/catalog-read.ts";
 import { visibleLibraries } from "../../core/subsonic/catalog.queries.ts";
 import { entityId } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
