@@ -30,6 +30,7 @@ import { GraphileMessageQueue } from "../federation/backends/graphile-message-qu
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
 import { createApp } from "./app.ts";
+import { trackLinks } from "./api/catalog-urls.ts";
 import type { ServerDeps } from "./deps.ts";
 import { handlersSettled } from "./http/handle.ts";
 import { buildLiveEvents } from "./live-events.ts";
@@ -81,7 +82,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listens: new ListensService({ pool }),
     playQueue: new PlayQueueService({ pool }),
     playlists,
-    playlistFiles: new PlaylistFiles({ pool, playlists, origin: config.http.publicUrl }),
+    playlistFiles: new PlaylistFiles({ pool, playlists, links: trackLinks(config.http.publicUrl) }),
     search: new SearchService({ pool }),
     settings,
     system: new SystemStatusService({ db: pool }),

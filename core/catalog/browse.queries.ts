@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { normalizeName } from "../library/normalize.ts";
 import { albumOrderSql } from "../library/track-position.ts";
-import { visibleItemSql, type ItemKind } from "./user-data.service.ts";
+import { finishedCopySql, visibleItemSql, visibleLibrariesSql } from "./catalog-read.ts";
+import type { ItemKind } from "./user-data.service.ts";
 
 export const SORTS = {
   artists: ["name", "date_added", "play_count", "random"],
@@ -59,7 +60,11 @@ function conditions(kind: ItemKind, filter: BrowseFilter, p: Params): string[] {
   const { alias, trackIds } = TABLE[kind];
   const where = [visibleItemSql(kind, alias, "$1")];
   if (filter.library) {
-    where.push(`EXISTS (SELECT 1 FROM upload u WHERE u.status = 'finished' AND u.library_id = ${p.add(filter.library)}
+    // The library itself must be one the viewer sees (checked once, uncorrelated): a track also in a
+    // public library would otherwise tell who asks by a private library's id that it holds the track.
+    const library = p.add(filter.library);
+    where.push(`EXISTS (SELECT 1 FROM library l WHERE l.id = ${library} AND ${visibleLibrariesSql("l", "$1")})`);
+    where.push(`EXISTS (SELECT 1 FROM upload u WHERE ${finishedCopySql("u")} AND u.library_id = ${library}
                 AND u.track_id IN (${trackIds(alias)}))`);
   }
   if (filter.genre) {

@@ -1,12 +1,12 @@
 import type pg from "pg";
-import { visibleLibrariesSql } from "../library/access.ts";
 import { albumOrderSql, discNumberSql } from "../library/track-position.ts";
-import { visibleItemSql, visibleLibraryIdsSql } from "./user-data.service.ts";
+import { bestCopySql, visibleItemSql, visibleLibraryIdsSql } from "./catalog-read.ts";
 
 // Artists, albums and tracks as the REST API returns them, loaded for a page of ids in one prepared
 // statement each; Subsonic asks for a little more in the same statement (`files`, `details`).
 
-const coverUrl = (albumId: string | null, hash: string | null) => (albumId && hash ? `/api/v1/albums/${albumId}/cover` : null);
+/** The album whose cover stands for an item, or null without art (the HTTP layer makes it a URL). */
+const coverAlbum = (albumId: string | null, hash: string | null) => (albumId && hash ? albumId : null);
 const iso = (value: string | Date | null) => (value ? new Date(value).toISOString() : null);
 
 export interface Credit {
@@ -42,7 +42,7 @@ const USER_DATA = (column: string, alias: string) => `
 const CREDITS = (column: string, alias: string) => `(SELECT json_agg(json_build_object('id', c.artist_id, 'name', c.credited_name,
   'joinPhrase', c.join_phrase) ORDER BY c.position) FROM artist_credit c WHERE c.${column} = ${alias}.id)`;
 
-/** The file a listener hears of a track: `stream` sends the same one (core/subsonic bestUpload). */
+/** The file a listener hears of a track: `stream` sends the same one (CatalogService.bestCopy). */
 export interface TrackFile {
   uploadId: string;
   size: number;
@@ -84,11 +84,8 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
          (SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.album_id = a.id) AS album_rating
        FROM album a WHERE a.id = $2 OFFSET 0) a`} ON a.id = t.album_id -- OFFSET 0: the album's own values once, not once a track
      ${withArtist ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
-     ${ids ? "LEFT " : ""}JOIN LATERAL (SELECT u.id AS upload_id, u.duration_ms
-         ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels, u.replay_gain" : ""}
-       FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
-       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1) best ON true
+     ${ids ? "LEFT " : ""}JOIN LATERAL (${bestCopySql("t.id", { viewer: "$1" }, `u.id AS upload_id, u.duration_ms
+         ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels, u.replay_gain" : ""}`)}) best ON true
      LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = t.id
      ${ids
        ? `WHERE ${ids.where}`
@@ -128,8 +125,7 @@ function toTrack(r: Record<string, unknown>, files: boolean) {
     durationMs: r.duration_ms as number | null,
     genres: r.genres as string[],
     musicBrainzId: r.mbid as string | null,
-    coverUrl: coverUrl(r.album_id as string, r.cover_hash as string | null),
-    streamUrl: `/api/v1/tracks/${r.id as string}/stream`,
+    coverAlbumId: coverAlbum(r.album_id as string, r.cover_hash as string | null),
     favorite: r.starred_at !== null,
     starredAt: iso(r.starred_at as Date | null),
     rating: r.rating as number | null,
@@ -196,9 +192,8 @@ export async function loadAlbums(pool: pg.Pool, ids: string[], viewerId: string 
      JOIN LATERAL (SELECT count(*)::int AS track_count, sum(v.duration_ms)::bigint AS duration_ms,
          coalesce(sum(ps.play_count), 0)::int AS play_count, max(ps.last_played_at) AS last_played_at
          ${options.details ? ", array_agg(t.id) AS track_ids" : ""}
-       -- A track counts when it has a visible finished upload, which also gives its duration: one probe a track.
-       FROM track t JOIN LATERAL (SELECT u.duration_ms FROM upload u WHERE u.track_id = t.id AND u.status = 'finished'
-           AND u.library_id = ANY(${visibleLibraryIdsSql("$1")}) LIMIT 1) v ON true
+       -- A track counts when it has a visible finished upload; its best one gives its duration: one probe a track.
+       FROM track t JOIN LATERAL (${bestCopySql("t.id", { libraries: visibleLibraryIdsSql("$1") }, "u.duration_ms")}) v ON true
          LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = t.id
        WHERE t.album_id = a.id) stats ON stats.track_count > 0
      WHERE ${one.where}`,
@@ -220,7 +215,7 @@ function toAlbum(r: Record<string, unknown>, details: boolean) {
     musicBrainzId: r.mbid as string | null,
     trackCount: r.track_count as number,
     durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
-    coverUrl: coverUrl(r.id as string, r.cover_hash as string | null),
+    coverAlbumId: coverAlbum(r.id as string, r.cover_hash as string | null),
     favorite: r.starred_at !== null,
     starredAt: iso(r.starred_at as Date | null),
     rating: r.rating as number | null,
@@ -248,7 +243,7 @@ export async function loadArtists(pool: pg.Pool, ids: string[], viewerId: string
     name: r.name as string,
     musicBrainzId: r.mbid as string | null,
     albumCount: r.album_count as number,
-    coverUrl: r.cover_album ? `/api/v1/albums/${r.cover_album}/cover` : null,
+    coverAlbumId: (r.cover_album as string | null) ?? null,
     favorite: r.starred_at !== null,
     starredAt: iso(r.starred_at),
     rating: r.rating as number | null,

@@ -1,14 +1,15 @@
 import type pg from "pg";
 import { NotFound } from "../errors.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
+import type { UploadRow } from "../library/uploads.service.ts";
 import { browseIds, browsePageIds, browseSampleIds, type BrowseFilter, type BrowseQuery } from "./browse.queries.ts";
 import { loadAlbums, loadAlbumTracks, loadArtists, loadGenres, loadTracks } from "./catalog-items.ts";
-import { ITEM_KINDS, visibleItemSql, visibleKindOf, type ItemKind } from "./user-data.service.ts";
+import { BEST_COPY_ORDER, bestCopySql, visibleCopiesSql, visibleItemSql } from "./catalog-read.ts";
+import { ITEM_KINDS, visibleKindOf, type ItemKind } from "./user-data.service.ts";
 
 const LOADERS = { artists: loadArtists, albums: loadAlbums, tracks: loadTracks };
 type Items = { [K in ItemKind]: Awaited<ReturnType<(typeof LOADERS)[K]>> };
 
-/** Read side of the catalog: pages, details and genres, always limited to what the viewer may see. */
+/** Read side of the catalog: pages, details, genres and the files behind them, always limited to what the viewer may see. */
 export class CatalogService {
   readonly #pool: pg.Pool;
 
@@ -62,9 +63,7 @@ export class CatalogService {
     const [[track], { rows }] = await Promise.all([loadTracks(this.#pool, [id], viewerId, options), this.#pool.query(
       `SELECT u.id, u.library_id AS "libraryId", u.mime_type AS "mimeType", u.codec, u.bitrate, u.sample_rate AS "sampleRate",
               u.bit_depth AS "bitDepth", u.channels, u.lossless, u.duration_ms AS "durationMs", u.size::float8 AS size
-       FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE u.track_id = $2 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
-       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST`,
+       FROM ${visibleCopiesSql("$2", { viewer: "$1" })} ORDER BY ${BEST_COPY_ORDER}`,
       [viewerId, id],
     )]);
     if (!track || !rows.length) throw new NotFound("track");
@@ -107,11 +106,34 @@ export class CatalogService {
     return visibleKindOf(this.#pool, viewerId, id, kinds);
   }
 
-  /** Whether a visible album wears this cover: a cover goes only to who may see an album with it. */
-  async coverVisible(viewerId: string | null, coverHash: string): Promise<boolean> {
+  /** The copy of a track the viewer hears (what stream sends); undefined when the track is unknown or hidden. */
+  async bestCopy(viewerId: string | null, trackId: string): Promise<UploadRow | undefined> {
+    const { rows } = await this.#pool.query<UploadRow>({
+      name: "subsonic-best-upload", // prepared once per connection: planning cost more than running
+      text: bestCopySql("$1", { viewer: "$2" }, "u.*"),
+      values: [trackId, viewerId],
+    });
+    return rows[0];
+  }
+
+  /** The cover hash of a visible album; undefined when the album is unknown or hidden, null without art. */
+  async albumCoverHash(viewerId: string | null, albumId: string): Promise<string | null | undefined> {
+    const { rows } = await this.#pool.query<{ cover_hash: string | null }>({
+      name: "subsonic-album-cover", // prepared once per connection: planning cost more than running
+      text: `SELECT a.cover_hash FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
+      values: [viewerId, albumId],
+    });
+    return rows[0] ? rows[0].cover_hash : undefined;
+  }
+
+  /**
+   * Whether a cover (by its content hash) belongs to an album the viewer sees: the hash is no secret
+   * (every album's cover URL names it), so a private album's art goes only to who may see the album.
+   */
+  async canSeeCover(viewerId: string | null, hash: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query(
       `SELECT 1 FROM album a WHERE a.cover_hash = $2 AND ${visibleItemSql("albums", "a", "$1")} LIMIT 1`,
-      [viewerId, coverHash],
+      [viewerId, hash],
     );
     return Boolean(rowCount);
   }

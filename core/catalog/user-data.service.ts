@@ -2,34 +2,11 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
+import { visibleItemSql } from "./catalog-read.ts";
 
 export const ITEM_KINDS = ["tracks", "albums", "artists"] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 const COLUMN: Record<ItemKind, string> = { tracks: "track_id", albums: "album_id", artists: "artist_id" };
-
-/**
- * SQL: the ids of the libraries the viewer ($n) may see, as a uuid[]. Uncorrelated, so PostgreSQL
- * computes it once per statement (an InitPlan), however many rows test against it.
- */
-export function visibleLibraryIdsSql(viewerParam: string): string {
-  return `ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", viewerParam)})`;
-}
-
-/**
- * SQL condition: the catalog row `alias`.id of this kind has a finished upload the viewer ($n) may see.
- * search_document (migrations/0005-search.sql) keeps, for every track, album and artist with a finished
- * upload, the libraries holding it (an artist: through the tracks and albums credited to them, which
- * include the main and album artist: the importer credits them first), exact within the importing or
- * deleting transaction. One primary-key probe a row, where joining track -> upload -> library cost
- * ~240 ms over 10,000 albums. search_visible() is `&&` hidden from the planner's estimate (see 0005):
- * the bare operator is guessed to keep 1% of rows, and newest-first album pages then sorted every
- * visible album instead of walking the created_at index until the page is full.
- */
-export function visibleItemSql(kind: ItemKind, alias: string, viewerParam: string): string {
-  return `EXISTS (SELECT 1 FROM search_document vd WHERE vd.id = ${alias}.id AND vd.kind = '${kind.slice(0, -1)}'
-            AND search_visible(vd.library_ids, ${visibleLibraryIdsSql(viewerParam)}))`;
-}
 
 /**
  * Which of `kinds` the id names among the things the viewer may see, or undefined: someone else's

@@ -6,7 +6,7 @@ import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { Forbidden, NotFound } from "../errors.ts";
-import { canSeeLibrary } from "./access.ts";
+import { canSeeLibrary, visibleLibrariesWhere } from "../catalog/catalog-read.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
 import { checkMusicFolder } from "./music-folder.ts";
 import type { UploadsService } from "./uploads.service.ts";
@@ -76,7 +76,7 @@ export class LibrariesService {
     const where =
       scope === "mine"
         ? { owner: viewer.id }
-        : { $or: [{ owner: viewer.id }, { privacy: { $in: ["instance", "public"] as Privacy[] } }] };
+        : visibleLibrariesWhere(viewer);
     return this.#orm.em.fork().find(LibrarySchema, where, { orderBy: { createdAt: "asc", id: "asc" }, populate: ["actor"] });
   }
 

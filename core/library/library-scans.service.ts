@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { visibleItemSql } from "../catalog/catalog-read.ts";
 import { enqueueScan, SCAN_JOB_KEY_SQL, SCAN_TASK, scanState } from "./folder-scanner.ts";
 
 /** Whose libraries a call is about: the caller's own, or every library for an administrator. */

@@ -60,10 +60,14 @@ export const UploadSchema = defineEntity({
   indexes: [
     { properties: ["library", "status"] },
     { properties: ["library", "checksum"] },
-    // A track's finished copies best first (migration 0012): the copy an album page shows and streams.
+    // A track's finished copies best first (migration 0015; core/catalog/catalog-read.ts BEST_COPY_ORDER):
+    // the copy an album page shows and streams.
     {
-      name: "upload_best_copy_index",
-      columns: [{ name: "track_id" }, { name: "lossless", sort: "desc", nulls: "last" }, { name: "bitrate", sort: "desc", nulls: "last" }, { name: "created_at" }],
+      name: "upload_best_copy_order_index",
+      columns: [
+        { name: "track_id" }, { name: "lossless", sort: "desc", nulls: "last" }, { name: "bitrate", sort: "desc", nulls: "last" },
+        { name: "created_at" }, { name: "id" },
+      ],
       where: "status = 'finished'",
     },
   ],

@@ -11,7 +11,7 @@ import { afterCommit, withTransaction } from "../db/transaction.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
-import { visibleLibrariesSql } from "./access.ts";
+import { visibleLibrariesSql } from "../catalog/catalog-read.ts";
 import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
 import { deleteOrphans } from "./orphans.ts";
 import { openUploadFile, uploadLocation, type UploadFileFields } from "./upload-files.ts";

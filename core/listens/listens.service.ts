@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { bestCopySql, visibleItemSql } from "../catalog/catalog-read.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
 import type { ListenSource } from "./listening.entity.ts";
 
 /** A now-playing report without a known track duration lapses after this long. */
@@ -34,9 +33,7 @@ const TRACK_FOR_LISTEN = `
   SELECT t.id, t.title, t.mbid, a.title AS album_title, a.mbid AS album_mbid,
     coalesce((SELECT string_agg(c.credited_name || c.join_phrase, '' ORDER BY c.position)
                 FROM artist_credit c WHERE c.track_id = t.id), ar.name) AS artist_name,
-    (SELECT u.duration_ms FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}
-       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST LIMIT 1) AS duration_ms
+    (${bestCopySql("t.id", { viewer: "$1" }, "u.duration_ms")}) AS duration_ms
   FROM track t JOIN album a ON a.id = t.album_id JOIN artist ar ON ar.id = t.artist_id
   WHERE t.id = $2 AND ${visibleItemSql("tracks", "t", "$1")}`;
 

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { visibleItemSql } from "../catalog/catalog-read.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { Invalid, NotFound } from "../errors.ts";
 

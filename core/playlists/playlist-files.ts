@@ -4,7 +4,7 @@ import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS, type PlaylistEntry } from "./playlist-entry.ts";
 import { parsePlaylist, serializePlaylist, type PlaylistFile, type PlaylistFormat } from "./playlist-formats.ts";
 import type { PlaylistRow, PlaylistsService } from "./playlists.service.ts";
-import { resolveTracks, trackStreamUrl, type Unmatched } from "./track-resolver.ts";
+import { resolveTracks, type TrackLinks, type Unmatched } from "./track-resolver.ts";
 
 export interface ImportResult {
   playlist: PlaylistRow;
@@ -16,12 +16,12 @@ export interface ImportResult {
 export class PlaylistFiles {
   readonly #pool: pg.Pool;
   readonly #playlists: PlaylistsService;
-  readonly #origin: URL;
+  readonly #links: TrackLinks;
 
-  constructor(deps: { pool: pg.Pool; playlists: PlaylistsService; origin: URL }) {
+  constructor(deps: { pool: pg.Pool; playlists: PlaylistsService; links: TrackLinks }) {
     this.#pool = deps.pool;
     this.#playlists = deps.playlists;
-    this.#origin = deps.origin;
+    this.#links = deps.links;
   }
 
   /**
@@ -30,7 +30,7 @@ export class PlaylistFiles {
    */
   async import(owner: User, format: PlaylistFormat, text: string, options: { name?: string; privacy?: Privacy }): Promise<ImportResult> {
     const parsed = parsePlaylist(format, text);
-    const resolved = await resolveTracks(this.#pool, owner.id, this.#origin, parsed.entries);
+    const resolved = await resolveTracks(this.#pool, owner.id, this.#links, parsed.entries);
     const name = options.name ?? parsed.name?.slice(0, 200) ?? "Imported playlist";
     const created = await this.#playlists.create(owner, { name, description: parsed.description ?? "", privacy: options.privacy });
     try {
@@ -60,7 +60,7 @@ export class PlaylistFiles {
       album: r.album,
       durationMs: r.duration_ms,
       mbid: r.mbid,
-      location: r.track_id ? trackStreamUrl(this.#origin, r.track_id) : null,
+      location: r.track_id ? this.#links.urlOf(r.track_id) : null,
     }));
     const file = serializePlaylist(format, playlist, entries);
     const base = playlist.name.replace(/[\p{Cc}\\/:*?"<>|]+/gu, "_").trim() || "playlist";

@@ -1,7 +1,7 @@
 import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
+import { bestCopySql } from "../catalog/catalog-read.ts";
 
 export interface PlaylistItemRow {
   id: string;
@@ -36,9 +36,7 @@ function trackInfoSql(trackSql: string, viewerParam: string): string {
       coalesce((SELECT string_agg(c.credited_name || c.join_phrase, '' ORDER BY c.position)
                 FROM artist_credit c WHERE c.track_id = t.id), ar.name) AS artist
     FROM track t JOIN album al ON al.id = t.album_id JOIN artist ar ON ar.id = t.artist_id
-    JOIN LATERAL (SELECT u.duration_ms FROM upload u JOIN library l ON l.id = u.library_id
-                  WHERE u.track_id = t.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", viewerParam)}
-                  ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1) best ON true
+    JOIN LATERAL (${bestCopySql("t.id", { viewer: viewerParam }, "u.duration_ms")}) best ON true
     WHERE t.id = ${trackSql}`;
 }
 

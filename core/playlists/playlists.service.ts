@@ -6,7 +6,7 @@ import type { User } from "../accounts/user.entity.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
+import { visiblePlaylistsSql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
 import * as items from "./playlist-items.ts";
@@ -37,8 +37,7 @@ export interface Page {
   offset: number;
 }
 
-// Playlists follow the libraries' privacy rules, and have the same owner_id/privacy columns.
-const visible = (alias: string, viewerParam: string) => visibleLibrariesSql(alias, viewerParam);
+const visible = visiblePlaylistsSql;
 
 const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, o.username AS owner_username, a.fid AS actor_fid, p.name,
     p.description, p.privacy, p.created_at, p.updated_at, s.item_count, s.duration_ms

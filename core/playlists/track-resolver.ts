@@ -1,22 +1,25 @@
 import path from "node:path";
+import { visibleCopiesSql } from "../catalog/catalog-read.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
 import { normalizeName } from "../library/normalize.ts";
 import type { PlaylistEntry } from "./playlist-entry.ts";
 
 /** How far a file's duration may be from the catalog's for a name match. */
 const DURATION_TOLERANCE_MS = 3000;
-const TRACK_STREAM_PATH = /^\/api\/v1\/tracks\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/stream$/i;
 
-/** Exported playlists point at our stream URLs; importing one back resolves them by track id. */
-export function trackStreamUrl(origin: URL, trackId: string): string {
-  return new URL(`/api/v1/tracks/${trackId}/stream`, origin).href;
+/**
+ * Our own track URLs, as the HTTP layer writes them: exported playlists point at them, and importing
+ * one back resolves them by track id.
+ */
+export interface TrackLinks {
+  /** The absolute URL of a track (its stream). */
+  urlOf(trackId: string): string;
+  /** The track id one of our URLs names (lower case), or undefined for any other URL. */
+  trackIdOf(url: URL): string | undefined;
 }
 
-/** Upload alias `u` is a finished upload in a library the viewer ($1) may see. */
-const VISIBLE_UPLOAD = `u.status = 'finished' AND ${visibleLibrariesSql("l", "$1")}`;
-const TRACK_IS_VISIBLE = `EXISTS (SELECT 1 FROM upload u JOIN library l ON l.id = u.library_id
-  WHERE u.track_id = t.id AND ${VISIBLE_UPLOAD})`;
+/** Track `t` has a finished copy the viewer ($1) may see. */
+const TRACK_IS_VISIBLE = `EXISTS (SELECT 1 FROM ${visibleCopiesSql("t.id", { viewer: "$1" })})`;
 /** Names compared without case (normalizeName on our side, the normalized columns on theirs) or accents. */
 const key = (sql: string) => `unaccent(${sql})`;
 
@@ -41,9 +44,9 @@ interface Candidate {
  * + title + duration (±3 s), then the upload's original file name. Each step is one set-based query
  * over the entries still unresolved, so a 10000-entry file costs four queries, not 40000.
  */
-export async function resolveTracks(db: Queryable, viewerId: string, origin: URL, entries: PlaylistEntry[]): Promise<Resolution[]> {
+export async function resolveTracks(db: Queryable, viewerId: string, links: TrackLinks, entries: PlaylistEntry[]): Promise<Resolution[]> {
   const found = new Map<number, string>();
-  let open = entries.map((e, i) => candidate(e, i, origin));
+  let open = entries.map((e, i) => candidate(e, i, links));
   const step = async (usable: (c: Candidate) => boolean, sql: string) => {
     const rows = open.filter(usable);
     if (rows.length === 0) return;
@@ -63,9 +66,9 @@ export async function resolveTracks(db: Queryable, viewerId: string, origin: URL
   });
 }
 
-function candidate(e: PlaylistEntry, i: number, origin: URL): Candidate {
-  const url = parseLocation(e.location, origin);
-  const ownTrack = url?.origin === origin.origin ? TRACK_STREAM_PATH.exec(url.pathname)?.[1] : undefined;
+function candidate(e: PlaylistEntry, i: number, links: TrackLinks): Candidate {
+  const url = parseLocation(e.location);
+  const ownTrack = url ? links.trackIdOf(url) : undefined;
   const base = url ? path.posix.basename(safeDecode(url.pathname)) : "";
   return {
     i,
@@ -80,12 +83,12 @@ function candidate(e: PlaylistEntry, i: number, origin: URL): Candidate {
 }
 
 /** Locations are URLs, file URLs, or local paths (Windows ones too); all read as URL paths. */
-function parseLocation(location: string | null, origin: URL): URL | null {
+function parseLocation(location: string | null): URL | null {
   if (!location) return null;
   try {
     return /^[a-z][a-z0-9+.-]+:\/\//i.test(location)
       ? new URL(location)
-      : new URL(`file:///${location.replaceAll("\\", "/").replace(/^\/+/, "")}`, origin);
+      : new URL(`file:///${location.replaceAll("\\", "/").replace(/^\/+/, "")}`);
   } catch {
     return null;
   }
@@ -119,13 +122,13 @@ const ARTIST_MATCHES = `(
 // The closest visible copy decides the duration; files or uploads without a duration match on names alone.
 const BY_NAME = `SELECT DISTINCT ON (e.i) e.i, t.id FROM ${ENTRIES}
   JOIN track t ON ${key("t.normalized_title")} = ${key("e.title")}
-  JOIN LATERAL (SELECT u.duration_ms FROM upload u JOIN library l ON l.id = u.library_id
-                WHERE u.track_id = t.id AND ${VISIBLE_UPLOAD}
+  JOIN LATERAL (SELECT u.duration_ms FROM ${visibleCopiesSql("t.id", { viewer: "$1" })}
                 ORDER BY abs(coalesce(u.duration_ms - e."durationMs", 0)) LIMIT 1) best ON true
   WHERE ${ARTIST_MATCHES}
     AND (e."durationMs" IS NULL OR best.duration_ms IS NULL OR abs(best.duration_ms - e."durationMs") <= ${DURATION_TOLERANCE_MS})
   ORDER BY e.i, abs(coalesce(best.duration_ms - e."durationMs", 0)), t.created_at, t.id`;
 
 const BY_FILE_NAME = `SELECT DISTINCT ON (e.i) e.i, u.track_id AS id FROM ${ENTRIES}
-  JOIN upload u ON lower(u.original_name) = lower(e."fileName") JOIN library l ON l.id = u.library_id
-  WHERE u.track_id IS NOT NULL AND ${VISIBLE_UPLOAD} ORDER BY e.i, u.created_at, u.id`;
+  JOIN LATERAL (SELECT u.track_id, u.created_at, u.id FROM ${visibleCopiesSql(null, { viewer: "$1" })}
+    AND lower(u.original_name) = lower(e."fileName") AND u.track_id IS NOT NULL) u ON true
+  ORDER BY e.i, u.created_at, u.id`;

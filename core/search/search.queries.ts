@@ -1,4 +1,4 @@
-import { visibleLibrariesSql } from "../library/access.ts";
+import { bestCopySql, visibleLibraryIdsSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
 import { discNumberSql } from "../library/track-position.ts";
 
 // Two statements over search_document (migrations/0005-search.sql):
@@ -37,7 +37,7 @@ const FUZZY_MAX_LENGTH = 32;
  */
 const visible = (group: SearchGroup, alias: string, libraries: string, viewer: string) =>
   group === "playlists"
-    ? `EXISTS (SELECT 1 FROM playlist p WHERE p.id = ${alias}.id AND ${visibleLibrariesSql("p", viewer)})`
+    ? `EXISTS (SELECT 1 FROM playlist p WHERE p.id = ${alias}.id AND ${visiblePlaylistsSql("p", viewer)})`
     : `cardinality(${libraries}) > 0 AND search_visible(${alias}.library_ids, ${libraries})`;
 
 function prefixed(group: SearchGroup): string {
@@ -47,7 +47,7 @@ function prefixed(group: SearchGroup): string {
 }
 
 export const PREPARE_SQL = `WITH viewer AS MATERIALIZED (
-    SELECT ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", "$2")}) AS libraries)
+    SELECT ${visibleLibraryIdsSql("$2")} AS libraries)
   SELECT search_normalize($1) AS text, search_tsquery($1)::text AS tsquery, search_tsquery($1, 'A')::text AS name_tsquery,
     v.libraries, ARRAY(${GROUPS.map(prefixed).join(" UNION ALL ")}) AS prefixed
   FROM viewer v`;
@@ -99,14 +99,14 @@ function ranked(group: SearchGroup): string {
     ORDER BY score DESC, d.name_key, d.id LIMIT $5)`;
 }
 
-const coverUrl = (album: string) => `CASE WHEN ${album}.cover_hash IS NOT NULL THEN '/api/v1/albums/' || ${album}.id || '/cover' END`;
+/** The album whose cover stands for a hit, or null without art (the HTTP layer makes it a URL). */
+const coverAlbum = (album: string) => `CASE WHEN ${album}.cover_hash IS NOT NULL THEN ${album}.id END`;
 /** The credits in order, or the one artist when a row has none. */
 const credits = (column: "track_id" | "album_id", id: string, artist: string) =>
   `coalesce((SELECT json_agg(json_build_object('id', c.artist_id, 'name', c.credited_name, 'joinPhrase', c.join_phrase) ORDER BY c.position)
     FROM artist_credit c WHERE c.${column} = ${id}), json_build_array(json_build_object('id', ${artist}.id, 'name', ${artist}.name, 'joinPhrase', '')))`;
 /** The duration of the copy the track streams: visible, lossless first, then the highest bitrate. */
-const duration = `(SELECT u.duration_ms FROM upload u WHERE u.track_id = t.id AND u.status = 'finished' AND u.library_id = ANY($3::uuid[])
-    ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST LIMIT 1)`;
+const duration = `(${bestCopySql("t.id", { libraries: "$3::uuid[]" }, "u.duration_ms")})`;
 
 /** Each group's item and the rows it is built from: its few ranked rows only. */
 const ITEMS: Record<SearchGroup, { item: string; from: string }> = {
@@ -116,13 +116,13 @@ const ITEMS: Record<SearchGroup, { item: string; from: string }> = {
   },
   albums: {
     item: `json_build_object('id', a.id, 'title', a.title, 'artists', ${credits("album_id", "a.id", "aa")},
-      'year', a.year, 'compilation', a.compilation, 'coverUrl', ${coverUrl("a")})`,
+      'year', a.year, 'compilation', a.compilation, 'coverAlbumId', ${coverAlbum("a")})`,
     from: "albums_ranked r JOIN album a ON a.id = r.id JOIN artist aa ON aa.id = a.album_artist_id",
   },
   tracks: {
     item: `json_build_object('id', t.id, 'title', t.title, 'artists', ${credits("track_id", "t.id", "ta")},
       'album', json_build_object('id', a.id, 'title', a.title), 'year', a.year, 'discNumber', ${discNumberSql("t")},
-      'trackNumber', t.track_number, 'durationMs', ${duration}, 'coverUrl', ${coverUrl("a")})`,
+      'trackNumber', t.track_number, 'durationMs', ${duration}, 'coverAlbumId', ${coverAlbum("a")})`,
     from: "tracks_ranked r JOIN track t ON t.id = r.id JOIN album a ON a.id = t.album_id JOIN artist ta ON ta.id = t.artist_id",
   },
   playlists: {

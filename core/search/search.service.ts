@@ -28,7 +28,8 @@ export interface AlbumHit {
   artists: Credit[];
   year: number | null;
   compilation: boolean;
-  coverUrl: string | null;
+  /** The album whose cover stands for the hit, or null without art. */
+  coverAlbumId: string | null;
 }
 
 export interface TrackHit {
@@ -40,7 +41,8 @@ export interface TrackHit {
   discNumber: number | null;
   trackNumber: number | null;
   durationMs: number | null;
-  coverUrl: string | null;
+  /** The album whose cover stands for the hit, or null without art. */
+  coverAlbumId: string | null;
 }
 
 export interface PlaylistHit {

@@ -1,11 +1,8 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { visibleItemSql } from "../catalog/user-data.service.ts";
-import { visibleLibrariesSql } from "../library/access.ts";
-import type { UploadRow } from "../library/uploads.service.ts";
+import { finishedCopySql, visibleItemSql, visibleLibrariesSql } from "../catalog/catalog-read.ts";
 
-// Reads the Subsonic API needs beyond core/catalog: folders, album artists, covers and the copy a
-// listener hears.
+// Reads the Subsonic API needs beyond core/catalog: folders and album artists.
 
 /**
  * Subsonic's musicFolder.id is an int (strict clients reject strings), our library ids are UUIDs and
@@ -55,7 +52,7 @@ export async function artistUserData(pool: pg.Pool, viewerId: string): Promise<M
 export async function albumArtistIds(pool: pg.Pool, viewerId: string, libraryId?: string): Promise<string[]> {
   const inLibrary = libraryId
     ? `AND EXISTS (SELECT 1 FROM track t JOIN upload u ON u.track_id = t.id
-         WHERE t.album_id = a.id AND u.status = 'finished' AND u.library_id = $2)`
+         WHERE t.album_id = a.id AND ${finishedCopySql("u")} AND u.library_id = $2)` // $2: one of visibleLibraries' ids
     : "";
   const { rows } = await pool.query<{ id: string }>(
     `SELECT ar.id FROM artist ar WHERE EXISTS (SELECT 1 FROM album a WHERE a.album_artist_id = ar.id
@@ -63,28 +60,6 @@ export async function albumArtistIds(pool: pg.Pool, viewerId: string, libraryId?
     libraryId ? [viewerId, libraryId] : [viewerId],
   );
   return rows.map((r) => r.id);
-}
-
-/** The cover hash of a visible album; undefined when the album is unknown or hidden, null without art. */
-export async function albumCoverHash(pool: pg.Pool, albumId: string, viewerId: string): Promise<string | null | undefined> {
-  const { rows } = await pool.query<{ cover_hash: string | null }>({
-    name: "subsonic-album-cover", // prepared once per connection: planning cost more than running
-    text: `SELECT a.cover_hash FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
-    values: [viewerId, albumId],
-  });
-  return rows[0] ? rows[0].cover_hash : undefined;
-}
-
-/** The copy of a track the caller hears: visible, finished, lossless first, then the highest bitrate. */
-export async function bestUpload(pool: pg.Pool, trackId: string, viewerId: string): Promise<UploadRow | undefined> {
-  const { rows } = await pool.query<UploadRow>({
-    name: "subsonic-best-upload", // prepared once per connection: planning cost more than running
-    text: `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
-     WHERE u.track_id = $1 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")}
-     ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1`,
-    values: [trackId, viewerId],
-  });
-  return rows[0];
 }
 
 /**

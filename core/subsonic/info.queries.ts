@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { visibleItemSql } from "../catalog/user-data.service.ts";
+import { visibleItemSql } from "../catalog/catalog-read.ts";
 import { normalizeName } from "../library/normalize.ts";
 
 // getTopSongs and getArtistInfo(2) from what this instance knows; nothing is fetched from the internet.

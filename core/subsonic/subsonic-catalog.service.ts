@@ -1,14 +1,13 @@
 import type pg from "pg";
-import type { UploadRow } from "../library/uploads.service.ts";
 import {
-  albumArtistIds, albumCoverHash, artistIndexVersion, artistUserData, bestUpload, catalogLastModified, visibleLibraries,
+  albumArtistIds, artistIndexVersion, artistUserData, catalogLastModified, visibleLibraries,
 } from "./catalog.queries.ts";
 import { similarArtistIds, topTrackIds } from "./info.queries.ts";
 import { lyricsByName, songLyrics, type SongLyrics } from "./lyrics.queries.ts";
 
 /**
- * What the Subsonic API reads beyond core/catalog (music folders, indexes, covers, the copy a listener
- * hears, top songs, lyrics), always limited to what the viewer may see. Built once; handlers get it.
+ * What the Subsonic API reads beyond core/catalog (music folders, indexes, top songs, lyrics), always
+ * limited to what the viewer may see (core/catalog/catalog-read.ts). Built once; handlers get it.
  */
 export class SubsonicCatalogService {
   readonly #pool: pg.Pool;
@@ -40,16 +39,6 @@ export class SubsonicCatalogService {
   /** getIndexes' lastModified (ms since the epoch). */
   lastModified(viewerId: string, libraryId?: string): Promise<number> {
     return catalogLastModified(this.#pool, viewerId, libraryId);
-  }
-
-  /** A visible album's cover hash: undefined when the album is unknown or hidden, null without art. */
-  albumCoverHash(viewerId: string, albumId: string): Promise<string | null | undefined> {
-    return albumCoverHash(this.#pool, albumId, viewerId);
-  }
-
-  /** The copy of a track the viewer hears, or undefined. */
-  bestUpload(viewerId: string, trackId: string): Promise<UploadRow | undefined> {
-    return bestUpload(this.#pool, trackId, viewerId);
   }
 
   topTrackIds(viewerId: string, artistName: string, count: number): Promise<string[]> {

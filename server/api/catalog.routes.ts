@@ -6,6 +6,7 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import type { ServerDeps } from "../deps.ts";
+import { albumOrArtistDto, trackDto } from "./catalog-urls.ts";
 import type { Operation } from "../http/openapi.ts";
 
 const flag = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -45,11 +46,15 @@ export function catalogRoutes(deps: ServerDeps): Router {
   const viewer = (res: { locals: { auth?: { user: { id: string } } } }) => res.locals.auth?.user.id ?? null;
 
   for (const kind of ITEM_KINDS) {
-    router.get(`/${kind}`, handle((req, res) => catalog.browse(kind, viewer(res), parse(browseQuery(kind), req.query))));
+    router.get(`/${kind}`, handle(async (req, res) => {
+      const page = await catalog.browse(kind, viewer(res), parse(browseQuery(kind), req.query));
+      const items = page.items as Parameters<typeof albumOrArtistDto>[0][] & Parameters<typeof trackDto>[0][];
+      return { ...page, items: kind === "tracks" ? items.map(trackDto) : items.map(albumOrArtistDto) };
+    }));
   }
-  router.get("/artists/:id", handle((req, res) => catalog.artist(viewer(res), pathId(req.params.id, "artist"))));
-  router.get("/albums/:id", handle((req, res) => catalog.album(viewer(res), pathId(req.params.id, "album"))));
-  router.get("/tracks/:id", handle((req, res) => catalog.track(viewer(res), pathId(req.params.id, "track"))));
+  router.get("/artists/:id", handle(async (req, res) => albumOrArtistDto(await catalog.artist(viewer(res), pathId(req.params.id, "artist")))));
+  router.get("/albums/:id", handle(async (req, res) => albumOrArtistDto(await catalog.album(viewer(res), pathId(req.params.id, "album")))));
+  router.get("/tracks/:id", handle(async (req, res) => trackDto(await catalog.track(viewer(res), pathId(req.params.id, "track")))));
   router.get(
     "/genres",
     handle(async (req, res) => {

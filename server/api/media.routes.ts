@@ -2,7 +2,6 @@ import path from "node:path";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { NotFound } from "../../core/errors.ts";
-import { visibleLibrariesSql } from "../../core/library/access.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
@@ -52,30 +51,18 @@ export function mediaRoutes(deps: ServerDeps): Router {
   });
 
   router.get("/tracks/:id/stream", async (req, res) => {
-    const id = pathId(req.params.id, "track");
-    // The best copy the listener may hear: lossless first, then the highest bitrate.
-    const { rows } = await deps.db.pool.query<UploadRow>(
-      `SELECT u.* FROM upload u JOIN library l ON l.id = u.library_id
-       WHERE u.track_id = $1 AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")}
-       ORDER BY u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at LIMIT 1`,
-      [id, res.locals.auth?.user?.id ?? null],
-    );
-    if (!rows[0]) throw new NotFound("track");
-    await stream(req, res, rows[0]);
+    const upload = await catalog.bestCopy(res.locals.auth?.user?.id ?? null, pathId(req.params.id, "track"));
+    if (!upload) throw new NotFound("track");
+    await stream(req, res, upload);
   });
 
   router.get("/albums/:id/cover", async (req, res) => {
     const id = pathId(req.params.id, "album");
     const { size, format } = parse(coverQuery, req.query);
-    const { rows } = await deps.db.pool.query<{ cover_hash: string | null }>(
-      `SELECT a.cover_hash FROM album a WHERE a.id = $1 AND EXISTS (
-         SELECT 1 FROM track t JOIN upload u ON u.track_id = t.id JOIN library l ON l.id = u.library_id
-         WHERE t.album_id = a.id AND u.status = 'finished' AND ${visibleLibrariesSql("l", "$2")})`,
-      [id, res.locals.auth?.user?.id ?? null],
-    );
-    if (!rows[0]) throw new NotFound("album");
-    if (!rows[0].cover_hash) throw new NotFound("cover");
-    res.redirect(302, `/api/v1/covers/${rows[0].cover_hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);
+    const hash = await catalog.albumCoverHash(res.locals.auth?.user?.id ?? null, id);
+    if (hash === undefined) throw new NotFound("album");
+    if (hash === null) throw new NotFound("cover");
+    res.redirect(302, `/api/v1/covers/${hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);
   });
 
   // Content-addressed: a URL's bytes never change, so the browser may keep them for good. Yet the
@@ -87,7 +74,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
     const size = (match[1] === "original" ? "original" : Number(match[1])) as CoverSize;
     const hash = String(req.params.hash);
     const file = coverFilePath(path.join(config.mediaDir, "covers"), hash, size, match[2] === "jpg" ? "jpeg" : "webp");
-    if (!(await catalog.coverVisible(res.locals.auth?.user?.id ?? null, hash))) throw new NotFound("cover");
+    if (!(await catalog.canSeeCover(res.locals.auth?.user?.id ?? null, hash))) throw new NotFound("cover");
     res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
     res.sendFile(file, { cacheControl: false, lastModified: false, dotfiles: "deny" }, (error) => {
       if (!error) return;

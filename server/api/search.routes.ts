@@ -4,6 +4,7 @@ import { MAX_LIMIT, MAX_QUERY_LENGTH } from "../../core/search/search.service.ts
 import { handle, parse } from "../http/handle.ts";
 import type { Operation } from "../http/openapi.ts";
 import type { ServerDeps } from "../deps.ts";
+import { searchDto } from "./catalog-urls.ts";
 
 const searchQuery = z.strictObject({
   q: z.string().trim().min(1, "Type something to search for").max(MAX_QUERY_LENGTH),
@@ -27,9 +28,9 @@ export function searchRoutes(deps: ServerDeps): Router {
   const { search } = deps;
   router.get(
     "/search",
-    handle((req, res) => {
+    handle(async (req, res) => {
       const { q, limit } = parse(searchQuery, req.query);
-      return search.search(res.locals.auth?.user.id ?? null, q, limit);
+      return searchDto(await search.search(res.locals.auth?.user.id ?? null, q, limit));
     }),
   );
   return router;

@@ -36,7 +36,7 @@ async function artistInfo(ctx: SubsonicContext): Promise<Elem> {
 
 async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
   const album = await orNotFound(ctx.services.catalog.album(ctx.user.id, entityId(ctx)));
-  return albumInfoElem(album.musicBrainzId, coverUrls(ctx, album.coverUrl ? album.id : undefined));
+  return albumInfoElem(album.musicBrainzId, coverUrls(ctx, album.coverAlbumId ?? undefined));
 }
 
 export const infoHandlers: Record<string, SubsonicHandler> = {

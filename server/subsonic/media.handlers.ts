@@ -15,8 +15,8 @@ type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number 
 
 /** The listener's best visible copy of the track, opened inside its folder, or Subsonic's "not found". */
 async function openTrack(ctx: SubsonicContext) {
-  const { subsonicCatalog, uploads } = ctx.services;
-  const upload = (await subsonicCatalog.bestUpload(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
+  const { catalog, uploads } = ctx.services;
+  const upload = (await catalog.bestCopy(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
   if (!upload) throw notFound();
   const opened = await uploads.openFile(upload).catch((error: unknown) => {
     throw error instanceof NotFound ? notFound() : error;
@@ -82,7 +82,7 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
   // Our coverArt ids are album ids; "al-<id>" (Navidrome's form) is accepted as well.
   const raw = ctx.params.required("id").replace(/^al-/, "");
   if (!/^[0-9a-f-]{36}$/i.test(raw)) throw notFound();
-  const hash = await ctx.services.subsonicCatalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
+  const hash = await ctx.services.catalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
   if (!hash) throw notFound();
   await ctx.reply.cover(hash, coverSizeFor(ctx.params.int("size")));
   return "sent";

@@ -12,9 +12,6 @@ const seconds = (ms: number | null) => (ms === null ? 0 : Math.round(ms / 1000))
 const int = (value: number | null | undefined) => (value === null || value === undefined ? undefined : Math.round(value));
 const orUndefined = <T>(value: T | null) => value ?? undefined;
 const ref = (a: { id: string; name: string }): Elem => ({ id: a.id, name: a.name });
-/** The album whose cover a `/api/v1/albums/<id>/cover` URL points at: our coverArt ids are album ids. */
-const coverArtOf = (coverUrl: string | null) => (coverUrl ? /albums\/([^/]+)\/cover/.exec(coverUrl)?.[1] : undefined);
-
 function replayGain(file: Track["file"]): Elem {
   // Always present on songs (OpenSubsonic); the keys we do not know are left out.
   const gain = file?.replayGain;
@@ -40,7 +37,7 @@ export function songElem(track: Track): Elem {
     track: int(track.trackNumber),
     year: int(track.year),
     genre: track.genres[0],
-    coverArt: coverArtOf(track.coverUrl),
+    coverArt: track.coverAlbumId ?? undefined, // our coverArt ids are album ids
     size: file?.size,
     contentType: orUndefined(file?.mimeType ?? null),
     suffix: file?.suffix || undefined,
@@ -78,7 +75,7 @@ export function albumElem(album: Album): Elem {
     name: album.title,
     artist: album.artistCredit,
     artistId: album.artist.id,
-    coverArt: coverArtOf(album.coverUrl),
+    coverArt: album.coverAlbumId ?? undefined,
     songCount: album.trackCount,
     duration: seconds(album.durationMs),
     playCount: album.playCount,
@@ -101,7 +98,7 @@ export function artistElem(artist: Artist): Elem {
   return {
     id: artist.id,
     name: artist.name,
-    coverArt: coverArtOf(artist.coverUrl),
+    coverArt: artist.coverAlbumId ?? undefined,
     albumCount: artist.albumCount,
     starred: orUndefined(artist.starredAt),
     userRating: artist.rating ?? 0,

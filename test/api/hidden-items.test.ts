@@ -31,7 +31,9 @@ async function answer(
 
 // No existence oracles over REST: every route taking an id of something that may be private answers
 // another user's hidden thing exactly as it answers an id that names nothing (status, headers, body),
-// and a write through such an id changes nothing.
+// and a write through such an id changes nothing. Music itself (tracks, albums, artists, their covers
+// and streams, REST and Subsonic alike) is test/catalog/visibility-surfaces.test.ts; here, what is
+// owned: libraries, uploads, import batches, playlists and their items, tokens.
 describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private things", () => {
   let app: TestApp;
   let alice: TestClient;
@@ -39,7 +41,6 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
   let dir: string;
   const hidden = { library: "", track: "", album: "", artist: "", upload: "", errored: "", batch: "", playlist: "", item: "", token: "" };
   let bobPlaylist = "";
-  let coverUrl = "";
 
   beforeAll(async () => {
     app = await startTestApp({ worker: true });
@@ -67,7 +68,6 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
     hidden.item = (await alice.post(`/api/v1/playlists/${hidden.playlist}/items`, { trackIds: [hidden.track] })).body.items[0].id;
     hidden.token = (await alice.post("/api/v1/tokens", { name: "phone" })).body.id;
     bobPlaylist = (await bob.post("/api/v1/playlists", { name: "Bob's mix" })).body.id;
-    coverUrl = (await alice.get(`/api/v1/albums/${hidden.album}/cover`)).headers.get("location")!;
   });
   afterAll(async () => {
     await app?.close();
@@ -82,21 +82,6 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
     return { body };
   };
   const calls: Call[] = [
-    ["GET", (id) => `/api/v1/artists/${id}`, "artist"],
-    ["GET", (id) => `/api/v1/albums/${id}`, "album"],
-    ["GET", (id) => `/api/v1/tracks/${id}`, "track"],
-    ...(["tracks", "albums", "artists"] as const).flatMap((kind): Call[] => [
-      ["PUT", (id) => `/api/v1/favorites/${kind}/${id}`, kind.slice(0, -1) as Kind],
-      ["DELETE", (id) => `/api/v1/favorites/${kind}/${id}`, kind.slice(0, -1) as Kind],
-      ["PUT", (id) => `/api/v1/ratings/${kind}/${id}`, kind.slice(0, -1) as Kind, () => ({ json: { rating: 3 } })],
-      ["DELETE", (id) => `/api/v1/ratings/${kind}/${id}`, kind.slice(0, -1) as Kind],
-      ["GET", (id) => `/api/v1/${kind}?artist=${id}`, "artist"],
-      ["GET", (id) => `/api/v1/${kind}?library=${id}`, "library"],
-    ]),
-    ["POST", (id) => `/api/v1/tracks/${id}/plays`, "track"],
-    ["GET", (id) => `/api/v1/tracks/${id}/stream`, "track"],
-    ["GET", (id) => `/api/v1/uploads/${id}/stream`, "upload"],
-    ["GET", (id) => `/api/v1/albums/${id}/cover`, "album"],
     ["DELETE", (id) => `/api/v1/albums/${id}`, "album"],
     ["GET", (id) => `/api/v1/libraries/${id}`, "library"],
     ["PATCH", (id) => `/api/v1/libraries/${id}`, "library", () => ({ json: { name: "Mine now" } })],
@@ -118,8 +103,7 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
     ["DELETE", (id) => `/api/v1/playlists/${id}/items`, "playlist"],
     ["DELETE", (id) => `/api/v1/playlists/${id}/items/${hidden.item}`, "playlist"],
     ["POST", (id) => `/api/v1/playlists/${id}/items/${hidden.item}/move`, "playlist", () => ({ json: { position: 0 } })],
-    // Through Bob's own playlist: Alice's track and her playlist's item.
-    ["POST", () => `/api/v1/playlists/${bobPlaylist}/items`, "track", () => ({ json: { trackIds: [hidden.track] } })],
+    // Through Bob's own playlist: Alice's playlist's item.
     ["DELETE", (id) => `/api/v1/playlists/${bobPlaylist}/items/${id}`, "item"],
     ["POST", (id) => `/api/v1/playlists/${bobPlaylist}/items/${id}/move`, "item", () => ({ json: { position: 0 } })],
     ["DELETE", (id) => `/api/v1/tokens/${id}`, "token"],
@@ -164,14 +148,6 @@ describe.skipIf(!hasFfmpeg())("REST routes given an id of another user's private
     expect((await bob.get("/api/v1/playlists?scope=visible")).body.items.map((p: { id: string }) => p.id)).toEqual([bobPlaylist]);
     expect((await bob.get("/api/v1/libraries?scope=visible")).body.items).toEqual([]);
     expect((await bob.get("/api/v1/uploads")).body.total).toBe(0);
-  });
-
-  it("serves the private cover's content-addressed URL to nobody but who may see the album", async () => {
-    const other = coverUrl.replace(/covers\/[0-9a-f]{64}\//, `covers/${"e".repeat(64)}/`);
-    for (const client of [bob, new TestClient(app.url)]) {
-      expect(await answer(client, "GET", coverUrl)).toEqual(await answer(client, "GET", other));
-    }
-    expect((await alice.get(coverUrl)).status).toBe(200);
   });
 
   it("serves no ActivityPub actor or WebFinger answer for a private playlist; a private library's actor stays followable", async () => {

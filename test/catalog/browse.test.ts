@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -168,5 +169,59 @@ describe.skipIf(!ffmpeg)("browsing the catalog", () => {
     expect((await bob.get("/api/v1/tracks?colour=blue")).status).toBe(400);
     expect((await bob.get("/api/v1/artists?sort=year")).status).toBe(400);
     expect((await new TestClient(app.url).request("PUT", `/api/v1/favorites/tracks/${id["Jóga"]}`)).status).toBe(401);
+  });
+
+  /** A row-only copy of a track's first upload in `library` (its file is the original's), with `changes`. */
+  const copyOf = async (trackId: string, library: string, changes: Record<string, unknown>) => (await app.db.pool.query(
+    `INSERT INTO upload SELECT (jsonb_populate_record(u, jsonb_build_object('id', gen_random_uuid(), 'library_id', $2::uuid,
+       'path', u.path || '.copy' || $4, 'fid', null) || $3::jsonb)).*
+     FROM upload u WHERE u.id = (SELECT id FROM upload WHERE track_id = $1 ORDER BY imported_at LIMIT 1) RETURNING id`,
+    [trackId, library, JSON.stringify(changes), randomUUID()],
+  )).rows[0].id as string;
+
+  it("lists by a private library's id nothing for others, even what they see through another library", async () => {
+    const copy = await copyOf(id["Come Together"]!, privateLib, {});
+    try {
+      expect(titles((await alice.get(`/api/v1/tracks?library=${privateLib}`)).body)).toEqual(["Come Together", "Secret Song"]);
+      for (const kind of ["tracks", "albums", "artists"]) {
+        const seen = await bob.get(`/api/v1/${kind}?library=${privateLib}`);
+        expect(seen.body, kind).toEqual((await bob.get(`/api/v1/${kind}?library=00000000-0000-4000-8000-000000000000`)).body);
+        expect(seen.body.items, kind).toEqual([]);
+      }
+    } finally {
+      await app.db.pool.query("DELETE FROM upload WHERE id = $1", [copy]);
+    }
+  });
+
+  it("shows and counts one best copy of a track everywhere: lossless, bitrate, oldest, then the lowest id", async () => {
+    const track = id["Something"]!;
+    const original = (await app.db.pool.query("SELECT id, created_at FROM upload WHERE track_id = $1", [track])).rows[0];
+    const twin = { created_at: original.created_at, duration_ms: 123_000 };
+    // Ties with the original on all but the id, which is lower: it wins; a higher id loses.
+    const copies = [await copyOf(track, publicLib, { ...twin, id: "00000000-0000-4000-8000-000000000001" }),
+      await copyOf(track, publicLib, { ...twin, id: "ffffffff-ffff-4fff-8fff-ffffffffffff", duration_ms: 456_000 })];
+    try {
+      const seen = async (viewer: TestClient) => {
+        const detail = (await viewer.get(`/api/v1/tracks/${track}`)).body;
+        const album = (await viewer.get(`/api/v1/albums/${id["Abbey Road"]}`)).body;
+        const hit = (await viewer.get("/api/v1/search?q=something")).body.tracks[0];
+        return {
+          best: detail.uploads[0].id, durationMs: detail.durationMs, onAlbum: album.tracks.find((t: { id: string }) => t.id === track).durationMs,
+          inSearch: hit.durationMs,
+          // The album list sums its tracks' best copies too.
+          inAlbumList: (await viewer.get("/api/v1/albums")).body.items.find((a: { id: string }) => a.id === album.id).durationMs
+            - album.tracks.find((t: { id: string }) => t.id !== track).durationMs,
+        };
+      };
+      for (const viewer of [alice, bob]) {
+        expect(await seen(viewer)).toEqual({ best: copies[0], durationMs: 123_000, onAlbum: 123_000, inSearch: 123_000, inAlbumList: 123_000 });
+      }
+      expect((await bob.get(`/api/v1/tracks/${track}`)).body.uploads.map((u: { id: string }) => u.id)).toEqual([copies[0], original.id, copies[1]]);
+      // Lossless beats all of that.
+      await app.db.pool.query("UPDATE upload SET lossless = true, duration_ms = 789000 WHERE id = $1", [copies[1]]);
+      expect((await seen(bob)).durationMs).toBe(789_000);
+    } finally {
+      await app.db.pool.query("DELETE FROM upload WHERE id = ANY($1::uuid[])", [copies]);
+    }
   });
 });

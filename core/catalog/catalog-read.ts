@@ -1,0 +1,105 @@
+import type { User } from "../accounts/user.entity.ts";
+import type { Library, Privacy } from "../library/library.entity.ts";
+import type { ItemKind } from "./user-data.service.ts";
+
+// The catalog's read rules, in one place: what a viewer may see, and which copy of a track is the
+// one they hear. Every query that shows, streams or counts music builds on these fragments, so a new
+// way of seeing a library (following a remote one) is one clause in visibleLibrariesSql.
+
+/**
+ * Who may see a library's content: its owner always; any signed-in local user for `instance`;
+ * anyone for `public`. Everything else answers as if the library did not exist.
+ */
+export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner: { id: string } }): boolean {
+  if (viewer && library.owner.id === viewer.id) return true;
+  return visiblePrivacies(viewer).includes(library.privacy);
+}
+
+/** The privacies of others' libraries (and playlists) a viewer may see. */
+export function visiblePrivacies(viewer: User | undefined): Privacy[] {
+  return viewer ? ["instance", "public"] : ["public"];
+}
+
+/** The libraries a signed-in viewer may see, as a MikroORM filter (the ORM's spelling of visibleLibrariesSql). */
+export function visibleLibrariesWhere(viewer: User) {
+  return { $or: [{ owner: viewer.id }, { privacy: { $in: visiblePrivacies(viewer) } }] };
+}
+
+/** The owner/privacy rule on a row with `owner_id` and `privacy` (libraries, playlists); `$n` is the viewer's id or null. */
+const ownedOrSharedSql = (alias: string, viewerParam: string) =>
+  `(${alias}.owner_id = ${viewerParam}::uuid OR ${alias}.privacy = 'public'
+           OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
+
+/**
+ * SQL condition on a library alias that keeps only the libraries `viewer` may see; `$n` is the
+ * viewer's id parameter (null for anonymous). THE visibility rule: every other fragment here
+ * derives from it.
+ */
+export function visibleLibrariesSql(alias: string, viewerParam: string): string {
+  return ownedOrSharedSql(alias, viewerParam);
+}
+
+/** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule. */
+export function visiblePlaylistsSql(alias: string, viewerParam: string): string {
+  return ownedOrSharedSql(alias, viewerParam);
+}
+
+/**
+ * SQL: the ids of the libraries the viewer ($n) may see, as a uuid[]. Uncorrelated, so PostgreSQL
+ * computes it once per statement (an InitPlan), however many rows test against it.
+ */
+export function visibleLibraryIdsSql(viewerParam: string): string {
+  return `ARRAY(SELECT l.id FROM library l WHERE ${visibleLibrariesSql("l", viewerParam)})`;
+}
+
+/**
+ * SQL condition: the catalog row `alias`.id of this kind has a finished upload the viewer ($n) may see.
+ * search_document (migrations/0005-search.sql) keeps, for every track, album and artist with a finished
+ * upload, the libraries holding it (an artist: through the tracks and albums credited to them, which
+ * include the main and album artist: the importer credits them first), exact within the importing or
+ * deleting transaction. One primary-key probe a row, where joining track -> upload -> library cost
+ * ~240 ms over 10,000 albums. search_visible() is `&&` hidden from the planner's estimate (see 0005):
+ * the bare operator is guessed to keep 1% of rows, and newest-first album pages then sorted every
+ * visible album instead of walking the created_at index until the page is full.
+ */
+export function visibleItemSql(kind: ItemKind, alias: string, viewerParam: string): string {
+  return `EXISTS (SELECT 1 FROM search_document vd WHERE vd.id = ${alias}.id AND vd.kind = '${kind.slice(0, -1)}'
+            AND search_visible(vd.library_ids, ${visibleLibraryIdsSql(viewerParam)}))`;
+}
+
+/** SQL condition: upload `alias` is a finished copy (imported, its track in the catalog). */
+export const finishedCopySql = (alias: string) => `${alias}.status = 'finished'`;
+
+/**
+ * Whose copies: `{ viewer }` a parameter holding the viewer's id (or null), joined to each copy's
+ * library; `{ libraries }` an expression already holding the ids of the libraries the viewer sees
+ * (visibleLibraryIdsSql, or a parameter computed by an earlier statement).
+ */
+export type CopyViewer = { viewer: string } | { libraries: string };
+
+/**
+ * SQL FROM ... WHERE of the finished copies (upload `u`, its library `l` with `{ viewer }`) the viewer
+ * may hear, of track `track` (an SQL expression) or, with null, of any track. Callers may add
+ * `AND ...` conditions after it.
+ */
+export function visibleCopiesSql(track: string | null, who: CopyViewer): string {
+  const ofTrack = track === null ? "" : `u.track_id = ${track} AND `;
+  return "libraries" in who
+    ? `upload u WHERE ${ofTrack}${finishedCopySql("u")} AND u.library_id = ANY(${who.libraries})`
+    : `upload u JOIN library l ON l.id = u.library_id WHERE ${ofTrack}${finishedCopySql("u")} AND ${visibleLibrariesSql("l", who.viewer)}`;
+}
+
+/**
+ * The best copy first: lossless, then the highest bitrate, then the oldest, then by id (uploads of one
+ * import transaction share created_at). upload_best_copy_order_index (migration 0015) holds finished copies
+ * in this order, so `LIMIT 1` reads one index entry per visible copy skipped, and never sorts.
+ */
+export const BEST_COPY_ORDER = "u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at, u.id";
+
+/**
+ * SQL SELECT of `columns` (over upload `u`) of the copy of `track` the viewer hears: the one stream
+ * sends, whose duration and format the catalog shows. No row when the viewer may hear none.
+ */
+export function bestCopySql(track: string, who: CopyViewer, columns: string): string {
+  return `SELECT ${columns} FROM ${visibleCopiesSql(track, who)} ORDER BY ${BEST_COPY_ORDER} LIMIT 1`;
+}
