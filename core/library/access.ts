@@ -3,10 +3,11 @@ import type { Library, Privacy } from "./library.entity.ts";
 
 /**
  * Who may see a library's content: its owner always; any signed-in local user for `instance`;
- * anyone for `public`. Everything else answers as if the library did not exist.
+ * anyone for `public`. Everything else answers as if the library did not exist. A remote library (no
+ * owner) is `private`: none of these.
  */
-export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner: { id: string } }): boolean {
-  if (viewer && library.owner.id === viewer.id) return true;
+export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner?: { id: string } | null }): boolean {
+  if (viewer && library.owner?.id === viewer.id) return true;
   return visiblePrivacies(viewer).includes(library.privacy);
 }
 

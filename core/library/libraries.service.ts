@@ -64,7 +64,7 @@ export class LibrariesService {
   /** Only the owner may change or delete; others get the same 404 as for a missing library. */
   async getOwned(owner: User, id: string): Promise<Library> {
     const library = await this.get(owner, id);
-    if (library.owner.id !== owner.id) throw new NotFound("library");
+    if (library.owner?.id !== owner.id) throw new NotFound("library");
     return library;
   }
 

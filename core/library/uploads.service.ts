@@ -17,6 +17,7 @@ import { deleteOrphans } from "./orphans.ts";
 import { openUploadFile, uploadLocation, type UploadFileFields } from "./upload-files.ts";
 import { UploadQuota } from "./upload-quota.ts";
 import type { Library } from "./library.entity.ts";
+import type { UploadStorage } from "./upload.entity.ts";
 
 /** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
 export const IMPORT_TASK = "import_upload";
@@ -42,9 +43,12 @@ export interface UploadRow {
   library_id: string;
   track_id: string | null;
   batch_id: string | null;
-  storage: "stored" | "in_place";
-  path: string;
+  storage: UploadStorage;
+  /** Local storages only; remote uploads have source_url (and cached_path once played). */
+  path: string | null;
   root: string | null;
+  source_url: string | null;
+  cached_path: string | null;
   original_name: string;
   size: string;
   mime_type: string | null;
@@ -323,8 +327,8 @@ export class UploadsService {
   ): Promise<number> {
     const removed = await withTransaction(this.#pool, async (client) => {
       await also.before?.(client);
-      const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
-        `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
+      const { rows } = await client.query<{ storage: UploadStorage; path: string | null; cached_path: string | null; track_id: string | null }>(
+        `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.cached_path, u.track_id`,
         params,
       );
       await also.after?.(client);
@@ -332,7 +336,9 @@ export class UploadsService {
       return rows;
     });
     for (const row of removed) {
-      if (row.storage === "stored") await rm(path.join(this.#mediaDir, row.path), { force: true });
+      // Our files: what was uploaded, and the copies of remote audio (never an in-place folder's).
+      const ours = row.storage === "stored" ? row.path : row.storage === "remote" ? row.cached_path : null;
+      if (ours) await rm(path.join(this.#mediaDir, ours), { force: true });
     }
     return removed.length;
   }
