@@ -233,8 +233,8 @@ export class UploadsService {
   }
 
   /** An upload the viewer may see, with its library's owner, or NotFound. */
-  async get(viewer: User | undefined, id: string): Promise<UploadRow & { owner_id: string }> {
-    const { rows } = await this.#pool.query<UploadRow & { owner_id: string }>(
+  async get(viewer: User | undefined, id: string): Promise<UploadRow & { owner_id: string | null }> {
+    const { rows } = await this.#pool.query<UploadRow & { owner_id: string | null }>(
       `SELECT u.*, l.owner_id FROM upload u JOIN library l ON l.id = u.library_id
        WHERE u.id = $1 AND ${visibleLibrariesSql("l", "$2")}`,
       [id, viewer?.id ?? null],
