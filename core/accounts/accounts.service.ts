@@ -67,7 +67,7 @@ export class AccountService {
         await em.execute("SELECT pg_advisory_xact_lock(7201845114)");
         const role = await decideRole(em, (await em.count(UserSchema, {})) === 0);
         await this.#ensureFree(em, input.username, input.email ?? null);
-        const actor = await this.#actors.createLocal(em, { type: "Person", username: input.username });
+        const actor = await this.#actors.createLocal(em, { type: "Person", username: input.username, represents: "user" });
         const user = em.create(UserSchema, {
           id: randomUUID(),
           username: input.username,

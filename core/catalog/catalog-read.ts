@@ -10,8 +10,8 @@ import type { ItemKind } from "./user-data.service.ts";
  * Who may see a library's content: its owner always; any signed-in local user for `instance`;
  * anyone for `public`. Everything else answers as if the library did not exist.
  */
-export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner: { id: string } }): boolean {
-  if (viewer && library.owner.id === viewer.id) return true;
+export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner?: { id: string } | null }): boolean {
+  if (viewer && library.owner?.id === viewer.id) return true;
   return visiblePrivacies(viewer).includes(library.privacy);
 }
 

@@ -3,6 +3,7 @@ import { ApiTokenSchema } from "../accounts/api-token.entity.ts";
 import { InviteSchema } from "../accounts/invite.entity.ts";
 import { SessionSchema } from "../accounts/session.entity.ts";
 import { UserSchema } from "../accounts/user.entity.ts";
+import { DomainSchema } from "../fediverse/domain.entity.ts";
 import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entity.ts";
 import { LibrarySchema } from "../library/library.entity.ts";
 import { ImportBatchSchema, UploadSchema } from "../library/upload.entity.ts";
@@ -10,7 +11,7 @@ import { ListenSchema, NowPlayingSchema, PlayQueueSchema } from "../listens/list
 
 /** Every entity MikroORM knows about; listed explicitly (no folder discovery). */
 export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema, ArtistSchema, AlbumSchema, TrackSchema, LibrarySchema, ImportBatchSchema, UploadSchema,
-  ListenSchema, NowPlayingSchema, PlayQueueSchema];
+  ListenSchema, NowPlayingSchema, PlayQueueSchema, DomainSchema];
 
 /**
  * Tables written with plain SQL, outside the ORM: infrastructure, and the catalog's join tables,
@@ -37,4 +38,6 @@ export const sqlOnlyTables = [
   "user_data_generation",
   // Bytes of uploads in flight, reserved against the quota (core/library/upload-quota.ts).
   "upload_reservation",
+  // Follows of libraries and playlists (migration 0016): a follow may target a playlist, itself SQL-only.
+  "follow",
 ];

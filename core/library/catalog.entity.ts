@@ -2,7 +2,8 @@ import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
 
 /**
  * The shared catalog. The importer writes it with SQL (core/library/catalog-writer.ts); these
- * definitions keep MikroORM's view of the schema whole and serve simple reads.
+ * definitions keep MikroORM's view of the schema whole and serve simple reads. `fid`: the ActivityPub id of
+ * a row learnt from another server (null for our own, whose ids derive from `id`).
  */
 export const ArtistSchema = defineEntity({
   name: "Artist",
@@ -12,6 +13,7 @@ export const ArtistSchema = defineEntity({
     name: p.text(),
     normalizedName: p.text().index(),
     mbid: p.uuid().nullable().unique(),
+    fid: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
 });
@@ -30,6 +32,7 @@ export const AlbumSchema = defineEntity({
     releaseGroupMbid: p.uuid().nullable(),
     compilation: p.boolean().default(false),
     coverHash: p.text().nullable(),
+    fid: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
   indexes: [
@@ -56,6 +59,7 @@ export const TrackSchema = defineEntity({
     trackTotal: p.integer().nullable(),
     mbid: p.uuid().nullable(),
     releaseTrackMbid: p.uuid().nullable().unique(),
+    fid: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
 });

@@ -162,7 +162,8 @@ export class Importer {
    */
   async importUploads(uploadIds: string[]): Promise<void> {
     const { rows } = await this.#pool.query<PendingUpload>(
-      "SELECT * FROM upload WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY path",
+      // Remote uploads are described by their Audio object, never imported from a file.
+      "SELECT * FROM upload WHERE id = ANY($1::uuid[]) AND status = 'pending' AND storage <> 'remote' ORDER BY path",
       [uploadIds],
     );
     const prepared: Prepared[] = [];

@@ -44,6 +44,7 @@ export class LibrariesService {
         type: "Application",
         username: `lib.${id.replaceAll("-", "")}`,
         name: input.name,
+        represents: "library",
       });
       return em.create(LibrarySchema, {
         id,
@@ -68,7 +69,7 @@ export class LibrariesService {
   /** Only the owner may change or delete; others get the same 404 as for a missing library. */
   async getOwned(owner: User, id: string): Promise<Library> {
     const library = await this.get(owner, id);
-    if (library.owner.id !== owner.id) throw new NotFound("library");
+    if (library.owner?.id !== owner.id) throw new NotFound("library");
     return library;
   }
 
@@ -85,7 +86,10 @@ export class LibrariesService {
     const library = await em.findOne(LibrarySchema, { id, owner: owner.id }, { populate: ["actor"] });
     if (!library) throw new NotFound("library");
     if (changes.musicFolder !== undefined) library.musicFolder = await this.#checkMusicFolder(owner, changes.musicFolder);
-    if (changes.name !== undefined) library.name = changes.name;
+    if (changes.name !== undefined) {
+      library.name = changes.name;
+      library.actor.name = changes.name; // the actor's display name follows the library's
+    }
     if (changes.description !== undefined) library.description = changes.description;
     if (changes.privacy !== undefined) library.privacy = changes.privacy;
     if (changes.approveFollows !== undefined) library.approveFollows = changes.approveFollows;
@@ -93,7 +97,10 @@ export class LibrariesService {
     return library;
   }
 
-  /** Deletes the library, its uploads and the files we stored (never an in-place music folder's files). */
+  /**
+   * Deletes the library, its uploads and the files we stored (never an in-place music folder's files).
+   * Its actor stays as a tombstone, keys included, so the Delete telling its followers can be signed.
+   */
   async delete(owner: User, id: string): Promise<void> {
     const library = await this.getOwned(owner, id);
     await withTransaction(this.#pool, async (tx) => {
@@ -103,7 +110,7 @@ export class LibrariesService {
       if (!rowCount) throw new NotFound("library");
       await this.#uploads.deleteOfLibrary(library.id, tx);
       await tx.query("DELETE FROM library WHERE id = $1", [library.id]);
-      await tx.query("DELETE FROM actor WHERE id = $1", [library.actor.id]);
+      await tx.query("UPDATE actor SET deleted_at = now(), updated_at = now() WHERE id = $1", [library.actor.id]);
     });
   }
 

@@ -1,23 +1,33 @@
 /**
- * Where an upload's bytes are and which folder they may not lead out of: MEDIA_DIR for stored uploads, the
- * folder it was imported from for in-place ones. Every reader of an upload's audio opens it here.
+ * Where an upload's bytes are and which folder they may not lead out of: MEDIA_DIR for stored uploads (and
+ * the cached copies of remote ones), the folder it was imported from for in-place ones. Every reader of an upload's audio opens it here.
  */
 import path from "node:path";
 import { getLogger } from "../../config/logging.ts";
 import { openInside, RefusedFile, type OpenFile } from "../media/safe-open.ts";
+import type { UploadStorage } from "./upload.entity.ts";
 
 const log = getLogger(["polyphony", "library", "files"]);
 
 export interface UploadFileFields {
-  storage: "stored" | "in_place";
-  path: string;
+  storage: UploadStorage;
+  /** Local storages only (a CHECK). */
+  path: string | null;
   root: string | null;
+  /** Remote uploads: the copy kept once played, relative to MEDIA_DIR. */
+  cached_path?: string | null;
 }
 
 export function uploadLocation(mediaDir: string, upload: UploadFileFields): { file: string; root: string } {
-  if (upload.storage === "stored") return { file: path.join(mediaDir, upload.path), root: mediaDir };
+  if (upload.storage === "remote") {
+    // Nothing is on disk until the audio has been fetched from its server: missing, like a vanished file.
+    if (!upload.cached_path) throw new RefusedFile("missing", "remote audio");
+    return { file: path.join(mediaDir, upload.cached_path), root: mediaDir };
+  }
+  const local = upload.path!; // local storages always have a path (upload_location_check)
+  if (upload.storage === "stored") return { file: path.join(mediaDir, local), root: mediaDir };
   // Rows from before migration 0013 all have a root; the file's own folder is the narrowest fallback.
-  return { file: upload.path, root: upload.root ?? path.dirname(upload.path) };
+  return { file: local, root: upload.root ?? path.dirname(local) };
 }
 
 /**

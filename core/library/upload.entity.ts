@@ -16,9 +16,13 @@ export const ImportBatchSchema = defineEntity({
   },
 });
 
+export const UPLOAD_STORAGES = ["stored", "in_place", "remote"] as const;
+export type UploadStorage = (typeof UPLOAD_STORAGES)[number];
+
 /**
  * One audio file of a track inside one library. `stored` files live under MEDIA_DIR and are ours to
- * delete; `in_place` files belong to the library's music folder and are never deleted by us.
+ * delete; `in_place` files belong to the library's music folder and are never deleted by us; `remote`
+ * ones are another server's (sourceUrl), copied under MEDIA_DIR (cachedPath) once played.
  */
 export const UploadSchema = defineEntity({
   name: "Upload",
@@ -28,9 +32,13 @@ export const UploadSchema = defineEntity({
     library: () => p.manyToOne(LibrarySchema).deleteRule("cascade"),
     track: () => p.manyToOne(TrackSchema).nullable().deleteRule("set null").index(),
     batch: () => p.manyToOne(ImportBatchSchema).nullable().deleteRule("set null").index(),
-    storage: p.enum(["stored", "in_place"]),
-    /** in_place: absolute path; stored: path relative to MEDIA_DIR. */
-    path: p.text(),
+    storage: p.enum([...UPLOAD_STORAGES]),
+    /** in_place: absolute path; stored: path relative to MEDIA_DIR; remote: none. */
+    path: p.text().nullable(),
+    /** remote: where the audio is (the Audio object's url). */
+    sourceUrl: p.text().nullable(),
+    /** remote: the copy kept once played, relative to MEDIA_DIR. */
+    cachedPath: p.text().nullable(),
     /** in_place: the folder it was imported from, which it may not lead out of (migration 0013). */
     root: p.text().nullable(),
     originalName: p.text(),
@@ -57,6 +65,13 @@ export const UploadSchema = defineEntity({
     updatedAt: p.datetime().defaultRaw("now()").onUpdate(() => new Date()),
   },
   uniques: [{ properties: ["library", "path"] }],
+  checks: [
+    {
+      name: "upload_location_check",
+      expression: `(storage = 'remote' AND path IS NULL AND source_url IS NOT NULL AND fid IS NOT NULL)
+        OR (storage <> 'remote' AND path IS NOT NULL AND source_url IS NULL AND cached_path IS NULL)`,
+    },
+  ],
   indexes: [
     { properties: ["library", "status"] },
     { properties: ["library", "checksum"] },

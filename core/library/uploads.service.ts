@@ -17,6 +17,7 @@ import { deleteOrphans } from "./orphans.ts";
 import { openUploadFile, uploadLocation, type UploadFileFields } from "./upload-files.ts";
 import { UploadQuota } from "./upload-quota.ts";
 import type { Library } from "./library.entity.ts";
+import type { UploadStorage } from "./upload.entity.ts";
 
 /** One job imports a few uploads: per-job queue overhead is paid once per chunk, not per file. */
 export const IMPORT_TASK = "import_upload";
@@ -42,9 +43,12 @@ export interface UploadRow {
   library_id: string;
   track_id: string | null;
   batch_id: string | null;
-  storage: "stored" | "in_place";
-  path: string;
+  storage: UploadStorage;
+  /** Local storages only; remote uploads have source_url (and cached_path once played). */
+  path: string | null;
   root: string | null;
+  source_url: string | null;
+  cached_path: string | null;
   original_name: string;
   size: string;
   mime_type: string | null;
@@ -239,8 +243,8 @@ export class UploadsService {
   }
 
   /** An upload the viewer may see, with its library's owner, or NotFound. */
-  async get(viewer: User | undefined, id: string): Promise<UploadRow & { owner_id: string }> {
-    const { rows } = await this.#pool.query<UploadRow & { owner_id: string }>(
+  async get(viewer: User | undefined, id: string): Promise<UploadRow & { owner_id: string | null }> {
+    const { rows } = await this.#pool.query<UploadRow & { owner_id: string | null }>(
       `SELECT u.*, l.owner_id FROM upload u JOIN library l ON l.id = u.library_id
        WHERE u.id = $1 AND ${visibleLibrariesSql("l", "$2")}`,
       [id, viewer?.id ?? null],
@@ -348,14 +352,15 @@ export class UploadsService {
    * uploads; the files we stored go once the transaction has committed.
    */
   async #delete(client: pg.PoolClient, where: string, params: unknown[]): Promise<number> {
-    const { rows } = await client.query<{ storage: string; path: string; track_id: string | null }>(
-      `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.track_id`,
+    const { rows } = await client.query<{ storage: UploadStorage; path: string | null; cached_path: string | null; track_id: string | null }>(
+      `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.cached_path, u.track_id`,
       params,
     );
     await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
-    const stored = rows.filter((r) => r.storage === "stored");
+    // Our files: what was uploaded, and the copies of remote audio (never an in-place folder's).
+    const ours = rows.flatMap((r) => (r.storage === "stored" ? [r.path] : r.storage === "remote" ? [r.cached_path] : [])).filter((p) => p !== null);
     afterCommit(client, async () => {
-      for (const row of stored) await rm(path.join(this.#mediaDir, row.path), { force: true });
+      for (const file of ours) await rm(path.join(this.#mediaDir, file), { force: true });
     });
     return rows.length;
   }

@@ -1,8 +1,11 @@
 import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
 import { UserSchema } from "../accounts/user.entity.ts";
-import { TrackSchema } from "../library/catalog.entity.ts";
+import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entity.ts";
 
 // Listening data (migration 0007). Written with SQL by core/listens/*; these keep MikroORM's view whole.
+
+const LISTEN_DEDUP_KEY =
+  "(search_normalize(artist_name) || '|' || search_normalize(track_name) || '|' || coalesce(search_normalize(release_name), '')) stored";
 
 export const LISTEN_SOURCES = ["web", "subsonic", "listenbrainz"] as const;
 export type ListenSource = (typeof LISTEN_SOURCES)[number];
@@ -15,6 +18,8 @@ export const ListenSchema = defineEntity({
     id: p.uuid().primary(),
     user: () => p.manyToOne(UserSchema).deleteRule("cascade"),
     track: () => p.manyToOne(TrackSchema).nullable().deleteRule("set null"),
+    artist: () => p.manyToOne(ArtistSchema).nullable().deleteRule("set null"),
+    album: () => p.manyToOne(AlbumSchema).nullable().deleteRule("set null"),
     listenedAt: p.datetime(),
     trackName: p.text(),
     artistName: p.text(),
@@ -25,10 +30,12 @@ export const ListenSchema = defineEntity({
     listenedMs: p.integer().nullable(),
     source: p.enum([...LISTEN_SOURCES]),
     client: p.text().nullable(),
+    /** Who, what and when make a play the same play, with or without a matched track (migration 0016). */
+    dedupKey: p.text().generated(LISTEN_DEDUP_KEY),
     createdAt: p.datetime().defaultRaw("now()"),
   },
-  uniques: [{ properties: ["user", "listenedAt", "track"] }],
-  indexes: [{ properties: ["track", "listenedAt"] }],
+  uniques: [{ properties: ["user", "listenedAt", "dedupKey"] }],
+  indexes: [{ properties: ["track", "listenedAt"] }, { properties: ["artist", "listenedAt"] }, { properties: ["album", "listenedAt"] }],
 });
 
 /** What a person is playing now on one player, until expiresAt. */

@@ -30,7 +30,7 @@ export interface NowPlayingEntry {
 
 // The track as a listen remembers it, with the length of the copy the listener hears.
 const TRACK_FOR_LISTEN = `
-  SELECT t.id, t.title, t.mbid, a.title AS album_title, a.mbid AS album_mbid,
+  SELECT t.id, t.title, t.mbid, t.artist_id, t.album_id, a.title AS album_title, a.mbid AS album_mbid,
     coalesce((SELECT string_agg(c.credited_name || c.join_phrase, '' ORDER BY c.position)
                 FROM artist_credit c WHERE c.track_id = t.id), ar.name) AS artist_name,
     (${bestCopySql("t.id", { viewer: "$1" }, "u.duration_ms")}) AS duration_ms
@@ -49,8 +49,9 @@ export class ListensService {
   }
 
   /**
-   * One play of a track the user may see: a listen row, and play count + last played. A listen with
-   * the same user, track and start as one already kept (a client resending its scrobbles) changes nothing.
+   * One play of a track the user may see: a listen row (with the track's artist and album), and play
+   * count + last played. A listen with the same user, start and names as one already kept (a client
+   * resending its scrobbles) changes nothing: listen.dedup_key (migration 0016), which needs no track.
    */
   async record(userId: string, trackId: string, input: ListenInput): Promise<{ playCount: number; lastPlayedAt: string }> {
     // Without a time the database's clock (microseconds) stamps it, so quick successive plays stay apart.
@@ -58,10 +59,11 @@ export class ListensService {
     const { rows } = await this.#pool.query<{ found: boolean; play_count: number | null; last_played_at: string | null }>(
       `WITH t AS (${TRACK_FOR_LISTEN}),
        added AS (
-         INSERT INTO listen (id, user_id, track_id, listened_at, track_name, artist_name, release_name, recording_mbid,
-           release_mbid, track_duration_ms, listened_ms, source, client)
-         SELECT $3, $1, t.id, coalesce($4::timestamptz, now()), t.title, t.artist_name, t.album_title, t.mbid, t.album_mbid, t.duration_ms, $5, $6, $7 FROM t
-         ON CONFLICT (user_id, listened_at, track_id) DO NOTHING
+         INSERT INTO listen (id, user_id, track_id, artist_id, album_id, listened_at, track_name, artist_name, release_name,
+           recording_mbid, release_mbid, track_duration_ms, listened_ms, source, client)
+         SELECT $3, $1, t.id, t.artist_id, t.album_id, coalesce($4::timestamptz, now()), t.title, t.artist_name, t.album_title,
+           t.mbid, t.album_mbid, t.duration_ms, $5, $6, $7 FROM t
+         ON CONFLICT (user_id, listened_at, dedup_key) DO NOTHING
          RETURNING track_id, listened_at),
        counted AS (
          INSERT INTO play_stat (user_id, track_id, play_count, last_played_at) SELECT $1, track_id, 1, listened_at FROM added

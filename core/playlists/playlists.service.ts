@@ -69,6 +69,7 @@ export class PlaylistsService {
         type: "Application",
         username: `pl.${id.replaceAll("-", "")}`,
         name: input.name,
+        represents: "playlist",
       });
       await em.flush();
       await em.execute("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy) VALUES (?, ?, ?, ?, ?, ?)", [
@@ -126,7 +127,7 @@ export class PlaylistsService {
     return this.get(owner, id);
   }
 
-  /** The playlist, its items and its actor, in one transaction. */
+  /** The playlist and its items, in one transaction; its actor stays as a tombstone (as a library's does). */
   async delete(owner: User, id: string): Promise<void> {
     await withTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<{ actor_id: string }>(
@@ -134,7 +135,7 @@ export class PlaylistsService {
         [id, owner.id],
       );
       if (!rows[0]) throw new NotFound("playlist");
-      await client.query("DELETE FROM actor WHERE id = $1", [rows[0].actor_id]);
+      await client.query("UPDATE actor SET deleted_at = now(), updated_at = now() WHERE id = $1", [rows[0].actor_id]);
     });
   }
 

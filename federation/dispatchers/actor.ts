@@ -1,5 +1,5 @@
 import { importJwk, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Person, Service } from "@fedify/vocab";
+import { Application, Endpoints, Group, Person, Service, Tombstone } from "@fedify/vocab";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
 import { findPublishedActor } from "../../core/accounts/actors.service.ts";
@@ -10,7 +10,7 @@ const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group
 
 /**
  * Local actors (people, the instance, libraries, and playlists unless private: findPublishedActor) at
- * ACTOR_PATH, with the key pairs stored at creation. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
+ * ACTOR_PATH, with the key pairs stored at creation; tombstones of deleted ones keep their keys. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
  */
 export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
   const findLocal = (identifier: string): Promise<Actor | null> =>
@@ -18,10 +18,15 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
 
   federation
     .setActorDispatcher(ACTOR_PATH, async (ctx, identifier) => {
-      const actor = await findPublishedActor(deps.orm.em.fork(), deps.domain, identifier);
-      if (!actor) return null;
-      const keys = await ctx.getActorKeyPairs(identifier);
+      const found = await findPublishedActor(deps.orm.em.fork(), deps.domain, identifier);
+      if (!found) return null;
+      const { actor } = found;
       const ActorClass = ACTOR_CLASSES[actor.type];
+      // What it represented is gone: 410 Gone (Fedify) with a Tombstone; its keys still sign the Delete.
+      if (found.tombstone) {
+        return new Tombstone({ id: ctx.getActorUri(identifier), formerType: ActorClass, deleted: toInstant(actor.deletedAt!) });
+      }
+      const keys = await ctx.getActorKeyPairs(identifier);
       return new ActorClass({
         id: ctx.getActorUri(identifier),
         preferredUsername: actor.username,
@@ -33,7 +38,7 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: keys[0]?.cryptographicKey ?? null,
         assertionMethods: keys.map((k) => k.multikey),
-        manuallyApprovesFollowers: actor.type === "Person",
+        manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
       });
     })

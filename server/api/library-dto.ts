@@ -2,7 +2,7 @@ import type { Library } from "../../core/library/library.entity.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 
 export function toLibraryDto(library: Library, viewerId: string | undefined) {
-  const isOwner = library.owner.id === viewerId;
+  const isOwner = viewerId !== undefined && library.owner?.id === viewerId;
   return {
     id: library.id,
     name: library.name,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
+import type { UploadStorage } from "../../core/library/upload.entity.ts";
 import type { OpenFile } from "../../core/media/safe-open.ts";
 import { clientWentAway, goneReason } from "./client-gone.ts";
 
@@ -60,10 +61,11 @@ export async function sendMedia(req: Request, res: Response, file: MediaFile): P
 
 /**
  * The internal nginx URI of an opened upload: its real path (no symbolic link for nginx to follow) under
- * `/_protected/media/` (MEDIA_DIR) or `/_protected/files/` (an in-place folder, absolute).
+ * `/_protected/media/` (MEDIA_DIR: stored uploads, copies of remote ones) or `/_protected/files/` (an
+ * in-place folder, absolute).
  */
-export function accelPathOf(storage: "stored" | "in_place", opened: Pick<OpenFile, "realPath" | "realRoot">): string {
-  return storage === "stored"
+export function accelPathOf(storage: UploadStorage, opened: Pick<OpenFile, "realPath" | "realRoot">): string {
+  return storage !== "in_place"
     ? `/_protected/media/${path.relative(opened.realRoot, opened.realPath).split(path.sep).join("/")}`
     : `/_protected/files${opened.realPath.split(path.sep).join("/")}`;
 }

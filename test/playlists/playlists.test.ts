@@ -89,8 +89,12 @@ describe.skipIf(!hasFfmpeg())("playlists", () => {
 
     expect((await alice.request("DELETE", `/api/v1/playlists/${pl.id}`)).status).toBe(204);
     expect((await alice.get(`/api/v1/playlists/${pl.id}`)).status).toBe(404);
-    const actors = await app.db.pool.query("SELECT count(*)::int AS n FROM actor WHERE fid = $1", [pl.actorId]);
-    expect(actors.rows[0].n).toBe(0);
+    // Its actor stays as a tombstone, keys included, so a Delete can still be signed.
+    const actors = await app.db.pool.query("SELECT deleted_at IS NOT NULL AS gone, rsa_private_jwk IS NOT NULL AS keys FROM actor WHERE fid = $1", [
+      pl.actorId,
+    ]);
+    expect(actors.rows).toEqual([{ gone: true, keys: true }]);
+    expect((await alice.get(new URL(pl.actorId).pathname, { accept: "application/activity+json" })).status).toBe(410);
   });
 
   it("validate input, naming the field, and treat malformed or unknown ids as missing", async () => {

@@ -120,6 +120,8 @@ describe.skipIf(!hasFfmpeg())("Subsonic scrobbles, listens and now playing", () 
     });
     expect(new Date(listen.listened_at).getTime()).toBe(t1);
     expect(listen.track_duration_ms).toBeGreaterThan(290_000);
+    const { rows: [track] } = await app.db.pool.query("SELECT artist_id, album_id FROM track WHERE id = $1", [femme]);
+    expect(listen).toMatchObject({ artist_id: track.artist_id, album_id: track.album_id });
     expect(new Date((await listens(boy))[0].listened_at).getTime()).toBe(t2);
     const song = (await call(alice, "getSong", { id: femme })).json.song;
     expect(song.played).toBe(new Date(t1).toISOString());
@@ -169,6 +171,14 @@ describe.skipIf(!hasFfmpeg())("Subsonic scrobbles, listens and now playing", () 
     expect(rows).toHaveLength(kept);
     for (const row of rows) {
       expect(row).toMatchObject({ track_id: null, artist_name: "Air" });
+      // A resent scrobble of the gone track is still the same play: the names decide, not the track.
+      const again = await app.db.pool.query(
+        `INSERT INTO listen (id, user_id, listened_at, track_name, artist_name, release_name, source)
+         SELECT gen_random_uuid(), user_id, listened_at, track_name, artist_name, release_name, 'subsonic' FROM listen
+         WHERE track_name = 'Sexy Boy' AND listened_at = $1 ON CONFLICT (user_id, listened_at, dedup_key) DO NOTHING`,
+        [row.listened_at],
+      );
+      expect(again.rowCount).toBe(0);
       expect(new Date(row.listened_at).toISOString()).toMatch(ISO);
     }
   });
