@@ -109,19 +109,19 @@ async function main() {
     await installJobQueueSchema(db.pool);
     const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), MEDIA_DIR: path.join(work, "media") });
     const actors = new ActorService({ publicUrl: config.http.publicUrl });
-    const owner = await new AccountService({ orm: db.orm, actors, registration: "open" }).createUser(
+    const owner = await new AccountService({ pool: db.pool, orm: db.orm, actors, registration: "open" }).createUser(
       { username: "bench", password: "bench password" },
       "admin",
     );
-    const uploads = buildUploadsService(config, db.pool);
-    const scanDeps = { pool: db.pool, uploads, coversDir: path.join(config.mediaDir, "covers"), serverDirs: serverDirs(config) };
-    const library = await new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: scanDeps.serverDirs }).create(owner, { name: "Bench" });
+    const uploads = buildUploadsService(config, db);
+    const scanDeps = { pool: db.pool, orm: db.orm, uploads, coversDir: path.join(config.mediaDir, "covers"), serverDirs: serverDirs(config) };
+    const library = await new LibrariesService({ pool: db.pool, orm: db.orm, actors, uploads, serverDirs: scanDeps.serverDirs }).create(owner, { name: "Bench" });
     const env: Record<string, string> = { DATABASE_URL: url, MEDIA_DIR: config.mediaDir, WORKER_CONCURRENCY: values.concurrency!, LOG_LEVEL: "warning" };
     // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the workers.
     if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
     for (let i = 0; i < WORKERS; i++) workers.push(spawnEntry(["main.ts", "worker"], env));
     // Warm the workers up (JIT, lazily loaded parsers), as the parse-only baseline is, on other music.
-    const warm = await new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: scanDeps.serverDirs }).create(owner, { name: "Warm-up" });
+    const warm = await new LibrariesService({ pool: db.pool, orm: db.orm, actors, uploads, serverDirs: scanDeps.serverDirs }).create(owner, { name: "Warm-up" });
     await scanFolder(scanDeps, warm.id, warmup);
     await waitUntilImported(db.pool);
 

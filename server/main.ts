@@ -34,7 +34,7 @@ export interface WebServer {
 /** Composition root of the web process. */
 export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
-  const uploads = buildUploadsService(config, db.pool);
+  const uploads = buildUploadsService(config, db);
   const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
   const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
   return {
@@ -43,12 +43,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     federation: buildFederation({
       config,
       orm: db.orm,
-      kv: new PostgresKvStore(db.pool),
+      kv: new PostgresKvStore(db),
       queue: new GraphileMessageQueue(db.pool),
       registration: () => settings.registration(),
     }),
     // Read at each sign-up, so an admin's change applies at once in every web process.
-    accounts: new AccountService({ orm: db.orm, actors, registration: () => settings.registration() }),
+    accounts: new AccountService({ pool: db.pool, orm: db.orm, actors, registration: () => settings.registration() }),
     sessions: new SessionService({
       orm: db.orm,
       sessionTtlDays: config.auth.sessionTtlDays,
@@ -60,7 +60,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
-    libraries: new LibrariesService({ orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
+    libraries: new LibrariesService({ pool: db.pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     settings,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),

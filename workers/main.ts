@@ -46,16 +46,16 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const federation = buildFederation({
     config,
     orm: db.orm,
-    kv: new PostgresKvStore(db.pool),
+    kv: new PostgresKvStore(db),
     queue: new GraphileMessageQueue(db.pool),
   });
-  const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
-  const uploads = buildUploadsService(config, db.pool);
+  const importer = new Importer({ pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
+  const uploads = buildUploadsService(config, db);
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
-    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
+    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(db.pool),
     ...extraTasks,
   };

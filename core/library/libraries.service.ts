@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 import { canSeeLibrary } from "./access.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
@@ -19,13 +21,15 @@ export interface LibraryInput {
 
 /** Libraries: create, read with access rules, update, delete (with their stored files). */
 export class LibrariesService {
+  readonly #db: TransactionSource;
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
   readonly #uploads: UploadsService;
   /** DATA_DIR and MEDIA_DIR: no music folder may touch them (music-folder.ts). */
   readonly #serverDirs: readonly string[];
 
-  constructor(deps: { orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
+  constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#orm = deps.orm;
     this.#actors = deps.actors;
     this.#uploads = deps.uploads;
@@ -34,7 +38,7 @@ export class LibrariesService {
 
   async create(owner: User, input: LibraryInput): Promise<Library> {
     const musicFolder = await this.#checkMusicFolder(owner, input.musicFolder);
-    return this.#orm.em.fork().transactional(async (em) => {
+    return withTransaction(this.#db, async ({ em }) => {
       const id = randomUUID();
       const actor = await this.#actors.createLocal(em, {
         type: "Application",
