@@ -73,6 +73,18 @@ describe("withTransaction", () => {
     expect(await committed(id)).toEqual({ actor: false, job: false });
   });
 
+  it("lets enqueueJob join a plain em.transactional through its EntityManager too", async () => {
+    const id = randomUUID();
+    const failed = db.orm.em.fork().transactional(async (em) => {
+      await enqueueJob(em, PROBE_TASK, { id }, { jobKey: id });
+      throw new Abort();
+    });
+    await expect(failed).rejects.toBeInstanceOf(Abort);
+    expect((await committed(id)).job).toBe(false);
+    await db.orm.em.fork().transactional((em) => enqueueJob(em, PROBE_TASK, { id }, { jobKey: id }));
+    expect((await committed(id)).job).toBe(true);
+  });
+
   it("flushes entities left unflushed before it commits", async () => {
     const id = randomUUID();
     await withTransaction(db, async (tx) => {
