@@ -49,6 +49,7 @@ const commands: Record<string, Command> = {
     const email = values.email === undefined ? undefined : emailSchema.parse(values.email);
     const config = loadConfig();
     const accounts = new AccountService({
+      pool: connection.db.pool,
       orm: connection.db.orm,
       actors: new ActorService({ publicUrl: config.http.publicUrl }),
       registration: config.registration,
@@ -70,9 +71,9 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const { rows } = await connection.db.pool.query("SELECT id FROM library WHERE id::text = $1", [values.library]);
   if (!rows[0]) throw new UsageError(`No library with id ${values.library}`);
   const config = loadConfig();
-  const uploads = buildUploadsService(config, connection.db.pool);
+  const uploads = buildUploadsService(config, connection.db);
   const coversDir = path.join(config.mediaDir, "covers");
-  const result = await scanFolder({ pool: connection.db.pool, uploads, coversDir, serverDirs: serverDirs(config) }, values.library, dir);
+  const result = await scanFolder({ pool: connection.db.pool, orm: connection.db.orm, uploads, coversDir, serverDirs: serverDirs(config) }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
   if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
   // A terminal sees the counts redrawn each second; a file or pipe gets only the final ones, on a line.

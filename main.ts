@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from "./config/env.ts";
 import { closeLogging, configureLogging, getLogger } from "./config/logging.ts";
 import { connect } from "./core/db/connect.ts";
+import { MigrationChangedError } from "./core/db/migrate.ts";
 import { startWebServer, type WebServer } from "./server/main.ts";
 import { installJobQueueSchema, startWorker, type Worker } from "./workers/main.ts";
 
@@ -66,6 +67,7 @@ if (!MODES.includes(mode)) {
   process.exit(2);
 }
 main(mode).catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Errors an operator fixes (the environment, an edited migration) are said in one sentence, without a stack.
+  console.error(error instanceof ConfigError || error instanceof MigrationChangedError ? error.message : error);
   process.exitCode = 1;
 });

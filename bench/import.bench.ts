@@ -109,12 +109,12 @@ async function main() {
     await installJobQueueSchema(db.pool);
     const config = loadConfig({ DATABASE_URL: url, DATA_DIR: path.join(work, "data"), MEDIA_DIR: path.join(work, "media") });
     const actors = new ActorService({ publicUrl: config.http.publicUrl });
-    const owner = await new AccountService({ orm: db.orm, actors, registration: "open" }).createUser(
+    const owner = await new AccountService({ pool: db.pool, orm: db.orm, actors, registration: "open" }).createUser(
       { username: "bench", password: "bench password" },
       "admin",
     );
-    const uploads = buildUploadsService(config, db.pool);
-    const scanDeps = { pool: db.pool, uploads, coversDir: path.join(config.mediaDir, "covers"), serverDirs: serverDirs(config) };
+    const uploads = buildUploadsService(config, db);
+    const scanDeps = { pool: db.pool, orm: db.orm, uploads, coversDir: path.join(config.mediaDir, "covers"), serverDirs: serverDirs(config) };
     const library = await new LibrariesService({ pool: db.pool, orm: db.orm, actors, uploads, serverDirs: scanDeps.serverDirs }).create(owner, { name: "Bench" });
     const env: Record<string, string> = { DATABASE_URL: url, MEDIA_DIR: config.mediaDir, WORKER_CONCURRENCY: values.concurrency!, LOG_LEVEL: "warning" };
     // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the workers.

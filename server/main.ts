@@ -47,7 +47,7 @@ export interface WebServer {
 /** Composition root of the web process. */
 export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
-  const uploads = buildUploadsService(config, db.pool);
+  const uploads = buildUploadsService(config, db);
   const loginLimit = (max: number) => new RateLimiter({ db: db.pool, max, windowSeconds: config.auth.loginWindowSeconds });
   const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
   const pool = db.pool;
@@ -58,12 +58,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     federation: buildFederation({
       config,
       orm: db.orm,
-      kv: new PostgresKvStore(db.pool),
+      kv: new PostgresKvStore(db),
       queue: new GraphileMessageQueue(db.pool),
       registration: () => settings.registration(),
     }),
     // Read at each sign-up, so an admin's change applies at once in every web process.
-    accounts: new AccountService({ orm: db.orm, actors, registration: () => settings.registration() }),
+    accounts: new AccountService({ pool: db.pool, orm: db.orm, actors, registration: () => settings.registration() }),
     sessions: new SessionService({
       orm: db.orm,
       sessionTtlDays: config.auth.sessionTtlDays,

@@ -47,17 +47,17 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const federation = buildFederation({
     config,
     orm: db.orm,
-    kv: new PostgresKvStore(db.pool),
+    kv: new PostgresKvStore(db),
     queue: new GraphileMessageQueue(db.pool),
   });
-  const importer = new Importer({ pool: db.pool, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
-  const uploads = buildUploadsService(config, db.pool);
+  const importer = new Importer({ pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
+  const uploads = buildUploadsService(config, db);
   const scans = new LibraryScansService({ pool: db.pool });
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
-    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
+    [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(scans),
     ...extraTasks,
   };

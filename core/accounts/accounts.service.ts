@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/core";
 import type { Registration } from "../../config/env.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
 import type { ActorService } from "./actors.service.ts";
 import { ApiTokenSchema } from "./api-token.entity.ts";
@@ -22,12 +24,14 @@ const INVITE_TTL_DAYS = 14;
 
 /** Sign-up, passwords, invitations and the admin's view of accounts. */
 export class AccountService {
+  readonly #db: TransactionSource;
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
   readonly #registration: () => Promise<Registration>;
 
   /** `registration`: a fixed mode, or a reader called at each sign-up (the stored instance setting). */
-  constructor(deps: { orm: MikroORM; actors: ActorService; registration: Registration | (() => Promise<Registration>) }) {
+  constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService; registration: Registration | (() => Promise<Registration>) }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#orm = deps.orm;
     this.#actors = deps.actors;
     const { registration } = deps;
@@ -62,7 +66,7 @@ export class AccountService {
   ): Promise<User> {
     const passwordHash = await hashPassword(input.password);
     try {
-      return await this.#orm.em.fork().transactional(async (em) => {
+      return await withTransaction(this.#db, async ({ em }) => {
         // Serialise sign-ups so "the first account is admin" holds under concurrency.
         await em.execute("SELECT pg_advisory_xact_lock(7201845114)");
         const role = await decideRole(em, (await em.count(UserSchema, {})) === 0);
@@ -150,7 +154,7 @@ export class AccountService {
       throw new Invalid("The current password is wrong", undefined, "wrong_password");
     }
     const passwordHash = await hashPassword(next);
-    await this.#orm.em.fork().transactional(async (em) => {
+    await withTransaction(this.#db, async ({ em }) => {
       await em.nativeUpdate(UserSchema, { id: userId }, { passwordHash });
       await em.nativeDelete(SessionSchema, { user: userId, ...(keep.sessionId ? { id: { $ne: keep.sessionId } } : {}) });
       if (!keep.apiTokens) await em.nativeDelete(ApiTokenSchema, { user: userId });
@@ -174,7 +178,7 @@ export class AccountService {
     if (userId === adminId && (changes.disabled || changes.role === "user")) {
       throw new Forbidden("You cannot disable or demote your own account", "cannot_modify_self");
     }
-    return this.#orm.em.fork().transactional(async (em) => {
+    return withTransaction(this.#db, async ({ em }) => {
       // Both rows locked (in id order, so two such changes never deadlock), and the admin read again: two
       // admins demoting or disabling each other at once would otherwise leave the instance without one.
       const locked = await em.find(UserSchema, { id: { $in: [adminId, userId] } }, { orderBy: { id: "asc" }, lockMode: LockMode.PESSIMISTIC_WRITE });

@@ -1,21 +1,50 @@
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import { Kysely, PostgresDialect, type PostgresPool } from "kysely";
 import type pg from "pg";
 
+/** What a transaction is opened on: the ORM and the pg pool it owns (a Database has both). */
+export interface TransactionSource {
+  readonly pool: pg.Pool;
+  readonly orm: MikroORM;
+}
+
+/** One transaction, reachable both ways, on one connection. */
+export interface Transaction {
+  /** The transaction's pg connection: set-based SQL, and enqueueJob (core/jobs/enqueue.ts). */
+  readonly sql: pg.PoolClient;
+  /**
+   * An EntityManager whose queries and flushes run in this transaction (made on first use; flushed
+   * before COMMIT, as em.transactional does). Its em.transactional runs inside this transaction: no
+   * savepoint, and no flush of its own (flush before reading its rows through `sql`).
+   */
+  readonly em: EntityManager;
+}
+
 type AfterCommit = () => Promise<void>;
-/** Work waiting for the commit of each transaction withTransaction has open. */
+/** Work waiting for the commit of each transaction withTransaction has open, by its connection. */
 const afterCommitWork = new WeakMap<pg.PoolClient, AfterCommit[]>();
 
 /**
- * Runs `work` in one transaction on a pooled client: commit on success, rollback on any error. Work
- * registered with afterCommit runs once the commit is done (the client released), in order.
+ * Runs `work` in one transaction: commit when it resolves, rollback on any error. The one way to open
+ * a transaction, whether it writes through entities, SQL or both (README, "Persistence"). Work
+ * registered with afterCommit runs once the commit is done (the connection released), in order.
  */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+export async function withTransaction<T>(db: TransactionSource, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
   const later: AfterCommit[] = [];
   afterCommitWork.set(client, later);
   let result: T;
+  let em: EntityManager | undefined;
+  const tx: Transaction = {
+    sql: client,
+    get em() {
+      return (em ??= entityManagerOn(db.orm, client));
+    },
+  };
   try {
     await client.query("BEGIN");
-    result = await work(client);
+    result = await work(tx);
+    await em?.flush();
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -36,4 +65,23 @@ export function afterCommit(client: pg.PoolClient, task: AfterCommit): void {
   const later = afterCommitWork.get(client);
   if (!later) throw new Error("afterCommit needs a transaction opened by withTransaction");
   later.push(task);
+}
+
+/**
+ * A fork of the ORM's EntityManager whose queries go to `client`. MikroORM runs every query of an
+ * EntityManager in a transaction through that EntityManager's "transaction context", a Kysely object;
+ * here it is a Kysely over this one connection. With transactions disabled on the fork, its flush
+ * and em.transactional run inside ours instead of starting their own. (A Kysely transaction object
+ * would give real savepoints, but must be made asynchronously, which `tx.em` cannot wait for.)
+ */
+function entityManagerOn(orm: MikroORM, client: pg.PoolClient): EntityManager {
+  const oneConnection: PostgresPool = {
+    // withTransaction releases the client; Kysely's release after each query is a no-op.
+    connect: async () => ({ query: client.query.bind(client) as never, release: () => {} }),
+    end: async () => {},
+    options: {},
+  };
+  const em = orm.em.fork({ disableTransactions: true });
+  em.setTransactionContext(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: oneConnection }) }));
+  return em;
 }

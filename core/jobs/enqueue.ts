@@ -1,3 +1,6 @@
+import { EntityManager } from "@mikro-orm/postgresql";
+import { sqlOn } from "../db/entity-manager-sql.ts";
+
 /** Anything that runs SQL: a pg Pool, a PoolClient inside a transaction, or a pg Client. */
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
@@ -14,11 +17,18 @@ export interface JobOptions {
 }
 
 /**
- * Enqueues a graphile-worker job through SQL, so it commits or rolls back with the caller's transaction
- * (pass the transaction's client as `db`). Core stays free of the graphile-worker package.
+ * Enqueues a graphile-worker job through SQL, so it commits or rolls back with the caller's transaction:
+ * pass withTransaction's `tx.sql` or `tx.em` (or any EntityManager in a transaction) as `db`.
+ * Core stays free of the graphile-worker package.
  */
-export async function enqueueJob(db: Queryable, task: string, payload: unknown, options: JobOptions = {}): Promise<void> {
-  await db.query(
+export async function enqueueJob(
+  db: Queryable | EntityManager,
+  task: string,
+  payload: unknown,
+  options: JobOptions = {},
+): Promise<void> {
+  const sql = db instanceof EntityManager ? sqlOn(db) : db;
+  await sql.query(
     `SELECT graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4,
        max_attempts => $5, job_key => $6, priority => $7)`,
     [

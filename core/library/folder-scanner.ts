@@ -4,7 +4,7 @@ import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Invalid } from "../errors.ts";
 import { isInside } from "../media/safe-open.ts";
 import { attachFolderCovers } from "./folder-covers.ts";
@@ -102,7 +102,7 @@ async function linkedFile(link: string, realRoot: string): Promise<Stats | null>
  * under a subdirectory that cannot be read are kept.
  */
 export async function scanFolder(
-  deps: { pool: pg.Pool; uploads: UploadsService; coversDir: string; serverDirs: readonly string[] },
+  deps: TransactionSource & { uploads: UploadsService; coversDir: string; serverDirs: readonly string[] },
   libraryId: string,
   folder: string,
 ): Promise<ScanResult> {
@@ -139,8 +139,8 @@ export async function scanFolder(
     );
   }
   const batchId = await deps.uploads.startBatch(libraryId, "folder");
-  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps.pool, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
-  for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps.pool, batchId, changed.slice(i, i + CHUNK));
+  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
+  for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
   const removed = gone.length ? await deps.uploads.deleteVanished(gone) : 0;
   const covers = await attachFolderCovers(deps.pool, deps.coversDir, libraryId, root);
@@ -158,12 +158,12 @@ export async function scanFolder(
  * files may not lead out of it (upload-files.ts).
  */
 async function insertPending(
-  pool: pg.Pool,
+  db: TransactionSource,
   scan: { libraryId: string; batchId: string; root: string },
   files: FoundFile[],
 ): Promise<void> {
   const ids = files.map(() => randomUUID());
-  await withTransaction(pool, async (client) => {
+  await withTransaction(db, async ({ sql: client }) => {
     await client.query(
       `INSERT INTO upload (id, library_id, batch_id, storage, path, root, original_name, size, mtime)
        SELECT id, $1, $2, 'in_place', p, $3, n, s, m
@@ -176,8 +176,8 @@ async function insertPending(
   });
 }
 
-async function markChanged(pool: pg.Pool, batchId: string, files: (FoundFile & { id: string })[]): Promise<void> {
-  await withTransaction(pool, async (client) => {
+async function markChanged(db: TransactionSource, batchId: string, files: (FoundFile & { id: string })[]): Promise<void> {
+  await withTransaction(db, async ({ sql: client }) => {
     await client.query(
       `UPDATE upload u SET status = 'pending', size = f.s, mtime = f.m, checksum = NULL, batch_id = $1,
          error_code = NULL, error_message = NULL, updated_at = now()

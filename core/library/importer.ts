@@ -3,7 +3,7 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, processCover } from "../media/artwork.ts";
 import { withFileNameTags } from "../media/file-name-tags.ts";
@@ -131,6 +131,7 @@ async function sha256File(file: OpenFile): Promise<string> {
  * after a crash: nothing is committed until the one final transaction.
  */
 export class Importer {
+  readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
   readonly #genreSeparators: string | undefined;
@@ -142,7 +143,8 @@ export class Importer {
   #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
 
-  constructor(deps: { pool: pg.Pool; mediaDir: string; genreSeparators?: string }) {
+  constructor(deps: TransactionSource & { mediaDir: string; genreSeparators?: string }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
     this.#genreSeparators = deps.genreSeparators;
@@ -241,7 +243,7 @@ export class Importer {
   }
 
   async #commitFresh(prepared: Prepared[]): Promise<void> {
-    const outcomes = await withTransaction(this.#pool, async (client) => {
+    const outcomes = await withTransaction(this.#db, async ({ sql: client }) => {
       const items = await lockStillPending(client, prepared);
       const result = await commitBatch(
         client,
@@ -309,7 +311,7 @@ export class Importer {
   /** A re-import (metadata refresh) of an upload that already had a track, which it may refresh or leave. */
   async #reimport(item: Prepared): Promise<void> {
     const { upload, tags } = item;
-    const outcome = await withTransaction(this.#pool, async (client) => {
+    const outcome = await withTransaction(this.#db, async ({ sql: client }) => {
       if (!(await lockStillPending(client, [item])).length) return "done elsewhere" as const;
       await lockKeys(client, [`dup:${upload.library_id}:${item.checksum}`, ...catalogLockKeys(tags)]);
       const duplicate = await client.query<{ original_name: string }>(

@@ -4,7 +4,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 import { canSeeLibrary, visibleLibrariesWhere } from "../catalog/catalog-read.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
@@ -21,7 +21,7 @@ export interface LibraryInput {
 
 /** Libraries: create, read with access rules, update, delete (with their stored files). */
 export class LibrariesService {
-  readonly #pool: pg.Pool;
+  readonly #db: TransactionSource;
   readonly #orm: MikroORM;
   readonly #actors: ActorService;
   readonly #uploads: UploadsService;
@@ -29,7 +29,7 @@ export class LibrariesService {
   readonly #serverDirs: readonly string[];
 
   constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService; uploads: UploadsService; serverDirs: readonly string[] }) {
-    this.#pool = deps.pool;
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#orm = deps.orm;
     this.#actors = deps.actors;
     this.#uploads = deps.uploads;
@@ -38,7 +38,7 @@ export class LibrariesService {
 
   async create(owner: User, input: LibraryInput): Promise<Library> {
     const musicFolder = await this.#checkMusicFolder(owner, input.musicFolder);
-    return this.#orm.em.fork().transactional(async (em) => {
+    return withTransaction(this.#db, async ({ em }) => {
       const id = randomUUID();
       const actor = await this.#actors.createLocal(em, {
         type: "Application",
@@ -103,7 +103,7 @@ export class LibrariesService {
    */
   async delete(owner: User, id: string): Promise<void> {
     const library = await this.getOwned(owner, id);
-    await withTransaction(this.#pool, async (tx) => {
+    await withTransaction(this.#db, async ({ sql: tx }) => {
       // Locked first: an upload committing meanwhile is then among those deleted (its file with them), a
       // later one finds no library; a delete that ran beside this one leaves none to lock (a 404).
       const { rowCount } = await tx.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [library.id]);

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 
 /**
@@ -21,10 +21,12 @@ const RESERVED_BYTES = `SELECT coalesce(sum(r.bytes), 0) FROM upload_reservation
  * parallel requests cannot all see the same free space and together pass the quota.
  */
 export class UploadQuota {
+  readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
   readonly #quotaBytes: number;
 
-  constructor(deps: { pool: pg.Pool; quotaBytes: number }) {
+  constructor(deps: TransactionSource & { quotaBytes: number }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
     this.#quotaBytes = deps.quotaBytes;
   }
@@ -59,7 +61,7 @@ export class UploadQuota {
   }
 
   async #reserve(ownerId: string, id: string, bytes: number): Promise<boolean> {
-    return withTransaction(this.#pool, async (client) => {
+    return withTransaction(this.#db, async ({ sql: client }) => {
       // The lock orders the owner's reservations; the next statement's snapshot then sees every earlier one.
       await client.query("SELECT pg_advisory_xact_lock(hashtextextended('upload-quota:' || $1, 0))", [ownerId]);
       const { rowCount } = await client.query(

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
-import { afterCommit, withTransaction } from "../db/transaction.ts";
+import { afterCommit, withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
@@ -95,16 +95,18 @@ export function displayName(name: string): string {
 
 /** Uploaded files: receiving them onto disk, listing, progress, and deletion with catalog clean-up. */
 export class UploadsService {
+  readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
   readonly #maxBytes: number;
   readonly #quota: UploadQuota;
 
-  constructor(deps: { pool: pg.Pool; mediaDir: string; maxUploadBytes: number; userQuotaBytes: number }) {
+  constructor(deps: TransactionSource & { mediaDir: string; maxUploadBytes: number; userQuotaBytes: number }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
     this.#maxBytes = deps.maxUploadBytes;
-    this.#quota = new UploadQuota({ pool: deps.pool, quotaBytes: deps.userQuotaBytes });
+    this.#quota = new UploadQuota({ ...this.#db, quotaBytes: deps.userQuotaBytes });
   }
 
   get maxUploadBytes(): number {
@@ -197,7 +199,7 @@ export class UploadsService {
       stopWatching();
     }
     try {
-      return await withTransaction(this.#pool, async (client) => {
+      return await withTransaction(this.#db, async ({ sql: client }) => {
         const { rows } = await client.query<UploadRow>(
           `INSERT INTO upload (id, library_id, batch_id, storage, path, original_name, size, checksum)
            VALUES ($1, $2, $3, 'stored', $4, $5, $6, $7) RETURNING *`,
@@ -323,7 +325,7 @@ export class UploadsService {
    * transaction). Only an errored upload can be retried: any other is a Conflict; someone else's is a 404.
    */
   async retry(owner: User, id: string): Promise<UploadRow> {
-    return withTransaction(this.#pool, async (client) => {
+    return withTransaction(this.#db, async ({ sql: client }) => {
       const { rows } = await client.query<UploadRow>(
         `UPDATE upload u SET status = 'pending', error_code = NULL, error_message = NULL, updated_at = now()
          WHERE u.id = $1 AND u.status = 'errored' AND ${ownedUploadSql("$2")} RETURNING u.*`,
@@ -344,7 +346,7 @@ export class UploadsService {
 
   /** `work` in the caller's transaction when given (a federation job then commits with it), else in a new one. */
   #inTransaction<T>(tx: pg.PoolClient | undefined, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return tx ? work(tx) : withTransaction(this.#pool, work);
+    return tx ? work(tx) : withTransaction(this.#db, ({ sql }) => work(sql));
   }
 
   /**
@@ -387,9 +389,10 @@ export class UploadsService {
 class SizeExceeded extends Error {}
 class QuotaExceeded extends Error {}
 
-export function buildUploadsService(config: AppConfig, pool: pg.Pool): UploadsService {
+export function buildUploadsService(config: AppConfig, db: TransactionSource): UploadsService {
   return new UploadsService({
-    pool,
+    pool: db.pool,
+    orm: db.orm,
     mediaDir: config.mediaDir,
     maxUploadBytes: config.media.maxUploadBytes,
     userQuotaBytes: config.media.userQuotaBytes,

@@ -3,7 +3,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { visiblePlaylistsSql } from "../catalog/catalog-read.ts";
@@ -51,28 +51,28 @@ const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, o.username AS owner_username, 
  * answer NotFound exactly like a missing one.
  */
 export class PlaylistsService {
+  readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
-  readonly #orm: MikroORM;
   readonly #actors: ActorService;
 
   constructor(deps: { pool: pg.Pool; orm: MikroORM; actors: ActorService }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
-    this.#orm = deps.orm;
     this.#actors = deps.actors;
   }
 
   /** The actor (with its key pairs) and the playlist row commit together. */
   async create(owner: User, input: PlaylistInput): Promise<PlaylistRow> {
     const id = randomUUID();
-    await this.#orm.em.fork().transactional(async (em) => {
-      const actor = await this.#actors.createLocal(em, {
+    await withTransaction(this.#db, async (tx) => {
+      const actor = await this.#actors.createLocal(tx.em, {
         type: "Application",
         username: `pl.${id.replaceAll("-", "")}`,
         name: input.name,
         represents: "playlist",
       });
-      await em.flush();
-      await em.execute("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy) VALUES (?, ?, ?, ?, ?, ?)", [
+      await tx.em.flush();
+      await tx.sql.query("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy) VALUES ($1, $2, $3, $4, $5, $6)", [
         id,
         owner.id,
         actor.id,
@@ -109,7 +109,7 @@ export class PlaylistsService {
   }
 
   async update(owner: User, id: string, changes: Partial<PlaylistInput>): Promise<PlaylistRow> {
-    await withTransaction(this.#pool, async (client) => {
+    await withTransaction(this.#db, async ({ sql: client }) => {
       const { rowCount } = await client.query(
         `UPDATE playlist SET name = coalesce($3, name), description = coalesce($4, description),
            privacy = coalesce($5, privacy), updated_at = now() WHERE id = $1 AND owner_id = $2`,
@@ -129,7 +129,7 @@ export class PlaylistsService {
 
   /** The playlist and its items, in one transaction; its actor stays as a tombstone (as a library's does). */
   async delete(owner: User, id: string): Promise<void> {
-    await withTransaction(this.#pool, async (client) => {
+    await withTransaction(this.#db, async ({ sql: client }) => {
       const { rows } = await client.query<{ actor_id: string }>(
         "DELETE FROM playlist WHERE id = $1 AND owner_id = $2 RETURNING actor_id",
         [id, owner.id],
@@ -204,7 +204,7 @@ export class PlaylistsService {
    * concurrent edits take turns and positions stay dense.
    */
   async #edit<T>(owner: User, id: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return withTransaction(this.#pool, async (client) => {
+    return withTransaction(this.#db, async ({ sql: client }) => {
       const { rowCount } = await client.query("SELECT 1 FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE", [id, owner.id]);
       if (!rowCount) throw new NotFound("playlist");
       const result = await work(client);

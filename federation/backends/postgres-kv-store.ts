@@ -1,7 +1,7 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import { isEqual } from "es-toolkit";
 import type pg from "pg";
-import { withTransaction } from "../../core/db/transaction.ts";
+import { withTransaction, type TransactionSource } from "../../core/db/transaction.ts";
 
 const LIVE = "(expires_at IS NULL OR expires_at > now())";
 
@@ -16,10 +16,12 @@ function expiry(options?: KvStoreSetOptions): string | null {
  * Expired rows are ignored on read and removed in batches by a worker cron task.
  */
 export class PostgresKvStore implements KvStore {
+  readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
 
-  constructor(pool: pg.Pool) {
-    this.#pool = pool;
+  constructor(db: TransactionSource) {
+    this.#db = db;
+    this.#pool = db.pool;
   }
 
   async get<T = unknown>(key: KvKey): Promise<T | undefined> {
@@ -43,7 +45,7 @@ export class PostgresKvStore implements KvStore {
   }
 
   async cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
-    return withTransaction(this.#pool, async (client) => {
+    return withTransaction(this.#db, async ({ sql: client }) => {
       // A row lock cannot guard a row that does not exist yet, so "absent" is claimed by an insert.
       if (expectedValue === undefined && newValue !== undefined) {
         await client.query(`DELETE FROM fedify_kv WHERE key = $1 AND NOT ${LIVE}`, [key]);

@@ -11,7 +11,7 @@ beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
   db = await openDatabase(database.url, 8);
-  kv = new PostgresKvStore(db.pool);
+  kv = new PostgresKvStore(db);
 });
 afterAll(async () => {
   await db.close();

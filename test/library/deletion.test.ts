@@ -106,18 +106,18 @@ describe.skipIf(!ffmpeg)("deletion", () => {
     const owner = { id: (await app.db.pool.query("SELECT owner_id FROM library WHERE id = $1", [lib])).rows[0].owner_id } as User;
     const jobs = async () => (await app.db.pool.query("SELECT 1 FROM graphile_worker.jobs WHERE task_identifier = 'deletion_test_job'")).rowCount;
 
-    await expect(withTransaction(app.db.pool, async (tx) => {
-      await app.deps.uploads.deleteOne(owner, upload.id, tx);
-      await enqueueJob(tx, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
+    await expect(withTransaction(app.db, async ({ sql }) => {
+      await app.deps.uploads.deleteOne(owner, upload.id, sql);
+      await enqueueJob(sql, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
       throw new Error("changed my mind");
     })).rejects.toThrow("changed my mind");
     expect(existsSync(file)).toBe(true);
     expect((await app.db.pool.query("SELECT 1 FROM upload WHERE id = $1", [upload.id])).rowCount).toBe(1);
     expect(await jobs()).toBe(0);
 
-    await withTransaction(app.db.pool, async (tx) => {
-      await app.deps.uploads.deleteOne(owner, upload.id, tx);
-      await enqueueJob(tx, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
+    await withTransaction(app.db, async ({ sql }) => {
+      await app.deps.uploads.deleteOne(owner, upload.id, sql);
+      await enqueueJob(sql, "deletion_test_job", { uploadId: upload.id }, { runAt: new Date(Date.now() + 3_600_000) });
       // Nothing irreversible before the commit.
       expect(existsSync(file)).toBe(true);
     });

@@ -31,7 +31,7 @@ describe.skipIf(!hasFfmpeg())("an import that runs twice at once", () => {
     const res = await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "twice.mp3", data: await readFile(file) }]);
     const uploadId = res.body.uploads[0].id;
 
-    const runs = [0, 1].map(() => new Importer({ pool: app.db.pool, mediaDir: app.config.mediaDir }));
+    const runs = [0, 1].map(() => new Importer({ pool: app.db.pool, orm: app.db.orm, mediaDir: app.config.mediaDir }));
     await Promise.all(runs.map((importer) => importer.importUpload(uploadId)));
 
     const { rows } = await app.db.pool.query("SELECT status, error_code, track_id, path FROM upload WHERE id = $1", [uploadId]);
