@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { getLogger } from "../../config/logging.ts";
 import { Unauthenticated } from "../errors.ts";
+import type { Queryable } from "../jobs/enqueue.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "./password.ts";
 import { hashSecretToken, newSecretToken } from "./secret-token.ts";
@@ -19,6 +20,11 @@ const log = getLogger(["polyphony", "accounts", "sessions"]);
 
 /** Refresh last_seen_at at most this often, so reads do not turn into writes on every request. */
 const TOUCH_INTERVAL_MS = 5 * 60_000;
+
+/** Removes sessions past their expiry (the hourly cleanup); returns how many. */
+export async function deleteExpiredSessions(db: Queryable): Promise<number> {
+  return (await db.query("DELETE FROM user_session WHERE expires_at <= now()")).rowCount ?? 0;
+}
 
 /** Password login, session cookies' lifecycle, and the rate limit on login attempts. */
 export class SessionService {

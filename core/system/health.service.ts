@@ -93,3 +93,8 @@ export async function releaseJobsOfDeadWorkers(db: Queryable, deadAfterSeconds =
 export async function removeHeartbeat(db: Queryable, workerId: string): Promise<void> {
   await db.query("DELETE FROM worker_heartbeat WHERE worker_id = $1", [workerId]);
 }
+
+/** Rows of workers silent for a day (their jobs were released long before): kept that long for the admin page. */
+export async function deleteOldHeartbeats(db: Queryable): Promise<void> {
+  await db.query("DELETE FROM worker_heartbeat WHERE seen_at < now() - interval '1 day'");
+}
