@@ -94,7 +94,7 @@ export async function removeHeartbeat(db: Queryable, workerId: string): Promise<
   await db.query("DELETE FROM worker_heartbeat WHERE worker_id = $1", [workerId]);
 }
 
-/** Rows of workers silent for a day (their jobs were released long before): kept that long for the admin page. */
+/** Heartbeat rows of workers silent for a day (their jobs were released long before). */
 export async function deleteOldHeartbeats(db: Queryable): Promise<void> {
   await db.query("DELETE FROM worker_heartbeat WHERE seen_at < now() - interval '1 day'");
 }
