@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 let app: TestApp;
 let admin: TestClient;
@@ -43,10 +43,10 @@ describe("GET /api/v1/admin/jobs", () => {
     await enqueueJob(app.db.pool, "always_fails", {}, { maxAttempts: 1 });
     await enqueueJob(app.db.pool, "hold", {});
 
-    const body = await waitFor(async () => {
+    const body = await waitUntil(async () => {
       const current = await overview();
       return countsOf(current, "always_fails")?.failed === 1 && countsOf(current, "hold")?.running === 1 ? current : undefined;
-    }, 30_000);
+    }, { timeout: 30_000 });
     expect(countsOf(body, "nobody_runs_this")).toEqual({ task: "nobody_runs_this", queued: 1, scheduled: 1, running: 0, failed: 0 });
     expect(countsOf(body, "always_fails")).toEqual({ task: "always_fails", queued: 0, scheduled: 0, running: 0, failed: 1 });
     expect(countsOf(body, "hold")).toEqual({ task: "hold", queued: 0, scheduled: 0, running: 1, failed: 0 });
@@ -65,7 +65,7 @@ describe("GET /api/v1/admin/jobs", () => {
     expect(body.worker).toEqual({ ok: true, running: 1, lastSeenAt: expect.any(String) });
 
     release();
-    await waitFor(async () => (countsOf(await overview(), "hold") === undefined ? true : undefined), 30_000);
+    await waitUntil(async () => (countsOf(await overview(), "hold") === undefined ? true : undefined), { timeout: 30_000 });
   });
 
   it("truncates long errors", async () => {

@@ -9,8 +9,8 @@ import { EventStreams, MAX_STREAMS_PER_USER } from "../../server/http/event-stre
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { openEventStream, type EventStream } from "../helpers/sse.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 const EMPTY_FILE = { name: "empty.mp3", data: new Uint8Array(0) };
@@ -114,7 +114,7 @@ describe.skipIf(!ffmpeg)("GET /api/v1/events", () => {
     expect((await open(bob)).status).toBe(200);
 
     opened[0]!.close();
-    await waitFor(() => app.deps.events.streams.count(carolId) === MAX_STREAMS_PER_USER - 1 || undefined);
+    await waitUntil(() => app.deps.events.streams.count(carolId) === MAX_STREAMS_PER_USER - 1 || undefined);
     expect((await open(carol)).status).toBe(200);
   });
 
@@ -140,7 +140,7 @@ describe("the LISTEN connection", () => {
       const [before] = (await listeners(app)).rows;
       expect(before).toBeDefined();
       await app.db.pool.query("SELECT pg_terminate_backend($1)", [before!.pid]);
-      await waitFor(async () => {
+      await waitUntil(async () => {
         const { rows } = await listeners(app);
         return (rows.length === 1 && rows[0]!.pid !== before!.pid) || undefined;
       });
@@ -162,7 +162,7 @@ describe("the LISTEN connection", () => {
       expect((await listeners(app)).rows).toHaveLength(1);
       await app.web.close();
       await stream.ended;
-      await waitFor(async () => (await listeners(app)).rows.length === 0 || undefined);
+      await waitUntil(async () => (await listeners(app)).rows.length === 0 || undefined);
     } finally {
       await app.close();
     }
@@ -202,7 +202,7 @@ describe("EventStreams", () => {
     socket.on("error", () => {});
     socket.write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     socket.pause();
-    await waitFor(() => hub.count("slow") === 1 || undefined);
+    await waitUntil(() => hub.count("slow") === 1 || undefined);
     const stop = async () => {
       hub.close();
       socket.destroy();
@@ -218,9 +218,9 @@ describe("EventStreams", () => {
     try {
       // More than the socket buffers take: the end below cannot finish while the client reads nothing.
       hub.send("slow", "big", { data: "x".repeat(16 * 1024 * 1024) });
-      await new Promise((resolve) => setTimeout(resolve, 500)); // its 300 ms lifetime is over
+      await sleep(500); // its 300 ms lifetime is over
       hub.send("slow", "upload", { id: "after" });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(errors).toEqual([]);
       expect(hub.count("slow")).toBe(0);
     } finally {
@@ -233,7 +233,7 @@ describe("EventStreams", () => {
     const { errors, stop } = await stalledClient(hub);
     try {
       const event = { data: "x".repeat(256 * 1024) };
-      await waitFor(() => {
+      await waitUntil(() => {
         hub.send("slow", "big", event);
         return hub.count("slow") === 0 || undefined;
       });
@@ -251,7 +251,7 @@ describe("EventStreams", () => {
     try {
       const client = new TestClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
       const stream = await openEventStream(client, "/events");
-      await waitFor(() => stream.blocks.filter((b) => b === ": ping").length >= 2 || undefined);
+      await waitUntil(() => stream.blocks.filter((b) => b === ": ping").length >= 2 || undefined);
       hub.send("someone", "upload", { id: "x" });
       hub.send("someone else", "upload", { id: "y" });
       await stream.waitFor((e) => e.data.id === "x");

@@ -2,7 +2,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 
 describe("health", () => {
   let app: TestApp;
@@ -58,10 +58,10 @@ describe("graceful shutdown", () => {
         req.write(body.slice(0, 10));
         setTimeout(() => req.end(body.slice(10)), 300);
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       let closed = false;
       const closing = app.web.close().then(() => (closed = true));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(closed).toBe(false);
       expect(await response).toBe(401);
       await closing;
@@ -77,7 +77,7 @@ describe("graceful shutdown", () => {
       worker: {
         extraTasks: {
           slow: async () => {
-            await new Promise((resolve) => setTimeout(resolve, 1500));
+            await sleep(1500);
             finished = true;
           },
         },
@@ -85,7 +85,7 @@ describe("graceful shutdown", () => {
     });
     try {
       await enqueueJob(app.db.pool, "slow", {});
-      await waitFor(async () => {
+      await waitUntil(async () => {
         const { rows } = await app.db.pool.query("SELECT 1 FROM graphile_worker.jobs WHERE locked_at IS NOT NULL");
         return rows.length > 0 || undefined;
       });

@@ -7,9 +7,9 @@ import { configureLogging, type LogRecord } from "../../config/logging.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { subsonicCredentials, tokenParams, type Credentials } from "../subsonic/helpers.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 
 const records: LogRecord[] = [];
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -66,7 +66,7 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
 
   /** Waits for the debug line a client going away leaves, and returns it. */
   const goneLine = (pattern: RegExp) =>
-    waitFor(() => records.find((r) => r.level === "debug" && pattern.test(r.message.join(""))));
+    waitUntil(() => records.find((r) => r.level === "debug" && pattern.test(r.message.join(""))));
 
   it("a page URL answered by the web UI logs no Fedify warning; ActivityPub clients still get the actor", async () => {
     records.length = 0;
@@ -125,7 +125,7 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
     });
     req.on("error", () => {}); // we hang up ourselves
     await new Promise((resolve) => req.write(start, resolve));
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the server starts reading the body
+    await sleep(200); // the server starts reading the body
     req.destroy();
   }
 
@@ -156,10 +156,10 @@ describe.skipIf(!hasFfmpeg())("log hygiene", () => {
     records.length = 0;
     expect((await client.post(`/api/v1/libraries/${id}/scan`)).status).toBe(202);
     // Three attempts (a disk mounted meanwhile is read), then the import status names the reason.
-    const status = await waitFor(async () => {
+    const status = await waitUntil(async () => {
       const body = (await client.get(`/api/v1/libraries/${id}/import-status`)).body;
       return body.scanning ? undefined : body;
-    }, 60_000);
+    }, { timeout: 60_000 });
     expect(status.scanError).toMatch(/cannot be read \(it does not exist\)/);
     const failures = records.filter((r) => r.category.join(".") === "polyphony.worker.graphile" && /failed/.test(r.message.join("")));
     expect(failures.length).toBeGreaterThan(0);

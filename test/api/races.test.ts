@@ -6,10 +6,10 @@ import { MAX_STREAMS_PER_USER } from "../../server/http/event-streams.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { openEventStream, type EventStream } from "../helpers/sse.ts";
 import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const AT_ONCE = 6;
 const DOOMED_TRACKS = 8;
@@ -138,7 +138,7 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
     } as RequestInit);
     body.enqueue(encoder.encode(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="late.mp3"\r\n\r\n${"x".repeat(4096)}`));
     // The request got past its library check (its batch is there): now the library goes.
-    await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM import_batch WHERE library_id = $1", [doomed])) === 1 || undefined);
+    await waitUntil(async () => (await count(app, "SELECT count(*)::int AS n FROM import_batch WHERE library_id = $1", [doomed])) === 1 || undefined);
     expect((await alice.request("DELETE", `/api/v1/libraries/${doomed}`)).status).toBe(204);
     body.enqueue(encoder.encode(`${"x".repeat(4096)}\r\n--${boundary}--\r\n`));
     body.close();
@@ -163,7 +163,7 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
         [doomed, relative],
       );
       const deleting = alice.request("DELETE", `/api/v1/libraries/${doomed}`);
-      await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
+      await waitUntil(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
       await upload.query("COMMIT");
       expect((await deleting).status).toBe(204);
     } finally {
@@ -202,7 +202,7 @@ describe.skipIf(!hasFfmpeg())("requests racing each other", () => {
         await deletion.query("BEGIN");
         await deletion.query("DELETE FROM track WHERE id = $1", [doomed[i]]);
         const answer = write(doomed[i]!)();
-        await waitFor(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
+        await waitUntil(async () => (await count(app, "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")) > 0 || undefined);
         await deletion.query("COMMIT");
         expect(await answer, what).toEqual(expected);
       } finally {

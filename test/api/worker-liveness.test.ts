@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
 import { startWorker, type Worker, type WorkerOptions } from "../../workers/main.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 
 // A worker silent for a second counts as dead here (20 s in production); each beats five times a second.
 const heartbeat = { intervalMs: 200, deadAfterSeconds: 1 };
@@ -46,14 +46,14 @@ describe("a job held by a live worker past the dead-worker threshold", () => {
     finished = new Promise((resolve) => (finish = resolve));
     const first = await startOne();
     await enqueueJob(app.db.pool, "hold", {});
-    await waitFor(() => runs.length === 1);
+    await waitUntil(() => runs.length === 1);
     await startOne();
     return { first };
   }
 
   /** Lets the job be held HELD_SECONDS past its start, while every worker's release runs, and checks its lock. */
   async function holdPastThreshold(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, HELD_SECONDS * 1000));
+    await sleep(HELD_SECONDS * 1000);
     const { rows } = await app.db.pool.query(
       `SELECT attempts, extract(epoch FROM now() - locked_at)::float AS held
        FROM graphile_worker.jobs WHERE task_identifier = 'hold'`,
@@ -76,7 +76,7 @@ describe("a job held by a live worker past the dead-worker threshold", () => {
     );
     expect(vouched.rowCount).toBe(1); // the heartbeat names the id graphile-worker locked the job with
     finish();
-    await waitFor(jobGone);
+    await waitUntil(jobGone);
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/attempt 1$/);
   });
@@ -87,7 +87,7 @@ describe("a job held by a live worker past the dead-worker threshold", () => {
     await holdPastThreshold();
     finish();
     await stopped;
-    await waitFor(jobGone);
+    await waitUntil(jobGone);
     expect(runs).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseUploadNotification, UPLOAD_EVENTS_CHANNEL } from "../../core/library/upload-events.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 let app: TestApp;
 let listener: pg.Client;
@@ -35,7 +35,7 @@ async function notificationsOf(statement: string, values: unknown[] = []): Promi
   const before = payloads.length;
   await app.db.pool.query(statement, values);
   await app.db.pool.query("SELECT pg_notify($1, $2)", [MARKER_CHANNEL, marker]);
-  await waitFor(() => payloads.includes(marker) || undefined);
+  await waitUntil(() => payloads.includes(marker) || undefined);
   return payloads.slice(before, payloads.indexOf(marker));
 }
 

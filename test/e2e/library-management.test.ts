@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
 
@@ -173,10 +173,10 @@ describe.skipIf(!chromiumPath)("library management in Chromium", () => {
     onTestFinished(() => rm(many, { recursive: true, force: true }));
     for (let i = 0; i < 57; i++) await writeFile(path.join(many, `note ${String(i).padStart(2, "0")}.mp3`), `not music ${i}\n`.repeat(30));
     const id = (await admin.post("/api/v1/libraries", { name: "Many", musicFolder: many })).body.id;
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const { rows } = await app.db.pool.query("SELECT count(*) FILTER (WHERE status <> 'pending')::int AS n FROM upload WHERE library_id = $1", [id]);
       return rows[0].n === 57 || undefined;
-    }, 60_000);
+    }, { timeout: 60_000 });
     await go(page, `/libraries/${id}`);
     const shown = page.locator("table.uploads tbody tr");
     await page.getByText("Showing 50 of 57").waitFor();

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GraphileMessageQueue } from "../../federation/backends/graphile-message-queue.ts";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { startFakeRemote, waitFor } from "../helpers/fake-remote.ts";
+import { startFakeRemote } from "../helpers/fake-remote.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 let app: TestApp;
 let remote: Awaited<ReturnType<typeof startFakeRemote>>;
@@ -28,7 +29,7 @@ describe("outbound delivery through graphile-worker", () => {
     });
     await ctx.sendActivity({ identifier: "alice" }, { id: new URL(`${remote.origin}/users/bob`), inboxId: new URL(`${remote.origin}/inbox`) }, follow);
 
-    const delivered = await waitFor(() => remote.received.find((r) => r.url === "/inbox"));
+    const delivered = await waitUntil(() => remote.received.find((r) => r.url === "/inbox"));
     expect(delivered.method).toBe("POST");
     expect(JSON.parse(delivered.body)).toMatchObject({ type: "Follow", actor: `${TEST_ORIGIN}/actors/alice` });
     expect(delivered.headers.get("signature")).toContain(`keyId="${TEST_ORIGIN}/actors/alice#main-key"`);
@@ -43,8 +44,10 @@ describe("outbound delivery through graphile-worker", () => {
     });
     expect(key?.id?.href).toBe(`${TEST_ORIGIN}/actors/alice#main-key`);
 
-    const left = await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'fedify'");
-    expect(left.rows[0].n).toBe(0);
+    // The worker deletes the job once the inbox has answered: a moment after the request arrived.
+    const jobsLeft = async () => (await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'fedify'")).rows[0].n;
+    await waitUntil(async () => (await jobsLeft()) === 0, { what: "the delivery job to be done" });
+    expect(await jobsLeft()).toBe(0);
   });
 });
 

@@ -3,7 +3,8 @@ import { Delete } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { startFakeRemote, waitFor } from "../helpers/fake-remote.ts";
+import { startFakeRemote } from "../helpers/fake-remote.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 // A library's actor is what other servers follow: its document must say what the library is now, and
 // outlive the library long enough to tell them it is gone.
@@ -68,7 +69,7 @@ describe("library actors", () => {
     const activity = new Delete({ id: new URL(`${library.actorId}#delete`), actor: actorUri, object: actorUri, to: follower.id });
     await ctx.sendActivity({ identifier }, follower, activity, { immediate: true });
 
-    const delivered = await waitFor(() => remote.received.find((r) => r.url === "/inbox" && r.body.includes('"Delete"')));
+    const delivered = await waitUntil(() => remote.received.find((r) => r.url === "/inbox" && r.body.includes('"Delete"')), { what: "the signed Delete" });
     expect(delivered.headers.get("signature")).toContain(`keyId="${library.actorId}#main-key"`);
     const request = new Request(`${remote.origin}/inbox`, { method: "POST", headers: delivered.headers, body: delivered.body });
     const key = await verifyRequest(request, {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
+import { waitUntil } from "./wait.ts";
 
 const TEMPLATE_DB = "polyphony_template";
 
@@ -11,16 +12,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    // A backend that just disconnected from the template can linger for a moment.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
-        break;
-      } catch (error) {
-        if ((error as { code?: string }).code !== "55006" || attempt > 50) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    // A backend that just disconnected from the template can linger for a moment (55006: still in use).
+    await waitUntil(() => admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`).then(
+      () => true,
+      (error: { code?: string }) => (error.code === "55006" ? false : Promise.reject(error)),
+    ), { timeout: 5_000, interval: 100, what: "the template database to be free" });
   } finally {
     await admin.end();
   }

@@ -27,13 +27,3 @@ export async function startFakeRemote(): Promise<{ origin: string; received: Rec
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("Timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

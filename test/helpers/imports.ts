@@ -1,36 +1,23 @@
-import { readFile } from "node:fs/promises";
 import type pg from "pg";
-import { makeAudio } from "../fixtures/audio.ts";
-import type { TestClient } from "./client.ts";
-import { waitFor } from "./fake-remote.ts";
+import { waitUntil } from "./wait.ts";
 
 /** Waits until no upload of the library is pending (the worker has imported or rejected each one). */
 export async function waitForImports(pool: pg.Pool, libraryId: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(async () => {
+  await waitUntil(async () => {
     const { rows } = await pool.query(
       "SELECT count(*)::int AS n FROM upload WHERE library_id = $1 AND status = 'pending'",
       [libraryId],
     );
     return rows[0].n === 0 || undefined;
-  }, timeoutMs);
+  }, { timeout: timeoutMs, what: "the library's imports" });
 }
 
 /** Waits until no library scan is queued or running (the files it found are then pending or imported). */
 export async function waitForScans(pool: pg.Pool, timeoutMs = 60_000): Promise<void> {
-  await waitFor(async () => {
+  await waitUntil(async () => {
     const { rows } = await pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'scan_library'");
     return rows[0].n === 0 || undefined;
-  }, timeoutMs);
-}
-
-/** Uploads one tagged MP3 (made with ffmpeg in `dir`) into the library and waits for its import. */
-export async function uploadTagged(
-  client: TestClient, pool: pg.Pool, libraryId: string, dir: string, name: string, tags: Record<string, string>,
-): Promise<void> {
-  await client.upload(`/api/v1/libraries/${libraryId}/uploads`, [
-    { name: `${name}.mp3`, data: await readFile(await makeAudio(dir, { name, format: "mp3", tags })) },
-  ]);
-  await waitForImports(pool, libraryId);
+  }, { timeout: timeoutMs, what: "the library scans" });
 }
 
 /** The catalog as one readable structure: albums with artists, tracks with credits and genres. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { freePort } from "./ports.ts";
 import { ROOT } from "./processes.ts";
 import { systemProgram } from "./system-programs.ts";
+import { waitUntil } from "./wait.ts";
 
 export const SITE_CONFIG = path.join(ROOT, "config/nginx/polyphony.conf");
 /** The stand-in web UI nginx serves: an index page and one hashed asset, as Vite lays out web/dist. */
@@ -77,19 +78,13 @@ function mainConfig(dir: string): string {
 
 /** Resolves once nginx answers on the port; rejects if it exits first (e.g. the port was taken meanwhile). */
 async function waitUntilListening(child: ChildProcess, url: string, dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  await waitUntil(async () => {
     if (child.exitCode !== null || child.signalCode !== null) {
       const log = await readFile(path.join(dir, "error.log"), "utf8").catch(() => "");
       throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}):\n${log}`);
     }
-    try {
-      await fetch(url, { method: "HEAD" });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  throw new Error("nginx did not start listening within 5 seconds");
+    return fetch(url, { method: "HEAD" }).then(() => true, () => false);
+  }, { timeout: 5_000, interval: 25, what: "nginx to listen" });
 }
 
 /** SIGTERM is nginx's fast shutdown: the master stops its workers, removes its pid file and exits. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "./wait.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -33,18 +34,20 @@ export async function runEntry(args: string[], env: Record<string, string>, inpu
 }
 
 export async function waitForHealthy(url: string, spawned: Spawned, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (spawned.child.exitCode !== null) throw new Error(`Process exited early:\n${spawned.output()}`);
-    try {
-      const res = await fetch(`${url}/api/v1/health`);
-      if (res.ok && (await res.json()).worker.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitUntil(async () => {
+      if (spawned.child.exitCode !== null) throw new Error(`Process exited early:\n${spawned.output()}`);
+      try {
+        const res = await fetch(`${url}/api/v1/health`);
+        return res.ok && (await res.json()).worker.ok === true;
+      } catch {
+        return false; // not listening yet
+      }
+    }, { timeout: timeoutMs, interval: 100, what: "a healthy server" });
+  } catch (error) {
+    if (spawned.child.exitCode !== null) throw error;
+    throw new Error(`Server did not become healthy:\n${spawned.output()}`, { cause: error });
   }
-  throw new Error(`Server did not become healthy:\n${spawned.output()}`);
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,5 +1,5 @@
-import { waitFor } from "./fake-remote.ts";
 import type { TestClient } from "./client.ts";
+import { waitUntil } from "./wait.ts";
 
 export interface ServerSentEvent {
   event: string;
@@ -34,7 +34,7 @@ export async function openEventStream(client: TestClient, path = "/api/v1/events
     headers: response.headers,
     events: [],
     blocks: [],
-    waitFor: (match, timeoutMs = 60_000) => waitFor(() => stream.events.find(match), timeoutMs),
+    waitFor: (match, timeoutMs = 60_000) => waitUntil(() => stream.events.find(match), { timeout: timeoutMs, what: "a matching server-sent event" }),
     ended: Promise.resolve(),
     close: () => abort.abort(),
   };

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { countRows, waitForImports } from "../helpers/imports.ts";
 import { withTransaction } from "../../core/db/transaction.ts";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
 import type { User } from "../../core/accounts/user.entity.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 
@@ -92,7 +92,7 @@ describe.skipIf(!ffmpeg)("deletion", () => {
     await admin.login("alice");
     const inPlace = (await admin.post("/api/v1/libraries", { name: "Folder", musicFolder: folder })).body.id;
     await waitForImports(app.db.pool, inPlace);
-    await waitFor(async () => (await app.db.pool.query("SELECT 1 FROM upload WHERE library_id = $1 AND status = 'finished'", [inPlace])).rowCount || undefined);
+    await waitUntil(async () => (await app.db.pool.query("SELECT 1 FROM upload WHERE library_id = $1 AND status = 'finished'", [inPlace])).rowCount || undefined);
     expect((await admin.request("DELETE", `/api/v1/libraries/${inPlace}`)).status).toBe(204);
     expect(existsSync(kept)).toBe(true);
     await rm(folder, { recursive: true, force: true });

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "../subsonic/helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 const ALBUM = { ALBUM: "Boundary", ALBUMARTIST: "Tester", ARTIST: "Tester" };
@@ -73,7 +73,7 @@ describe.skipIf(!ffmpeg)("a music folder is a boundary", () => {
     mkfifo(path.join(fifos, "cover.jpg"));
 
     libraryId = (await owner.post("/api/v1/libraries", { name: "NAS", musicFolder: music, privacy: "instance" })).body.id;
-    await waitFor(async () => (await scanDone(app)) || undefined, 60_000);
+    await waitUntil(async () => (await scanDone(app)) || undefined, { timeout: 60_000 });
     await waitForImports(app.db.pool, libraryId);
     const { rows } = await app.db.pool.query("SELECT u.id, u.track_id, t.title FROM upload u LEFT JOIN track t ON t.id = u.track_id");
     for (const row of rows) {
@@ -164,7 +164,7 @@ describe.skipIf(!ffmpeg)("a music folder is a boundary", () => {
     const moving = await mkdtemp(path.join(os.tmpdir(), "boundary-moving-"));
     await makeAudio(moving, { name: "mine", format: "mp3", tags: { TITLE: "Mine", ARTIST: "Mover" } });
     const library = (await owner.post("/api/v1/libraries", { name: "Moving", musicFolder: moving })).body.id;
-    await waitFor(async () => (await scanDone(app)) || undefined, 60_000);
+    await waitUntil(async () => (await scanDone(app)) || undefined, { timeout: 60_000 });
     await waitForImports(app.db.pool, library);
     // Another user's stored upload, as far as a scan can tell.
     await mkdir(path.join(app.config.mediaDir, "uploads"), { recursive: true });
@@ -172,7 +172,7 @@ describe.skipIf(!ffmpeg)("a music folder is a boundary", () => {
     await rm(moving, { recursive: true });
     const scanned = async () => {
       expect((await owner.post(`/api/v1/libraries/${library}/scan`)).status).toBe(202);
-      await waitFor(async () => (await scanDone(app)) || undefined, 60_000);
+      await waitUntil(async () => (await scanDone(app)) || undefined, { timeout: 60_000 });
       return (await app.db.pool.query("SELECT path FROM upload WHERE library_id = $1", [library])).rows;
     };
     await symlink(app.config.mediaDir, moving);

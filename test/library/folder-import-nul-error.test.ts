@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 
@@ -48,7 +48,7 @@ describe.skipIf(!ffmpeg)("a folder import with a file whose error text holds NUL
     await writeFile(path.join(music, "03b Broken.m4a"), bad);
     libraryId = (await admin.post("/api/v1/libraries", { name: "NAS", musicFolder: music })).body.id;
     // The scan finds all six files, then the worker imports them.
-    await waitFor(async () => (await app.db.pool.query("SELECT 1 FROM upload WHERE library_id = $1", [libraryId])).rowCount === 6 || undefined);
+    await waitUntil(async () => (await app.db.pool.query("SELECT 1 FROM upload WHERE library_id = $1", [libraryId])).rowCount === 6 || undefined);
     await waitForImports(app.db.pool, libraryId, 30_000);
   });
   afterAll(async () => {

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { startNginx, type RunningNginx } from "../helpers/nginx.ts";
 import { systemProgram } from "../helpers/system-programs.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 const nginx = ffmpeg ? systemProgram("nginx") : undefined;
@@ -118,7 +118,7 @@ describe.skipIf(!nginx)("streaming through nginx (X-Accel-Redirect)", () => {
     try {
       const file = await makeAudio(folder, { name: "Живой звук #1", format: "ogg", tags: { TITLE: "Live", ARTIST: "Band" } });
       const lib = (await s.owner.post("/api/v1/libraries", { name: "Folder", musicFolder: folder })).body.id;
-      const upload = await waitFor(async () => {
+      const upload = await waitUntil(async () => {
         const { rows } = await s.app.db.pool.query("SELECT id FROM upload WHERE library_id = $1 AND status = 'finished'", [lib]);
         return rows[0]?.id as string | undefined;
       });

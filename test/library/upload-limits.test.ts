@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const MiB = 1024 * 1024;
 
@@ -77,21 +77,21 @@ describe("upload limits", () => {
       socket.write([`POST /api/v1/libraries/${bobsLibrary}/uploads HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Cookie: ${bob.cookie}`,
         `X-CSRF-Token: ${bob.csrfToken}`, "Content-Type: multipart/form-data; boundary=cut", "Content-Length: 900000", "", part].join("\r\n"));
       socket.write(Buffer.alloc(64 * 1024, 7));
-      await waitFor(async () => (await advisoryLocks()).some((l) => !l.granted) || undefined);
+      await waitUntil(async () => (await advisoryLocks()).some((l) => !l.granted) || undefined);
       socket.resetAndDestroy();
       // The server gives the cut file up (its .part goes) while its reservation still waits for the lock.
-      await waitFor(async () => (await partFiles(app.config.mediaDir)).length === 0 || undefined);
+      await waitUntil(async () => (await partFiles(app.config.mediaDir)).length === 0 || undefined);
     } finally {
       await lock.query(`SELECT pg_advisory_unlock(${key})`, [owner]);
       lock.release();
     }
     // The parked reservation has committed once no advisory lock is left; then it must be let go.
-    await waitFor(async () => (await advisoryLocks()).length === 0 || undefined);
+    await waitUntil(async () => (await advisoryLocks()).length === 0 || undefined);
     const leftovers = async () => (await app.db.pool.query(
       `SELECT (SELECT count(*) FROM upload_reservation)::int AS reservations,
         (SELECT count(*) FROM import_batch b WHERE NOT EXISTS (SELECT 1 FROM upload u WHERE u.batch_id = b.id))::int AS empty_batches`,
     )).rows[0];
-    await waitFor(async () => (await leftovers()).reservations === 0 || undefined, 5_000).catch(() => {});
+    await waitUntil(async () => (await leftovers()).reservations === 0 || undefined, { timeout: 5_000 }).catch(() => {});
     expect(await leftovers()).toEqual({ reservations: 0, empty_batches: 0 });
   });
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 const junk = (name: string) => ({ name, data: Buffer.from(`${name}: these are liner notes, not music\n`.repeat(40)) });
@@ -142,7 +142,7 @@ describe.skipIf(!ffmpeg)("managing uploads", () => {
 
     expect((await alice.request("PATCH", `/api/v1/libraries/${folderLibrary}`, { json: { musicFolder: music } })).status).toBe(200);
     expect((await alice.post(`/api/v1/libraries/${folderLibrary}/scan`)).status).toBe(202);
-    await waitFor(async () => ((await statusOf()).scanning ? undefined : true), 30_000);
+    await waitUntil(async () => ((await statusOf()).scanning ? undefined : true), { timeout: 30_000 });
     await waitForImports(app.db.pool, folderLibrary);
     const scanned = await statusOf();
     expect(scanned).toMatchObject({ scanning: false, counts: { errored: 1, total: 1 } });

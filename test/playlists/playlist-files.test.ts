@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio, type AudioSpec } from "../fixtures/audio.ts";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { countRows, waitForImports } from "../helpers/imports.ts";
+import { seedTracks, type TrackSeed } from "../helpers/factories.ts";
+import { countRows } from "../helpers/imports.ts";
 
 const MBID = randomUUID();
 const M3U = { "content-type": "audio/x-mpegurl" };
@@ -27,37 +24,28 @@ function xmlProblems(xml: string): string[] {
   return stack.length ? [...problems, `unclosed ${stack.join(", ")}`] : problems;
 }
 
-describe.skipIf(!hasFfmpeg())("playlist files", () => {
+describe("playlist files", () => {
   let app: TestApp;
   let alice: TestClient;
-  let dir: string;
   const track: Record<string, string> = {};
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     alice = new TestClient(app.url);
     await alice.signup("alice");
-    dir = await mkdtemp(path.join(os.tmpdir(), "playlist-files-"));
-    const songs: Omit<AudioSpec, "format">[] = [
+    const songs: TrackSeed[] = [
       { name: "deja", seconds: 3, tags: { TITLE: "Déjà Vu", ARTIST: "Beyoncé", ALBUM: "B'Day" } },
       { name: "recorded", tags: { TITLE: "Recorded", ARTIST: "Band", ALBUM: "Ids", MUSICBRAINZ_TRACKID: MBID } },
       { name: "weird name", tags: { TITLE: "Filename Song", ARTIST: "Somebody", ALBUM: "Files" } },
       { name: "tom", tags: { TITLE: "Tom & Jerry <Live>", ARTIST: "Duo", ALBUM: "Cartoons" } },
     ];
-    const files = [];
-    for (const song of songs) {
-      const file = await makeAudio(dir, { format: "mp3", ...song });
-      files.push({ name: path.basename(file), data: await readFile(file) });
-    }
     const library = (await alice.post("/api/v1/libraries", { name: "Music" })).body.id;
-    await alice.upload(`/api/v1/libraries/${library}/uploads`, files);
-    await waitForImports(app.db.pool, library);
+    await seedTracks(app, library, songs);
     const { body } = await alice.get(`/api/v1/uploads?library=${library}&status=finished`);
     for (const u of body.items) track[u.originalName.replace(/\.mp3$/, "")] = u.trackId;
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const importFile = (text: string, headers: Record<string, string>, query = "") =>

@@ -1,32 +1,21 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 
 const MISSING = "00000000-0000-4000-8000-000000000000";
 
-describe.skipIf(!hasFfmpeg())("playlists", () => {
+describe("playlists", () => {
   let app: TestApp;
   let alice: TestClient;
   let bob: TestClient;
   let anonymous: TestClient;
-  let dir: string;
   /** Track ids by title: alice's One, Two, Three; bob's private Hidden. */
   const track: Record<string, string> = {};
   const uploadOf: Record<string, string> = {};
 
   const upload = async (client: TestClient, library: string, songs: Record<string, string>[]) => {
-    const files = [];
-    for (const tags of songs) {
-      const file = await makeAudio(dir, { name: tags.TITLE!, format: "mp3", tags: { ALBUM: "Numbers", ALBUMARTIST: "Band", ARTIST: "Band", ...tags } });
-      files.push({ name: path.basename(file), data: await readFile(file) });
-    }
-    await client.upload(`/api/v1/libraries/${library}/uploads`, files);
-    await waitForImports(app.db.pool, library);
+    await seedTracks(app, library, songs.map((tags) => ({ tags: { ALBUM: "Numbers", ALBUMARTIST: "Band", ARTIST: "Band", ...tags } })));
     const { body } = await client.get(`/api/v1/uploads?library=${library}&status=finished`);
     for (const u of body.items) {
       track[u.originalName.replace(/\.mp3$/, "")] = u.trackId;
@@ -35,11 +24,10 @@ describe.skipIf(!hasFfmpeg())("playlists", () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     [alice, bob, anonymous] = [new TestClient(app.url), new TestClient(app.url), new TestClient(app.url)];
     await alice.signup("alice");
     await bob.signup("bob");
-    dir = await mkdtemp(path.join(os.tmpdir(), "playlists-"));
     const aliceLib = (await alice.post("/api/v1/libraries", { name: "Alice's" })).body.id;
     const bobLib = (await bob.post("/api/v1/libraries", { name: "Bob's" })).body.id;
     await upload(alice, aliceLib, [
@@ -52,7 +40,6 @@ describe.skipIf(!hasFfmpeg())("playlists", () => {
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const create = async (client: TestClient, body: Record<string, unknown> = {}) =>

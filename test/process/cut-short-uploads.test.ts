@@ -7,9 +7,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.ts";
 import { createTestDatabase } from "../helpers/database.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { freePort } from "../helpers/ports.ts";
 import { spawnEntry, waitForHealthy, type Spawned } from "../helpers/processes.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /**
  * The real server (web + worker in one process, as `npm start` runs it) in a child process: a stream
@@ -154,10 +154,10 @@ describe.skipIf(process.platform !== "linux")("an upload cut short", () => {
     expect(server.child.exitCode, server.output()).toBe(null);
     expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
     // The server notices a reset a moment after the client makes it.
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const [disk, rows] = await Promise.all([leftovers(), rowCounts()]);
       return (disk.files.length + disk.descriptors.length + rows.uploads + rows.batches === 0) || undefined;
-    }, 10_000).catch(() => {});
+    }, { timeout: 10_000 }).catch(() => {});
     expect(await leftovers()).toEqual({ files: [], descriptors: [] });
     expect(await rowCounts()).toEqual({ uploads: 0, batches: 0 });
     expect(server.output()).not.toMatch(/Unexpected end of (form|file)\n\s+at /);
@@ -173,7 +173,7 @@ describe.skipIf(process.platform !== "linux")("an upload cut short", () => {
   it("by a shutdown whose timeout ends while the file still arrives: cleaned up before the database closes", async () => {
     const before = await rowCounts();
     const held = rawUpload(half, { framing: "length", declared: 2 * 1024 * 1024, then: "hold" });
-    await waitFor(async () => ((await leftovers()).files.some((name) => name.endsWith(".part")) || undefined));
+    await waitUntil(async () => ((await leftovers()).files.some((name) => name.endsWith(".part")) || undefined));
     server.child.kill("SIGTERM");
     expect(await held).toBe(""); // the connection is closed once the timeout (1 s) ends
     expect((await server.exited).code, server.output()).toBe(0);

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg, makeAudio, type TagValues } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 
@@ -35,7 +35,7 @@ describe.skipIf(!ffmpeg)("the search index", () => {
   };
   const scanned = async (library: string) => {
     expect((await alice.post(`/api/v1/libraries/${library}/scan`)).status).toBe(202);
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'scan_library'");
       return rows[0].n === 0 || undefined;
     });

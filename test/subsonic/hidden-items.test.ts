@@ -1,25 +1,21 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueScan } from "../../core/library/folder-scanner.ts";
-import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
+import { makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 // No existence oracles: Alice's private library holds an album; to Bob, her playlists and her account
 // must look exactly like something that does not exist, her album's cover stays hers until the library
 // is public, and her scans and uploads are none of his business. Her album, its tracks and artist
 // through every Subsonic and REST method: test/catalog/visibility-surfaces.test.ts.
-describe.skipIf(!hasFfmpeg())("what another user's private library shows", () => {
+describe("what another user's private library shows", () => {
   let app: TestApp;
   let alice: TestClient;
   let bob: Credentials;
   let root: Credentials;
   let aliceCreds: Credentials;
-  let dir: string;
   let library: string;
   const hidden: Record<"track" | "album" | "artist", string> = { track: "", album: "", artist: "" };
   const missing = "00000000-0000-4000-8000-000000000000";
@@ -33,17 +29,13 @@ describe.skipIf(!hasFfmpeg())("what another user's private library shows", () =>
     aliceCreds = await subsonicCredentials(alice, "alice");
     bob = await subsonicCredentials(new TestClient(app.url), "bob");
     library = (await alice.post("/api/v1/libraries", { name: "Diary", privacy: "private" })).body.id;
-    dir = await mkdtemp(path.join(os.tmpdir(), "hidden-items-"));
-    const file = await makeAudio(dir, { name: "secret", format: "mp3", cover: await makeCoverImage(120, 120, "jpeg"),
-      tags: { TITLE: "Secret Song", ARTIST: "Alice Alone", ALBUM: "Private Album", GENRE: "Diarycore" } });
-    await alice.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "secret.mp3", data: await readFile(file) }]);
-    await waitForImports(app.db.pool, library);
+    await seedTracks(app, library, [{ name: "secret", cover: await makeCoverImage(120, 120, "jpeg"),
+      tags: { TITLE: "Secret Song", ARTIST: "Alice Alone", ALBUM: "Private Album", GENRE: "Diarycore" } }]);
     const { rows } = await app.db.pool.query("SELECT t.id AS track, t.album_id AS album, a.album_artist_id AS artist FROM track t JOIN album a ON a.id = t.album_id");
     Object.assign(hidden, rows[0]);
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("answers playlists and users through hidden ids and names as through missing ones", async () => {

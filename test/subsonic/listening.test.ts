@@ -1,22 +1,17 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NOW_PLAYING_FALLBACK_MS } from "../../core/listens/listens.service.ts";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { apiClient, rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-describe.skipIf(!hasFfmpeg())("Subsonic scrobbles, listens and now playing", () => {
+describe("Subsonic scrobbles, listens and now playing", () => {
   let app: TestApp;
   let alice: Credentials;
   let bob: Credentials;
   let aliceClient: TestClient;
-  let dir: string;
   const id: Record<string, string> = {};
   const call = (who: Credentials, method: string, params: Record<string, string | string[]> = {}) =>
     rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
@@ -25,31 +20,24 @@ describe.skipIf(!hasFfmpeg())("Subsonic scrobbles, listens and now playing", () 
   const playCount = async (who: Credentials, trackId: string) => (await call(who, "getSong", { id: trackId })).json.song.playCount;
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     aliceClient = new TestClient(app.url);
     alice = await subsonicCredentials(aliceClient, "alice");
     bob = await subsonicCredentials(new TestClient(app.url), "bob");
-    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-listening-"));
-    const song = async (name: string, tags: Record<string, string>, seconds?: number) => ({
-      name: `${name}.mp3`,
-      // A long track at a tiny bitrate: now playing must not lapse while the test runs.
-      data: await readFile(await makeAudio(dir, { name, format: "mp3", tags, seconds, ffmpegArgs: seconds ? ["-b:a", "8k", "-ar", "8000", "-ac", "1"] : [] })),
-    });
+    // A long track: now playing must not lapse while the test runs.
+    const song = (name: string, tags: Record<string, string>, seconds?: number) => ({ name, tags, seconds });
     const air = { ALBUM: "Moon Safari", ALBUMARTIST: "Air", ARTIST: "Air", DATE: "1998" };
     const shared = (await aliceClient.post("/api/v1/libraries", { name: "Shared", privacy: "instance" })).body.id;
     const mine = (await aliceClient.post("/api/v1/libraries", { name: "Mine" })).body.id;
-    await aliceClient.upload(`/api/v1/libraries/${shared}/uploads`, [
-      await song("drift", { ...air, TITLE: "La femme d'argent", TRACKNUMBER: "1" }, 300),
-      await song("zz", { ...air, TITLE: "Sexy Boy", TRACKNUMBER: "2" }),
+    await seedTracks(app, shared, [
+      song("drift", { ...air, TITLE: "La femme d'argent", TRACKNUMBER: "1" }, 300),
+      song("zz", { ...air, TITLE: "Sexy Boy", TRACKNUMBER: "2" }),
     ]);
-    await aliceClient.upload(`/api/v1/libraries/${mine}/uploads`, [await song("secret", { ALBUM: "Demos", ARTIST: "Los Lobos", TITLE: "Secret Song" })]);
-    await waitForImports(app.db.pool, shared);
-    await waitForImports(app.db.pool, mine);
+    await seedTracks(app, mine, [song("secret", { ALBUM: "Demos", ARTIST: "Los Lobos", TITLE: "Secret Song" })]);
     for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("keeps submission=false as now playing, counts no play, and shows it to those who may see the track", async () => {

@@ -1,46 +1,35 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { apiClient, rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
-describe.skipIf(!hasFfmpeg())("Subsonic play queue", () => {
+describe("Subsonic play queue", () => {
   let app: TestApp;
   let alice: Credentials;
   let bob: Credentials;
   let aliceClient: TestClient;
-  let dir: string;
   let fleetingLib: string;
   const id: Record<string, string> = {};
   const call = (who: Credentials, method: string, params: Record<string, string | string[]> = {}) =>
     rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     aliceClient = new TestClient(app.url);
     alice = await subsonicCredentials(aliceClient, "alice");
     bob = await subsonicCredentials(new TestClient(app.url), "bob");
-    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-queue-"));
-    const song = async (name: string, title: string, album: string) => ({
-      name: `${name}.mp3`,
-      data: await readFile(await makeAudio(dir, { name, format: "mp3", tags: { TITLE: title, ALBUM: album, ARTIST: "Air" } })),
-    });
+    const song = (name: string, title: string, album: string) => ({ name, tags: { TITLE: title, ALBUM: album, ARTIST: "Air" } });
     const shared = (await aliceClient.post("/api/v1/libraries", { name: "Shared", privacy: "public" })).body.id;
     fleetingLib = (await aliceClient.post("/api/v1/libraries", { name: "For now", privacy: "public" })).body.id;
     const mine = (await aliceClient.post("/api/v1/libraries", { name: "Mine" })).body.id;
-    await aliceClient.upload(`/api/v1/libraries/${shared}/uploads`, [await song("a", "Alpha", "One"), await song("b", "Beta", "One")]);
-    await aliceClient.upload(`/api/v1/libraries/${fleetingLib}/uploads`, [await song("f", "Fleeting", "Two")]);
-    await aliceClient.upload(`/api/v1/libraries/${mine}/uploads`, [await song("s", "Secret", "Three")]);
-    for (const lib of [shared, fleetingLib, mine]) await waitForImports(app.db.pool, lib);
+    await seedTracks(app, shared, [song("a", "Alpha", "One"), song("b", "Beta", "One")]);
+    await seedTracks(app, fleetingLib, [song("f", "Fleeting", "Two")]);
+    await seedTracks(app, mine, [song("s", "Secret", "Three")]);
     for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("saves a queue with repeats, current track and position, and gives it back to any player", async () => {

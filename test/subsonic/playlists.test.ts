@@ -1,46 +1,31 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { apiClient, rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
-describe.skipIf(!hasFfmpeg())("Subsonic playlists", () => {
+describe("Subsonic playlists", () => {
   let app: TestApp;
   let alice: Credentials;
   let bob: Credentials;
-  let dir: string;
   const id: Record<string, string> = {};
   const as = (who: Credentials, method: string, params: Record<string, string | string[]> = {}) =>
     rest(app.url, method, { ...tokenParams(who), f: "json", ...params });
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     const client = new TestClient(app.url);
     alice = await subsonicCredentials(client, "alice");
     bob = await subsonicCredentials(new TestClient(app.url), "bob");
-    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-pl-"));
     const lib = (await client.post("/api/v1/libraries", { name: "Main", privacy: "instance" })).body.id;
-    const files = [];
-    for (const title of ["One", "Two", "Three"]) {
-      const file = await makeAudio(dir, { name: title, format: "mp3", tags: { TITLE: title, ARTIST: "Band", ALBUM: "Numbers" } });
-      files.push({ name: `${title}.mp3`, data: await readFile(file) });
-    }
-    await client.upload(`/api/v1/libraries/${lib}/uploads`, files);
-    await waitForImports(app.db.pool, lib);
+    await seedTracks(app, lib, ["One", "Two", "Three"].map((title) => ({ tags: { TITLE: title, ARTIST: "Band", ALBUM: "Numbers" } })));
     // Alice's private song: Bob may not see it, nor learn that it exists.
     const secret = (await client.post("/api/v1/libraries", { name: "Secret", privacy: "private" })).body.id;
-    const hidden = await makeAudio(dir, { name: "Hidden", format: "mp3", tags: { TITLE: "Hidden", ARTIST: "Alice", ALBUM: "Diary" } });
-    await client.upload(`/api/v1/libraries/${secret}/uploads`, [{ name: "Hidden.mp3", data: await readFile(hidden) }]);
-    await waitForImports(app.db.pool, secret);
+    await seedTracks(app, secret, [{ tags: { TITLE: "Hidden", ARTIST: "Alice", ALBUM: "Diary" } }]);
     for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const titles = (playlist: { entry?: { title: string }[] }) => (playlist.entry ?? []).map((e) => e.title);

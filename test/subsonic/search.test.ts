@@ -1,40 +1,28 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { apiClient, rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
-describe.skipIf(!hasFfmpeg())("Subsonic search2 and search3", () => {
+describe("Subsonic search2 and search3", () => {
   let app: TestApp;
   let alice: Credentials;
-  let dir: string;
   const search = (params: Record<string, string>) => rest(app.url, "search3", { ...tokenParams(alice), f: "json", ...params });
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    app = await startTestApp();
     const client = new TestClient(app.url);
     alice = await subsonicCredentials(client, "alice");
-    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-search-"));
     const lib = (await client.post("/api/v1/libraries", { name: "Main" })).body.id;
     const songs = [
       { ALBUM: "Abbey Road", ALBUMARTIST: "The Beatles", ARTIST: "The Beatles", TITLE: "Come Together" },
       { ALBUM: "Homogenic", ALBUMARTIST: "Björk", ARTIST: "Björk", TITLE: "Jóga" },
       { ALBUM: "Takk...", ALBUMARTIST: "Sigur Rós", ARTIST: "Sigur Rós", TITLE: "Hoppípolla" },
     ];
-    const files = [];
-    for (const [i, tags] of songs.entries()) {
-      files.push({ name: `${i}.mp3`, data: await readFile(await makeAudio(dir, { name: String(i), format: "mp3", tags })) });
-    }
-    await client.upload(`/api/v1/libraries/${lib}/uploads`, files);
-    await waitForImports(app.db.pool, lib);
+    await seedTracks(app, lib, songs.map((tags, i) => ({ name: String(i), tags })));
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const names = (r: { json: any }) => ({

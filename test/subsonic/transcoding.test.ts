@@ -8,10 +8,10 @@ import { startWebServer, type WebServer } from "../../server/main.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { systemProgram } from "../helpers/system-programs.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffprobe = hasFfmpeg() ? systemProgram("ffprobe") : undefined;
 
@@ -153,7 +153,7 @@ describe.skipIf(!ffprobe)("Subsonic stream with ffmpeg transcoding", () => {
     expect((await bytesOf(await stream({ id: id["Tone"]!, maxBitRate: "0" }))).equals(flac)).toBe(true);
 
     holder.abort();
-    const next = await waitFor(async () => {
+    const next = await waitUntil(async () => {
       const res = await stream({ id: id["Tone"]!, format: "mp3" });
       if (res.status === 200) return res;
       await res.body?.cancel();
@@ -161,7 +161,7 @@ describe.skipIf(!ffprobe)("Subsonic stream with ffmpeg transcoding", () => {
     });
     expect(next.headers.get("content-type")).toBe("audio/mpeg");
     expect((await probe(await bytesOf(next))).streams[0]!.codec_name).toBe("mp3");
-    await waitFor(() => app.deps.transcoder.running === 0 || undefined);
+    await waitUntil(() => app.deps.transcoder.running === 0 || undefined);
   });
 
   it("never transcodes a download, and counts no play for streams or downloads", async () => {

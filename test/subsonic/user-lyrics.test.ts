@@ -1,18 +1,16 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
-describe.skipIf(!hasFfmpeg())("Subsonic users, scans and lyrics", () => {
+describe("Subsonic users, scans and lyrics", () => {
   let app: TestApp;
   let admin: Credentials;
   let bob: Credentials;
-  let dir: string;
   let music: string;
   const id: Record<string, string> = {};
   const as = (who: Credentials, method: string, params: Record<string, string> = {}) =>
@@ -23,20 +21,18 @@ describe.skipIf(!hasFfmpeg())("Subsonic users, scans and lyrics", () => {
     const client = new TestClient(app.url);
     admin = await subsonicCredentials(client, "curator");
     bob = await subsonicCredentials(new TestClient(app.url), "bob");
-    dir = await mkdtemp(path.join(os.tmpdir(), "subsonic-lyrics-"));
     music = await mkdtemp(path.join(os.tmpdir(), "subsonic-scan-"));
     const lib = (await client.post("/api/v1/libraries", { name: "Main", privacy: "instance" })).body.id;
-    const synced = await makeAudio(dir, { name: "sync", format: "mp3", tags: { TITLE: "Timed", ARTIST: "Singer", LYRICS: "[00:01.50]First line\n[00:03.00]Second line" } });
-    const plain = await makeAudio(dir, { name: "plain", format: "mp3", tags: { TITLE: "Plain", ARTIST: "Singer", LYRICS: "Just words\nMore words" } });
-    const none = await makeAudio(dir, { name: "none", format: "mp3", tags: { TITLE: "Instrumental", ARTIST: "Singer" } });
-    await client.upload(`/api/v1/libraries/${lib}/uploads`, await Promise.all([synced, plain, none].map(async (f) => ({ name: path.basename(f), data: await readFile(f) }))));
-    await waitForImports(app.db.pool, lib);
+    await seedTracks(app, lib, [
+      { name: "sync", tags: { TITLE: "Timed", ARTIST: "Singer", LYRICS: "[00:01.50]First line\n[00:03.00]Second line" } },
+      { name: "plain", tags: { TITLE: "Plain", ARTIST: "Singer", LYRICS: "Just words\nMore words" } },
+      { name: "none", tags: { TITLE: "Instrumental", ARTIST: "Singer" } },
+    ]);
     for (const r of (await app.db.pool.query("SELECT id, title FROM track")).rows) id[r.title] = r.id;
     await client.post("/api/v1/libraries", { name: "Folder", musicFolder: music });
   });
   afterAll(async () => {
     await app?.close();
-    await rm(dir, { recursive: true, force: true });
     await rm(music, { recursive: true, force: true });
   });
 

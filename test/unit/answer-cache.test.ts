@@ -6,6 +6,7 @@ import type { SubsonicUser } from "../../core/subsonic/credentials.service.ts";
 import { AnswerCache, sendKept, type KeptAnswer } from "../../server/subsonic/answer-cache.ts";
 import type { Format } from "../../server/subsonic/response.ts";
 import { Params } from "../../server/subsonic/params.ts";
+import { sleep } from "../helpers/wait.ts";
 
 // The answer cache's own rules (server/subsonic/answer-cache.ts); test/subsonic/answer-cache.test.ts
 // shows it through HTTP with a real database.
@@ -52,7 +53,7 @@ describe("kept Subsonic answers", () => {
     let made = 0;
     const make = async () => {
       made++;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
       return answer(10);
     };
     const [a, b] = await Promise.all([local.answer("k", make), local.answer("k", make)]);

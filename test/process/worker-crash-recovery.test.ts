@@ -6,9 +6,9 @@ import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { id3v2Tag, tagWav } from "../fixtures/id3v2-tags.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { countRows, waitForImports } from "../helpers/imports.ts";
 import { spawnEntry } from "../helpers/processes.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 const FILES = 320;
@@ -38,7 +38,7 @@ describe.skipIf(!ffmpeg)("a worker killed in the middle of an import", () => {
     const env = { DATABASE_URL: app.config.database.url!, MEDIA_DIR: app.config.mediaDir, WORKER_CONCURRENCY: "2", LOG_LEVEL: "warning" };
 
     const first = spawnEntry(["main.ts", "worker"], env);
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM upload WHERE status = 'finished'");
       return rows[0].n >= 1 || undefined;
     });

@@ -12,9 +12,9 @@ import { NotFound } from "../../core/errors.ts";
 import { openInside, RefusedFile } from "../../core/media/safe-open.ts";
 import { errorHandler } from "../../server/http/errors.ts";
 import { encodeAccelPath, sendMedia, type MediaFile } from "../../server/http/send-media.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { startNginx, type RunningNginx } from "../helpers/nginx.ts";
 import { systemProgram } from "../helpers/system-programs.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const nginx = systemProgram("nginx");
 const SIZE = 300_000;
@@ -227,8 +227,8 @@ describe("sendMedia, direct", () => {
     });
     expect(received).toBeLessThan(big.size);
     // The read stream's descriptor must be closed once the server notices the abort.
-    await waitFor(() => !openDescriptors().includes(big.path) || undefined);
-    await waitFor(() => records.some((r) => r.message.join("").includes("stopped reading")) || undefined);
+    await waitUntil(() => !openDescriptors().includes(big.path) || undefined);
+    await waitUntil(() => records.some((r) => r.message.join("").includes("stopped reading")) || undefined);
     expect(records.filter((r) => r.level === "warning" || r.level === "error" || r.level === "fatal")).toEqual([]);
     const after = await request(`${base}/api/media/big.flac/direct`, { range: "bytes=-10" });
     expect(after.status).toBe(206);

@@ -15,6 +15,7 @@ import {
 } from "../../core/media/artwork.ts";
 import { NotFound } from "../../core/errors.ts";
 import { pngBomb } from "../fixtures/images.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const SIZES: CoverSize[] = [64, 256, 600, "original"];
 const FORMATS: CoverFormat[] = ["webp", "jpeg"];
@@ -59,7 +60,6 @@ async function rejection(promise: Promise<unknown>): Promise<InvalidImage> {
   expect(error).toBeInstanceOf(InvalidImage);
   return error as InvalidImage;
 }
-
 
 describe("processCover", () => {
   it("stores every size in WebP and JPEG, keeping the aspect ratio", async () => {
@@ -134,7 +134,7 @@ describe("processCover", () => {
     const input = await image(700, 700);
     const first = await processCover(input, covers);
     const before = await mtimes(first.hash);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // so a rewrite would show in the mtimes
+    await sleep(20); // so a rewrite would show in the mtimes
     expect(await processCover(input, covers)).toEqual(first);
     expect(await mtimes(first.hash)).toEqual(before);
   });

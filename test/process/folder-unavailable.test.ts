@@ -9,8 +9,8 @@ import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { countRows, waitForImports } from "../helpers/imports.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { ROOT } from "../helpers/processes.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 describe.skipIf(!hasFfmpeg())("a music folder that cannot be read", () => {
   let app: TestApp;
@@ -22,10 +22,10 @@ describe.skipIf(!hasFfmpeg())("a music folder that cannot be read", () => {
   /** The library's last scan has run (or used up its attempts): the import status says so, and its error. */
   async function scanOnce(): Promise<{ scanning: boolean; scanError: string | null }> {
     expect((await admin.post(`/api/v1/libraries/${libraryId}/scan`)).status).toBe(202);
-    return waitFor(async () => {
+    return waitUntil(async () => {
       const status = (await admin.get(`/api/v1/libraries/${libraryId}/import-status`)).body;
       return status.scanning ? undefined : status;
-    }, 60_000);
+    }, { timeout: 60_000 });
   }
   const catalog = async () => ({ uploads: await countRows(app.db.pool, "upload"), favourites: await countRows(app.db.pool, "favorite") });
 
@@ -40,7 +40,7 @@ describe.skipIf(!hasFfmpeg())("a music folder that cannot be read", () => {
       await makeAudio(path.join(music, dir), { name: `${dir} song`, format: "mp3", tags: { TITLE: `${dir} song`, ARTIST: "Disk" } });
     }
     libraryId = (await admin.post("/api/v1/libraries", { name: "USB disk", musicFolder: music })).body.id;
-    await waitFor(async () => ((await countRows(app.db.pool, "upload")) === 2 ? true : undefined));
+    await waitUntil(async () => ((await countRows(app.db.pool, "upload")) === 2 ? true : undefined));
     await waitForImports(app.db.pool, libraryId);
     for (const track of (await admin.get("/api/v1/tracks")).body.items) {
       expect((await admin.request("PUT", `/api/v1/favorites/tracks/${track.id}`)).status).toBeLessThan(300);

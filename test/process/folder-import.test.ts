@@ -6,8 +6,8 @@ import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { catalogSnapshot, countRows, waitForImports, waitForScans } from "../helpers/imports.ts";
-import { waitFor } from "../helpers/fake-remote.ts";
 import { runEntry } from "../helpers/processes.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = hasFfmpeg();
 
@@ -95,7 +95,7 @@ describe.skipIf(!ffmpeg)("folder import (in place)", () => {
     const { CRONTAB } = await import("../../workers/main.ts");
     expect(CRONTAB).toMatch(/^\*\/30 \* \* \* \* rescan_libraries$/m);
     await app.db.pool.query("SELECT graphile_worker.add_job('rescan_libraries', '{}')");
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM import_batch WHERE library_id = $1", [libraryId]);
       return rows[0].n >= 4 || undefined;
     });
