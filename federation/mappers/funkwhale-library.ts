@@ -1,0 +1,160 @@
+import type { ArtistCreditRow, LibraryAudioRow, LibraryCollectionHead } from "../../core/fediverse/library-collection.queries.ts";
+import { LIBRARY_PAGE_SIZE } from "../../core/fediverse/library-collection.queries.ts";
+import type { ObjectUrls } from "../../core/fediverse/object-urls.ts";
+
+// A local library as Funkwhale reads one (../shared/reference/funkwhale-federation.md §2.1, §2.2, §3.2,
+// §3.3): plain JSON with Funkwhale's compact term names, since its inbound pipeline matches raw keys.
+// Both the 1.4 keys (`artists`, integer `duration`) and the 2.0 ones (`artist_credit`) are emitted.
+
+export const FUNKWHALE_CONTEXT = [
+  "https://www.w3.org/ns/activitystreams",
+  "https://w3id.org/security/v1",
+  "https://funkwhale.audio/ns",
+  { manuallyApprovesFollowers: "as:manuallyApprovesFollowers", Hashtag: "as:Hashtag" },
+];
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+
+/** Funkwhale's spellings of the MIME types it knows (music/utils.py); others pass as they are. */
+const FUNKWHALE_MIME: Record<string, string> = { "audio/mp4": "audio/x-m4a" };
+
+export function lastPage(totalItems: number): number {
+  return Math.max(1, Math.ceil(totalItems / LIBRARY_PAGE_SIZE));
+}
+
+/** The collection itself: metadata, counts and page links (public libraries only: audience is Public). */
+export function libraryDocument(library: LibraryCollectionHead, urls: ObjectUrls) {
+  const first = urls.libraryPage(library.id, 1);
+  return {
+    "@context": FUNKWHALE_CONTEXT,
+    type: "Library",
+    id: urls.library(library.id),
+    attributedTo: library.ownerFid,
+    name: library.name,
+    summary: library.description || null,
+    totalItems: library.totalItems,
+    first,
+    current: first,
+    last: urls.libraryPage(library.id, lastPage(library.totalItems)),
+    followers: library.followersUrl,
+    audience: PUBLIC,
+  };
+}
+
+/** Page `page` (1-based, within lastPage) listing `rows` as Audio objects. */
+export function libraryPageDocument(library: LibraryCollectionHead, page: number, rows: LibraryAudioRow[], urls: ObjectUrls) {
+  const last = lastPage(library.totalItems);
+  return {
+    "@context": FUNKWHALE_CONTEXT,
+    type: "CollectionPage",
+    id: urls.libraryPage(library.id, page),
+    partOf: urls.library(library.id),
+    attributedTo: library.ownerFid,
+    name: library.name,
+    summary: library.description || null,
+    totalItems: library.totalItems,
+    first: urls.libraryPage(library.id, 1),
+    last: urls.libraryPage(library.id, last),
+    ...(page > 1 ? { prev: urls.libraryPage(library.id, page - 1) } : {}),
+    ...(page < last ? { next: urls.libraryPage(library.id, page + 1) } : {}),
+    items: rows.map((row) => audioObject(library, row, urls)),
+  };
+}
+
+/** The credits as one display string ("A feat. B"). */
+const creditLine = (credits: ArtistCreditRow[]) => credits.map((c) => c.credited_name + c.join_phrase).join("");
+
+function audioObject(library: LibraryCollectionHead, row: LibraryAudioRow, urls: ObjectUrls) {
+  const album = albumObject(row, urls);
+  return {
+    type: "Audio",
+    id: urls.audio(row.upload_id),
+    // The raw key tells Funkwhale this is library audio, not channel audio.
+    library: urls.library(library.id),
+    name: [creditLine(row.track_credits), row.album_title, row.track_title].join(" - "),
+    published: iso(row.created_at),
+    updated: iso(row.updated_at),
+    // Funkwhale 1.4 requires these integers; an unknown value is sent as 0 rather than dropping the item.
+    bitrate: row.bitrate ?? 0,
+    size: Number(row.size),
+    duration: Math.round((row.duration_ms ?? 0) / 1000),
+    url: [{ type: "Link", href: urls.stream(row.upload_id), mediaType: mimeType(row.mime_type) }],
+    to: PUBLIC,
+    attributedTo: library.ownerFid,
+    track: {
+      type: "Track",
+      id: urls.track(row.track_id),
+      name: row.track_title,
+      published: iso(row.track_created_at),
+      musicbrainzId: row.track_mbid,
+      position: row.track_number,
+      disc: row.disc_number,
+      license: null,
+      copyright: null,
+      attributedTo: null,
+      artists: row.track_credits.map((credit) => artistObject(credit, urls)),
+      artist_credit: row.track_credits.map((credit, index) => artistCreditObject(credit, index, urls)),
+      album,
+      image: album.image ?? null,
+    },
+  };
+}
+
+function albumObject(row: LibraryAudioRow, urls: ObjectUrls) {
+  const cover = row.cover_hash ? urls.cover(row.cover_hash) : null;
+  return {
+    type: "Album",
+    id: urls.album(row.album_id),
+    name: row.album_title,
+    published: iso(row.album_created_at),
+    musicbrainzId: row.album_mbid,
+    released: releasedDate(row.release_date, row.year),
+    attributedTo: null,
+    artists: row.album_credits.map((credit) => artistObject(credit, urls)),
+    artist_credit: row.album_credits.map((credit, index) => artistCreditObject(credit, index, urls)),
+    // 1.4 reads `image`; `cover` is the older spelling (fw:cover, a Link), still in its context.
+    ...(cover
+      ? {
+          image: { type: "Image", url: cover, mediaType: "image/jpeg" },
+          cover: { type: "Link", href: cover, mediaType: "image/jpeg" },
+        }
+      : {}),
+  };
+}
+
+function artistObject(credit: ArtistCreditRow, urls: ObjectUrls) {
+  return {
+    type: "Artist",
+    id: urls.artist(credit.id),
+    name: credit.name,
+    published: iso(credit.created_at),
+    musicbrainzId: credit.mbid,
+    attributedTo: null,
+    image: null,
+  };
+}
+
+function artistCreditObject(credit: ArtistCreditRow, index: number, urls: ObjectUrls) {
+  return {
+    type: "ArtistCredit",
+    id: urls.artistCredit(credit.credit_id),
+    artist: artistObject(credit, urls),
+    credit: credit.credited_name,
+    joinphrase: credit.join_phrase,
+    index,
+    published: iso(credit.created_at),
+  };
+}
+
+/** Timestamps arrive as Date from columns and as text from json_build_object. */
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+function mimeType(stored: string | null): string {
+  if (!stored) return "application/octet-stream";
+  return FUNKWHALE_MIME[stored] ?? stored;
+}
+
+/** Funkwhale stores a date: a full one as tagged, else the year's first day (its column is a date). */
+function releasedDate(releaseDate: string | null, year: number | null): string | null {
+  if (releaseDate && /^\d{4}-\d{2}-\d{2}$/.test(releaseDate)) return releaseDate;
+  return year ? `${String(year).padStart(4, "0")}-01-01` : null;
+}
