@@ -8,6 +8,7 @@ import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { inboxGuard } from "./http/inbox-guard.ts";
 import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
+import { libraryCollectionRoutes } from "./http/library-collection.routes.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
@@ -70,6 +71,7 @@ export function createApp(deps: ServerDeps): Express {
   if (webUi) app.use(webUi.files);
 
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
+  app.use(libraryCollectionRoutes({ db: deps.db, publicUrl: deps.config.http.publicUrl }));
   app.use(inboxGuard({
     limitBytes: deps.config.http.jsonBodyLimitBytes,
     isLocalActor: async (identifier) => (await deps.actors.findPublished(deps.db.orm.em.fork(), identifier)) !== null,

@@ -52,7 +52,7 @@ const JSON_LD_TYPES = new Set(["application/activity+json", "application/ld+json
  * only when it names a JSON-LD type and does not prefer HTML. Fedify declines any other (a browser,
  * curl's `*\/*`) with a 406 it logs as a warning, and the web UI answers it.
  */
-function asksForJsonLd(req: ExpressRequest): boolean {
+export function asksForJsonLd(req: ExpressRequest): boolean {
   const types = req.accepts() as string[];
   return !HTML_TYPES.has(types[0] ?? "") && types.some((type) => JSON_LD_TYPES.has(type));
 }
