@@ -3,25 +3,16 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../core/db/database.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../../core/db/database.ts";
 import { migrate, MigrationChangedError, migrationChecksum } from "../../core/db/migrate.ts";
-import { createTestDatabase } from "../helpers/database.ts";
+import { useTestDatabase } from "../helpers/database.ts";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
 let db: Database;
-let drop: () => Promise<void>;
 let dir: string;
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = await openDatabase(database.url, 4);
-});
-afterAll(async () => {
-  await db.close();
-  await drop();
-});
+useTestDatabase(4, (opened) => (db = opened));
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "migrations-"));
 });

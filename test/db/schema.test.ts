@@ -1,22 +1,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../core/db/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../core/db/database.ts";
 import { migrate } from "../../core/db/migrate.ts";
-import { createTestDatabase } from "../helpers/database.ts";
+import { useTestDatabase } from "../helpers/database.ts";
 
 let db: Database;
-let drop: () => Promise<void>;
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = await openDatabase(database.url, 4);
-});
-afterAll(async () => {
-  await db.close();
-  await drop();
-});
+useTestDatabase(4, (opened) => (db = opened));
 
 describe("migrations", () => {
   it("describe exactly the schema the entities expect", async () => {

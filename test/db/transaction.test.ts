@@ -1,22 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ActorSchema } from "../../core/accounts/actor.entity.ts";
-import { openDatabase, type Database } from "../../core/db/database.ts";
+import type { Database } from "../../core/db/database.ts";
 import { withTransaction, type Transaction } from "../../core/db/transaction.ts";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
-import { createTestDatabase } from "../helpers/database.ts";
+import { useTestDatabase } from "../helpers/database.ts";
 
 let db: Database;
-let drop: () => Promise<void>;
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = await openDatabase(database.url, 4);
-});
-afterAll(async () => {
-  await db.close();
-  await drop();
-});
+useTestDatabase(4, (opened) => (db = opened));
 
 const PROBE_TASK = "transaction_probe";
 

@@ -1,21 +1,14 @@
 import { Temporal } from "@js-temporal/polyfill";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../core/db/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../core/db/database.ts";
 import { deleteExpiredKvEntries, PostgresKvStore } from "../../federation/backends/postgres-kv-store.ts";
-import { createTestDatabase } from "../helpers/database.ts";
+import { useTestDatabase } from "../helpers/database.ts";
 
 let db: Database;
-let drop: () => Promise<void>;
 let kv: PostgresKvStore;
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = await openDatabase(database.url, 8);
+useTestDatabase(8, (opened) => {
+  db = opened;
   kv = new PostgresKvStore(db);
-});
-afterAll(async () => {
-  await db.close();
-  await drop();
 });
 
 const ttl = (seconds: number) => Temporal.Duration.from({ seconds }) as unknown as globalThis.Temporal.Duration;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
+import { openDatabase, type Database } from "../../core/db/database.ts";
 import { waitUntil } from "./wait.ts";
 
 const TEMPLATE_DB = "polyphony_template";
@@ -31,4 +32,23 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
       await client.end();
     },
   };
+}
+
+/**
+ * A fresh database for this test file, opened (ORM and pool of `poolSize`) before its tests and closed and
+ * dropped after them; `opened` receives it.
+ */
+export function useTestDatabase(poolSize: number, opened: (db: Database) => void): void {
+  let db: Database | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    drop = database.drop;
+    db = await openDatabase(database.url, poolSize);
+    opened(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
 }
