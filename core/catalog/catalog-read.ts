@@ -8,10 +8,16 @@ import type { ItemKind } from "./user-data.service.ts";
 
 /**
  * Who may see a library's content: its owner always; any signed-in local user for `instance`;
- * anyone for `public`. Everything else answers as if the library did not exist.
+ * anyone for `public`; a remote library's accepted followers (`followed`, from followedLibrarySql).
+ * Everything else answers as if the library did not exist.
  */
-export function canSeeLibrary(viewer: User | undefined, library: Pick<Library, "privacy"> & { owner?: { id: string } | null }): boolean {
+export function canSeeLibrary(
+  viewer: User | undefined,
+  library: Pick<Library, "privacy"> & { owner?: { id: string } | null },
+  followed = false,
+): boolean {
   if (viewer && library.owner?.id === viewer.id) return true;
+  if (!library.owner) return followed;
   return visiblePrivacies(viewer).includes(library.privacy);
 }
 
@@ -20,9 +26,12 @@ export function visiblePrivacies(viewer: User | undefined): Privacy[] {
   return viewer ? ["instance", "public"] : ["public"];
 }
 
-/** The libraries a signed-in viewer may see, as a MikroORM filter (the ORM's spelling of visibleLibrariesSql). */
-export function visibleLibrariesWhere(viewer: User) {
-  return { $or: [{ owner: viewer.id }, { privacy: { $in: visiblePrivacies(viewer) } }] };
+/**
+ * The libraries a signed-in viewer may see, as a MikroORM filter (the ORM's spelling of
+ * visibleLibrariesSql); `followed` are the remote libraries they follow (followedLibrarySql).
+ */
+export function visibleLibrariesWhere(viewer: User, followed: string[]) {
+  return { $or: [{ owner: viewer.id }, { owner: { $ne: null }, privacy: { $in: visiblePrivacies(viewer) } }, { id: { $in: followed } }] };
 }
 
 /** The owner/privacy rule on a row with `owner_id` and `privacy` (libraries, playlists); `$n` is the viewer's id or null. */
@@ -31,12 +40,21 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
            OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
 
 /**
+ * SQL condition: library `alias` is a remote one the viewer ($n) follows, and the follow was accepted.
+ * Follows are per person (their actor follows), so a remote library is seen by its followers only.
+ */
+export function followedLibrarySql(alias: string, viewerParam: string): string {
+  return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow vf JOIN app_user vu ON vu.actor_id = vf.follower_id
+            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted'))`;
+}
+
+/**
  * SQL condition on a library alias that keeps only the libraries `viewer` may see; `$n` is the
  * viewer's id parameter (null for anonymous). THE visibility rule: every other fragment here
  * derives from it.
  */
 export function visibleLibrariesSql(alias: string, viewerParam: string): string {
-  return ownedOrSharedSql(alias, viewerParam);
+  return `(${ownedOrSharedSql(alias, viewerParam)} OR ${followedLibrarySql(alias, viewerParam)})`;
 }
 
 /** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule. */

@@ -67,6 +67,8 @@ export interface SafeFetchOptions {
   /** Default 5. */
   readonly maxRedirects?: number;
   readonly signal?: AbortSignal;
+  /** Headers made anew for each hop (HTTP signatures, which cover the method, URL and date). */
+  readonly hopHeaders?: (method: string, url: URL) => Record<string, string>;
 }
 
 const DEFAULTS = { maxBytes: 10 * 1024 * 1024, connectTimeoutMs: 10_000, timeoutMs: 30_000, maxRedirects: 5 };
@@ -214,9 +216,10 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions):
 
   for (let hop = 0; ; hop++) {
     checkTarget(url, policy);
+    const hopHeaders = options.hopHeaders?.(method, url) ?? {};
     let response: UndiciResponse;
     try {
-      response = await undiciFetch(url, { method, headers, body, redirect: "manual", signal, dispatcher });
+      response = await undiciFetch(url, { method, headers: { ...headers, ...hopHeaders }, body, redirect: "manual", signal, dispatcher });
     } catch (error) {
       throw asRefusal(error, url.href, timeout, options.signal);
     }

@@ -6,7 +6,7 @@ import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Forbidden, NotFound } from "../errors.ts";
-import { canSeeLibrary, visibleLibrariesWhere } from "../catalog/catalog-read.ts";
+import { canSeeLibrary, followedLibrarySql, visibleLibrariesWhere } from "../catalog/catalog-read.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
 import { checkMusicFolder } from "./music-folder.ts";
 import type { UploadsService } from "./uploads.service.ts";
@@ -62,8 +62,18 @@ export class LibrariesService {
   /** The library if `viewer` may see it; otherwise NotFound, never a hint that it exists. */
   async get(viewer: User | undefined, id: string): Promise<Library> {
     const library = await this.#orm.em.fork().findOne(LibrarySchema, { id }, { populate: ["actor"] });
-    if (!library || !canSeeLibrary(viewer, library)) throw new NotFound("library");
+    const followed = !!library && !library.owner && !!viewer && (await this.#followedIds(viewer, id)).length > 0;
+    if (!library || !canSeeLibrary(viewer, library, followed)) throw new NotFound("library");
     return library;
+  }
+
+  /** The remote libraries (all, or just `only`) the viewer follows with an accepted follow. */
+  async #followedIds(viewer: User, only?: string): Promise<string[]> {
+    const { rows } = await this.#db.pool.query<{ id: string }>(
+      `SELECT l.id FROM library l WHERE ($2::uuid IS NULL OR l.id = $2) AND ${followedLibrarySql("l", "$1")}`,
+      [viewer.id, only ?? null],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Only the owner may change or delete; others get the same 404 as for a missing library. */
@@ -77,7 +87,7 @@ export class LibrariesService {
     const where =
       scope === "mine"
         ? { owner: viewer.id }
-        : visibleLibrariesWhere(viewer);
+        : visibleLibrariesWhere(viewer, await this.#followedIds(viewer));
     return this.#orm.em.fork().find(LibrarySchema, where, { orderBy: { createdAt: "asc", id: "asc" }, populate: ["actor"] });
   }
 

@@ -68,7 +68,8 @@ describe("a public library's collection", () => {
       last: `${collectionUrl()}?page=2`,
       followers: `${library.actorId}/followers`,
       audience: "https://www.w3.org/ns/activitystreams#Public",
-      attributedTo: `${TEST_ORIGIN}/actors/owner`,
+      // The library's own actor speaks for it (Funkwhale: the sender of Create(Audio) must be attributedTo).
+      attributedTo: library.actorId,
     });
   });
 
