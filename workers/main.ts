@@ -19,6 +19,8 @@ import { importUploadsTask } from "./tasks/import-uploads.task.ts";
 import { rescanLibrariesTask, scanLibraryTask } from "./tasks/scan-library.task.ts";
 import { cleanupTask } from "./tasks/cleanup.task.ts";
 import { fedifyTask } from "./tasks/fedify.task.ts";
+import { publishLibraryTask } from "./tasks/publish-library.task.ts";
+import { PUBLISH_TASK } from "../core/fediverse/library-publications.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -55,6 +57,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const scans = new LibraryScansService({ pool: db.pool });
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
+    [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),

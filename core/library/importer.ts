@@ -4,6 +4,7 @@ import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
+import { publishUploads } from "../fediverse/library-publications.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, processCover } from "../media/artwork.ts";
 import { withFileNameTags } from "../media/file-name-tags.ts";
@@ -259,6 +260,8 @@ export class Importer {
       });
       if (finished.length) await markFinished(client, finished);
       if (skipped.length) await markSkipped(client, skipped);
+      const libraryOf = new Map(items.map((i) => [i.upload.id, i.upload.library_id]));
+      await publishUploads(client, "create", finished.map((row) => ({ id: row.id, library_id: libraryOf.get(row.id)! })));
       return result;
     });
     for (const item of prepared) {
@@ -331,6 +334,7 @@ export class Importer {
       const trackId = await writeCatalog(client, tags, { coverHash: item.coverHash, soleUploadOf });
       await markFinished(client, [finishedRow(item, trackId)]);
       if (upload.track_id && upload.track_id !== trackId) await deleteOrphans(client, [upload.track_id]);
+      await publishUploads(client, "update", [upload]);
       return "finished" as const;
     });
     // A skipped upload's stored copy is only a second copy of bytes we already have.

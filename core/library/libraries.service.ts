@@ -9,6 +9,7 @@ import { Forbidden, NotFound } from "../errors.ts";
 import { canSeeLibrary, followedLibrarySql, visibleLibrariesWhere } from "../catalog/catalog-read.ts";
 import { LibrarySchema, type Library, type Privacy } from "./library.entity.ts";
 import { checkMusicFolder } from "./music-folder.ts";
+import { publishLibraryDeletion, publishLibraryUpdate } from "../fediverse/library-publications.ts";
 import type { UploadsService } from "./uploads.service.ts";
 
 export interface LibraryInput {
@@ -92,19 +93,24 @@ export class LibrariesService {
   }
 
   async update(owner: User, id: string, changes: Partial<LibraryInput>): Promise<Library> {
-    const em = this.#orm.em.fork();
-    const library = await em.findOne(LibrarySchema, { id, owner: owner.id }, { populate: ["actor"] });
-    if (!library) throw new NotFound("library");
-    if (changes.musicFolder !== undefined) library.musicFolder = await this.#checkMusicFolder(owner, changes.musicFolder);
-    if (changes.name !== undefined) {
-      library.name = changes.name;
-      library.actor.name = changes.name; // the actor's display name follows the library's
-    }
-    if (changes.description !== undefined) library.description = changes.description;
-    if (changes.privacy !== undefined) library.privacy = changes.privacy;
-    if (changes.approveFollows !== undefined) library.approveFollows = changes.approveFollows;
-    await em.flush();
-    return library;
+    const musicFolder = changes.musicFolder === undefined ? undefined : await this.#checkMusicFolder(owner, changes.musicFolder);
+    return withTransaction(this.#db, async ({ em, sql }) => {
+      const library = await em.findOne(LibrarySchema, { id, owner: owner.id }, { populate: ["actor"] });
+      if (!library) throw new NotFound("library");
+      if (musicFolder !== undefined) library.musicFolder = musicFolder;
+      if (changes.name !== undefined) {
+        library.name = changes.name;
+        library.actor.name = changes.name; // the actor's display name follows the library's
+      }
+      if (changes.description !== undefined) library.description = changes.description;
+      if (changes.privacy !== undefined) library.privacy = changes.privacy;
+      if (changes.approveFollows !== undefined) library.approveFollows = changes.approveFollows;
+      // Followers show the name and description, and read the privacy (Update(Library)).
+      if (changes.name !== undefined || changes.description !== undefined || changes.privacy !== undefined) {
+        await publishLibraryUpdate(sql, library.id);
+      }
+      return library;
+    });
   }
 
   /**
@@ -118,6 +124,10 @@ export class LibrariesService {
       // later one finds no library; a delete that ran beside this one leaves none to lock (a 404).
       const { rowCount } = await tx.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [library.id]);
       if (!rowCount) throw new NotFound("library");
+      // Read the followers now: their follows go with the library. Queued before the uploads' Deletes,
+      // which then find no follower left to tell (the Delete(Library) says it all).
+      await publishLibraryDeletion(tx, library.id);
+      await tx.query("DELETE FROM follow WHERE library_id = $1", [library.id]);
       await this.#uploads.deleteOfLibrary(library.id, tx);
       await tx.query("DELETE FROM library WHERE id = $1", [library.id]);
       await tx.query("UPDATE actor SET deleted_at = now(), updated_at = now() WHERE id = $1", [library.actor.id]);

@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { AppConfig } from "../../config/env.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { afterCommit, withTransaction, type TransactionSource } from "../db/transaction.ts";
+import { publishUploads } from "../fediverse/library-publications.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
@@ -354,11 +355,18 @@ export class UploadsService {
    * uploads; the files we stored go once the transaction has committed.
    */
   async #delete(client: pg.PoolClient, where: string, params: unknown[]): Promise<number> {
-    const { rows } = await client.query<{ storage: UploadStorage; path: string | null; cached_path: string | null; track_id: string | null }>(
-      `DELETE FROM upload u WHERE ${where} RETURNING u.storage, u.path, u.cached_path, u.track_id`,
-      params,
-    );
+    const { rows } = await client.query<{
+      id: string;
+      library_id: string;
+      status: string;
+      storage: UploadStorage;
+      path: string | null;
+      cached_path: string | null;
+      track_id: string | null;
+    }>(`DELETE FROM upload u WHERE ${where} RETURNING u.id, u.library_id, u.status, u.storage, u.path, u.cached_path, u.track_id`, params);
     await deleteOrphans(client, rows.flatMap((r) => (r.track_id ? [r.track_id] : [])));
+    // Followers knew only the finished ones.
+    await publishUploads(client, "delete", rows.filter((r) => r.status === "finished"));
     // Our files: what was uploaded, and the copies of remote audio (never an in-place folder's).
     const ours = rows.flatMap((r) => (r.storage === "stored" ? [r.path] : r.storage === "remote" ? [r.cached_path] : [])).filter((p) => p !== null);
     afterCommit(client, async () => {
