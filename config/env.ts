@@ -34,6 +34,7 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(30),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
+  FEDERATION_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(1200),
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
@@ -80,7 +81,11 @@ export interface AppConfig {
     readonly loginMaxAttempts: number;
     readonly loginWindowSeconds: number;
   };
-  readonly federation: { readonly allowPrivateAddress: boolean };
+  readonly federation: {
+    readonly allowPrivateAddress: boolean;
+    /** Inbound federation requests a minute per remote domain and address (server/http/federation-rate-limit.ts). */
+    readonly requestsPerMinute: number;
+  };
   readonly media: {
     readonly maxUploadBytes: number;
     /** 0: no quota. */
@@ -156,7 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
-    federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS },
+    federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS, requestsPerMinute: e.FEDERATION_REQUESTS_PER_MINUTE },
     media: {
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
       userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,

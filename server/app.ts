@@ -6,6 +6,7 @@ import { authenticate, sessionCookieName } from "./http/auth.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { inboxGuard } from "./http/inbox-guard.ts";
+import { federationRateLimit } from "./http/federation-rate-limit.ts";
 import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
 import { libraryCollectionRoutes } from "./http/library-collection.routes.ts";
@@ -70,6 +71,7 @@ export function createApp(deps: ServerDeps): Express {
   const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir) : undefined;
   if (webUi) app.use(webUi.files);
 
+  app.use(federationRateLimit(deps.federationLimiter));
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   app.use(libraryCollectionRoutes({ db: deps.db, publicUrl: deps.config.http.publicUrl }));
   app.use(inboxGuard({

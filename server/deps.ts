@@ -32,6 +32,8 @@ export interface ServerDeps {
   sessions: SessionService;
   tokens: ApiTokenService;
   signupLimiter: RateLimiter;
+  /** Inbound federation requests per remote domain and address. */
+  federationLimiter: RateLimiter;
   actors: ActorService;
   libraries: LibrariesService;
   uploads: UploadsService;

@@ -73,6 +73,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     }),
     tokens: new ApiTokenService({ orm: db.orm }),
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
+    federationLimiter: new RateLimiter({ db: db.pool, max: config.federation.requestsPerMinute, windowSeconds: 60 }),
     actors,
     uploads,
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
