@@ -21,6 +21,8 @@ import { SubsonicCredentialsService } from "../core/subsonic/credentials.service
 import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
 import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import { SystemStatusService } from "../core/system/system-status.service.ts";
+import { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
@@ -74,6 +76,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     tokens: new ApiTokenService({ orm: db.orm }),
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
+    remoteActors: new RemoteActors({ pool, policy: outboundPolicy(config) }),
     uploads,
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),
