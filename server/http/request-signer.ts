@@ -7,8 +7,9 @@ const log = getLogger(["polyphony", "fediverse", "authorized-fetch"]);
 
 /**
  * Who signed a GET of our federation documents or media (draft-cavage, `(request-target)` with the
- * query, checked against the URL the remote server used: PUBLIC_URL + the path). Null when the request
- * carries no Signature: anonymous. A signature that is present but does not verify (forged, another
+ * query), checked against the URL the remote server used: PUBLIC_URL + the path, and PUBLIC_URL's host
+ * rather than the Host header a proxy may have rewritten (nginx's `$host` drops the port). Null when
+ * the request carries no Signature: anonymous. A signature that is present but does not verify (forged, another
  * key, a stale Date, an actor we cannot read) is refused with 401 and its reason, as Funkwhale does,
  * never taken as anonymous.
  */
@@ -20,6 +21,7 @@ export function requestSigner(deps: { remoteActors: RemoteActors; publicUrl: URL
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
     const url = new URL(req.originalUrl, deps.publicUrl);
+    headers.host = url.host;
     const result = await deps.remoteActors.verify({ method: req.method, url, headers });
     const actor = result.ok ? await deps.remoteActors.find(result.actorFid) : null;
     if (!actor) {
