@@ -43,12 +43,14 @@ export async function configureLogging(
 /**
  * Fedify's lines minus those that repeat our own at a louder level: its line per request (a 4xx is a
  * warning there, though a missing actor or a client's mistake is routine, and our access log has the
- * request already; a 5xx stays), and a WebFinger lookup of an unknown account, which it calls an error.
+ * request already; a 5xx stays), and a WebFinger lookup of an unknown or unlisted account, which it
+ * calls an error.
  */
 function isFedifyNews(record: LogRecord): boolean {
   const [, area, part] = record.category;
   if (area === "federation" && part === "http") return record.level !== "warning";
-  return !(area === "webfinger" && record.rawMessage === "Actor {identifier} not found.");
+  // "{username}": a handle our mapper declines (a private library's); "{identifier}": no such actor.
+  return !(area === "webfinger" && (record.rawMessage === "Actor {identifier} not found." || record.rawMessage === "Actor {username} not found."));
 }
 
 export async function closeLogging(): Promise<void> {

@@ -9,7 +9,10 @@ import { inboxGuard } from "./http/inbox-guard.ts";
 import { federationRateLimit } from "./http/federation-rate-limit.ts";
 import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
+import { federationDocumentRoutes } from "./http/federation-documents.routes.ts";
+import { federationMediaRoutes } from "./http/federation-media.routes.ts";
 import { libraryCollectionRoutes } from "./http/library-collection.routes.ts";
+import { requestSigner } from "./http/request-signer.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
@@ -68,12 +71,17 @@ export function createApp(deps: ServerDeps): Express {
   app.use("/rest", subsonicRouter(deps));
 
   const webDir = deps.config.webDir;
-  const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir) : undefined;
+  const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir, deps.config.http.publicUrl) : undefined;
   if (webUi) app.use(webUi.files);
 
   app.use(federationRateLimit(deps.federationLimiter));
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
-  app.use(libraryCollectionRoutes({ db: deps.db, publicUrl: deps.config.http.publicUrl }));
+  // What other servers read of ours: documents and media, by who signed the request (authorized fetch).
+  const publicUrl = deps.config.http.publicUrl;
+  const signer = requestSigner({ remoteActors: deps.remoteActors, publicUrl });
+  app.use(libraryCollectionRoutes({ db: deps.db, publicUrl, signer }));
+  app.use(federationDocumentRoutes({ db: deps.db, publicUrl, signer }));
+  app.use(federationMediaRoutes({ db: deps.db, config: deps.config, uploads: deps.uploads, signer }));
   app.use(inboxGuard({
     limitBytes: deps.config.http.jsonBodyLimitBytes,
     isLocalActor: async (identifier) => (await deps.actors.findPublished(deps.db.orm.em.fork(), identifier)) !== null,

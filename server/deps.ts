@@ -4,6 +4,7 @@ import type { ActorService } from "../core/accounts/actors.service.ts";
 import type { AccountService } from "../core/accounts/accounts.service.ts";
 import type { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import type { SessionService } from "../core/accounts/sessions.service.ts";
+import type { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
@@ -35,6 +36,8 @@ export interface ServerDeps {
   /** Inbound federation requests per remote domain and address. */
   federationLimiter: RateLimiter;
   actors: ActorService;
+  /** Remote actors: fetched, stored, and checked as signers of requests to us. */
+  remoteActors: RemoteActors;
   libraries: LibrariesService;
   uploads: UploadsService;
   scans: LibraryScansService;

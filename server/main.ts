@@ -21,6 +21,8 @@ import { SubsonicCredentialsService } from "../core/subsonic/credentials.service
 import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
 import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import { SystemStatusService } from "../core/system/system-status.service.ts";
+import { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
@@ -75,6 +77,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     federationLimiter: new RateLimiter({ db: db.pool, max: config.federation.requestsPerMinute, windowSeconds: 60 }),
     actors,
+    remoteActors: new RemoteActors({ pool, policy: outboundPolicy(config) }),
     uploads,
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),

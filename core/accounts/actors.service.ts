@@ -22,6 +22,19 @@ export async function findPublishedActor(em: EntityManager, domain: string, user
   return approves === null ? null : { actor, tombstone: false, manuallyApprovesFollowers: approves };
 }
 
+/**
+ * Whether WebFinger may answer for this handle: every local actor (or tombstone) but a private library's,
+ * whose handle is listed nowhere (its actor document stays readable at its unguessable URL).
+ */
+export async function listedByWebFinger(em: EntityManager, domain: string, username: string): Promise<boolean> {
+  const rows = await em.getConnection().execute<{ privacy: string }[]>(
+    `SELECT l.privacy FROM actor a JOIN library l ON l.actor_id = a.id AND l.owner_id IS NOT NULL
+     WHERE a.username = ? AND a.domain = ? AND a.is_local AND a.represents = 'library'`,
+    [username, domain],
+  );
+  return rows[0]?.privacy !== "private";
+}
+
 /** Whether follows of this live local actor wait for approval; null when what it represents is hidden or gone. */
 async function approvesFollows(em: EntityManager, actor: Actor): Promise<boolean | null> {
   const connection = em.getConnection();

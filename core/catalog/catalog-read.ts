@@ -63,6 +63,23 @@ export function visiblePlaylistsSql(alias: string, viewerParam: string): string 
 }
 
 /**
+ * SQL condition: local library `alias` may be read over federation (its pages, audio and media) by the
+ * actor row $n that signed the request (null: unsigned): a public library by anyone; a private or
+ * instance one only by an actor whose follow of it was accepted (authorized fetch). Remote libraries
+ * are never served again by us. What a signer may not read answers as if missing.
+ */
+export function readableBySignerSql(alias: string, signerParam: string): string {
+  return `(${alias}.owner_id IS NOT NULL AND (${alias}.privacy = 'public'
+            OR EXISTS (SELECT 1 FROM follow sf WHERE sf.library_id = ${alias}.id AND sf.follower_id = ${signerParam}::uuid
+                         AND sf.state = 'accepted')))`;
+}
+
+/** SQL: the ids of the local libraries the signer ($n, or null) may read over federation, as a uuid[]. */
+export function readableLibraryIdsSql(signerParam: string): string {
+  return `ARRAY(SELECT l.id FROM library l WHERE ${readableBySignerSql("l", signerParam)})`;
+}
+
+/**
  * SQL: the ids of the libraries the viewer ($n) may see, as a uuid[]. Uncorrelated, so PostgreSQL
  * computes it once per statement (an InitPlan), however many rows test against it.
  */
@@ -81,8 +98,13 @@ export function visibleLibraryIdsSql(viewerParam: string): string {
  * visible album instead of walking the created_at index until the page is full.
  */
 export function visibleItemSql(kind: ItemKind, alias: string, viewerParam: string): string {
+  return itemInLibrariesSql(kind, alias, visibleLibraryIdsSql(viewerParam));
+}
+
+/** SQL condition: the catalog row `alias`.id has a finished upload in one of `libraries` (a uuid[] expression). */
+export function itemInLibrariesSql(kind: ItemKind, alias: string, libraries: string): string {
   return `EXISTS (SELECT 1 FROM search_document vd WHERE vd.id = ${alias}.id AND vd.kind = '${kind.slice(0, -1)}'
-            AND search_visible(vd.library_ids, ${visibleLibraryIdsSql(viewerParam)}))`;
+            AND search_visible(vd.library_ids, ${libraries}))`;
 }
 
 /** SQL condition: upload `alias` is a finished copy (imported, its track in the catalog). */

@@ -1,9 +1,17 @@
 /**
  * Where the federated documents of local catalog objects live (ids ending in the row's UUID, as
- * Funkwhale 2.0 expects of a library id). server/ serves the library collections at these paths;
- * the others are stable ids for now, to be served as documents when remote scans need them.
+ * Funkwhale 2.0 expects of a library id). server/ serves each at these paths (plain Express routes:
+ * authorized fetch verifies draft-cavage signatures with the query, which Fedify's verifier does not).
  */
 export const LIBRARY_COLLECTION_PATH = "/federation/libraries/:id";
+export const AUDIO_PATH = "/federation/uploads/:id";
+export const TRACK_PATH = "/federation/tracks/:id";
+export const ALBUM_PATH = "/federation/albums/:id";
+export const ARTIST_PATH = "/federation/artists/:id";
+/** An upload's bytes for other servers (signed by an accepted follower, or anyone for public libraries). */
+export const MEDIA_PATH = "/federation/media/:id";
+/** An album cover for other servers, by content hash and file (`600.jpg`), readable like the album. */
+export const COVER_PATH = "/federation/covers/:hash/:file";
 
 export interface ObjectUrls {
   library(id: string): string;
@@ -13,22 +21,25 @@ export interface ObjectUrls {
   album(id: string): string;
   artist(id: string): string;
   artistCredit(id: string): string;
-  /** The upload's bytes: the API stream, which answers anonymous requests for public libraries. */
+  /** The upload's bytes, as followers fetch them (Audio url). */
   stream(uploadId: string): string;
   cover(hash: string): string;
+  /** The library's page in the web UI (its HTML links back to the collection). */
+  libraryWebPage(id: string): string;
 }
 
 export function objectUrls(origin: URL): ObjectUrls {
-  const at = (path: string) => new URL(path, origin).href;
+  const at = (template: string, id: string) => new URL(template.replace(":id", id), origin).href;
   return {
-    library: (id) => at(LIBRARY_COLLECTION_PATH.replace(":id", id)),
-    libraryPage: (id, page) => at(`${LIBRARY_COLLECTION_PATH.replace(":id", id)}?page=${page}`),
-    audio: (id) => at(`/federation/uploads/${id}`),
-    track: (id) => at(`/federation/tracks/${id}`),
-    album: (id) => at(`/federation/albums/${id}`),
-    artist: (id) => at(`/federation/artists/${id}`),
-    artistCredit: (id) => at(`/federation/artist-credits/${id}`),
-    stream: (id) => at(`/api/v1/uploads/${id}/stream`),
-    cover: (hash) => at(`/api/v1/covers/${hash}/600.jpg`),
+    library: (id) => at(LIBRARY_COLLECTION_PATH, id),
+    libraryPage: (id, page) => `${at(LIBRARY_COLLECTION_PATH, id)}?page=${page}`,
+    audio: (id) => at(AUDIO_PATH, id),
+    track: (id) => at(TRACK_PATH, id),
+    album: (id) => at(ALBUM_PATH, id),
+    artist: (id) => at(ARTIST_PATH, id),
+    artistCredit: (id) => at("/federation/artist-credits/:id", id),
+    stream: (id) => at(MEDIA_PATH, id),
+    cover: (hash) => new URL(COVER_PATH.replace(":hash", hash).replace(":file", "600.jpg"), origin).href,
+    libraryWebPage: (id) => at("/libraries/:id", id),
   };
 }

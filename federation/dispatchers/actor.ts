@@ -1,10 +1,10 @@
 import { importJwk, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Person, Service, Tombstone } from "@fedify/vocab";
+import { Application, Endpoints, Group, Link, Person, Service, Tombstone } from "@fedify/vocab";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
-import { findPublishedActor } from "../../core/accounts/actors.service.ts";
+import { findPublishedActor, listedByWebFinger } from "../../core/accounts/actors.service.ts";
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
-import { libraryIdOfActor } from "../../core/fediverse/library-collection.queries.ts";
+import { libraryOfActor } from "../../core/fediverse/library-collection.queries.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { toInstant } from "../mappers/temporal.ts";
 
@@ -12,7 +12,9 @@ const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group
 
 /**
  * Local actors (people, the instance, libraries, and playlists unless private: findPublishedActor) at
- * ACTOR_PATH, with the key pairs stored at creation; tombstones of deleted ones keep their keys. WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance.
+ * ACTOR_PATH, with the key pairs stored at creation; tombstones of deleted ones keep their keys.
+ * WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance; not a private
+ * library's handle (listedByWebFinger): its actor is found only through its URL, which its owner shares.
  */
 export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
   const findLocal = (identifier: string): Promise<Actor | null> =>
@@ -29,8 +31,10 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         return new Tombstone({ id: ctx.getActorUri(identifier), formerType: ActorClass, deleted: toInstant(actor.deletedAt!) });
       }
       const keys = await ctx.getActorKeyPairs(identifier);
-      // A library's actor links its Library collection (as:streams: the actor's supplementary collections).
-      const libraryId = actor.represents === "library" ? await libraryIdOfActor(deps.orm.em.fork(), actor.id) : null;
+      // A library's actor links its Library collection (as:streams: the actor's supplementary collections),
+      // its owner (attributedTo) and its page in the web UI.
+      const library = actor.represents === "library" ? await libraryOfActor(deps.orm.em.fork(), actor.id) : null;
+      const urls = objectUrls(new URL(ctx.canonicalOrigin));
       return new ActorClass({
         id: ctx.getActorUri(identifier),
         preferredUsername: actor.username,
@@ -44,7 +48,13 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         assertionMethods: keys.map((k) => k.multikey),
         manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
-        streams: libraryId ? [new URL(objectUrls(new URL(ctx.canonicalOrigin)).library(libraryId))] : [],
+        streams: library ? [new URL(urls.library(library.id))] : [],
+        ...(library
+          ? {
+              attribution: new URL(library.ownerFid),
+              url: new Link({ href: new URL(urls.libraryWebPage(library.id)), mediaType: "text/html" }),
+            }
+          : {}),
       });
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
@@ -58,9 +68,10 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         },
       ];
     })
-    .mapHandle((ctx, handle) => {
+    .mapHandle(async (ctx, handle) => {
       const name = handle.toLowerCase();
-      return name === ctx.host ? INSTANCE_ACTOR : name;
+      if (name === ctx.host) return INSTANCE_ACTOR;
+      return (await listedByWebFinger(deps.orm.em.fork(), deps.domain, name)) ? name : null;
     });
 }
 

@@ -1,10 +1,20 @@
-import type { ArtistCreditRow, LibraryAudioRow, LibraryCollectionHead } from "../../core/fediverse/library-collection.queries.ts";
+import type {
+  AlbumRow,
+  ArtistCreditRow,
+  ArtistRow,
+  AudioLibrary,
+  LibraryAudioRow,
+  LibraryCollectionHead,
+  TrackRow,
+} from "../../core/fediverse/library-collection.queries.ts";
+import type { Privacy } from "../../core/library/library.entity.ts";
 import { LIBRARY_PAGE_SIZE } from "../../core/fediverse/library-collection.queries.ts";
 import type { ObjectUrls } from "../../core/fediverse/object-urls.ts";
 
 // A local library as Funkwhale reads one (../shared/reference/funkwhale-federation.md §2.1, §2.2, §3.2,
 // §3.3): plain JSON with Funkwhale's compact term names, since its inbound pipeline matches raw keys.
 // Both the 1.4 keys (`artists`, integer `duration`) and the 2.0 ones (`artist_credit`) are emitted.
+// Objects embedded in a page carry no @context; the same shapes fetched at their ids do (`*Document`).
 
 export const FUNKWHALE_CONTEXT = [
   "https://www.w3.org/ns/activitystreams",
@@ -17,11 +27,16 @@ const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
 /** Funkwhale's spellings of the MIME types it knows (music/utils.py); others pass as they are. */
 const FUNKWHALE_MIME: Record<string, string> = { "audio/mp4": "audio/x-m4a" };
 
+/** Funkwhale's `audience` (and an Audio's `to`): Public for a public library, else the empty string. */
+const audienceOf = (privacy: Privacy) => (privacy === "public" ? PUBLIC : "");
+
+const withContext = <T extends object>(object: T) => ({ "@context": FUNKWHALE_CONTEXT, ...object });
+
 export function lastPage(totalItems: number): number {
   return Math.max(1, Math.ceil(totalItems / LIBRARY_PAGE_SIZE));
 }
 
-/** The collection itself: metadata, counts and page links (public libraries only: audience is Public). */
+/** The collection itself: metadata, counts and page links, readable by anyone holding its URL. */
 export function libraryDocument(library: LibraryCollectionHead, urls: ObjectUrls) {
   const first = urls.libraryPage(library.id, 1);
   return {
@@ -36,7 +51,7 @@ export function libraryDocument(library: LibraryCollectionHead, urls: ObjectUrls
     current: first,
     last: urls.libraryPage(library.id, lastPage(library.totalItems)),
     followers: library.followersUrl,
-    audience: PUBLIC,
+    audience: audienceOf(library.privacy),
   };
 }
 
@@ -63,8 +78,19 @@ export function libraryPageDocument(library: LibraryCollectionHead, page: number
 /** The credits as one display string ("A feat. B"). */
 const creditLine = (credits: ArtistCreditRow[]) => credits.map((c) => c.credited_name + c.join_phrase).join("");
 
-function audioObject(library: LibraryCollectionHead, row: LibraryAudioRow, urls: ObjectUrls) {
-  const album = albumObject(row, urls);
+/** An Audio fetched at its id. */
+export const audioDocument = (library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls) => withContext(audioObject(library, row, urls));
+export const trackDocument = (row: TrackRow, urls: ObjectUrls) => withContext(trackObject(row, urls));
+export const albumDocument = (row: AlbumRow, urls: ObjectUrls) => withContext(albumObject(row, urls));
+export const artistDocument = (row: ArtistRow, urls: ObjectUrls) => withContext(artistObject(row, urls));
+
+/** The media type a follower is told (and sent): Funkwhale's spelling. */
+export function mimeType(stored: string | null): string {
+  if (!stored) return "application/octet-stream";
+  return FUNKWHALE_MIME[stored] ?? stored;
+}
+
+function audioObject(library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls) {
   return {
     type: "Audio",
     id: urls.audio(row.upload_id),
@@ -78,28 +104,33 @@ function audioObject(library: LibraryCollectionHead, row: LibraryAudioRow, urls:
     size: Number(row.size),
     duration: Math.round((row.duration_ms ?? 0) / 1000),
     url: [{ type: "Link", href: urls.stream(row.upload_id), mediaType: mimeType(row.mime_type) }],
-    to: PUBLIC,
+    to: audienceOf(library.privacy),
     attributedTo: library.actorFid,
-    track: {
-      type: "Track",
-      id: urls.track(row.track_id),
-      name: row.track_title,
-      published: iso(row.track_created_at),
-      musicbrainzId: row.track_mbid,
-      position: row.track_number,
-      disc: row.disc_number,
-      license: null,
-      copyright: null,
-      attributedTo: null,
-      artists: row.track_credits.map((credit) => artistObject(credit, urls)),
-      artist_credit: row.track_credits.map((credit, index) => artistCreditObject(credit, index, urls)),
-      album,
-      image: album.image ?? null,
-    },
+    track: trackObject(row, urls),
   };
 }
 
-function albumObject(row: LibraryAudioRow, urls: ObjectUrls) {
+function trackObject(row: TrackRow, urls: ObjectUrls) {
+  const album = albumObject(row, urls);
+  return {
+    type: "Track",
+    id: urls.track(row.track_id),
+    name: row.track_title,
+    published: iso(row.track_created_at),
+    musicbrainzId: row.track_mbid,
+    position: row.track_number,
+    disc: row.disc_number,
+    license: null,
+    copyright: null,
+    attributedTo: null,
+    artists: row.track_credits.map((credit) => artistObject(credit, urls)),
+    artist_credit: row.track_credits.map((credit, index) => artistCreditObject(credit, index, urls)),
+    album,
+    image: album.image ?? null,
+  };
+}
+
+function albumObject(row: AlbumRow, urls: ObjectUrls) {
   const cover = row.cover_hash ? urls.cover(row.cover_hash) : null;
   return {
     type: "Album",
@@ -121,13 +152,13 @@ function albumObject(row: LibraryAudioRow, urls: ObjectUrls) {
   };
 }
 
-function artistObject(credit: ArtistCreditRow, urls: ObjectUrls) {
+function artistObject(artist: ArtistRow, urls: ObjectUrls) {
   return {
     type: "Artist",
-    id: urls.artist(credit.id),
-    name: credit.name,
-    published: iso(credit.created_at),
-    musicbrainzId: credit.mbid,
+    id: urls.artist(artist.id),
+    name: artist.name,
+    published: iso(artist.created_at),
+    musicbrainzId: artist.mbid,
     attributedTo: null,
     image: null,
   };
@@ -147,11 +178,6 @@ function artistCreditObject(credit: ArtistCreditRow, index: number, urls: Object
 
 /** Timestamps arrive as Date from columns and as text from json_build_object. */
 const iso = (value: Date | string) => new Date(value).toISOString();
-
-function mimeType(stored: string | null): string {
-  if (!stored) return "application/octet-stream";
-  return FUNKWHALE_MIME[stored] ?? stored;
-}
 
 /** Funkwhale stores a date: a full one as tagged, else the year's first day (its column is a date). */
 function releasedDate(releaseDate: string | null, year: number | null): string | null {

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { Invalid, TooLarge } from "../../core/errors.ts";
+import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
@@ -50,6 +51,7 @@ export const librariesOperations: Operation[] = [
 export function librariesRoutes(deps: ServerDeps): Router {
   const router = Router();
   const { libraries, uploads, scans } = deps;
+  const urls = objectUrls(deps.config.http.publicUrl);
 
   router.get(
     "/",
@@ -57,7 +59,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const { user } = currentAuth(res);
       const items = await libraries.list(user, parse(listQuery, req.query).scope);
-      return { items: items.map((l) => toLibraryDto(l, user.id)) };
+      return { items: items.map((l) => toLibraryDto(l, user.id, urls)) };
     }),
   );
 
@@ -68,7 +70,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
       const { user } = currentAuth(res);
       const library = await libraries.create(user, parse(createBody, req.body));
       if (library.musicFolder) await scans.enqueue(library.id);
-      return toLibraryDto(library, user.id);
+      return toLibraryDto(library, user.id, urls);
     }, 201),
   );
 
@@ -76,7 +78,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     "/:id",
     handle(async (req, res) => {
       const viewer = res.locals.auth?.user;
-      return toLibraryDto(await libraries.get(viewer, pathId(req.params.id, "library")), viewer?.id);
+      return toLibraryDto(await libraries.get(viewer, pathId(req.params.id, "library")), viewer?.id, urls);
     }),
   );
 
@@ -86,7 +88,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const { user } = currentAuth(res);
       const library = await libraries.update(user, pathId(req.params.id, "library"), parse(updateBody, req.body));
-      return toLibraryDto(library, user.id);
+      return toLibraryDto(library, user.id, urls);
     }),
   );
 

@@ -1,12 +1,11 @@
-import path from "node:path";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
-import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
+import { sendCover, coverFile } from "../http/send-cover.ts";
 import { accelPathOf, sendMedia } from "../http/send-media.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
@@ -65,23 +64,12 @@ export function mediaRoutes(deps: ServerDeps): Router {
     res.redirect(302, `/api/v1/covers/${hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);
   });
 
-  // Content-addressed: a URL's bytes never change, so the browser may keep them for good. Yet the
-  // hash is no secret (it is in every album's redirect): the cover goes only to who may see an album
-  // wearing it, or a private album's art would be one guessed or shared URL away. So not for shared caches.
+  // The hash is no secret (it is in every album's redirect): the cover goes only to who may see an album
+  // wearing it, or a private album's art would be one guessed or shared URL away.
   router.get("/covers/:hash/:file", async (req, res, next) => {
-    const match = /^(64|256|600|original)\.(webp|jpg)$/.exec(String(req.params.file));
-    if (!match) throw new NotFound("cover");
-    const size = (match[1] === "original" ? "original" : Number(match[1])) as CoverSize;
-    const hash = String(req.params.hash);
-    const file = coverFilePath(path.join(config.mediaDir, "covers"), hash, size, match[2] === "jpg" ? "jpeg" : "webp");
-    if (!(await catalog.canSeeCover(res.locals.auth?.user?.id ?? null, hash))) throw new NotFound("cover");
-    res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
-    res.sendFile(file, { cacheControl: false, lastModified: false, dotfiles: "deny" }, (error) => {
-      if (!error) return;
-      if ((error as { status?: number }).status === 404 || (error as { code?: string }).code === "ENOENT") {
-        next(new NotFound("cover"));
-      } else next(error);
-    });
+    const file = coverFile(config.mediaDir, String(req.params.hash), String(req.params.file));
+    if (!(await catalog.canSeeCover(res.locals.auth?.user?.id ?? null, String(req.params.hash)))) throw new NotFound("cover");
+    sendCover(res, next, file);
   });
 
   router.delete(

@@ -1,6 +1,7 @@
-import { Router } from "express";
+import { Router, type Request } from "express";
 import { NotFound, Invalid } from "../../core/errors.ts";
-import { findPublicLibraryCollection, libraryAudioPage } from "../../core/fediverse/library-collection.queries.ts";
+import { mayReadLibrary } from "../../core/fediverse/authorized-fetch.ts";
+import { findLibraryCollection, libraryAudioPage } from "../../core/fediverse/library-collection.queries.ts";
 import { LIBRARY_COLLECTION_PATH, objectUrls } from "../../core/fediverse/object-urls.ts";
 import type { Database } from "../../core/db/database.ts";
 import { lastPage, libraryDocument, libraryPageDocument } from "../../federation/mappers/funkwhale-library.ts";
@@ -13,27 +14,30 @@ import { pathId } from "./ids.ts";
  * Funkwhale reads only `CollectionPage` with `items` at `?page=N`. Only JSON-LD requests are answered
  * here; a browser's request goes on to the web UI.
  *
- * Public libraries only, for now: private and instance ones answer 404, as if missing, to everyone.
- * Their pages will answer signed requests from accepted followers (authorized fetch) once follows exist.
+ * The collection (name, counts, page links; `audience: ""` unless public) answers anyone holding its
+ * URL, so that a follow can be asked for. Its pages answer who may read the library (authorized fetch:
+ * mayReadLibrary), and anyone else exactly as a missing library.
  */
-export function libraryCollectionRoutes(deps: { db: Database; publicUrl: URL }): Router {
+export function libraryCollectionRoutes(deps: { db: Database; publicUrl: URL; signer: (req: Request) => Promise<string | null> }): Router {
   const router = Router();
   const urls = objectUrls(deps.publicUrl);
 
   router.get(LIBRARY_COLLECTION_PATH, async (req, res, next) => {
     if (!asksForJsonLd(req)) return next();
-    const library = await findPublicLibraryCollection(deps.db.pool, pathId(req.params.id, "library"));
+    const id = pathId(req.params.id, "library");
+    const signer = await deps.signer(req);
+    const library = await findLibraryCollection(deps.db.pool, id);
     if (!library) throw new NotFound("library");
-    res.type("application/activity+json");
     const pageParam = req.query.page;
     if (pageParam === undefined) {
-      res.json(libraryDocument(library, urls));
+      res.type("application/activity+json").json(libraryDocument(library, urls));
       return;
     }
+    if (!(await mayReadLibrary(deps.db.pool, library.id, signer))) throw new NotFound("library");
     if (typeof pageParam !== "string" || !/^[1-9]\d{0,8}$/.test(pageParam)) throw new Invalid("page must be a positive integer");
     const page = Number(pageParam);
     if (page > lastPage(library.totalItems)) throw new NotFound("page");
-    res.json(libraryPageDocument(library, page, await libraryAudioPage(deps.db.pool, library.id, page), urls));
+    res.type("application/activity+json").json(libraryPageDocument(library, page, await libraryAudioPage(deps.db.pool, library.id, page), urls));
   });
   return router;
 }

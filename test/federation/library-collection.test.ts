@@ -107,7 +107,8 @@ describe("a public library's collection", () => {
       type: "Audio",
       library: collectionUrl(),
       name: "The Beatles - Abbey Road - Come Together",
-      url: [{ type: "Link", href: `${TEST_ORIGIN}/api/v1/uploads/${seeded[0]!.uploadId}/stream`, mediaType: "audio/mpeg" }],
+      url: [{ type: "Link", href: `${TEST_ORIGIN}/federation/media/${seeded[0]!.uploadId}`, mediaType: "audio/mpeg" }],
+      to: "https://www.w3.org/ns/activitystreams#Public",
       duration: 2,
       bitrate: 64_000,
       size: expect.any(Number),
@@ -145,12 +146,15 @@ describe("a public library's collection", () => {
 });
 
 describe("a private library's collection", () => {
-  it("answers unsigned requests as a missing one does", async () => {
+  it("tells anyone holding its URL what it is, and answers its pages unsigned as a missing library's", async () => {
     const hidden = (await owner.post("/api/v1/libraries", { name: "Mine", privacy: "private" })).body;
     await seedTracks(app, hidden.id, [{ name: "secret", tags: { TITLE: "Secret", ARTIST: "Me", ALBUM: "Demos" } }]);
+    const root = await fetchDoc(`${TEST_ORIGIN}/federation/libraries/${hidden.id}`);
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({ type: "Library", name: "Mine", totalItems: 1, audience: "" });
     const missing = await fetchDoc(`${TEST_ORIGIN}/federation/libraries/00000000-0000-4000-8000-000000000000`);
     expect(missing.status).toBe(404);
-    for (const path of ["", "?page=1"]) {
+    for (const path of ["?page=1", "?page=zero"]) {
       const res = await fetchDoc(`${TEST_ORIGIN}/federation/libraries/${hidden.id}${path}`);
       expect(res.status).toBe(404);
       expect(res.body).toEqual(missing.body);

@@ -90,6 +90,10 @@ export interface Library {
   description: string;
   privacy: Privacy;
   isOwner: boolean;
+  /** Its ActivityPub URL, which another server follows. */
+  apUrl: string | null;
+  /** `@lib.…@host`; null where WebFinger does not list it (a private library). */
+  handle: string | null;
   musicFolder?: string | null;
   lastScanAt?: string | null;
   createdAt: string;

@@ -1,0 +1,55 @@
+import { generateKeyPairSync } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { SigningKey } from "../../core/fediverse/http-signatures.ts";
+
+export interface RemoteActorServer {
+  origin: string;
+  /** The actor id of `name`. */
+  actorId(name: string): string;
+  /** The key `name` signs with (`<actor>#main-key`), whose public half its document publishes. */
+  key(name: string): SigningKey;
+  close(): Promise<void>;
+}
+
+/**
+ * Another server's actors, as RemoteActors.resolve reads them (unsigned GET of the actor id): a Person
+ * with an RSA key per name, made on first use. Signed requests from them are made in the test with
+ * signatureHeaders(method, url, server.key(name)). Reaching it needs FEDERATION_ALLOW_PRIVATE_ADDRESS.
+ */
+export async function startRemoteActorServer(): Promise<RemoteActorServer> {
+  const keys = new Map<string, { publicPem: string; privateJwk: JsonWebKey }>();
+  const keysOf = (name: string) => {
+    let pair = keys.get(name);
+    if (!pair) {
+      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      pair = { publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(), privateJwk: privateKey.export({ format: "jwk" }) };
+      keys.set(name, pair);
+    }
+    return pair;
+  };
+  let origin = "";
+  const actorId = (name: string) => `${origin}/actors/${name}`;
+  const server = http.createServer((req, res) => {
+    const name = /^\/actors\/([a-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
+    if (req.method !== "GET" || !name) return void res.writeHead(404).end();
+    const id = actorId(name);
+    res.writeHead(200, { "content-type": "application/activity+json" }).end(JSON.stringify({
+      "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+      id,
+      type: "Person",
+      preferredUsername: name,
+      inbox: `${id}/inbox`,
+      endpoints: { sharedInbox: `${origin}/inbox` },
+      publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: keysOf(name).publicPem },
+    }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    actorId,
+    key: (name) => ({ keyId: `${actorId(name)}#main-key`, privateJwk: keysOf(name).privateJwk }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
