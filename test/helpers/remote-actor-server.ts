@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SigningKey } from "../../core/fediverse/http-signatures.ts";
+import { signatureHeaders, type SigningKey } from "../../core/fediverse/http-signatures.ts";
 
 export interface RemoteActorServer {
   origin: string;
@@ -9,6 +9,8 @@ export interface RemoteActorServer {
   actorId(name: string): string;
   /** The key `name` signs with (`<actor>#main-key`), whose public half its document publishes. */
   key(name: string): SigningKey;
+  /** A POST of `activity` to `url` signed (draft-cavage with Digest) with `key`; `tamper` changes the body after signing. */
+  post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,11 @@ export async function startRemoteActorServer(): Promise<RemoteActorServer> {
     origin,
     actorId,
     key: (name) => ({ keyId: `${actorId(name)}#main-key`, privateJwk: keysOf(name).privateJwk }),
+    post(url, activity, key, options = {}) {
+      const body = JSON.stringify(activity);
+      const headers = signatureHeaders("POST", new URL(url), key, body);
+      return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/activity+json" }, body: options.tamper?.(body) ?? body });
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
