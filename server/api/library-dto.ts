@@ -1,8 +1,11 @@
+import type { RemoteScanView } from "../../core/fediverse/remote-scans.service.ts";
 import type { Library } from "../../core/library/library.entity.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 
-export function toLibraryDto(library: Library, viewerId: string | undefined) {
+/** `remoteScan`: a remote library's latest scan (loaded by the route; null when it was never scanned). */
+export function toLibraryDto(library: Library, viewerId: string | undefined, remoteScan?: RemoteScanView | null) {
   const isOwner = viewerId !== undefined && library.owner?.id === viewerId;
+  const remote = !library.owner;
   return {
     id: library.id,
     name: library.name,
@@ -11,8 +14,31 @@ export function toLibraryDto(library: Library, viewerId: string | undefined) {
     approveFollows: library.approveFollows,
     actorId: library.actor.fid ?? null,
     isOwner,
+    /** Another server's library, followed from here. */
+    remote,
     ...(isOwner ? { musicFolder: library.musicFolder ?? null, lastScanAt: library.lastScanAt?.toISOString() ?? null } : {}),
+    ...(remote ? { lastScanAt: library.lastScanAt?.toISOString() ?? null, remoteScan: remoteScan ? toRemoteScanDto(remoteScan) : null } : {}),
     createdAt: library.createdAt.toISOString(),
+  };
+}
+
+export function toRemoteScanDto(scan: RemoteScanView) {
+  const iso = (date: Date | null) => date?.toISOString() ?? null;
+  return {
+    id: scan.id,
+    /** queued, scanning, finished or errored. */
+    status: scan.status,
+    /** Why it failed (errored), or what it left out (finished). */
+    reason: scan.reason,
+    pages: scan.pages,
+    itemsSeen: scan.itemsSeen,
+    itemsAdded: scan.itemsAdded,
+    itemsUpdated: scan.itemsUpdated,
+    itemsRemoved: scan.itemsRemoved,
+    itemsSkipped: scan.itemsSkipped,
+    createdAt: scan.createdAt.toISOString(),
+    startedAt: iso(scan.startedAt),
+    finishedAt: iso(scan.finishedAt),
   };
 }
 
