@@ -70,7 +70,7 @@ export class RemoteScansService {
        ORDER BY library_id, created_at DESC, id`,
       [libraryIds],
     );
-    return new Map(rows.map(({ libraryId, ...scan }) => [libraryId, scan]));
+    return new Map(rows.map(({ libraryId, ...scan }) => [libraryId, withDates(scan)]));
   }
 
   /**
@@ -83,13 +83,14 @@ export class RemoteScansService {
       // One request at a time per library: two clicks queue one scan.
       const { rowCount } = await tx.query("SELECT 1 FROM library WHERE id = $1 AND owner_id IS NULL FOR UPDATE", [libraryId]);
       if (!rowCount) throw new NotFound("library");
-      const { rows } = await tx.query<{ id: string; status: RemoteScanStatus; finished_at: Date | null }>(
-        `SELECT id, status, finished_at FROM remote_scan WHERE library_id = $1 AND status <> 'errored' ORDER BY created_at DESC LIMIT 1`,
+      const { rows } = await tx.query<{ id: string; status: RemoteScanStatus; since_ms: number | null }>(
+        `SELECT id, status, extract(epoch FROM now() - finished_at) * 1000 AS since_ms FROM remote_scan
+         WHERE library_id = $1 AND status <> 'errored' ORDER BY created_at DESC LIMIT 1`,
         [libraryId],
       );
       const last = rows[0];
       if (last && last.status !== "finished") return last.id;
-      const since = last?.finished_at ? Date.now() - last.finished_at.getTime() : Infinity;
+      const since = last?.since_ms === null || last?.since_ms === undefined ? Infinity : Number(last.since_ms);
       if (since < RESCAN_THROTTLE_MS && user.role !== "admin") {
         const wait = Math.ceil((RESCAN_THROTTLE_MS - since) / 1000);
         throw new RateLimited(wait, `This library was scanned ${minutes(since)} ago; it can be scanned again in ${minutes(wait * 1000)}`, "scan_too_soon");
@@ -98,7 +99,7 @@ export class RemoteScansService {
     });
     const { rows } = await this.#db.pool.query<RemoteScanView>(`SELECT ${VIEW_COLUMNS} FROM remote_scan WHERE id = $1`, [scanId]);
     const { libraryId: _, ...scan } = rows[0] as RemoteScanView & { libraryId: string };
-    return scan;
+    return withDates(scan);
   }
 
   /**
@@ -118,6 +119,12 @@ export class RemoteScansService {
     for (const { id } of rows) await withTransaction(this.#db, ({ sql: tx }) => enqueueRemoteScan(tx, id));
     return rows.length;
   }
+}
+
+/** The shared pool hands timestamps back as text. */
+function withDates(scan: RemoteScanView): RemoteScanView {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return { ...scan, createdAt: date(scan.createdAt)!, startedAt: date(scan.startedAt), finishedAt: date(scan.finishedAt) };
 }
 
 function minutes(ms: number): string {
