@@ -42,6 +42,8 @@ export const REMOTE_SCAN_LIMITS: RemoteScanLimits = {
 
 /** A scan still `scanning` this long after the scan limit was left behind by a stopped worker. */
 const INTERRUPTED_AFTER_MS = 5 * 60_000;
+/** Scans kept per library (the latest shows on its page; a few more tell an administrator what happened). */
+const SCANS_KEPT = 20;
 const INTERRUPTED = "The scan was interrupted (the worker running it stopped); scan again to finish it";
 const NO_FOLLOWER = "No one here follows this library with an accepted follow any more; follow it again to scan it";
 
@@ -158,6 +160,11 @@ export class RemoteLibraryScanner {
       const dropped = recent.rowCount ? queued : others;
       if (dropped.length) await tx.query("DELETE FROM remote_scan WHERE id = ANY($1::uuid[])", [dropped.map((r) => r.id)]);
       if (recent.rowCount) return { kind: "skipped" as const };
+      await tx.query(
+        `DELETE FROM remote_scan WHERE library_id = $1 AND status IN ('finished', 'errored')
+           AND id NOT IN (SELECT id FROM remote_scan WHERE library_id = $1 ORDER BY created_at DESC LIMIT $2)`,
+        [libraryId, SCANS_KEPT],
+      );
       const scanId = chosen?.id ?? randomUUID();
       await tx.query(
         `INSERT INTO remote_scan (id, library_id, status, started_at) VALUES ($1, $2, 'scanning', now())
