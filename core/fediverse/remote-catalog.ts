@@ -179,15 +179,23 @@ async function updateChanged(
 ) {
   const left: string[] = [];
   const staleCopies: string[] = [];
+  const before = await placesOf(tx, changed.flatMap((c) => c.upload.track_id ?? []));
   for (const { audio, upload } of changed) {
     await lockKeys(tx, catalogLockKeys(audio.tags));
+    // The remote's own track, held by this copy alone: refreshed in place, even renamed (keyed by its id).
     const sole = upload.track_id
-      ? await tx.query(
-          `SELECT 1 FROM track t WHERE t.id = $1 AND t.fid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM upload u WHERE u.track_id = t.id AND u.id <> $2)`,
+      ? await tx.query<{ fid: string }>(
+          `SELECT t.fid FROM track t WHERE t.id = $1 AND t.fid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM upload u WHERE u.track_id = t.id AND u.id <> $2)`,
           [upload.track_id, upload.id],
         )
-      : { rowCount: 0 };
-    const trackId = await writeCatalog(tx, audio.tags, { coverHash: null, soleUploadOf: sole.rowCount ? upload.track_id : null, created });
+      : { rows: [] };
+    const own = sole.rows[0];
+    const trackId = await writeCatalog(tx, audio.tags, {
+      coverHash: null,
+      soleUploadOf: own ? upload.track_id : null,
+      keepTrack: own?.fid === audio.trackFid,
+      created,
+    });
     trackOf.set(audio.fid, trackId);
     // Another file (or another place): the copy kept of the old one would be played in its stead.
     const stale = upload.cached_path !== null && (upload.source_url !== audio.sourceUrl || Number(upload.size) !== audio.size);
@@ -205,12 +213,43 @@ async function updateChanged(
   }
   // Before ids are handed out: a renamed track's old row gives its id back to the new one.
   await deleteOrphans(tx, left);
+  await deleteEmptied(tx, before);
   const { mediaDir } = options;
   if (mediaDir && staleCopies.length) {
     afterCommit(tx, async () => {
       for (const file of staleCopies) await rm(path.join(mediaDir, file), { force: true });
     });
   }
+}
+
+/** Where tracks were: their albums, and every artist they or their albums credit. */
+async function placesOf(tx: pg.PoolClient, trackIds: string[]): Promise<{ albums: string[]; artists: string[] }> {
+  if (!trackIds.length) return { albums: [], artists: [] };
+  const { rows } = await tx.query<{ albums: string[]; artists: string[] }>(
+    `SELECT ARRAY(SELECT DISTINCT album_id FROM track WHERE id = ANY($1::uuid[])) AS albums,
+       ARRAY(SELECT t.artist_id FROM track t WHERE t.id = ANY($1::uuid[])
+             UNION SELECT a.album_artist_id FROM album a JOIN track t ON t.album_id = a.id WHERE t.id = ANY($1::uuid[])
+             UNION SELECT c.artist_id FROM artist_credit c WHERE c.track_id = ANY($1::uuid[])
+             UNION SELECT c.artist_id FROM artist_credit c JOIN track t ON t.album_id = c.album_id WHERE t.id = ANY($1::uuid[])) AS artists`,
+    [trackIds],
+  );
+  return rows[0]!;
+}
+
+/**
+ * A track refreshed in place may have moved to another album (renamed) or artist: the ones it left, now
+ * empty, go, as deleteOrphans does for deleted tracks.
+ */
+async function deleteEmptied(tx: pg.PoolClient, places: { albums: string[]; artists: string[] }) {
+  if (!places.albums.length) return;
+  await tx.query("DELETE FROM album a WHERE a.id = ANY($1::uuid[]) AND NOT EXISTS (SELECT 1 FROM track t WHERE t.album_id = a.id)", [places.albums]);
+  await tx.query(
+    `DELETE FROM artist ar WHERE ar.id = ANY($1::uuid[])
+       AND NOT EXISTS (SELECT 1 FROM track t WHERE t.artist_id = ar.id)
+       AND NOT EXISTS (SELECT 1 FROM album a WHERE a.album_artist_id = ar.id)
+       AND NOT EXISTS (SELECT 1 FROM artist_credit c WHERE c.artist_id = ar.id)`,
+    [places.artists],
+  );
 }
 
 interface MatchedRow {

@@ -168,12 +168,14 @@ async function writeGenres(client: Client, trackId: string, genres: string[], re
 /**
  * Writes one file's tags into the shared catalog inside the caller's transaction (which holds the
  * catalogLockKeys locks) and returns the track id. `soleUploadOf` is the track this upload alone
- * pointed at before (a re-import): when the match is that track, its fields are refreshed.
+ * pointed at before (a re-import): when the match is that track, its fields are refreshed. With
+ * `keepTrack` (a remote track known by its ActivityPub id), that track is refreshed when no other matches,
+ * rather than replaced by a new one: a renamed track keeps its favourites, ratings and playlist places.
  */
 export async function writeCatalog(
   client: Client,
   tags: TrackTags,
-  options: { coverHash: string | null; soleUploadOf: string | null; created?: CreatedRows },
+  options: { coverHash: string | null; soleUploadOf: string | null; keepTrack?: boolean; created?: CreatedRows },
 ): Promise<string> {
   const { created } = options;
   const trackArtists = creditsOrUnknown(tags.artists);
@@ -184,7 +186,7 @@ export async function writeCatalog(
 
   const title = tags.title ?? "Untitled";
   const normalized = normalizeName(title);
-  const existing = await findTrack(client, albumId, tags, normalized);
+  const existing = (await findTrack(client, albumId, tags, normalized)) ?? ((options.keepTrack && options.soleUploadOf) || undefined);
   if (existing && existing !== options.soleUploadOf) return existing;
   const values = [
     title,

@@ -173,15 +173,27 @@ describe("rescans", () => {
     expect(await catalogCounts()).toEqual(before);
   });
 
-  it("update a changed Audio in place", async () => {
+  it("update a changed Audio in place: its track keeps its id, even renamed and moved to a renamed album", async () => {
     const before = await catalogCounts();
-    const track = audios.twoZero!.track as { name: string };
+    const trackIdOf = async () =>
+      (await app.db.pool.query("SELECT track_id FROM upload WHERE fid = $1", [audios.twoZero!.id])).rows[0].track_id as string;
+    const trackId = await trackIdOf();
+    await alice.request("PUT", `/api/v1/favorites/tracks/${trackId}`);
+    const track = audios.twoZero!.track as { name: string; album: { name: string } };
     track.name = "String Duration (remastered)";
+    track.album.name = "Newer Shapes";
     audios.twoZero!.updated = "2025-01-01T00:00:00Z";
     expect((await rescan()).kind).toBe("finished");
     expect(await latestScan()).toMatchObject({ items_added: 0, items_updated: 1, items_removed: 0 });
-    expect(titles((await alice.get("/api/v1/tracks")).body)).toContain("String Duration (remastered)");
+    const listed = (await alice.get("/api/v1/tracks")).body.items.find((t: { title: string }) => t.title === "String Duration (remastered)");
+    expect(listed).toMatchObject({ id: trackId, album: { title: "Newer Shapes" }, favorite: true });
     expect(titles((await alice.get("/api/v1/tracks")).body)).not.toContain("String Duration");
+    // The emptied album is gone; the new one carries the remote's id again.
+    const albums = (await app.db.pool.query("SELECT title, fid FROM album WHERE title LIKE '%Shapes' ORDER BY title")).rows;
+    expect(albums).toEqual([
+      { title: "Newer Shapes", fid: (audios.twoZero!.track as { album: { id: string } }).album.id },
+      { title: "Old Shapes", fid: (audios.oneFour!.track as { album: { id: string } }).album.id },
+    ]);
     expect(await catalogCounts()).toEqual(before);
   });
 
