@@ -219,6 +219,17 @@ describe("rescans", () => {
   });
 });
 
+describe("folder scans (REST, Subsonic startScan and getScanStatus)", () => {
+  it("leave remote libraries alone", async () => {
+    const { rows } = await app.db.pool.query("SELECT id FROM app_user WHERE username = 'operator'");
+    const operator = { id: rows[0].id as string, role: "admin" as const };
+    expect((await app.db.pool.query("SELECT last_scan_at FROM library WHERE id = $1", [libraryId])).rows[0].last_scan_at).not.toBeNull();
+    expect(await app.deps.scans.overview(operator)).toMatchObject({ scanning: false, lastScanAt: null });
+    expect(await app.deps.scans.enqueueAllOf(operator)).toBe(0);
+    expect(await app.deps.scans.musicFolderOf(libraryId)).toBeNull();
+  });
+});
+
 describe("failures end the scan errored with a reason, and leave whole pages", () => {
   const errored = async (pattern: RegExp, limits?: Partial<RemoteScanLimits>) => {
     const outcome = await rescan(limits);
