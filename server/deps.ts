@@ -9,6 +9,7 @@ import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
+import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import type { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -41,6 +42,8 @@ export interface ServerDeps {
   libraries: LibrariesService;
   uploads: UploadsService;
   scans: LibraryScansService;
+  /** Scans of followed remote libraries: asking for one, and their state for the library page. */
+  remoteScans: RemoteScansService;
   catalog: CatalogService;
   userData: UserDataService;
   listens: ListensService;

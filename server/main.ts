@@ -12,6 +12,7 @@ import { CatalogService } from "../core/catalog/catalog.service.ts";
 import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
+import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -81,6 +82,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     uploads,
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),
+    remoteScans: new RemoteScansService({ pool, orm: db.orm }),
     catalog: new CatalogService({ pool }),
     userData: new UserDataService({ pool }),
     listens: new ListensService({ pool }),

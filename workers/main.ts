@@ -21,11 +21,19 @@ import { cleanupTask } from "./tasks/cleanup.task.ts";
 import { fedifyTask } from "./tasks/fedify.task.ts";
 import { publishLibraryTask } from "./tasks/publish-library.task.ts";
 import { PUBLISH_TASK } from "../core/fediverse/library-publications.ts";
+import { rescanRemoteLibrariesTask } from "./tasks/rescan-remote-libraries.task.ts";
+import { scanRemoteLibraryTask } from "./tasks/scan-remote-library.task.ts";
+import { RemoteLibraryScanner } from "../core/fediverse/remote-library-scan.ts";
+import { REMOTE_SCAN_TASK, RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
-/** Cron lines in graphile-worker's crontab syntax. */
-export const CRONTAB = ["0 * * * * cleanup ?fill=1h", "*/30 * * * * rescan_libraries"].join("\n");
+/**
+ * Cron lines in graphile-worker's crontab syntax: the hourly cleanup, music folders every 30 minutes,
+ * followed remote libraries daily (at 04:17, away from the hour's other work).
+ */
+export const CRONTAB = ["0 * * * * cleanup ?fill=1h", "*/30 * * * * rescan_libraries", "17 4 * * * rescan_remote_libraries"].join("\n");
 
 export interface WorkerOptions {
   /** More tasks beside the built-in ones (tests add slow or failing tasks this way). */
@@ -62,6 +70,11 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(scans),
+    [REMOTE_SCAN_TASK]: scanRemoteLibraryTask({
+      pool: db.pool,
+      scanner: new RemoteLibraryScanner({ pool: db.pool, orm: db.orm, policy: outboundPolicy(config), uploads, mediaDir: config.mediaDir }),
+    }),
+    rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db)),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

@@ -4,6 +4,7 @@ import { InviteSchema } from "../accounts/invite.entity.ts";
 import { SessionSchema } from "../accounts/session.entity.ts";
 import { UserSchema } from "../accounts/user.entity.ts";
 import { DomainSchema } from "../fediverse/domain.entity.ts";
+import { RemoteScanSchema } from "../fediverse/remote-scan.entity.ts";
 import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entity.ts";
 import { LibrarySchema } from "../library/library.entity.ts";
 import { ImportBatchSchema, UploadSchema } from "../library/upload.entity.ts";
@@ -11,7 +12,7 @@ import { ListenSchema, NowPlayingSchema, PlayQueueSchema } from "../listens/list
 
 /** Every entity MikroORM knows about; listed explicitly (no folder discovery). */
 export const entities = [ActorSchema, UserSchema, SessionSchema, ApiTokenSchema, InviteSchema, ArtistSchema, AlbumSchema, TrackSchema, LibrarySchema, ImportBatchSchema, UploadSchema,
-  ListenSchema, NowPlayingSchema, PlayQueueSchema, DomainSchema];
+  ListenSchema, NowPlayingSchema, PlayQueueSchema, DomainSchema, RemoteScanSchema];
 
 /**
  * Tables written with plain SQL, outside the ORM: infrastructure, and the catalog's join tables,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { ArtistCreditTag, TrackTags } from "../media/tags.ts";
-import { albumArtistCredits, catalogLockKeys, creditsOrUnknown, lockKeys } from "./catalog-writer.ts";
+import { albumArtistCredits, catalogLockKeys, creditsOrUnknown, type CreatedRows, lockKeys } from "./catalog-writer.ts";
 import { normalizeName, UNKNOWN_ALBUM, validMbid } from "./normalize.ts";
 import { sameDisc } from "./track-position.ts";
 
@@ -27,17 +27,19 @@ interface TrackRow { id: string; album_id: string; mbid: string | null; release_
 
 const json = (rows: object[]) => JSON.stringify(rows);
 
+/** `created`, when given, collects the ids of the artists, albums and tracks inserted (not matched). */
 export async function commitBatch(
   client: pg.PoolClient,
   items: (BatchItem & { coverHash: string | null })[],
+  created?: CreatedRows,
 ): Promise<Map<string, BatchOutcome>> {
   await lockKeys(client, items.flatMap((i) => [`dup:${i.libraryId}:${i.checksum}`, ...catalogLockKeys(i.tags)]));
   const outcomes = new Map<string, BatchOutcome>();
   const fresh = await dropDuplicates(client, items, outcomes);
   await coverDuplicatesAlbums(client, items.filter((i) => i.coverHash && outcomes.get(i.uploadId)?.kind === "skipped"));
-  const artists = await new ArtistResolver(client).resolveAll(fresh.map((i) => i.tags));
-  const albumIds = await resolveAlbums(client, fresh, artists);
-  const trackIds = await resolveTracks(client, fresh, albumIds, artists);
+  const artists = await new ArtistResolver(client, created).resolveAll(fresh.map((i) => i.tags));
+  const albumIds = await resolveAlbums(client, fresh, artists, created);
+  const trackIds = await resolveTracks(client, fresh, albumIds, artists, created);
   fresh.forEach((item, n) => outcomes.set(item.uploadId, { kind: "finished", trackId: trackIds[n]! }));
   return outcomes;
 }
@@ -80,11 +82,13 @@ const artistKey = (c: ArtistCreditTag) => `${normalizeName(c.name)}|${validMbid(
 
 class ArtistResolver {
   readonly #client: pg.PoolClient;
+  readonly #created: CreatedRows | undefined;
   readonly #byKey = new Map<string, string>();
   #rows: (ArtistRow & { order: number })[] = [];
 
-  constructor(client: pg.PoolClient) {
+  constructor(client: pg.PoolClient, created?: CreatedRows) {
     this.#client = client;
+    this.#created = created;
   }
 
   /** Every credit of every file resolved to an artist id, keyed by artistKey. */
@@ -138,6 +142,7 @@ class ArtistResolver {
     const row = { id: randomUUID(), mbid, normalized_name: normalized, order: this.#rows.length };
     this.#rows.push(row);
     inserts.push({ id: row.id, name: credit.name, normalized_name: normalized, mbid });
+    this.#created?.artists.add(row.id);
     return row.id;
   }
 }
@@ -146,6 +151,7 @@ async function resolveAlbums(
   client: pg.PoolClient,
   items: (BatchItem & { coverHash: string | null })[],
   artists: Map<string, string>,
+  created?: CreatedRows,
 ): Promise<string[]> {
   const keys = items.map(({ tags, coverHash }) => {
     const credits = albumArtistCredits(tags, creditsOrUnknown(tags.artists));
@@ -174,6 +180,7 @@ async function resolveAlbums(
     }
     const row: AlbumRow = { id: randomUUID(), mbid: k.mbid, cover_hash: k.coverHash, album_artist_id: k.artistId, normalized_title: k.normalized, year: k.tags.year };
     rows.push(row);
+    created?.albums.add(row.id);
     inserts.push({ ...row, title: k.title, release_date: k.tags.date, release_group_mbid: validMbid(k.tags.mbids.releaseGroup), compilation: k.tags.compilation });
     k.credits.forEach((c, position) => credits.push({ album_id: row.id, artist_id: artists.get(artistKey(c)), position, credited_name: c.name, join_phrase: c.joinPhrase }));
     return row.id;
@@ -220,7 +227,13 @@ function matchTrack(rows: TrackRow[], albumId: string, tags: TrackTags, normaliz
   );
 }
 
-async function resolveTracks(client: pg.PoolClient, items: BatchItem[], albumIds: string[], artists: Map<string, string>): Promise<string[]> {
+async function resolveTracks(
+  client: pg.PoolClient,
+  items: BatchItem[],
+  albumIds: string[],
+  artists: Map<string, string>,
+  created?: CreatedRows,
+): Promise<string[]> {
   const { rows } = await client.query<TrackRow>(
     `SELECT id, album_id, mbid, release_track_mbid, normalized_title, disc_number, track_number FROM track
      WHERE release_track_mbid = ANY($1::uuid[]) OR album_id = ANY($2::uuid[])`,
@@ -240,6 +253,7 @@ async function resolveTracks(client: pg.PoolClient, items: BatchItem[], albumIds
       normalized_title: normalized, disc_number: tags.discNumber, track_number: tags.trackNumber,
     };
     rows.push(row);
+    created?.tracks.add(row.id);
     inserts.push({ ...row, title, artist_id: artists.get(artistKey(trackCredits[0]!)), disc_total: tags.discTotal, track_total: tags.trackTotal });
     trackCredits.forEach((c, position) => credits.push({ track_id: row.id, artist_id: artists.get(artistKey(c)), position, credited_name: c.name, join_phrase: c.joinPhrase }));
     for (const name of tags.genres) genres.push({ track_id: row.id, name });

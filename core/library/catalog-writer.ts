@@ -12,6 +12,20 @@ interface Credit extends ArtistCreditTag {
 }
 
 /**
+ * The catalog rows a write created (rather than matched), for a caller that marks what it brought: a
+ * remote scan gives those rows their ActivityPub ids, and never touches the identity of rows it matched.
+ */
+export interface CreatedRows {
+  artists: Set<string>;
+  albums: Set<string>;
+  tracks: Set<string>;
+}
+
+export function createdRows(): CreatedRows {
+  return { artists: new Set(), albums: new Set(), tracks: new Set() };
+}
+
+/**
  * Serialises writers that could create the same rows, all keys in one sorted statement so two imports
  * never wait on each other in opposite orders. Released at commit.
  */
@@ -50,7 +64,7 @@ export function creditsOrUnknown(credits: ArtistCreditTag[]): ArtistCreditTag[] 
  * Finds or creates an artist: by MusicBrainz id first, else by normalised name. A name match without
  * an id adopts ours (and its spelling); a name match carrying a different id is a different artist.
  */
-async function resolveArtist(client: Client, credit: ArtistCreditTag): Promise<string> {
+async function resolveArtist(client: Client, credit: ArtistCreditTag, created?: CreatedRows): Promise<string> {
   const normalized = normalizeName(credit.name);
   const mbid = validMbid(credit.mbid);
   const { rows } = await client.query<{ id: string; mbid: string | null }>(
@@ -65,15 +79,16 @@ async function resolveArtist(client: Client, credit: ArtistCreditTag): Promise<s
   }
   const id = randomUUID();
   await client.query("INSERT INTO artist (id, name, normalized_name, mbid) VALUES ($1, $2, $3, $4)", [id, credit.name, normalized, mbid]);
+  created?.artists.add(id);
   return id;
 }
 
-async function resolveCredits(client: Client, credits: ArtistCreditTag[], known: Map<string, string>): Promise<Credit[]> {
+async function resolveCredits(client: Client, credits: ArtistCreditTag[], known: Map<string, string>, created?: CreatedRows): Promise<Credit[]> {
   const resolved: Credit[] = [];
   for (const credit of credits) {
     const key = `${normalizeName(credit.name)}|${validMbid(credit.mbid) ?? ""}`;
     let artistId = known.get(key);
-    if (!artistId) known.set(key, (artistId = await resolveArtist(client, credit)));
+    if (!artistId) known.set(key, (artistId = await resolveArtist(client, credit, created)));
     resolved.push({ ...credit, artistId });
   }
   return resolved;
@@ -89,7 +104,7 @@ async function writeCredits(client: Client, owner: "track_id" | "album_id", owne
 }
 
 /** By release MBID; else album artist + normalised title + year (compilations group under Various Artists). */
-async function resolveAlbum(client: Client, tags: TrackTags, credits: Credit[], coverHash: string | null): Promise<string> {
+async function resolveAlbum(client: Client, tags: TrackTags, credits: Credit[], coverHash: string | null, created?: CreatedRows): Promise<string> {
   const title = tags.album ?? UNKNOWN_ALBUM;
   const normalized = normalizeName(title);
   const mbid = validMbid(tags.mbids.release);
@@ -118,6 +133,7 @@ async function resolveAlbum(client: Client, tags: TrackTags, credits: Credit[], 
     [id, title, normalized, credits[0]!.artistId, tags.year, tags.date, mbid, validMbid(tags.mbids.releaseGroup), tags.compilation, coverHash],
   );
   await writeCredits(client, "album_id", id, credits, false);
+  created?.albums.add(id);
   return id;
 }
 
@@ -152,22 +168,25 @@ async function writeGenres(client: Client, trackId: string, genres: string[], re
 /**
  * Writes one file's tags into the shared catalog inside the caller's transaction (which holds the
  * catalogLockKeys locks) and returns the track id. `soleUploadOf` is the track this upload alone
- * pointed at before (a re-import): when the match is that track, its fields are refreshed.
+ * pointed at before (a re-import): when the match is that track, its fields are refreshed. With
+ * `keepTrack` (a remote track known by its ActivityPub id), that track is refreshed when no other matches,
+ * rather than replaced by a new one: a renamed track keeps its favourites, ratings and playlist places.
  */
 export async function writeCatalog(
   client: Client,
   tags: TrackTags,
-  options: { coverHash: string | null; soleUploadOf: string | null },
+  options: { coverHash: string | null; soleUploadOf: string | null; keepTrack?: boolean; created?: CreatedRows },
 ): Promise<string> {
+  const { created } = options;
   const trackArtists = creditsOrUnknown(tags.artists);
   const known = new Map<string, string>();
-  const trackCredits = await resolveCredits(client, trackArtists, known);
-  const albumCredits = await resolveCredits(client, albumArtistCredits(tags, trackArtists), known);
-  const albumId = await resolveAlbum(client, tags, albumCredits, options.coverHash);
+  const trackCredits = await resolveCredits(client, trackArtists, known, created);
+  const albumCredits = await resolveCredits(client, albumArtistCredits(tags, trackArtists), known, created);
+  const albumId = await resolveAlbum(client, tags, albumCredits, options.coverHash, created);
 
   const title = tags.title ?? "Untitled";
   const normalized = normalizeName(title);
-  const existing = await findTrack(client, albumId, tags, normalized);
+  const existing = (await findTrack(client, albumId, tags, normalized)) ?? ((options.keepTrack && options.soleUploadOf) || undefined);
   if (existing && existing !== options.soleUploadOf) return existing;
   const values = [
     title,
@@ -192,5 +211,6 @@ export async function writeCatalog(
   );
   await writeCredits(client, "track_id", id, trackCredits, Boolean(existing));
   await writeGenres(client, id, tags.genres, Boolean(existing));
+  if (!existing) created?.tracks.add(id);
   return id;
 }

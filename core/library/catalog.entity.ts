@@ -32,6 +32,8 @@ export const AlbumSchema = defineEntity({
     releaseGroupMbid: p.uuid().nullable(),
     compilation: p.boolean().default(false),
     coverHash: p.text().nullable(),
+    /** A remote album's cover image as its Audio objects name it (fetched and cached when first asked for). */
+    coverSourceUrl: p.text().nullable(),
     fid: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw("now()"),
   },

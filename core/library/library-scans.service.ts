@@ -46,7 +46,7 @@ export class LibraryScansService {
 
   async #enqueueFolders(ownerId: string | null, all: boolean): Promise<number> {
     const { rows } = await this.#pool.query<{ id: string }>(
-      "SELECT id FROM library WHERE music_folder IS NOT NULL AND (owner_id = $1 OR $2)",
+      "SELECT id FROM library WHERE music_folder IS NOT NULL AND owner_id IS NOT NULL AND (owner_id = $1 OR $2)",
       [ownerId, all],
     );
     for (const row of rows) await this.enqueue(row.id);
@@ -55,7 +55,10 @@ export class LibraryScansService {
 
   /** The library's music folder; null when it has none or is gone. */
   async musicFolderOf(libraryId: string): Promise<string | null> {
-    const { rows } = await this.#pool.query<{ music_folder: string | null }>("SELECT music_folder FROM library WHERE id = $1", [libraryId]);
+    const { rows } = await this.#pool.query<{ music_folder: string | null }>(
+      "SELECT music_folder FROM library WHERE id = $1 AND owner_id IS NOT NULL",
+      [libraryId],
+    );
     return rows[0]?.music_folder ?? null;
   }
 
@@ -64,7 +67,8 @@ export class LibraryScansService {
    * upload is no business of theirs. One statement.
    */
   async overview(caller: ScanCaller): Promise<ScanOverview> {
-    const mine = (alias: string) => `($2 OR ${alias}.owner_id = $1)`;
+    // Folder scans only: remote libraries (no owner) have their own scans (core/fediverse/remote-scans.service.ts).
+    const mine = (alias: string) => `(${alias}.owner_id IS NOT NULL AND ($2 OR ${alias}.owner_id = $1))`;
     const { rows } = await this.#pool.query<{ scanning: boolean; count: number; last_scan: string | Date | null }>(
       `SELECT EXISTS (SELECT 1 FROM graphile_worker.jobs j JOIN library l ON j.key = ${SCAN_JOB_KEY_SQL("l.id")}
                       WHERE j.task_identifier = $3 AND ${mine("l")})

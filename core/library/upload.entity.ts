@@ -39,6 +39,8 @@ export const UploadSchema = defineEntity({
     sourceUrl: p.text().nullable(),
     /** remote: the copy kept once played, relative to MEDIA_DIR. */
     cachedPath: p.text().nullable(),
+    /** remote: a digest of its Audio object as last applied; a rescan skips an unchanged one. */
+    sourceDigest: p.text().nullable(),
     /** in_place: the folder it was imported from, which it may not lead out of (migration 0013). */
     root: p.text().nullable(),
     originalName: p.text(),

@@ -2,7 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { Invalid, TooLarge } from "../../core/errors.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
-import { PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
+import { type Library, PRIVACY_LEVELS } from "../../core/library/library.entity.ts";
 import type { Rejection, UploadRow } from "../../core/library/uploads.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
@@ -10,7 +10,7 @@ import { pathId } from "../http/ids.ts";
 import { forEachFile } from "../http/multipart.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
-import { toLibraryDto, toUploadDto } from "./library-dto.ts";
+import { toLibraryDto, toRemoteScanDto, toUploadDto } from "./library-dto.ts";
 
 const MAX_FILES_PER_REQUEST = 200;
 const TOO_MANY_FILES: Rejection = {
@@ -37,7 +37,14 @@ export const librariesOperations: Operation[] = [
   { method: "get", path: "/libraries/:id", tag: "Libraries", summary: "A library you may see" },
   { method: "patch", path: "/libraries/:id", tag: "Libraries", summary: "Rename, describe or re-share your library", auth: true, body: updateBody },
   { method: "delete", path: "/libraries/:id", tag: "Libraries", summary: "Delete your library and its stored files", auth: true, status: 204 },
-  { method: "post", path: "/libraries/:id/scan", tag: "Libraries", summary: "Rescan the library's music folder", auth: true, status: 202 },
+  {
+    method: "post",
+    path: "/libraries/:id/scan",
+    tag: "Libraries",
+    summary: "Rescan your library's music folder, or a remote library you follow (at most every 10 minutes but for administrators: 429)",
+    auth: true,
+    status: 202,
+  },
   {
     method: "get",
     path: "/libraries/:id/import-status",
@@ -50,8 +57,14 @@ export const librariesOperations: Operation[] = [
 
 export function librariesRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const { libraries, uploads, scans } = deps;
+  const { libraries, uploads, scans, remoteScans } = deps;
   const urls = objectUrls(deps.config.http.publicUrl);
+
+  /** Remote libraries come with their latest scan. */
+  async function toDtos(items: Library[], viewerId: string | undefined) {
+    const latest = await remoteScans.latest(items.filter((l) => !l.owner).map((l) => l.id));
+    return items.map((l) => toLibraryDto(l, viewerId, urls, l.owner ? undefined : (latest.get(l.id) ?? null)));
+  }
 
   router.get(
     "/",
@@ -59,7 +72,7 @@ export function librariesRoutes(deps: ServerDeps): Router {
     handle(async (req, res) => {
       const { user } = currentAuth(res);
       const items = await libraries.list(user, parse(listQuery, req.query).scope);
-      return { items: items.map((l) => toLibraryDto(l, user.id, urls)) };
+      return { items: await toDtos(items, user.id) };
     }),
   );
 
@@ -78,7 +91,8 @@ export function librariesRoutes(deps: ServerDeps): Router {
     "/:id",
     handle(async (req, res) => {
       const viewer = res.locals.auth?.user;
-      return toLibraryDto(await libraries.get(viewer, pathId(req.params.id, "library")), viewer?.id, urls);
+      const [dto] = await toDtos([await libraries.get(viewer, pathId(req.params.id, "library"))], viewer?.id);
+      return dto;
     }),
   );
 
@@ -105,7 +119,12 @@ export function librariesRoutes(deps: ServerDeps): Router {
     "/:id/scan",
     requireUser,
     handle(async (req, res) => {
-      const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
+      const { user } = currentAuth(res);
+      const id = pathId(req.params.id, "library");
+      const library = await libraries.get(user, id);
+      // A remote library its follower sees: a scan of its pages (throttled), answered with the scan.
+      if (!library.owner) return { queued: true, scan: toRemoteScanDto(await remoteScans.request(user, library.id)) };
+      await libraries.getOwned(user, id);
       if (!library.musicFolder) throw new Invalid("This library has no music folder to scan", undefined, "no_music_folder");
       await scans.enqueue(library.id);
       return { queued: true };

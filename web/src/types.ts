@@ -94,9 +94,30 @@ export interface Library {
   apUrl: string | null;
   /** `@lib.…@host`; null where WebFinger does not list it (a private library). */
   handle: string | null;
+  /** Another server's library, followed from here. */
+  remote?: boolean;
   musicFolder?: string | null;
   lastScanAt?: string | null;
+  /** A remote library's latest scan (null before the first). */
+  remoteScan?: RemoteScan | null;
   createdAt: string;
+}
+
+/** A walk of a remote library's pages (GET /libraries/:id remoteScan). */
+export interface RemoteScan {
+  id: string;
+  status: "queued" | "scanning" | "finished" | "errored";
+  /** Why it failed, or what it left out. */
+  reason: string | null;
+  pages: number;
+  itemsSeen: number;
+  itemsAdded: number;
+  itemsUpdated: number;
+  itemsRemoved: number;
+  itemsSkipped: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 export type UploadStatus = "pending" | "finished" | "errored" | "skipped";
