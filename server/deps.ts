@@ -17,6 +17,7 @@ import type { SubsonicCredentialsService } from "../core/subsonic/credentials.se
 import type { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import type { SystemStatusService } from "../core/system/system-status.service.ts";
 import type { UploadsService } from "../core/library/uploads.service.ts";
+import type { PlayableAudioService } from "../core/library/playable-audio.ts";
 import type { Database } from "../core/db/database.ts";
 import type { Transcoder } from "../core/media/transcoder.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
@@ -35,6 +36,8 @@ export interface ServerDeps {
   actors: ActorService;
   libraries: LibrariesService;
   uploads: UploadsService;
+  /** The bytes of what is streamed: local files, and remote audio fetched into the cache on first play. */
+  playback: PlayableAudioService;
   scans: LibraryScansService;
   catalog: CatalogService;
   userData: UserDataService;

@@ -23,6 +23,8 @@ import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.servic
 import { SystemStatusService } from "../core/system/system-status.service.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
+import { buildPlayableAudio } from "../core/library/playable-audio.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
@@ -75,6 +77,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     actors,
     uploads,
+    playback: buildPlayableAudio(config, pool, outboundPolicy(config)),
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),
     catalog: new CatalogService({ pool }),
