@@ -18,6 +18,7 @@ import type { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.s
 import type { SystemStatusService } from "../core/system/system-status.service.ts";
 import type { UploadsService } from "../core/library/uploads.service.ts";
 import type { PlayableAudioService } from "../core/library/playable-audio.ts";
+import type { AlbumCovers } from "../core/library/remote-covers.ts";
 import type { Database } from "../core/db/database.ts";
 import type { Transcoder } from "../core/media/transcoder.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
@@ -38,6 +39,8 @@ export interface ServerDeps {
   uploads: UploadsService;
   /** The bytes of what is streamed: local files, and remote audio fetched into the cache on first play. */
   playback: PlayableAudioService;
+  /** Album cover hashes; a remote album's cover is fetched and stored the first time it is asked for. */
+  covers: AlbumCovers;
   scans: LibraryScansService;
   catalog: CatalogService;
   userData: UserDataService;

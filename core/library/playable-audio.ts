@@ -135,7 +135,8 @@ export class PlayableAudioService {
   async #download(upload: PlayableUpload, url: string, listenerId: string): Promise<FillLease> {
     const running = this.#fills.get(upload.id);
     if (running) return running.lease();
-    const signer = await this.#signerOf(listenerId);
+    // The listener's Person actor signs the GET: the remote library let that person in, not our server.
+    const signer = await userSigningKey(this.#deps.pool, listenerId);
     const again = this.#fills.get(upload.id); // started by another request while we read the key
     if (again) return again.lease();
     const { mediaDir, policy, timeoutMs, maxFileBytes } = this.#deps;
@@ -178,15 +179,16 @@ export class PlayableAudioService {
     return relative;
   }
 
-  /** The listener's Person actor signs the GET: the remote library let that person in, not our server. */
-  async #signerOf(userId: string): Promise<SigningKey> {
-    const { rows } = await this.#deps.pool.query<{ fid: string; rsaPrivateJwk: JsonWebKey | null }>(
-      `SELECT a.fid, a.rsa_private_jwk AS "rsaPrivateJwk" FROM app_user u JOIN actor a ON a.id = u.actor_id WHERE u.id = $1`,
-      [userId],
-    );
-    if (!rows[0]) throw new NotFound("user");
-    return signingKeyOf(rows[0]);
-  }
+}
+
+/** The key a local user's Person actor signs with (signingKeyOf); NotFound for an unknown user. */
+export async function userSigningKey(pool: pg.Pool, userId: string): Promise<SigningKey> {
+  const { rows } = await pool.query<{ fid: string; rsaPrivateJwk: JsonWebKey | null }>(
+    `SELECT a.fid, a.rsa_private_jwk AS "rsaPrivateJwk" FROM app_user u JOIN actor a ON a.id = u.actor_id WHERE u.id = $1`,
+    [userId],
+  );
+  if (!rows[0]) throw new NotFound("user");
+  return signingKeyOf(rows[0]);
 }
 
 export function buildPlayableAudio(config: AppConfig, pool: pg.Pool, policy: OutboundPolicy): PlayableAudioService {

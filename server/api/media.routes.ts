@@ -27,7 +27,7 @@ export const mediaOperations: Operation[] = [
 /** Streams of uploads and tracks (with Range, or X-Accel-Redirect for nginx), covers, and deletion of albums. */
 export function mediaRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const { uploads, catalog, config, playback } = deps;
+  const { uploads, catalog, config, playback, covers } = deps;
 
   // A remote upload not copied yet is fetched now, signed as the listener (core/library/playable-audio.ts).
   const stream = async (req: Request, res: Response, upload: UploadRow) => {
@@ -54,7 +54,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
   router.get("/albums/:id/cover", async (req, res) => {
     const id = pathId(req.params.id, "album");
     const { size, format } = parse(coverQuery, req.query);
-    const hash = await catalog.albumCoverHash(res.locals.auth?.user?.id ?? null, id);
+    const hash = await covers.hashFor(res.locals.auth?.user?.id ?? null, id);
     if (hash === undefined) throw new NotFound("album");
     if (hash === null) throw new NotFound("cover");
     res.redirect(302, `/api/v1/covers/${hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);

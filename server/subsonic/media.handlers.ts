@@ -86,7 +86,7 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
   // Our coverArt ids are album ids; "al-<id>" (Navidrome's form) is accepted as well.
   const raw = ctx.params.required("id").replace(/^al-/, "");
   if (!/^[0-9a-f-]{36}$/i.test(raw)) throw notFound();
-  const hash = await ctx.services.catalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
+  const hash = await ctx.services.covers.hashFor(ctx.user.id, raw.toLowerCase());
   if (!hash) throw notFound();
   await ctx.reply.cover(hash, coverSizeFor(ctx.params.int("size")));
   return "sent";

@@ -73,6 +73,7 @@ export function subsonicRouter(deps: ServerDeps): Router {
     accounts: deps.accounts,
     uploads: deps.uploads,
     playback: deps.playback,
+    covers: deps.covers,
     transcoder: deps.transcoder,
     publicUrl: deps.config.http.publicUrl,
   };
