@@ -150,7 +150,9 @@ export class AudioFill {
       quiet();
       const response = await safeFetch(url, {
         policy: request.policy,
-        // Funkwhale's listen endpoint negotiates nothing; the signature is what it checks.
+        // The bytes as stored, so they count against Content-Length (a gzipping proxy would break that).
+        headers: { "accept-encoding": "identity" },
+        // Funkwhale's listen endpoint negotiates nothing else; the signature is what it checks.
         hopHeaders: (method, hop) => signatureHeaders(method, hop, request.signer),
         maxBytes: request.maxBytes,
         connectTimeoutMs: Math.min(5_000, request.timeoutMs),
@@ -228,6 +230,7 @@ class ArrivingBytes extends Readable {
   #position: number;
   readonly #end: number;
   #reading = false;
+  #wanted = false;
   readonly #abort = new AbortController();
 
   constructor(fill: AudioFill, range: ByteRange) {
@@ -238,10 +241,19 @@ class ArrivingBytes extends Readable {
   }
 
   override _read(): void {
-    if (this.#reading) return;
+    if (this.#reading) {
+      this.#wanted = true; // asked again while reading: read on once this pass ends
+      return;
+    }
     this.#reading = true;
     this.#pump().then(
-      () => (this.#reading = false),
+      () => {
+        this.#reading = false;
+        if (this.#wanted) {
+          this.#wanted = false;
+          this._read();
+        }
+      },
       (error: unknown) => {
         this.#reading = false;
         if (!this.destroyed) this.destroy(error as Error);

@@ -139,6 +139,19 @@ describe.skipIf(!ffmpeg)("playing a remote track", () => {
     await cachedPath(t.uploadId);
   });
 
+  it("takes the size the Audio object announced when the remote sends no Content-Length", async () => {
+    const t = await track("chunked", (data) => ({ kind: "ok", data, omitLength: true, chunkBytes: 8192, chunkDelayMs: 2 }));
+    const res = await streamOf(t.trackId);
+    expect(res.headers.get("content-length")).toBe(String(t.data.length));
+    expect(Buffer.from(await res.arrayBuffer()).equals(t.data)).toBe(true);
+    await cachedPath(t.uploadId);
+    // Announced one size, sent another: nothing is kept.
+    const wrong = await track("chunked-wrong", (data) => ({ kind: "ok", data: data.subarray(0, data.length - 10), omitLength: true }));
+    await expect((await streamOf(wrong.trackId)).arrayBuffer()).rejects.toThrow();
+    await waitUntil(async () => app.deps.playback.downloading === 0, { what: "the download to end" });
+    expect((await copyOf(wrong.uploadId)).cached_path).toBeNull();
+  });
+
   it("keeps nothing of a download cut short, cuts the listener's answer, and fetches again at the next play", async () => {
     const t = await track("cut", (data) => ({ kind: "cut", data, bytes: Math.floor(data.length / 2) }));
     const res = await streamOf(t.trackId);
