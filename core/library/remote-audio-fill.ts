@@ -65,7 +65,6 @@ export class AudioFill {
   readonly finished: Promise<string>;
   #handle: Promise<FileHandle>;
   #written = 0;
-  #size: number | undefined;
   #failure: Error | undefined;
   #ended = false;
   #leases = 0;
@@ -170,7 +169,6 @@ export class AudioFill {
       }
       const length = Number(response.headers.get("content-length") ?? Number.NaN);
       const size = Number.isSafeInteger(length) ? length : request.announcedSize;
-      this.#size = size;
       announce({ size, contentType });
       const body = response.body?.getReader();
       for (;;) {
@@ -217,10 +215,6 @@ export class AudioFill {
     if (!this.#ended || this.#leases > 0 || this.#closed) return;
     this.#closed = true;
     await (await this.#handle.catch(() => null))?.close().catch(() => {});
-  }
-
-  get size(): number | undefined {
-    return this.#size;
   }
 }
 
