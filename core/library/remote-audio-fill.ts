@@ -192,8 +192,9 @@ export class AudioFill {
       const failure = keeping ? (error as Error) : asUnavailable(error, url, request.timeoutMs);
       this.#failure = failure;
       refuse(failure); // no-op once started
-      this.#end();
+      this.#wake(); // listeners waiting for bytes fail now
       await rm(request.partPath, { force: true });
+      this.#end();
       log.warning("Fetching the audio of remote upload {uploadId} from {url} failed after {bytes} bytes: {reason}", {
         uploadId: request.uploadId,
         url: request.url,
