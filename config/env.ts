@@ -38,6 +38,8 @@ const envSchema = z.object({
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
+  REMOTE_CACHE_MAX_MB: int(1, 1_073_741_824).default(10_240),
+  REMOTE_MEDIA_TIMEOUT_SECONDS: int(1, 300).default(15),
   SECRET_KEY: z.string().min(32).optional(),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   TRANSCODE_MAX_CONCURRENT: int(1, 256).default(4),
@@ -94,6 +96,10 @@ export interface AppConfig {
     readonly serving: "express" | "nginx";
     /** Characters that split one genre tag into several genres (repeated genre tags are always several). */
     readonly genreSeparators: string;
+    /** The copies of remote audio under MEDIA_DIR/remote-cache: the least recently played go above this. */
+    readonly remoteCacheMaxBytes: number;
+    /** How long a first play of a remote track waits for its server to start answering. */
+    readonly remoteTimeoutMs: number;
   };
   readonly transcoding: {
     /** A command name looked up in PATH, or an absolute path. Missing: streams send the original file. */
@@ -167,6 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,
       serving: e.MEDIA_SERVING,
       genreSeparators: e.GENRE_SEPARATORS,
+      remoteCacheMaxBytes: e.REMOTE_CACHE_MAX_MB * 1024 * 1024,
+      remoteTimeoutMs: e.REMOTE_MEDIA_TIMEOUT_SECONDS * 1000,
     },
     transcoding: { ffmpegPath: e.FFMPEG_PATH, maxConcurrent: e.TRANSCODE_MAX_CONCURRENT },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,

@@ -66,3 +66,16 @@ export class RateLimited extends DomainError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/**
+ * Another server could not give us what was asked for (a remote track's audio): `refused` when it
+ * answered no or wrongly (HTTP 502), `unreachable` (503) or `timeout` (504). The message names the server
+ * and what to do.
+ */
+export class RemoteUnavailable extends DomainError {
+  readonly kind: "refused" | "unreachable" | "timeout";
+  constructor(kind: "refused" | "unreachable" | "timeout", message: string) {
+    super(message, `remote_${kind}`);
+    this.kind = kind;
+  }
+}

@@ -19,6 +19,8 @@ import type { SubsonicCredentialsService } from "../core/subsonic/credentials.se
 import type { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import type { SystemStatusService } from "../core/system/system-status.service.ts";
 import type { UploadsService } from "../core/library/uploads.service.ts";
+import type { PlayableAudioService } from "../core/library/playable-audio.ts";
+import type { AlbumCovers } from "../core/library/remote-covers.ts";
 import type { Database } from "../core/db/database.ts";
 import type { Transcoder } from "../core/media/transcoder.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
@@ -41,6 +43,10 @@ export interface ServerDeps {
   remoteActors: RemoteActors;
   libraries: LibrariesService;
   uploads: UploadsService;
+  /** The bytes of what is streamed: local files, and remote audio fetched into the cache on first play. */
+  playback: PlayableAudioService;
+  /** Album cover hashes; a remote album's cover is fetched and stored the first time it is asked for. */
+  covers: AlbumCovers;
   scans: LibraryScansService;
   /** Scans of followed remote libraries: asking for one, and their state for the library page. */
   remoteScans: RemoteScansService;

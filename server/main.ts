@@ -1,4 +1,5 @@
 import http from "node:http";
+import path from "node:path";
 import v8 from "node:v8";
 import type { AddressInfo } from "node:net";
 import { ConfigError, type AppConfig } from "../config/env.ts";
@@ -26,6 +27,8 @@ import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
+import { buildPlayableAudio } from "../core/library/playable-audio.ts";
+import { AlbumCovers } from "../core/library/remote-covers.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
@@ -55,6 +58,8 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
   const pool = db.pool;
   const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
+  const catalog = new CatalogService({ pool });
+  const policy = outboundPolicy(config);
   return {
     config,
     db,
@@ -78,12 +83,14 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     federationLimiter: new RateLimiter({ db: db.pool, max: config.federation.requestsPerMinute, windowSeconds: 60 }),
     actors,
-    remoteActors: new RemoteActors({ pool, policy: outboundPolicy(config) }),
+    remoteActors: new RemoteActors({ pool, policy }),
     uploads,
+    playback: buildPlayableAudio(config, pool, policy),
+    covers: new AlbumCovers({ pool, catalog, coversDir: path.join(config.mediaDir, "covers"), policy, timeoutMs: config.media.remoteTimeoutMs }),
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),
     remoteScans: new RemoteScansService({ pool, orm: db.orm }),
-    catalog: new CatalogService({ pool }),
+    catalog,
     userData: new UserDataService({ pool }),
     listens: new ListensService({ pool }),
     playQueue: new PlayQueueService({ pool }),

@@ -66,7 +66,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
-    cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir }),
+    cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir, remoteCacheMaxBytes: config.media.remoteCacheMaxBytes }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(scans),

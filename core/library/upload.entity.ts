@@ -41,6 +41,10 @@ export const UploadSchema = defineEntity({
     cachedPath: p.text().nullable(),
     /** remote: a digest of its Audio object as last applied; a rescan skips an unchanged one. */
     sourceDigest: p.text().nullable(),
+    /** remote: the kept copy's size, counted against REMOTE_CACHE_MAX_MB (migration 0018). */
+    cachedSize: p.bigint("number").nullable(),
+    /** remote: when the kept copy was last played (throttled); the least recently used is evicted first. */
+    cacheUsedAt: p.datetime().nullable(),
     /** in_place: the folder it was imported from, which it may not lead out of (migration 0013). */
     root: p.text().nullable(),
     originalName: p.text(),
@@ -73,6 +77,7 @@ export const UploadSchema = defineEntity({
       expression: `(storage = 'remote' AND path IS NULL AND source_url IS NOT NULL AND fid IS NOT NULL)
         OR (storage <> 'remote' AND path IS NOT NULL AND source_url IS NULL AND cached_path IS NULL)`,
     },
+    { name: "upload_cache_check", expression: "num_nulls(cached_path, cached_size, cache_used_at) IN (0, 3)" },
   ],
   indexes: [
     { properties: ["library", "status"] },
@@ -87,6 +92,8 @@ export const UploadSchema = defineEntity({
       ],
       where: "status = 'finished'",
     },
+    // The remote cache's copies, least recently used first (migration 0018).
+    { name: "upload_cache_used_at_index", properties: ["cacheUsedAt"], where: "cached_path IS NOT NULL" },
   ],
 });
 

@@ -6,7 +6,7 @@ import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
 import { sendCover, coverFile } from "../http/send-cover.ts";
-import { accelPathOf, sendMedia } from "../http/send-media.ts";
+import { sendPlayable } from "../http/send-media.ts";
 import type { ServerDeps } from "../deps.ts";
 import type { Operation } from "../http/openapi.ts";
 
@@ -16,6 +16,7 @@ const coverQuery = z.object({
 });
 
 export const mediaOperations: Operation[] = [
+  // A remote copy's server failing answers 502 (it refused), 503 (unreachable) or 504 (too slow).
   { method: "get", path: "/uploads/:id/stream", tag: "Streaming", summary: "An upload's audio (Range supported)", returns: "The audio bytes" },
   { method: "get", path: "/tracks/:id/stream", tag: "Streaming", summary: "A track's best copy (Range supported)", returns: "The audio bytes" },
   { method: "get", path: "/albums/:id/cover", tag: "Catalog", summary: "Redirect to the album cover", query: coverQuery, status: 302 },
@@ -25,21 +26,15 @@ export const mediaOperations: Operation[] = [
 /** Streams of uploads and tracks (with Range, or X-Accel-Redirect for nginx), covers, and deletion of albums. */
 export function mediaRoutes(deps: ServerDeps): Router {
   const router = Router();
-  const { uploads, catalog, config } = deps;
+  const { uploads, catalog, config, playback, covers } = deps;
 
+  // A remote upload not copied yet is fetched now, signed as the listener (core/library/playable-audio.ts).
   const stream = async (req: Request, res: Response, upload: UploadRow) => {
-    const opened = await uploads.openFile(upload);
+    const audio = await playback.open(upload, res.locals.auth?.user?.id ?? null);
     try {
-      await sendMedia(req, res, {
-        handle: opened.handle,
-        path: opened.realPath,
-        mimeType: upload.mime_type ?? "application/octet-stream",
-        size: opened.size,
-        mtime: opened.mtime,
-        accelPath: config.media.serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
-      });
+      await sendPlayable(req, res, audio, upload, config.media.serving);
     } finally {
-      await opened.handle.close();
+      await audio.close();
     }
   };
 
@@ -58,7 +53,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
   router.get("/albums/:id/cover", async (req, res) => {
     const id = pathId(req.params.id, "album");
     const { size, format } = parse(coverQuery, req.query);
-    const hash = await catalog.albumCoverHash(res.locals.auth?.user?.id ?? null, id);
+    const hash = await covers.hashFor(res.locals.auth?.user?.id ?? null, id);
     if (hash === undefined) throw new NotFound("album");
     if (hash === null) throw new NotFound("cover");
     res.redirect(302, `/api/v1/covers/${hash}/${size}.${format === "jpeg" ? "jpg" : "webp"}`);

@@ -10,6 +10,7 @@ import {
   Invalid,
   NotFound,
   RateLimited,
+  RemoteUnavailable,
   TooLarge,
   Unauthenticated,
 } from "../../core/errors.ts";
@@ -21,6 +22,9 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+/** Another server's failure, as a gateway says it: it answered wrongly, cannot be reached, or took too long. */
+const REMOTE_STATUS = { refused: 502, unreachable: 503, timeout: 504 } as const;
+
 function statusOf(error: DomainError): number {
   if (error instanceof NotFound) return 404;
   if (error instanceof Unauthenticated) return 401;
@@ -29,6 +33,7 @@ function statusOf(error: DomainError): number {
   if (error instanceof RateLimited) return 429;
   if (error instanceof TooLarge) return 413;
   if (error instanceof Invalid) return 400;
+  if (error instanceof RemoteUnavailable) return REMOTE_STATUS[error.kind];
   return 400;
 }
 
@@ -97,7 +102,9 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     return;
   }
   const { status, body, headers } = toErrorResponse(error);
-  if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
+  // Another server's failure is logged where it happened (core/fediverse, core/library/remote-audio-fill.ts).
+  if (error instanceof RemoteUnavailable) log.info("{method} {path} answered {status}: {message}", { method: req.method, path: req.path, status, message: error.message });
+  else if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
   // The safety net caught what the edge should have refused: worth a look, not a page.
   else if (isBadValueError(error)) log.warning("Bad input reached the database on {method} {path}: {error}", { method: req.method, path: req.path, error });
   res.status(status).set(headers ?? {}).json(body);

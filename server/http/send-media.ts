@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
 import { getLogger } from "../../config/logging.ts";
+import type { PlayableAudio } from "../../core/library/playable-audio.ts";
 import type { UploadStorage } from "../../core/library/upload.entity.ts";
 import type { OpenFile } from "../../core/media/safe-open.ts";
 import { clientWentAway, goneReason } from "./client-gone.ts";
@@ -57,6 +59,74 @@ export async function sendMedia(req: Request, res: Response, file: MediaFile): P
     return;
   }
   await pipeMedia(req, res, file.handle, plan.range, file.path);
+}
+
+/**
+ * Answers with an upload's playable audio (core/library/playable-audio.ts): a file as sendMedia does (nginx
+ * sends it in nginx mode), or a remote upload's bytes as its first download brings them (always from here).
+ * The caller closes the audio.
+ */
+export async function sendPlayable(
+  req: Request,
+  res: Response,
+  audio: PlayableAudio,
+  upload: { storage: UploadStorage; mime_type: string | null },
+  serving: "express" | "nginx",
+): Promise<void> {
+  const mimeType = upload.mime_type ?? "application/octet-stream";
+  if (audio.kind === "arriving") return sendArriving(req, res, { ...audio, mimeType });
+  const opened = audio.file;
+  await sendMedia(req, res, {
+    handle: opened.handle,
+    path: opened.realPath,
+    mimeType,
+    size: opened.size,
+    mtime: opened.mtime,
+    accelPath: serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
+  });
+}
+
+/** Audio that is still arriving (a remote upload's first download): its size is known, its bytes come as written. */
+export interface ArrivingMedia {
+  size: number;
+  mimeType: string;
+  /** Names the source in the log. */
+  label: string;
+  read(range: ByteRange): Readable;
+}
+
+/**
+ * Answers a GET or HEAD with arriving audio: single byte ranges as for a file (a range beyond what has
+ * arrived waits for it), but no validators, since the copy is not whole yet: conditionals are not
+ * answered and an If-Range never matches (the whole file is sent). When the download fails before the
+ * bytes are sent, the connection is cut, so the listener never takes a short file for a whole one.
+ */
+export async function sendArriving(req: Request, res: Response, media: ArrivingMedia): Promise<void> {
+  const headers: Record<string, string> = {
+    "Accept-Ranges": "bytes",
+    "Content-Type": media.mimeType,
+    "Cache-Control": MEDIA_CACHE_CONTROL,
+    "X-Content-Type-Options": "nosniff",
+  };
+  const header = req.get("range");
+  const range = req.method === "GET" && header !== undefined && req.get("if-range") === undefined ? parseRange(header, media.size) : undefined;
+  if (range === "unsatisfiable") {
+    res.status(416).set({ "Cache-Control": MEDIA_CACHE_CONTROL, "Content-Range": `bytes */${media.size}` }).end();
+    return;
+  }
+  const body = range ?? (media.size > 0 ? { start: 0, end: media.size - 1 } : undefined);
+  if (range) res.status(206).set({ ...headers, "Content-Range": `bytes ${range.start}-${range.end}/${media.size}`, "Content-Length": String(range.end - range.start + 1) });
+  else res.status(200).set({ ...headers, "Content-Length": String(media.size) });
+  if (!body || req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(media.read(body), res);
+  } catch (error) {
+    if (clientWentAway(error, req)) log.debug("Client stopped reading {path} ({reason})", { path: media.label, reason: goneReason(error) });
+    else log.warning("Streaming {path} as it arrives failed: {error}", { path: media.label, error });
+  }
 }
 
 /**

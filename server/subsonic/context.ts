@@ -3,6 +3,8 @@ import type { CatalogService } from "../../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../../core/catalog/user-data.service.ts";
 import type { LibraryScansService } from "../../core/library/library-scans.service.ts";
 import type { UploadsService } from "../../core/library/uploads.service.ts";
+import type { PlayableAudioService } from "../../core/library/playable-audio.ts";
+import type { AlbumCovers } from "../../core/library/remote-covers.ts";
 import type { ListensService } from "../../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../../core/listens/play-queue.service.ts";
 import type { Transcoder } from "../../core/media/transcoder.ts";
@@ -26,6 +28,10 @@ export interface SubsonicServices {
   scans: LibraryScansService;
   accounts: AccountService;
   uploads: UploadsService;
+  /** Opens what stream and download send (a remote track's first play fetches it). */
+  playback: PlayableAudioService;
+  /** getCoverArt's hashes (a remote album's cover is fetched the first time). */
+  covers: AlbumCovers;
   transcoder: Transcoder;
   /** Our origin, for the absolute URLs some answers carry (artist info images). */
   publicUrl: URL;

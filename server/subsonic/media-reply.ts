@@ -3,9 +3,9 @@ import type { AppConfig } from "../../config/env.ts";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
-import type { OpenFile } from "../../core/media/safe-open.ts";
+import type { PlayableAudio } from "../../core/library/playable-audio.ts";
 import type { Transcoder } from "../../core/media/transcoder.ts";
-import { accelPathOf, sendMedia } from "../http/send-media.ts";
+import { sendPlayable } from "../http/send-media.ts";
 import { sendTranscode, type TranscodeJob } from "../http/send-transcode.ts";
 
 /**
@@ -13,8 +13,11 @@ import { sendTranscode, type TranscodeJob } from "../http/send-transcode.ts";
  * cover. Handlers never see the request or the response themselves.
  */
 export interface MediaReply {
-  /** The file as it is, with Range (or X-Accel-Redirect in nginx mode); `download`: as an attachment under its original name. */
-  original(upload: Pick<UploadRow, "storage" | "mime_type" | "original_name">, opened: OpenFile, options: { download: boolean }): Promise<void>;
+  /**
+   * The file as it is, with Range (or X-Accel-Redirect in nginx mode), or a remote upload's bytes as they
+   * arrive; `download`: as an attachment under its original name.
+   */
+  original(upload: Pick<UploadRow, "storage" | "mime_type" | "original_name">, audio: PlayableAudio, options: { download: boolean }): Promise<void>;
   /** ffmpeg's output (send-transcode.ts); TranscodeFailed when ffmpeg fails before its first byte. */
   transcoded(job: TranscodeJob): Promise<void>;
   /** A stored cover image at one of our sizes; NotFound when its file is missing. */
@@ -40,16 +43,9 @@ export class ExpressMediaReply implements MediaReply {
     this.#deps = deps;
   }
 
-  async original(upload: Pick<UploadRow, "storage" | "mime_type" | "original_name">, opened: OpenFile, options: { download: boolean }): Promise<void> {
+  async original(upload: Pick<UploadRow, "storage" | "mime_type" | "original_name">, audio: PlayableAudio, options: { download: boolean }): Promise<void> {
     if (options.download) this.#res.attachment(upload.original_name);
-    await sendMedia(this.#req, this.#res, {
-      handle: opened.handle,
-      path: opened.realPath,
-      mimeType: upload.mime_type ?? "application/octet-stream",
-      size: opened.size,
-      mtime: opened.mtime,
-      accelPath: this.#deps.serving === "nginx" ? accelPathOf(upload.storage, opened) : undefined,
-    });
+    await sendPlayable(this.#req, this.#res, audio, upload, this.#deps.serving);
   }
 
   transcoded(job: TranscodeJob): Promise<void> {

@@ -1,5 +1,6 @@
 import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../../core/errors.ts";
+import type { PlayableAudio } from "../../core/library/playable-audio.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
 import { COVER_THUMBNAIL_SIZES, type CoverSize } from "../../core/media/artwork.ts";
 import { TranscodeFailed } from "../http/send-transcode.ts";
@@ -13,26 +14,25 @@ const notFound = () => new SubsonicError(70, "Requested data was not found");
 /** `SELECT u.*` carries every column; these two decide and size transcodes. */
 type StreamedUpload = UploadRow & { bitrate: number | null; duration_ms: number | null };
 
-/** The listener's best visible copy of the track, opened inside its folder, or Subsonic's "not found". */
-async function openTrack(ctx: SubsonicContext) {
-  const { catalog, uploads } = ctx.services;
-  const upload = (await catalog.bestCopy(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
+/** The listener's best visible copy of the track, or Subsonic's "not found". */
+async function bestCopy(ctx: SubsonicContext): Promise<StreamedUpload> {
+  const upload = (await ctx.services.catalog.bestCopy(ctx.user.id, entityId(ctx))) as StreamedUpload | undefined;
   if (!upload) throw notFound();
-  const opened = await uploads.openFile(upload).catch((error: unknown) => {
-    throw error instanceof NotFound ? notFound() : error;
-  });
-  return { upload, opened };
+  return upload;
 }
 
-type OpenedTrack = Awaited<ReturnType<typeof openTrack>>;
-
-/** Runs `send` on the opened track, then closes its file however the answer ended. */
-async function withTrack(ctx: SubsonicContext, send: (track: OpenedTrack) => Promise<void>): Promise<"sent"> {
-  const track = await openTrack(ctx);
+/**
+ * Opens the upload's audio (a file, or a remote upload's bytes as its first download brings them; `whole`:
+ * always a file, for ffmpeg), runs `send` on it, then closes it however the answer ended.
+ */
+async function withAudio(ctx: SubsonicContext, upload: StreamedUpload, whole: boolean, send: (audio: PlayableAudio) => Promise<void>): Promise<"sent"> {
+  const audio = await ctx.services.playback.open(upload, ctx.user.id, { whole }).catch((error: unknown) => {
+    throw error instanceof NotFound ? notFound() : error;
+  });
   try {
-    await send(track);
+    await send(audio);
   } finally {
-    await track.opened.handle.close();
+    await audio.close();
   }
   return "sent";
 }
@@ -41,24 +41,28 @@ async function withTrack(ctx: SubsonicContext, send: (track: OpenedTrack) => Pro
  * `format`, `maxBitRate` and `timeOffset` may ask for ffmpeg's output (see planStream); otherwise, or
  * without ffmpeg, the original file. Neither this nor download counts a play: only scrobble does.
  */
-async function stream(ctx: SubsonicContext, { upload, opened }: OpenedTrack): Promise<void> {
+async function stream(ctx: SubsonicContext): Promise<"sent"> {
+  const upload = await bestCopy(ctx);
   const request = { format: ctx.params.get("format"), maxBitRateKbps: ctx.params.int("maxBitRate") };
   const plan = ctx.services.transcoder.plan(request, { suffix: suffixOf(upload.original_name), bitrate: upload.bitrate });
   if (plan.kind === "raw") {
     if (request.format !== undefined || request.maxBitRateKbps) log.debug("Sending the original of upload {id}: {reason}", { id: upload.id, reason: plan.reason });
-    return ctx.reply.original(upload, opened, { download: false });
+    return withAudio(ctx, upload, false, (audio) => ctx.reply.original(upload, audio, { download: false }));
   }
   const offsetSeconds = timeOffset(ctx.params.get("timeOffset"));
   const duration = upload.duration_ms === null ? undefined : upload.duration_ms / 1000;
-  await ctx.reply.transcoded({
-    input: opened.handle,
-    path: opened.realPath,
-    target: plan,
-    offsetSeconds,
-    remainingSeconds: duration === undefined ? undefined : Math.max(0, duration - offsetSeconds),
-    estimateContentLength: ctx.params.get("estimateContentLength") === "true",
-  }).catch((error: unknown) => {
-    throw error instanceof TranscodeFailed ? new SubsonicError(0, error.message) : error;
+  return withAudio(ctx, upload, true, async (audio) => {
+    if (audio.kind !== "file") throw new Error("a transcode needs the whole file");
+    await ctx.reply.transcoded({
+      input: audio.file.handle,
+      path: audio.file.realPath,
+      target: plan,
+      offsetSeconds,
+      remainingSeconds: duration === undefined ? undefined : Math.max(0, duration - offsetSeconds),
+      estimateContentLength: ctx.params.get("estimateContentLength") === "true",
+    }).catch((error: unknown) => {
+      throw error instanceof TranscodeFailed ? new SubsonicError(0, error.message) : error;
+    });
   });
 }
 
@@ -82,15 +86,18 @@ async function getCoverArt(ctx: SubsonicContext): Promise<"sent"> {
   // Our coverArt ids are album ids; "al-<id>" (Navidrome's form) is accepted as well.
   const raw = ctx.params.required("id").replace(/^al-/, "");
   if (!/^[0-9a-f-]{36}$/i.test(raw)) throw notFound();
-  const hash = await ctx.services.catalog.albumCoverHash(ctx.user.id, raw.toLowerCase());
+  const hash = await ctx.services.covers.hashFor(ctx.user.id, raw.toLowerCase());
   if (!hash) throw notFound();
   await ctx.reply.cover(hash, coverSizeFor(ctx.params.int("size")));
   return "sent";
 }
 
 export const mediaHandlers: Record<string, SubsonicHandler> = {
-  stream: (ctx) => withTrack(ctx, (track) => stream(ctx, track)),
+  stream,
   // Never transcoded: a download is the file as it was uploaded.
-  download: (ctx) => withTrack(ctx, ({ upload, opened }) => ctx.reply.original(upload, opened, { download: true })),
+  download: async (ctx) => {
+    const upload = await bestCopy(ctx);
+    return withAudio(ctx, upload, false, (audio) => ctx.reply.original(upload, audio, { download: true }));
+  },
   getCoverArt,
 };

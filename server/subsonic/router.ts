@@ -2,7 +2,7 @@ import path from "node:path";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { getLogger } from "../../config/logging.ts";
 import { isBadValueError } from "../../core/db/bad-value.ts";
-import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
+import { Forbidden, Invalid, NotFound, RemoteUnavailable } from "../../core/errors.ts";
 import { clientWentAway, goneReason } from "../http/client-gone.ts";
 import type { ServerDeps } from "../deps.ts";
 import { AnswerCache, keptAnswer, sendKept } from "./answer-cache.ts";
@@ -45,6 +45,8 @@ function toSubsonicError(error: unknown): SubsonicError {
   if (error instanceof NotFound) return new SubsonicError(70, error.message);
   if (error instanceof Forbidden) return new SubsonicError(50, error.message);
   if (error instanceof Invalid) return new SubsonicError(0, error.message);
+  // Another server's failure (a remote track's audio): logged where it happened; the message says what to do.
+  if (error instanceof RemoteUnavailable) return new SubsonicError(0, error.message);
   if (isBadValueError(error)) {
     // The safety net caught what parameter checks should have refused: worth a look, not a page.
     log.warning("Bad input reached the database: {error}", { error });
@@ -70,6 +72,8 @@ export function subsonicRouter(deps: ServerDeps): Router {
     scans: deps.scans,
     accounts: deps.accounts,
     uploads: deps.uploads,
+    playback: deps.playback,
+    covers: deps.covers,
     transcoder: deps.transcoder,
     publicUrl: deps.config.http.publicUrl,
   };

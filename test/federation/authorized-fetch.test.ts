@@ -252,8 +252,8 @@ describe("what is not ours to serve", () => {
     const { rows } = await app.db.pool.query<{ path: string }>("SELECT path FROM upload WHERE id = $1", [libraries.open.track.uploadId]);
     const copy = randomUUID();
     await app.db.pool.query(
-      `INSERT INTO upload (id, library_id, track_id, storage, source_url, fid, cached_path, original_name, size, mime_type, status)
-       VALUES ($1, $2, $3, 'remote', $4, $5, $6, 'x.mp3', 40000, 'audio/mpeg', 'finished')`,
+      `INSERT INTO upload (id, library_id, track_id, storage, source_url, fid, cached_path, cached_size, cache_used_at, original_name, size, mime_type, status)
+       VALUES ($1, $2, $3, 'remote', $4, $5, $6, 40000, now(), 'x.mp3', 40000, 'audio/mpeg', 'finished')`,
       [copy, remoteLibrary, libraries.open.track.trackId, `${remote.origin}/media/1`, `${remote.origin}/uploads/1`, rows[0]!.path],
     );
     for (const path of [`/federation/media/${copy}`, `/federation/uploads/${copy}`, `/federation/libraries/${remoteLibrary}`]) {

@@ -55,7 +55,7 @@ describe("what a crash leaves of an upload in flight", () => {
     const upload = await client.upload(`/api/v1/libraries/${library}/uploads`, [{ name: "real.mp3", data: new Uint8Array(64) }]);
     await app.db.pool.query("UPDATE import_batch SET created_at = now() - interval '2 days' WHERE id = $1", [upload.body.batchId]);
 
-    await cleanupTask({ pool: app.db.pool, mediaDir: app.config.mediaDir })({}, undefined as never);
+    await cleanupTask({ pool: app.db.pool, mediaDir: app.config.mediaDir, remoteCacheMaxBytes: app.config.media.remoteCacheMaxBytes })({}, undefined as never);
 
     expect((await readdir(folder)).sort()).toEqual(["arriving.mp3.part", "kept.mp3", `${upload.body.uploads[0].id}.mp3`].sort());
     const { rows } = await app.db.pool.query("SELECT id FROM import_batch");
@@ -66,7 +66,7 @@ describe("what a crash leaves of an upload in flight", () => {
   it("takes a MEDIA_DIR with no uploads folder yet in its stride", async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), "leftovers-"));
     try {
-      await expect(cleanupTask({ pool: app.db.pool, mediaDir: empty })({}, undefined as never)).resolves.toBeUndefined();
+      await expect(cleanupTask({ pool: app.db.pool, mediaDir: empty, remoteCacheMaxBytes: app.config.media.remoteCacheMaxBytes })({}, undefined as never)).resolves.toBeUndefined();
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
