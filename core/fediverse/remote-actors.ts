@@ -89,9 +89,10 @@ export class RemoteActors {
 
   /** The actor, from our table when fresh, else fetched and stored. Throws OutboundRefused / RemoteDocumentError. */
   async resolve(fid: string, options: { refresh?: boolean } = {}): Promise<KnownActor> {
-    const known = await this.#pool.query<KnownActor & { updatedAt: Date }>(`SELECT ${ACTOR_COLUMNS} FROM actor WHERE fid = $1`, [fid]);
+    // The ORM's pool reads timestamps as strings.
+    const known = await this.#pool.query<KnownActor & { updatedAt: Date | string }>(`SELECT ${ACTOR_COLUMNS} FROM actor WHERE fid = $1`, [fid]);
     const row = known.rows[0];
-    if (row && (row.isLocal || (!options.refresh && Date.now() - row.updatedAt.getTime() < ACTOR_REFRESH_MS))) return row;
+    if (row && (row.isLocal || (!options.refresh && Date.now() - new Date(row.updatedAt).getTime() < ACTOR_REFRESH_MS))) return row;
     const document = await fetchDocument(fid, { policy: this.#policy });
     return this.store(parseActorDocument(document, fid));
   }
