@@ -80,6 +80,16 @@ export async function libraryIdOfActor(em: EntityManager, actorId: string): Prom
   return rows[0]?.id ?? null;
 }
 
+/** The library of a local library actor and its owner's person actor (its attributedTo), or null. */
+export async function libraryOfActor(em: EntityManager, actorId: string): Promise<{ id: string; ownerFid: string } | null> {
+  const rows = await em.getConnection().execute<{ id: string; ownerFid: string }[]>(
+    `SELECT l.id, oa.fid AS "ownerFid" FROM library l JOIN app_user o ON o.id = l.owner_id JOIN actor oa ON oa.id = o.actor_id
+     WHERE l.actor_id = ?`,
+    [actorId],
+  );
+  return rows[0] ?? null;
+}
+
 /** An ordered credit list (track or album) as JSON, each with its artist. */
 const creditsSql = (column: "track_id" | "album_id", owner: string) =>
   `(SELECT coalesce(json_agg(json_build_object('credit_id', c.id, 'id', a.id, 'created_at', a.created_at, 'name', a.name, 'mbid', a.mbid,

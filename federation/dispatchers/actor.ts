@@ -4,7 +4,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
 import { findPublishedActor } from "../../core/accounts/actors.service.ts";
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
-import { libraryIdOfActor } from "../../core/fediverse/library-collection.queries.ts";
+import { libraryOfActor } from "../../core/fediverse/library-collection.queries.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { toInstant } from "../mappers/temporal.ts";
 
@@ -29,8 +29,9 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         return new Tombstone({ id: ctx.getActorUri(identifier), formerType: ActorClass, deleted: toInstant(actor.deletedAt!) });
       }
       const keys = await ctx.getActorKeyPairs(identifier);
-      // A library's actor links its Library collection (as:streams: the actor's supplementary collections).
-      const libraryId = actor.represents === "library" ? await libraryIdOfActor(deps.orm.em.fork(), actor.id) : null;
+      // A library's actor links its Library collection (as:streams: the actor's supplementary collections),
+      // and names its owner (attributedTo), whom a follower's preview shows.
+      const library = actor.represents === "library" ? await libraryOfActor(deps.orm.em.fork(), actor.id) : null;
       return new ActorClass({
         id: ctx.getActorUri(identifier),
         preferredUsername: actor.username,
@@ -44,7 +45,8 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         assertionMethods: keys.map((k) => k.multikey),
         manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
-        streams: libraryId ? [new URL(objectUrls(new URL(ctx.canonicalOrigin)).library(libraryId))] : [],
+        streams: library ? [new URL(objectUrls(new URL(ctx.canonicalOrigin)).library(library.id))] : [],
+        attribution: library ? new URL(library.ownerFid) : null,
       });
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
