@@ -26,6 +26,11 @@ import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
+import { FollowsService } from "../core/fediverse/follows.service.ts";
+import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
+import { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
+import { fedifyFollowPublisher } from "../federation/outbox/follows.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -52,16 +57,19 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const settings = new InstanceSettings({ db: db.pool, defaults: { registration: config.registration } });
   const pool = db.pool;
   const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
+  const federation = buildFederation({
+    config,
+    orm: db.orm,
+    pool,
+    kv: new PostgresKvStore(db),
+    queue: new GraphileMessageQueue(db.pool),
+    registration: () => settings.registration(),
+  });
+  const remoteActors = new RemoteActors({ pool, policy: outboundPolicy(config) });
   return {
     config,
     db,
-    federation: buildFederation({
-      config,
-      orm: db.orm,
-      kv: new PostgresKvStore(db),
-      queue: new GraphileMessageQueue(db.pool),
-      registration: () => settings.registration(),
-    }),
+    federation,
     // Read at each sign-up, so an admin's change applies at once in every web process.
     accounts: new AccountService({ pool: db.pool, orm: db.orm, actors, registration: () => settings.registration() }),
     sessions: new SessionService({
@@ -89,6 +97,16 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     subsonicCredentials: new SubsonicCredentialsService({ pool, key: deriveKey(serverSecretKey(config), "subsonic credentials") }),
     subsonicCatalog: new SubsonicCatalogService({ pool }),
     subsonicLimits: { perUser: loginLimit(config.auth.loginMaxAttempts), perAddress: loginLimit(config.auth.loginMaxAttempts * 5) },
+    follows: new FollowsService({
+      pool,
+      orm: db.orm,
+      lookup: new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl }),
+      publisher: fedifyFollowPublisher(federation, config.http.publicUrl),
+      uploads,
+      // Each lookup costs a few requests to another server.
+      lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
+      publicUrl: config.http.publicUrl,
+    }),
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };
