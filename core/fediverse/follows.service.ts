@@ -105,7 +105,21 @@ export class FollowsService {
   async #resolve(user: User, target: string) {
     await this.#lookupLimiter.consume(`federation-lookup:${user.id}`);
     const me = await personActorOf(this.#pool, user.id);
-    return { ...(await this.#lookup.resolve(target, me.rsaPrivateJwk ? signingKeyOf(me) : undefined)), me };
+    const signer = me.rsaPrivateJwk ? signingKeyOf(me) : undefined;
+    try {
+      return { ...(await this.#lookup.resolve(target, signer)), me };
+    } catch (error) {
+      // A private library's collection answers its followers only: one already known here is read
+      // again through the actor speaking for it, whose document links it.
+      const { rows } = await this.#pool.query<{ actorFid: string }>(
+        `SELECT a.fid AS "actorFid" FROM library l JOIN actor a ON a.id = l.actor_id WHERE l.fid = $1 AND l.owner_id IS NULL`,
+        [target.trim()],
+      );
+      if (!rows[0]) throw error;
+      const resolved = await this.#lookup.resolve(rows[0].actorFid, signer);
+      if (resolved.preview.fid !== target.trim()) throw error;
+      return { ...resolved, me };
+    }
   }
 
   /**

@@ -162,6 +162,17 @@ describe("following a private library", () => {
     expect((await new TestClient(a.url).get(`/api/v1/libraries/${secretLibrary.id}/followers`)).status).toBe(401);
   });
 
+  it("is followed by a second person through its id alone, and their unfollow leaves bob's follow", async () => {
+    // Its collection answers followers only: B reads it again through the actor it knows speaks for it.
+    const res = await dave.post("/api/v1/federation/follows", { target: collectionOf(secretLibrary) });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ state: "pending", library: { name: "Secret shelf" } });
+    await waitUntil(async () => (await followers(secretLibrary)).length === 2, { what: "dave's Follow" });
+    expect((await dave.request("DELETE", `/api/v1/federation/follows/${res.body.id}`)).status).toBe(204);
+    await waitUntil(async () => (await followers(secretLibrary)).length === 1, { what: "dave's Undo" });
+    expect(await stateOn(bob, collectionOf(secretLibrary))).toBe("pending");
+  });
+
   it("is accepted when the owner approves, and bob is told live", async () => {
     const bobEvents = await openEventStream(bob);
     streams.push(bobEvents);
