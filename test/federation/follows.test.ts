@@ -108,6 +108,16 @@ describe("looking up a library on another server", () => {
     expect(res.body.error).toMatchObject({ code: "remote_unreachable", message: expect.stringContaining(`127.0.0.1:${port}`) });
   });
 
+  it("is limited per person (each lookup costs requests to other servers)", async () => {
+    const erin = new TestClient(b.url);
+    await erin.signup("erin");
+    const statuses = [];
+    for (let i = 0; i < 31; i++) statuses.push((await erin.get("/api/v1/federation/lookup?q=nonsense")).status);
+    expect(statuses.slice(0, 30).every((s) => s === 400)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    expect((await dave.get("/api/v1/federation/lookup?q=nonsense")).status).toBe(400);
+  });
+
   it("needs a signed-in person", async () => {
     expect((await new TestClient(b.url).get(`/api/v1/federation/lookup?q=x@y.z`)).status).toBe(401);
   });
@@ -131,6 +141,13 @@ describe("following a public library", () => {
     // The lookup now says bob follows it.
     const preview = await bob.get(`/api/v1/federation/lookup?q=${encodeURIComponent(handleOf(openLibrary))}`);
     expect(preview.body.follow).toEqual({ id: res.body.id, state: "accepted" });
+  });
+
+  it("is accepted at once too for a private library that does not approve follows", async () => {
+    const library = (await alice.post("/api/v1/libraries", { name: "Open door", privacy: "private", approveFollows: false })).body;
+    expect((await bob.post("/api/v1/federation/follows", { target: library.actorId })).status).toBe(201);
+    await waitUntil(async () => (await stateOn(bob, collectionOf(library))) === "accepted", { what: "the Accept" });
+    expect((await followers(library)).map((f) => f.state)).toEqual(["accepted"]);
   });
 });
 
@@ -230,7 +247,7 @@ describe("following a private library", () => {
     expect(left.rows[0]).toEqual({ libraries: 0, uploads: 0, tracks: 0, artists: 0 });
     await waitUntil(async () => (await followers(secretLibrary)).length === 0, { what: "the Undo to reach A" });
     // The public library is still followed.
-    expect((await following(bob)).map((f) => f.library.name)).toEqual(["Open shelf"]);
+    expect((await following(bob)).map((f) => f.library.name).sort()).toEqual(["Open door", "Open shelf"]);
     expect(await following(dave)).toEqual([]);
   });
 });
