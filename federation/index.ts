@@ -1,15 +1,22 @@
 import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import type { AppConfig, Registration } from "../config/env.ts";
 import { SOFTWARE_NAME, VERSION } from "../config/version.ts";
 import { registerActorDispatcher } from "./dispatchers/actor.ts";
 import { registerCollections } from "./dispatchers/collections.ts";
 import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
+import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
+import { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
+import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { registerInbox } from "./inbox/index.ts";
 
 export interface FederationDeps {
   config: AppConfig;
   orm: MikroORM;
+  /** The pool the ORM owns: inbox listeners write with plain SQL. */
+  pool: pg.Pool;
   kv: KvStore;
   queue: MessageQueue;
   /** The registration mode as it stands now (an admin may change it); default: the REGISTRATION value. */
@@ -34,7 +41,11 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
   });
   registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
   registerCollections(federation);
-  registerInbox(federation);
+  const db = { pool: deps.pool, orm: deps.orm };
+  const remoteActors = new RemoteActors({ pool: deps.pool, policy: outboundPolicy(config) });
+  registerInbox(federation, {
+    follows: new FollowInbox({ ...db, remoteActors, uploads: buildUploadsService(config, db), publicUrl: config.http.publicUrl }),
+  });
   registerNodeInfo(federation, {
     orm: deps.orm,
     registration: deps.registration ?? (async () => config.registration),

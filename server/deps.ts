@@ -7,6 +7,7 @@ import type { SessionService } from "../core/accounts/sessions.service.ts";
 import type { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
+import type { FollowsService } from "../core/fediverse/follows.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
@@ -64,6 +65,8 @@ export interface ServerDeps {
   subsonicCatalog: SubsonicCatalogService;
   /** Failed Subsonic sign-ins per username and per client address. */
   subsonicLimits: { perUser: RateLimiter; perAddress: RateLimiter };
+  /** Following remote libraries, and answering follows of ours. */
+  follows: FollowsService;
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */

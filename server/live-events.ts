@@ -1,6 +1,7 @@
 import { getLogger } from "../config/logging.ts";
 import type { Database } from "../core/db/database.ts";
 import { PgListener } from "../core/db/pg-listener.ts";
+import { FOLLOW_EVENTS_CHANNEL, parseFollowNotification } from "../core/fediverse/follow-events.ts";
 import { addErrorDetails, parseUploadNotification, UPLOAD_EVENTS_CHANNEL } from "../core/library/upload-events.ts";
 import { EventStreams } from "./http/event-streams.ts";
 
@@ -15,8 +16,9 @@ export interface LiveEvents {
 }
 
 /**
- * Upload changes, wherever they happen (the worker imports in its own process), reach the web process
- * as PostgreSQL notifications on one dedicated connection; each goes to the library owner's streams.
+ * Upload and follow changes, wherever they happen (the worker imports and reads inboxes in its own
+ * process), reach the web process as PostgreSQL notifications on one dedicated connection; each goes
+ * to the streams of the person concerned (an upload's library owner; a follow's owner or follower).
  */
 export function buildLiveEvents(db: Database): LiveEvents {
   const streams = new EventStreams();
@@ -24,8 +26,9 @@ export function buildLiveEvents(db: Database): LiveEvents {
   let queue = Promise.resolve();
   const listener = new PgListener({
     config: { connectionString: db.url },
-    channels: [UPLOAD_EVENTS_CHANNEL],
-    onNotification: (_channel, payload) => {
+    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL],
+    onNotification: (channel, payload) => {
+      if (channel === FOLLOW_EVENTS_CHANNEL) return relayFollowEvent(payload);
       queue = queue.then(async () => {
         try {
           const { ownerId, events } = parseUploadNotification(payload);
@@ -38,6 +41,14 @@ export function buildLiveEvents(db: Database): LiveEvents {
       });
     },
   });
+  function relayFollowEvent(payload: string): void {
+    try {
+      const { userId, event } = parseFollowNotification(payload);
+      streams.send(userId, "follow", event);
+    } catch (error) {
+      log.error("Could not relay a follow notification: {error}", { error });
+    }
+  }
   return {
     streams,
     start: () => listener.start(),

@@ -32,6 +32,9 @@ import { AlbumCovers } from "../core/library/remote-covers.ts";
 import { Transcoder } from "../core/media/transcoder.ts";
 import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
+import { FollowsService } from "../core/fediverse/follows.service.ts";
+import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
+import { fedifyFollowPublisher } from "../federation/outbox/follows.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -60,16 +63,19 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
   const catalog = new CatalogService({ pool });
   const policy = outboundPolicy(config);
+  const federation = buildFederation({
+    config,
+    orm: db.orm,
+    pool,
+    kv: new PostgresKvStore(db),
+    queue: new GraphileMessageQueue(db.pool),
+    registration: () => settings.registration(),
+  });
+  const remoteActors = new RemoteActors({ pool, policy });
   return {
     config,
     db,
-    federation: buildFederation({
-      config,
-      orm: db.orm,
-      kv: new PostgresKvStore(db),
-      queue: new GraphileMessageQueue(db.pool),
-      registration: () => settings.registration(),
-    }),
+    federation,
     // Read at each sign-up, so an admin's change applies at once in every web process.
     accounts: new AccountService({ pool: db.pool, orm: db.orm, actors, registration: () => settings.registration() }),
     sessions: new SessionService({
@@ -83,7 +89,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     federationLimiter: new RateLimiter({ db: db.pool, max: config.federation.requestsPerMinute, windowSeconds: 60 }),
     actors,
-    remoteActors: new RemoteActors({ pool, policy }),
+    remoteActors,
     uploads,
     playback: buildPlayableAudio(config, pool, policy),
     covers: new AlbumCovers({ pool, catalog, coversDir: path.join(config.mediaDir, "covers"), policy, timeoutMs: config.media.remoteTimeoutMs }),
@@ -102,6 +108,16 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     subsonicCredentials: new SubsonicCredentialsService({ pool, key: deriveKey(serverSecretKey(config), "subsonic credentials") }),
     subsonicCatalog: new SubsonicCatalogService({ pool }),
     subsonicLimits: { perUser: loginLimit(config.auth.loginMaxAttempts), perAddress: loginLimit(config.auth.loginMaxAttempts * 5) },
+    follows: new FollowsService({
+      pool,
+      orm: db.orm,
+      lookup: new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl }),
+      publisher: fedifyFollowPublisher(federation, config.http.publicUrl),
+      uploads,
+      // Each lookup costs a few requests to another server.
+      lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
+      publicUrl: config.http.publicUrl,
+    }),
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

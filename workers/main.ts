@@ -57,6 +57,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const federation = buildFederation({
     config,
     orm: db.orm,
+    pool: db.pool,
     kv: new PostgresKvStore(db),
     queue: new GraphileMessageQueue(db.pool),
   });

@@ -1,15 +1,22 @@
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "../../config/logging.ts";
 import { INBOX_PATH, SHARED_INBOX_PATH } from "../../core/accounts/actor-urls.ts";
+import type { FollowInbox } from "../../core/fediverse/follow-inbox.ts";
+import { registerFollowListeners } from "./follows.ts";
 
 const log = getLogger(["polyphony", "federation", "inbox"]);
 
+export interface InboxDeps {
+  follows: FollowInbox;
+}
+
 /**
- * Personal and shared inboxes. Fedify verifies signatures before anything here runs; activity types
- * get one handler file each as the features that need them land (follows arrive with libraries).
+ * Personal and shared inboxes. Fedify verifies signatures (and that the signer is the activity's actor)
+ * before anything here runs; each kind of activity has its own file of listeners.
  */
-export function registerInbox(federation: Federation<void>): void {
-  federation.setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH).onError((_ctx, error) => {
+export function registerInbox(federation: Federation<void>, deps: InboxDeps): void {
+  const listeners = federation.setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH).onError((_ctx, error) => {
     log.error("Inbox listener failed: {error}", { error });
   });
+  registerFollowListeners(listeners, deps.follows);
 }

@@ -8,9 +8,11 @@ export const eventsOperations: Operation[] = [
     method: "get",
     path: "/events",
     tag: "Live events",
-    summary: "Server-sent events: `upload` when an upload of one of your libraries is created or changes status",
+    summary:
+      "Server-sent events: `upload` when an upload of one of your libraries is created or changes status; `follow` when someone asks to follow one of your libraries (or stops), or when your own follow is answered",
     auth: true,
-    returns: "text/event-stream: `event: upload` with `{ id, libraryId, batchId, status, error, trackId }`; `: ping` every 25 s",
+    returns:
+      "text/event-stream: `event: upload` with `{ id, libraryId, batchId, status, error, trackId }`; `event: follow` with `{ id, libraryId, side: follower|following, state: pending|accepted|rejected|removed }`; `: ping` every 25 s",
   },
 ];
 

@@ -5,6 +5,7 @@ import { adminOperations } from "./admin.routes.ts";
 import { authOperations } from "./auth.routes.ts";
 import { catalogOperations } from "./catalog.routes.ts";
 import { eventsOperations } from "./events.routes.ts";
+import { followsOperations } from "./follows.routes.ts";
 import { healthOperations } from "./health.routes.ts";
 import { instanceOperations } from "./instance.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
@@ -22,6 +23,7 @@ export const OPERATIONS: Operation[] = [
   ...meOperations,
   ...adminOperations,
   ...librariesOperations,
+  ...followsOperations,
   ...uploadsOperations,
   ...mediaOperations,
   ...catalogOperations,

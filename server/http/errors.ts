@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
 import { isBadValueError } from "../../core/db/bad-value.ts";
 import { clientWentAway, goneReason } from "./client-gone.ts";
+import { remoteErrorResponse } from "./remote-errors.ts";
 import {
   Conflict,
   DomainError,
@@ -79,6 +80,8 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     return { status: 400, body: { error: { code: "invalid", message: "The request is invalid", details } } };
   }
+  const remote = remoteErrorResponse(error);
+  if (remote) return remote;
   if (isBadValueError(error)) {
     return badRequest("invalid", "The request holds a value the server cannot take (a number out of range, or a character text cannot hold)");
   }
@@ -102,9 +105,9 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     return;
   }
   const { status, body, headers } = toErrorResponse(error);
-  // Another server's failure is logged where it happened (core/fediverse, core/library/remote-audio-fill.ts).
+  // Another server's failure is logged where it happened (safeFetch, core/library/remote-audio-fill.ts): not our bug.
   if (error instanceof RemoteUnavailable) log.info("{method} {path} answered {status}: {message}", { method: req.method, path: req.path, status, message: error.message });
-  else if (status >= 500) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
+  else if (status >= 500 && !remoteErrorResponse(error)) log.error("Unhandled error on {method} {path}: {error}", { method: req.method, path: req.path, error });
   // The safety net caught what the edge should have refused: worth a look, not a page.
   else if (isBadValueError(error)) log.warning("Bad input reached the database on {method} {path}: {error}", { method: req.method, path: req.path, error });
   res.status(status).set(headers ?? {}).json(body);

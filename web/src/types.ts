@@ -220,3 +220,51 @@ export interface Instance {
   version: string;
   registration: Registration;
 }
+
+export type FollowState = "pending" | "accepted" | "rejected";
+
+/** An actor of another server (or of this one), as the follow routes name it. */
+export interface ActorSummary {
+  fid: string;
+  name: string | null;
+  /** `@username@domain`. */
+  handle: string;
+}
+
+/** GET /api/v1/federation/lookup: a library on another server, before following it. */
+export interface LibraryPreview {
+  fid: string;
+  name: string;
+  summary: string | null;
+  totalItems: number | null;
+  privacy: "public" | "restricted";
+  actor: ActorSummary;
+  owner: ActorSummary | null;
+  follow: { id: string; state: FollowState } | null;
+}
+
+/** One of your follows of a library on another server (GET /api/v1/federation/follows). */
+export interface Following {
+  id: string;
+  state: FollowState;
+  createdAt: string;
+  updatedAt: string;
+  library: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+}
+
+/** A follower of one of your libraries (GET /api/v1/libraries/:id/followers). */
+export interface Follower {
+  id: string;
+  state: FollowState;
+  createdAt: string;
+  updatedAt: string;
+  actor: ActorSummary & { username: string; domain: string };
+}
+
+/** `event: follow` of GET /api/v1/events. */
+export interface FollowEvent {
+  id: string;
+  libraryId: string;
+  side: "follower" | "following";
+  state: FollowState | "removed";
+}

@@ -1,11 +1,14 @@
-// Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries.
+// Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries,
+// and follows (someone asking to follow one of them; an answer to one of the user's own follows).
 // Pages subscribe; `catalogVersion` goes up (batched) when tracks were imported, so lists can refresh.
 import { ref } from "vue";
-import type { UploadEvent } from "../types.ts";
+import type { FollowEvent, UploadEvent } from "../types.ts";
 
 type Listener = (event: UploadEvent) => void;
+type FollowListener = (event: FollowEvent) => void;
 
 const listeners = new Set<Listener>();
+const followListeners = new Set<FollowListener>();
 let source: EventSource | null = null;
 let bumpTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -29,6 +32,12 @@ export function connectEvents(): void {
       bumpTimer = setTimeout(() => catalogVersion.value++, 800);
     }
   });
+  source.addEventListener("follow", (message) => {
+    const event = JSON.parse((message as MessageEvent<string>).data) as FollowEvent;
+    for (const listener of followListeners) listener(event);
+    // An accepted or ended follow changes which libraries (and so which music) the user sees.
+    if (event.side === "following") catalogVersion.value++;
+  });
 }
 
 export function disconnectEvents(): void {
@@ -40,4 +49,9 @@ export function disconnectEvents(): void {
 export function onUploadEvent(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+export function onFollowEvent(listener: FollowListener): () => void {
+  followListeners.add(listener);
+  return () => followListeners.delete(listener);
 }

@@ -1,0 +1,242 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import type { User } from "../accounts/user.entity.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
+import { NotFound } from "../errors.ts";
+import type { UploadsService } from "../library/uploads.service.ts";
+import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
+import { notifyFollowEvent } from "./follow-events.ts";
+import type { FollowPublisher } from "./follow-publisher.ts";
+import {
+  deliveryColumns,
+  deliveryTarget,
+  dropUnfollowedContent,
+  type FollowState,
+  personActorOf,
+  upsertRemoteLibrary,
+} from "./follows.queries.ts";
+import { type ActorSummary, type LibraryLookup, type LibraryPreview, summarize } from "./library-lookup.ts";
+import { signingKeyOf } from "./remote-actors.ts";
+import { objectUrls } from "./object-urls.ts";
+
+/** A timestamp as the pool reads it (the ORM's pool leaves them as strings). */
+type Timestamp = Date | string;
+
+/** One of a person's follows of a remote library. */
+export interface Following {
+  id: string;
+  state: FollowState;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  library: { id: string; fid: string; name: string; description: string; lastScanAt: Timestamp | null; actor: ActorSummary };
+}
+
+/** Someone following one of a person's libraries. */
+export interface Follower {
+  id: string;
+  state: FollowState;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  actor: ActorSummary & { username: string; domain: string };
+}
+
+const FOLLOWING_COLUMNS = `f.id, f.state, f.created_at AS "createdAt", f.updated_at AS "updatedAt",
+  l.id AS "libraryId", l.fid AS "libraryFid", l.name, l.description, l.last_scan_at AS "lastScanAt",
+  la.fid AS "actorFid", la.name AS "actorName", la.username, la.domain`;
+
+type FollowingRow = Omit<Following, "library"> & {
+  libraryId: string; libraryFid: string; name: string; description: string; lastScanAt: Timestamp | null;
+  actorFid: string; actorName: string | null; username: string; domain: string;
+};
+
+const toFollowing = (r: FollowingRow): Following => ({
+  id: r.id,
+  state: r.state,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  library: {
+    id: r.libraryId, fid: r.libraryFid, name: r.name, description: r.description, lastScanAt: r.lastScanAt,
+    actor: summarize({ fid: r.actorFid, name: r.actorName, username: r.username, domain: r.domain }),
+  },
+});
+
+/**
+ * Following remote libraries (a person's side) and answering follows of one's own libraries (an owner's
+ * side). Follows are per person: their Person actor follows. Activities go out after the commit that
+ * records the change, through the FollowPublisher (Fedify queues them; the worker delivers).
+ */
+export class FollowsService {
+  readonly #db: TransactionSource;
+  readonly #pool: pg.Pool;
+  readonly #lookup: LibraryLookup;
+  readonly #publisher: FollowPublisher;
+  readonly #uploads: UploadsService;
+  readonly #lookupLimiter: RateLimiter;
+  readonly #publicUrl: URL;
+
+  constructor(deps: TransactionSource & {
+    lookup: LibraryLookup;
+    publisher: FollowPublisher;
+    uploads: UploadsService;
+    /** Lookups per person (each costs several requests to other servers). */
+    lookupLimiter: RateLimiter;
+    publicUrl: URL;
+  }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
+    this.#pool = deps.pool;
+    this.#lookup = deps.lookup;
+    this.#publisher = deps.publisher;
+    this.#uploads = deps.uploads;
+    this.#lookupLimiter = deps.lookupLimiter;
+    this.#publicUrl = deps.publicUrl;
+  }
+
+  /** What `target` (handle or URL) is, and the viewer's follow of it if any. */
+  async preview(user: User, target: string): Promise<LibraryPreview & { follow: { id: string; state: FollowState } | null }> {
+    const { preview } = await this.#resolve(user, target);
+    const { rows } = await this.#pool.query<{ id: string; state: FollowState }>(
+      `SELECT f.id, f.state FROM follow f JOIN library l ON l.id = f.library_id JOIN app_user u ON u.actor_id = f.follower_id
+       WHERE l.fid = $1 AND u.id = $2`,
+      [preview.fid, user.id],
+    );
+    return { ...preview, follow: rows[0] ?? null };
+  }
+
+  async #resolve(user: User, target: string) {
+    await this.#lookupLimiter.consume(`federation-lookup:${user.id}`);
+    const me = await personActorOf(this.#pool, user.id);
+    const signer = me.rsaPrivateJwk ? signingKeyOf(me) : undefined;
+    try {
+      return { ...(await this.#lookup.resolve(target, signer)), me };
+    } catch (error) {
+      // A private library's collection answers its followers only: one already known here is read
+      // again through the actor speaking for it, whose document links it.
+      const { rows } = await this.#pool.query<{ actorFid: string }>(
+        `SELECT a.fid AS "actorFid" FROM library l JOIN actor a ON a.id = l.actor_id WHERE l.fid = $1 AND l.owner_id IS NULL`,
+        [target.trim()],
+      );
+      if (!rows[0]) throw error;
+      const resolved = await this.#lookup.resolve(rows[0].actorFid, signer);
+      if (resolved.preview.fid !== target.trim()) throw error;
+      return { ...resolved, me };
+    }
+  }
+
+  /**
+   * Follows the library `target` names: records it (and the follow, pending) and sends Follow to the
+   * actor speaking for it. Following again re-sends the Follow (a refused one asks anew; an accepted
+   * one stays accepted and its server answers again).
+   */
+  async follow(user: User, target: string): Promise<Following> {
+    const { preview, speaker, me } = await this.#resolve(user, target);
+    const follow = await withTransaction(this.#db, async ({ sql: tx }) => {
+      const libraryId = await upsertRemoteLibrary(tx, preview, speaker.id);
+      const { rows } = await tx.query<{ id: string; fid: string }>(
+        `INSERT INTO follow (id, fid, follower_id, library_id, state) VALUES ($1, $2, $3, $4, 'pending')
+         ON CONFLICT (library_id, follower_id) DO UPDATE
+           SET state = CASE WHEN follow.state = 'accepted' THEN 'accepted' ELSE 'pending' END, updated_at = now()
+         RETURNING id, fid`,
+        [randomUUID(), `${me.fid}#follows/${randomUUID()}`, me.id, libraryId],
+      );
+      return rows[0]!;
+    });
+    await this.#publisher.sendFollow(me.username, speaker, { fid: follow.fid, followerFid: me.fid, objectFid: preview.fid });
+    return this.#following(follow.id);
+  }
+
+  /** Stops following: the follow goes, Undo(Follow) tells the library's server, unseen copies go. */
+  async unfollow(user: User, followId: string): Promise<void> {
+    const sent = await withTransaction(this.#db, async ({ sql: tx }) => {
+      const { rows } = await tx.query(
+        `SELECT f.fid, f.library_id AS "libraryId", l.fid AS "libraryFid", me.fid AS "meFid", me.username, ${deliveryColumns("la")}
+         FROM follow f
+         JOIN app_user u ON u.actor_id = f.follower_id JOIN actor me ON me.id = f.follower_id
+         JOIN library l ON l.id = f.library_id AND l.owner_id IS NULL JOIN actor la ON la.id = l.actor_id
+         WHERE f.id = $1 AND u.id = $2 FOR UPDATE OF f`,
+        [followId, user.id],
+      );
+      const row = rows[0];
+      if (!row) throw new NotFound("follow");
+      await tx.query("DELETE FROM follow WHERE id = $1", [followId]);
+      await dropUnfollowedContent(tx, this.#uploads, row.libraryId);
+      return row;
+    });
+    await this.#publisher.sendUndo(sent.username, deliveryTarget(sent, "la"), {
+      fid: sent.fid, followerFid: sent.meFid, objectFid: sent.libraryFid,
+    }, `${sent.meFid}#undo/${randomUUID()}`);
+  }
+
+  /** The person's follows of remote libraries, newest first. */
+  async listFollowing(user: User): Promise<Following[]> {
+    const { rows } = await this.#pool.query<FollowingRow>(
+      `SELECT ${FOLLOWING_COLUMNS} FROM follow f
+       JOIN app_user u ON u.actor_id = f.follower_id
+       JOIN library l ON l.id = f.library_id AND l.owner_id IS NULL JOIN actor la ON la.id = l.actor_id
+       WHERE u.id = $1 ORDER BY f.created_at DESC, f.id`,
+      [user.id],
+    );
+    return rows.map(toFollowing);
+  }
+
+  async #following(followId: string): Promise<Following> {
+    const { rows } = await this.#pool.query<FollowingRow>(
+      `SELECT ${FOLLOWING_COLUMNS} FROM follow f JOIN library l ON l.id = f.library_id JOIN actor la ON la.id = l.actor_id WHERE f.id = $1`,
+      [followId],
+    );
+    if (!rows[0]) throw new NotFound("follow"); // unfollowed meanwhile
+    return toFollowing(rows[0]);
+  }
+
+  /** Followers of the owner's library, pending first. Anyone else's library answers 404, like a missing one. */
+  async listFollowers(owner: User, libraryId: string): Promise<Follower[]> {
+    await this.#ownedLibrary(owner, libraryId);
+    const { rows } = await this.#pool.query(
+      `SELECT f.id, f.state, f.created_at AS "createdAt", f.updated_at AS "updatedAt", a.fid, a.name, a.username, a.domain
+       FROM follow f JOIN actor a ON a.id = f.follower_id
+       WHERE f.library_id = $1 ORDER BY f.state = 'pending' DESC, f.created_at DESC, f.id`,
+      [libraryId],
+    );
+    return rows.map((r) => ({
+      id: r.id, state: r.state, createdAt: r.createdAt, updatedAt: r.updatedAt,
+      actor: { ...summarize(r), username: r.username, domain: r.domain },
+    }));
+  }
+
+  /** Accepts a follower of the owner's library (pending, or refused before). */
+  approve(owner: User, libraryId: string, followId: string): Promise<Follower> {
+    return this.#answer(owner, libraryId, followId, "accepted");
+  }
+
+  /** Refuses a pending follower, or revokes an accepted one: it stays, refused, and loses access. */
+  reject(owner: User, libraryId: string, followId: string): Promise<Follower> {
+    return this.#answer(owner, libraryId, followId, "rejected");
+  }
+
+  async #answer(owner: User, libraryId: string, followId: string, state: "accepted" | "rejected"): Promise<Follower> {
+    await this.#ownedLibrary(owner, libraryId);
+    const answered = await withTransaction(this.#db, async ({ sql: tx }) => {
+      const { rows } = await tx.query(
+        `UPDATE follow f SET state = $3, updated_at = now()
+         FROM actor fa, library l JOIN actor la ON la.id = l.actor_id
+         WHERE f.id = $1 AND f.library_id = $2 AND fa.id = f.follower_id AND l.id = f.library_id
+         RETURNING f.fid, fa.is_local AS "isLocal", la.username AS "libraryActor", la.fid AS "libraryActorFid", ${deliveryColumns("fa")}`,
+        [followId, libraryId, state],
+      );
+      if (!rows[0]) throw new NotFound("follower");
+      await notifyFollowEvent(tx, owner.id, { id: followId, libraryId, side: "follower", state });
+      return rows[0];
+    });
+    if (!answered.isLocal) {
+      const follow = { fid: answered.fid, followerFid: answered.faFid, objectFid: objectUrls(this.#publicUrl).library(libraryId) };
+      const kind = state === "accepted" ? "Accept" : "Reject";
+      const id = `${answered.libraryActorFid}#${kind.toLowerCase()}s/${randomUUID()}`;
+      await this.#publisher.sendReply(kind, answered.libraryActor, deliveryTarget(answered, "fa"), follow, id);
+    }
+    return (await this.listFollowers(owner, libraryId)).find((f) => f.id === followId)!;
+  }
+
+  async #ownedLibrary(owner: User, libraryId: string): Promise<void> {
+    const { rowCount } = await this.#pool.query("SELECT 1 FROM library WHERE id = $1 AND owner_id = $2", [libraryId, owner.id]);
+    if (!rowCount) throw new NotFound("library");
+  }
+}
