@@ -7,6 +7,7 @@ import { registerActorDispatcher } from "./dispatchers/actor.ts";
 import { registerCollections } from "./dispatchers/collections.ts";
 import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
+import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
@@ -42,9 +43,12 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
   registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
   registerCollections(federation);
   const db = { pool: deps.pool, orm: deps.orm };
-  const remoteActors = new RemoteActors({ pool: deps.pool, policy: outboundPolicy(config) });
+  const policy = outboundPolicy(config);
+  const remoteActors = new RemoteActors({ pool: deps.pool, policy });
+  const uploads = buildUploadsService(config, db);
   registerInbox(federation, {
-    follows: new FollowInbox({ ...db, remoteActors, uploads: buildUploadsService(config, db), publicUrl: config.http.publicUrl }),
+    follows: new FollowInbox({ ...db, remoteActors, uploads, publicUrl: config.http.publicUrl }),
+    librarySync: new LibrarySyncInbox({ ...db, policy, uploads, mediaDir: config.mediaDir }),
   });
   registerNodeInfo(federation, {
     orm: deps.orm,

@@ -2,12 +2,15 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "../../config/logging.ts";
 import { INBOX_PATH, SHARED_INBOX_PATH } from "../../core/accounts/actor-urls.ts";
 import type { FollowInbox } from "../../core/fediverse/follow-inbox.ts";
+import type { LibrarySyncInbox } from "../../core/fediverse/library-sync-inbox.ts";
 import { registerFollowListeners } from "./follows.ts";
+import { registerLibrarySyncListeners } from "./library-sync.ts";
 
 const log = getLogger(["polyphony", "federation", "inbox"]);
 
 export interface InboxDeps {
   follows: FollowInbox;
+  librarySync: LibrarySyncInbox;
 }
 
 /**
@@ -19,4 +22,5 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     log.error("Inbox listener failed: {error}", { error });
   });
   registerFollowListeners(listeners, deps.follows);
+  registerLibrarySyncListeners(listeners, deps.librarySync);
 }

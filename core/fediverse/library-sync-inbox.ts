@@ -1,0 +1,107 @@
+import type pg from "pg";
+import { getLogger } from "../../config/logging.ts";
+import { withTransaction, type TransactionSource } from "../db/transaction.ts";
+import type { UploadsService } from "../library/uploads.service.ts";
+import type { SigningKey } from "./http-signatures.ts";
+import { applyRemoteAudio, deleteRemoteAudios } from "./remote-catalog.ts";
+import { signingKeyOf } from "./remote-actors.ts";
+import { fetchDocument, idOf, stringOf } from "./remote-documents.ts";
+import type { OutboundPolicy } from "./safe-fetch.ts";
+
+const log = getLogger(["polyphony", "fediverse", "library-sync"]);
+
+/** A remote library the sender speaks for, followed here, with a follower to sign our reads as. */
+interface SyncedLibrary {
+  id: string;
+  fid: string;
+  signer: SigningKey;
+}
+
+/**
+ * Live sync, inbound: Create/Update/Delete(Audio), Update(Library) and Delete(Library) from the actor that
+ * speaks for a remote library we follow. Activities are trusted for what they name, never for what they
+ * carry: each Audio is read again from its id with a GET signed as one of our followers (as a scan
+ * reads it), and only the libraries the sender speaks for are touched. Applying twice changes nothing.
+ */
+export class LibrarySyncInbox {
+  readonly #db: TransactionSource;
+  readonly #policy: OutboundPolicy;
+  readonly #uploads: UploadsService;
+  readonly #mediaDir: string;
+
+  constructor(deps: TransactionSource & { policy: OutboundPolicy; uploads: UploadsService; mediaDir: string }) {
+    this.#db = { pool: deps.pool, orm: deps.orm };
+    this.#policy = deps.policy;
+    this.#uploads = deps.uploads;
+    this.#mediaDir = deps.mediaDir;
+  }
+
+  /** The remote libraries `senderFid` speaks for that someone here follows (accepted), each with a signer. */
+  async #librariesOf(senderFid: string): Promise<SyncedLibrary[]> {
+    const { rows } = await this.#db.pool.query<{ id: string; fid: string; signer_fid: string; signer_key: JsonWebKey }>(
+      `SELECT DISTINCT ON (l.id) l.id, l.fid, fa.fid AS signer_fid, fa.rsa_private_jwk AS signer_key
+       FROM library l JOIN actor sa ON sa.id = l.actor_id
+       JOIN follow f ON f.library_id = l.id AND f.state = 'accepted'
+       JOIN actor fa ON fa.id = f.follower_id AND fa.is_local AND fa.rsa_private_jwk IS NOT NULL
+       WHERE sa.fid = $1 AND l.owner_id IS NULL
+       ORDER BY l.id, f.updated_at DESC`,
+      [senderFid],
+    );
+    return rows.map((r) => ({ id: r.id, fid: r.fid, signer: signingKeyOf({ fid: r.signer_fid, rsaPrivateJwk: r.signer_key }) }));
+  }
+
+  /** Create or Update of these Audio ids: each is read from its server and applied to its library. */
+  async receiveAudio(senderFid: string, audioIds: string[]): Promise<void> {
+    const libraries = await this.#librariesOf(senderFid);
+    if (!libraries.length) return void log.info("Audio from {sender}, who speaks for no library followed here, ignored", { sender: senderFid });
+    const origin = new URL(senderFid).origin;
+    for (const audioId of audioIds) {
+      if (new URL(audioId).origin !== origin) {
+        log.warn("Audio {audio} from {sender} is on another server: ignored", { audio: audioId, sender: senderFid });
+        continue;
+      }
+      const audio = await fetchDocument(audioId, { policy: this.#policy, signer: libraries[0]!.signer });
+      const libraryFid = idOf(audio.library);
+      const library = libraries.find((l) => l.fid === libraryFid) ?? (libraries.length === 1 && libraryFid === null ? libraries[0] : undefined);
+      if (!library) {
+        log.warn("Audio {audio} from {sender} names no library of theirs followed here ({library})", { audio: audioId, sender: senderFid, library: libraryFid });
+        continue;
+      }
+      const outcome = await withTransaction(this.#db, ({ sql }) => applyRemoteAudio(sql, library.id, audio, { mediaDir: this.#mediaDir }));
+      log.debug("Audio {audio} applied to library {library}: {outcome}", { audio: audioId, library: library.id, outcome });
+    }
+  }
+
+  /** Delete of these ids: a library the sender speaks for (it goes, with its copies), or Audio of theirs. */
+  async receiveDelete(senderFid: string, objectIds: string[]): Promise<void> {
+    const libraries = await this.#librariesOf(senderFid);
+    if (!libraries.length) return;
+    await withTransaction(this.#db, async ({ sql }) => {
+      const deletedLibraries = libraries.filter((l) => objectIds.includes(l.fid));
+      for (const library of deletedLibraries) await this.#dropLibrary(sql, library.id);
+      const audioIds = objectIds.filter((id) => !deletedLibraries.some((l) => l.fid === id));
+      if (!audioIds.length) return;
+      for (const library of libraries) if (!deletedLibraries.includes(library)) await deleteRemoteAudios(sql, this.#uploads, library.id, audioIds);
+    });
+  }
+
+  /** Update(Library): its name and description read again from its document. */
+  async receiveLibraryUpdate(senderFid: string, libraryFid: string): Promise<void> {
+    const library = (await this.#librariesOf(senderFid)).find((l) => l.fid === libraryFid);
+    if (!library) return;
+    const document = await fetchDocument(libraryFid, { policy: this.#policy, signer: library.signer });
+    const name = stringOf(document.name)?.slice(0, 200);
+    if (!name) return;
+    await this.#db.pool.query("UPDATE library SET name = $2, description = $3, updated_at = now() WHERE id = $1 AND owner_id IS NULL", [
+      library.id,
+      name,
+      (stringOf(document.summary) ?? "").slice(0, 5000),
+    ]);
+  }
+
+  async #dropLibrary(tx: pg.PoolClient, libraryId: string): Promise<void> {
+    await this.#uploads.deleteOfLibrary(libraryId, tx);
+    await tx.query("DELETE FROM library WHERE id = $1 AND owner_id IS NULL", [libraryId]);
+    log.info("Remote library {library} was deleted by its server: dropped with its copies", { library: libraryId });
+  }
+}
