@@ -26,6 +26,8 @@ import { scanRemoteLibraryTask } from "./tasks/scan-remote-library.task.ts";
 import { RemoteLibraryScanner } from "../core/fediverse/remote-library-scan.ts";
 import { REMOTE_SCAN_TASK, RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
+import { AlbumCovers } from "../core/library/remote-covers.ts";
+import { CatalogService } from "../core/catalog/catalog.service.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -64,6 +66,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const importer = new Importer({ pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
   const uploads = buildUploadsService(config, db);
   const scans = new LibraryScansService({ pool: db.pool });
+  const policy = outboundPolicy(config);
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
@@ -73,7 +76,10 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     rescan_libraries: rescanLibrariesTask(scans),
     [REMOTE_SCAN_TASK]: scanRemoteLibraryTask({
       pool: db.pool,
-      scanner: new RemoteLibraryScanner({ pool: db.pool, orm: db.orm, policy: outboundPolicy(config), uploads, mediaDir: config.mediaDir }),
+      scanner: new RemoteLibraryScanner({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir }),
+      covers: new AlbumCovers({
+        pool: db.pool, catalog: new CatalogService({ pool: db.pool }), coversDir: importer.coversDir, policy, timeoutMs: config.media.remoteTimeoutMs,
+      }),
     }),
     rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db)),
     ...extraTasks,

@@ -92,14 +92,33 @@ export class AlbumCovers {
     }
   }
 
-  /**
-   * A remote album's cover URL. Two statements: only remote albums (a fid) read cover_source_url, which
-   * migration 0017 (remote scans) adds; once both are in, they can be one.
-   */
+  /** A remote album's cover URL, while we have no copy of it. */
   async #sourceOf(albumId: string): Promise<string | null> {
-    const remote = await this.#deps.pool.query("SELECT 1 FROM album WHERE id = $1 AND fid IS NOT NULL AND cover_hash IS NULL", [albumId]);
-    if (!remote.rowCount) return null;
-    const { rows } = await this.#deps.pool.query<{ cover_source_url: string | null }>("SELECT cover_source_url FROM album WHERE id = $1", [albumId]);
+    const { rows } = await this.#deps.pool.query<{ cover_source_url: string | null }>(
+      "SELECT cover_source_url FROM album WHERE id = $1 AND fid IS NOT NULL AND cover_hash IS NULL",
+      [albumId],
+    );
     return rows[0]?.cover_source_url ?? null;
+  }
+
+  /**
+   * After a scan: the covers of the library's remote albums we have no copy of yet, fetched now (as one
+   * of its followers here) rather than on first sight, so that album lists, which name covers by hash,
+   * show them. At most `limit` a scan, one at a time; the rest come on first request. How many were stored.
+   */
+  async prefetchForLibrary(libraryId: string, limit = 500): Promise<number> {
+    const { rows } = await this.#deps.pool.query<{ album_id: string; user_id: string }>(
+      `SELECT a.id AS album_id,
+              (SELECT u.id FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
+               WHERE f.library_id = $1 AND f.state = 'accepted' ORDER BY f.updated_at DESC LIMIT 1) AS user_id
+       FROM album a
+       WHERE a.cover_hash IS NULL AND a.cover_source_url IS NOT NULL AND a.fid IS NOT NULL
+         AND EXISTS (SELECT 1 FROM track t JOIN upload up ON up.track_id = t.id WHERE t.album_id = a.id AND up.library_id = $1)
+       LIMIT $2`,
+      [libraryId, limit],
+    );
+    let stored = 0;
+    for (const row of rows) if (row.user_id && (await this.hashFor(row.user_id, row.album_id))) stored++;
+    return stored;
   }
 }

@@ -9,6 +9,7 @@ import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeRemote } from "../helpers/fake-remote.ts";
 import { waitForImports } from "../helpers/imports.ts";
+import { freePort } from "../helpers/ports.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
 // Live sync, outbound: what happens to a followed library is delivered to its followers' inboxes by
@@ -44,6 +45,18 @@ beforeAll(async () => {
     "INSERT INTO follow (id, fid, follower_id, library_id, state) VALUES ($1, $2, $3, $4, 'accepted')",
     [randomUUID(), `${remote.origin}/users/bob#follows/1`, actorId, followed.id],
   );
+  // And one on a server that is gone (nothing listens on its port): it must not hold up the others.
+  const deadId = randomUUID();
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  await app.db.pool.query(
+    `INSERT INTO actor (id, fid, type, username, domain, is_local, inbox_url, shared_inbox_url)
+     VALUES ($1, $2, 'Person', 'ghost', $3, false, $4, $5)`,
+    [deadId, `${dead}/users/ghost`, new URL(dead).host, `${dead}/users/ghost/inbox`, `${dead}/inbox`],
+  );
+  await app.db.pool.query(
+    "INSERT INTO follow (id, fid, follower_id, library_id, state) VALUES ($1, $2, $3, $4, 'accepted')",
+    [randomUUID(), `${dead}/users/ghost#follows/1`, deadId, followed.id],
+  );
   dir = await mkdtemp(path.join(os.tmpdir(), "polyphony-publish-"));
 }, 120_000);
 afterAll(async () => {
@@ -55,7 +68,7 @@ afterAll(async () => {
 describe.skipIf(!hasFfmpeg())("a followed library's changes reach its followers", () => {
   let uploadId: string;
 
-  it("delivers Create(Audio), signed by the library's actor, once to the shared inbox, after an import", async () => {
+  it("delivers Create(Audio), signed by the library's actor, once to the shared inbox, after an import (a dead follower's server holds nothing up)", async () => {
     const file = await makeAudio(dir, { name: "one", format: "mp3", tags: { TITLE: "One", ARTIST: "Band", ALBUM: "Record" } });
     const res = await alice.upload(`/api/v1/libraries/${followed.id}/uploads`, [{ name: "one.mp3", data: await readFile(file) }]);
     expect(res.status).toBe(201);
@@ -72,6 +85,12 @@ describe.skipIf(!hasFfmpeg())("a followed library's changes reach its followers"
     expect(create.headers.get("signature")).toContain(`keyId="${followed.actorId}#main-key"`);
     // The personal inbox is not used when a shared one is known.
     expect(remote.received.filter((r) => r.url === "/users/bob/inbox")).toHaveLength(0);
+    // The delivery to the dead server failed and waits for its retry (with backoff), on its own.
+    const retries = await waitUntil(async () => {
+      const { rows } = await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'fedify' AND run_at > now()");
+      return rows[0].n > 0 ? rows[0].n : undefined;
+    }, { what: "the dead server's retry" });
+    expect(retries).toBeGreaterThan(0);
   });
 
   it("queues nothing for a library without followers", async () => {

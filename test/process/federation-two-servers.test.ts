@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signatureHeaders } from "../../core/fediverse/http-signatures.ts";
-import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
+import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { TestClient } from "../helpers/client.ts";
 import { type PolyphonyProcess, startPolyphonyProcess } from "../helpers/polyphony-process.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 import { rest, tokenParams } from "../subsonic/helpers.ts";
 
 // Issue 16, end to end: two real servers (two processes, each with its own embedded PostgreSQL, data
@@ -30,8 +30,8 @@ const titlesOf = async (client: TestClient) => (await tracksOf(client)).map((t) 
 const remoteLibraryOf = async (client: TestClient) =>
   ((await client.get("/api/v1/federation/follows")).body.items as { id: string; state: string; library: { id: string } }[]).find(Boolean);
 
-async function upload(name: string, tags: Record<string, string>, format: "mp3" | "flac" = "mp3") {
-  const file = await makeAudio(dir, { name, format, tags });
+async function upload(name: string, tags: Record<string, string>, format: "mp3" | "flac" = "mp3", cover?: Buffer) {
+  const file = await makeAudio(dir, { name, format, tags, cover });
   files[tags.TITLE!] = await readFile(file);
   const res = await alice.upload(`/api/v1/libraries/${library.id}/uploads`, [{ name: path.basename(file), data: files[tags.TITLE!]! }]);
   expect(res.status).toBe(201);
@@ -51,7 +51,7 @@ beforeAll(async () => {
   await carol.signup("carol");
   const created = (await alice.post("/api/v1/libraries", { name: "Alice's records", privacy: "private" })).body;
   library = { id: created.id, url: `${a.url}/libraries/${created.id}` };
-  await upload("one", { TITLE: "One", ARTIST: "The Band", ALBUM: "First Record", TRACKNUMBER: "1" });
+  await upload("one", { TITLE: "One", ARTIST: "The Band", ALBUM: "First Record", TRACKNUMBER: "1" }, "mp3", await makeCoverImage(800, 800, "jpeg"));
   await upload("two", { TITLE: "Two", ARTIST: "The Band", ALBUM: "First Record", TRACKNUMBER: "2" }, "flac");
   await waitUntil(async () => (await titlesOf(alice)).length === 2 || undefined, { what: "A's imports", timeout: 60_000 });
 }, 240_000);
@@ -84,6 +84,14 @@ describe.skipIf(!hasFfmpeg())("two Polyphony servers", () => {
     await waitUntil(async () => (await titlesOf(bob)).length === 2 || undefined, { what: "B's scan", timeout: 60_000 });
     expect(await titlesOf(bob)).toEqual(["One", "Two"]);
     expect(await titlesOf(carol)).toEqual([]);
+    // The album's cover was fetched with the scan: album lists name it.
+    const album = await waitUntil(async () => {
+      const items = (await bob.get("/api/v1/albums")).body.items as { title: string; coverUrl: string | null }[];
+      return items.find((a) => a.title === "First Record" && a.coverUrl);
+    }, { what: "the remote album's cover" });
+    const cover = await fetch(new URL(album.coverUrl!, b.url), { headers: { cookie: bob.cookie! } });
+    expect(cover.status).toBe(200);
+    expect(cover.headers.get("content-type")).toMatch(/^image\//);
     // Subsonic apps too: the followed library is a music folder of bob's.
     const creds = (await bob.get("/api/v1/me/subsonic")).body;
     const folders = await rest(b.url, "getMusicFolders", { ...tokenParams(creds), f: "json" });
@@ -122,6 +130,28 @@ describe.skipIf(!hasFfmpeg())("two Polyphony servers", () => {
     expect(await titlesOf(bob)).toEqual(["One", "Three"]);
   });
 
+  it("a metadata edit on A (a file re-tagged in its music folder) reaches B as an Update", async () => {
+    const folder = path.join(dir, "folder");
+    await mkdir(folder, { recursive: true });
+    const tags = { TITLE: "Four", ARTIST: "The Band", ALBUM: "First Record", TRACKNUMBER: "4" };
+    await makeAudio(folder, { name: "four", format: "ogg", tags });
+    expect((await alice.request("PATCH", `/api/v1/libraries/${library.id}`, { json: { musicFolder: folder } })).status).toBe(200);
+    await alice.post(`/api/v1/libraries/${library.id}/scan`);
+    await waitUntil(async () => (await titlesOf(bob)).includes("Four") || undefined, { what: "the folder's track on B", timeout: 60_000 });
+    const copyOf = async (title: string) =>
+      (await b.pool.query("SELECT u.id, u.fid FROM upload u JOIN track t ON t.id = u.track_id WHERE t.title = $1", [title])).rows[0];
+    const before = await copyOf("Four");
+
+    // Re-tagged in place (a later modification time), then the folder is scanned again.
+    await sleep(1100);
+    await makeAudio(folder, { name: "four", format: "ogg", tags: { ...tags, TITLE: "Four (remastered)" } });
+    await alice.post(`/api/v1/libraries/${library.id}/scan`);
+    await waitUntil(async () => (await titlesOf(bob)).includes("Four (remastered)") || undefined, { what: "the Update(Audio) on B", timeout: 60_000 });
+    expect(await titlesOf(bob)).toEqual(["Four (remastered)", "One", "Three"]);
+    // The same copy on B (the same Audio, updated in place), not a second one.
+    expect(await copyOf("Four (remastered)")).toEqual(before);
+  });
+
   it("revoking bob removes his access on both sides: B hides it, A refuses his signed requests", async () => {
     // dave follows too, and is approved.
     await dave.post("/api/v1/federation/follows", { target: library.url });
@@ -130,14 +160,14 @@ describe.skipIf(!hasFfmpeg())("two Polyphony servers", () => {
       return items.find((f) => f.state === "pending");
     }, { what: "dave's follow request" });
     await alice.post(`/api/v1/libraries/${library.id}/followers/${daves.id}/approve`);
-    await waitUntil(async () => (await titlesOf(dave)).length === 2 || undefined, { what: "dave sees the tracks" });
+    await waitUntil(async () => (await titlesOf(dave)).length === 3 || undefined, { what: "dave sees the tracks" });
 
     const bobs = ((await alice.get(`/api/v1/libraries/${library.id}/followers`)).body.items as { id: string; state: string; actor: { fid?: string; id?: string } }[]).find(
       (f) => f.state === "accepted" && JSON.stringify(f).includes("/actors/bob"),
     )!;
     expect((await alice.post(`/api/v1/libraries/${library.id}/followers/${bobs.id}/reject`)).status).toBeLessThan(300);
     await waitUntil(async () => (await titlesOf(bob)).length === 0 || undefined, { what: "B to hide the library from bob" });
-    expect((await titlesOf(dave)).length).toBe(2);
+    expect((await titlesOf(dave)).length).toBe(3);
 
     // Bob's own key, as B would sign with it: A refuses the pages and the audio.
     const key = (await b.pool.query("SELECT fid, rsa_private_jwk FROM actor WHERE username = 'bob' AND is_local")).rows[0];

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { getLogger } from "../../config/logging.ts";
 import { enqueueJob } from "../../core/jobs/enqueue.ts";
 import type { RemoteLibraryScanner } from "../../core/fediverse/remote-library-scan.ts";
+import type { AlbumCovers } from "../../core/library/remote-covers.ts";
 import { REMOTE_SCAN_TASK, remoteScanJobKey } from "../../core/fediverse/remote-scans.service.ts";
 
 const log = getLogger(["polyphony", "fediverse", "remote-scan"]);
@@ -17,7 +18,7 @@ const BUSY_RETRY_MS = 60_000;
  * `{ libraryId, force? }`, job key `scan_remote_library:<libraryId>` (enqueueRemoteScan). Its outcome,
  * failures included, is the scan row's: the job itself fails only on an unexpected error.
  */
-export function scanRemoteLibraryTask(deps: { scanner: RemoteLibraryScanner; pool: pg.Pool }): Task {
+export function scanRemoteLibraryTask(deps: { scanner: RemoteLibraryScanner; pool: pg.Pool; covers: AlbumCovers }): Task {
   return async (payload, helpers) => {
     const parsed = payloadSchema.safeParse(payload);
     if (!parsed.success) {
@@ -26,6 +27,7 @@ export function scanRemoteLibraryTask(deps: { scanner: RemoteLibraryScanner; poo
     }
     const { libraryId, force } = parsed.data;
     const outcome = await deps.scanner.run(libraryId, { force });
+    if (outcome.kind === "finished") await deps.covers.prefetchForLibrary(libraryId);
     if (outcome.kind === "busy") {
       await enqueueJob(deps.pool, REMOTE_SCAN_TASK, parsed.data, {
         jobKey: remoteScanJobKey(libraryId),
