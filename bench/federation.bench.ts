@@ -79,6 +79,15 @@ async function main() {
     const memoryAfter = { a: await memoryOf(a.process.child.pid!), b: await memoryOf(b.process.child.pid!) };
     const remoteTracks = (await b.pool.query("SELECT count(*)::int AS n FROM upload WHERE storage = 'remote'")).rows[0].n;
 
+    // Where the scan's time goes: A answering the same pages alone (unsigned: the library is public).
+    const servedFrom = performance.now();
+    for (let page = 1; page <= scan.pages; page++) {
+      const res = await fetch(`${a.url}/federation/libraries/${library.id}?page=${page}`, { headers: { accept: "application/activity+json" } });
+      if (!res.ok) throw new Error(`page ${page}: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    }
+    const servingSeconds = (performance.now() - servedFrom) / 1000;
+
     // First bytes: each real track played once locally on A, then for the first time on B, then again on B.
     const trackOn = async (server: PolyphonyProcess, title: string) =>
       (await server.pool.query("SELECT t.id FROM track t WHERE t.title = $1", [title])).rows[0].id as string;
@@ -95,10 +104,11 @@ async function main() {
     const rows: [string, string][] = [
       ["tracks in A's library", String(TRACKS + PLAYS)],
       ["remote tracks on B after the scan", String(remoteTracks)],
-      ["scan: pages fetched (signed GETs, + 1 for the Library)", String(scan.pages)],
+      ["scan: pages fetched (signed GETs; and the Library document)", String(scan.pages)],
       ["scan: time (started -> finished)", `${scanSeconds.toFixed(1)} s`],
       ["scan: tracks/s", (scan.items_seen / scanSeconds).toFixed(0)],
       ["follow -> scan finished (wall)", `${wall.toFixed(1)} s`],
+      ["A serving the same pages alone, one after another", `${servingSeconds.toFixed(1)} s (${((servingSeconds / scan.pages) * 1000).toFixed(0)} ms a page)`],
       ["A (node process) peak RSS / RSS before -> after", `${memoryAfter.a.peak.toFixed(0)} MiB / ${memoryBefore.a.now.toFixed(0)} -> ${memoryAfter.a.now.toFixed(0)} MiB`],
       ["B (node process) peak RSS / RSS before -> after", `${memoryAfter.b.peak.toFixed(0)} MiB / ${memoryBefore.b.now.toFixed(0)} -> ${memoryAfter.b.now.toFixed(0)} MiB`],
       [`first byte, local play on A (median of ${PLAYS})`, `${median(local).toFixed(1)} ms`],

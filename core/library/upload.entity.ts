@@ -92,6 +92,8 @@ export const UploadSchema = defineEntity({
       ],
       where: "status = 'finished'",
     },
+    // A library's federated pages, by upload id (migration 0019).
+    { name: "upload_library_id_id_index", properties: ["library", "id"], where: "status = 'finished'" },
     // The remote cache's copies, least recently used first (migration 0018).
     { name: "upload_cache_used_at_index", properties: ["cacheUsedAt"], where: "cached_path IS NOT NULL" },
   ],
