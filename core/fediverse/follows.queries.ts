@@ -58,6 +58,19 @@ export async function upsertRemoteLibrary(tx: pg.PoolClient, preview: LibraryPre
 }
 
 /**
+ * SQL FROM ... WHERE of the accepted follows `f` of library `library` (an SQL expression) with their
+ * followers' actors `a`: "local", the people here (their user `u`) following a remote library, who may
+ * see it and sign our reads of it; "remote", the actors on other servers following one of ours, whom
+ * its changes are delivered to.
+ */
+export function acceptedFollowersSql(library: string, who: "local" | "remote"): string {
+  return who === "local"
+    ? `follow f JOIN actor a ON a.id = f.follower_id AND a.is_local JOIN app_user u ON u.actor_id = a.id
+       WHERE f.library_id = ${library} AND f.state = 'accepted'`
+    : `follow f JOIN actor a ON a.id = f.follower_id AND NOT a.is_local WHERE f.library_id = ${library} AND f.state = 'accepted'`;
+}
+
+/**
  * What a remote library keeps here once nobody follows it any more: without an accepted follower its
  * copies (uploads, and the catalog rows they alone held) go, as nobody may see them; without any
  * follow at all (none pending either) the library row goes too. Runs in the caller's transaction.

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { enqueueJob } from "../jobs/enqueue.ts";
+import { acceptedFollowersSql } from "./follows.queries.ts";
 
 // Live sync, outbound: what happens to a local library's audio is told to its accepted followers by a
 // `publish_library` job enqueued in the transaction that made the change (it commits or rolls back with
@@ -25,12 +26,12 @@ const UPLOADS_PER_JOB = 100;
 /** The local libraries among `libraryIds` with at least one accepted follower. */
 async function followedLocalLibraries(db: pg.PoolClient, libraryIds: string[]): Promise<Set<string>> {
   if (!libraryIds.length) return new Set();
-  const { rows } = await db.query<{ library_id: string }>(
-    `SELECT DISTINCT f.library_id FROM follow f JOIN library l ON l.id = f.library_id
-     WHERE f.library_id = ANY($1::uuid[]) AND f.state = 'accepted' AND l.owner_id IS NOT NULL`,
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT l.id FROM library l WHERE l.id = ANY($1::uuid[]) AND l.owner_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM ${acceptedFollowersSql("l.id", "remote")})`,
     [[...new Set(libraryIds)]],
   );
-  return new Set(rows.map((row) => row.library_id));
+  return new Set(rows.map((row) => row.id));
 }
 
 /**
@@ -58,9 +59,9 @@ export async function publishLibraryUpdate(db: pg.PoolClient, libraryId: string)
  */
 export async function publishLibraryDeletion(db: pg.PoolClient, libraryId: string): Promise<void> {
   const { rows } = await db.query<PublicationRecipient & { username: string }>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox", la.username
-     FROM follow f JOIN actor a ON a.id = f.follower_id JOIN library l ON l.id = f.library_id JOIN actor la ON la.id = l.actor_id
-     WHERE f.library_id = $1 AND f.state = 'accepted' AND NOT a.is_local`,
+    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox",
+            (SELECT la.username FROM library l JOIN actor la ON la.id = l.actor_id WHERE l.id = $1) AS username
+     FROM ${acceptedFollowersSql("$1", "remote")}`,
     [libraryId],
   );
   if (!rows.length) return;
@@ -76,8 +77,7 @@ function enqueuePublication(db: pg.PoolClient, publication: Publication): Promis
 /** A library's accepted followers on other servers, as delivery recipients. */
 export async function libraryFollowers(db: pg.Pool, libraryId: string): Promise<PublicationRecipient[]> {
   const { rows } = await db.query<PublicationRecipient>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox"
-     FROM follow f JOIN actor a ON a.id = f.follower_id WHERE f.library_id = $1 AND f.state = 'accepted' AND NOT a.is_local`,
+    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox" FROM ${acceptedFollowersSql("$1", "remote")}`,
     [libraryId],
   );
   return rows;

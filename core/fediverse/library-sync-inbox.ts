@@ -3,6 +3,7 @@ import { getLogger } from "../../config/logging.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import type { UploadsService } from "../library/uploads.service.ts";
 import type { SigningKey } from "./http-signatures.ts";
+import { acceptedFollowersSql } from "./follows.queries.ts";
 import { applyRemoteAudio, deleteRemoteAudios } from "./remote-catalog.ts";
 import { signingKeyOf } from "./remote-actors.ts";
 import { fetchDocument, idOf, stringOf } from "./remote-documents.ts";
@@ -39,12 +40,11 @@ export class LibrarySyncInbox {
   /** The remote libraries `senderFid` speaks for that someone here follows (accepted), each with a signer. */
   async #librariesOf(senderFid: string): Promise<SyncedLibrary[]> {
     const { rows } = await this.#db.pool.query<{ id: string; fid: string; signer_fid: string; signer_key: JsonWebKey }>(
-      `SELECT DISTINCT ON (l.id) l.id, l.fid, fa.fid AS signer_fid, fa.rsa_private_jwk AS signer_key
-       FROM library l JOIN actor sa ON sa.id = l.actor_id
-       JOIN follow f ON f.library_id = l.id AND f.state = 'accepted'
-       JOIN actor fa ON fa.id = f.follower_id AND fa.is_local AND fa.rsa_private_jwk IS NOT NULL
-       WHERE sa.fid = $1 AND l.owner_id IS NULL
-       ORDER BY l.id, f.updated_at DESC`,
+      `SELECT l.id, l.fid, signer.fid AS signer_fid, signer.rsa_private_jwk AS signer_key
+       FROM library l JOIN actor sa ON sa.id = l.actor_id,
+         LATERAL (SELECT a.fid, a.rsa_private_jwk FROM ${acceptedFollowersSql("l.id", "local")}
+                  AND a.rsa_private_jwk IS NOT NULL ORDER BY f.updated_at DESC LIMIT 1) signer
+       WHERE sa.fid = $1 AND l.owner_id IS NULL`,
       [senderFid],
     );
     return rows.map((r) => ({ id: r.id, fid: r.fid, signer: signingKeyOf({ fid: r.signer_fid, rsaPrivateJwk: r.signer_key }) }));

@@ -9,6 +9,7 @@ import { applyRemoteAudios, deleteUnlisted, remoteAudioProblem, remoteLibraryRef
 import { fetchDocument, idOf, type JsonObject, MAX_DOCUMENT_BYTES, RemoteDocumentError } from "./remote-documents.ts";
 import { RESCAN_THROTTLE_MS } from "./remote-scans.service.ts";
 import { type OutboundPolicy, OutboundRefused } from "./safe-fetch.ts";
+import { acceptedFollowersSql } from "./follows.queries.ts";
 
 // The walk of a remote library (../shared/reference/funkwhale-federation.md §2.1, §2.2, §2.4): signed GETs
 // as a local follower, of the Library document, its `first` page, then each `next` until there is none;
@@ -172,9 +173,8 @@ export class RemoteLibraryScanner {
         [scanId, libraryId],
       );
       const { rows: followers } = await tx.query<{ fid: string; rsa_private_jwk: JsonWebKey; username: string }>(
-        `SELECT a.fid, a.rsa_private_jwk, u.username FROM follow f
-           JOIN actor a ON a.id = f.follower_id JOIN app_user u ON u.actor_id = a.id
-         WHERE f.library_id = $1 AND f.state = 'accepted' AND a.is_local AND a.rsa_private_jwk IS NOT NULL AND u.disabled_at IS NULL
+        `SELECT a.fid, a.rsa_private_jwk, u.username FROM ${acceptedFollowersSql("$1", "local")}
+           AND a.rsa_private_jwk IS NOT NULL AND u.disabled_at IS NULL
          ORDER BY (u.id = $2) DESC NULLS LAST, f.updated_at DESC LIMIT 1`,
         [libraryId, chosen?.requested_by_id ?? null],
       );

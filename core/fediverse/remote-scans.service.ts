@@ -4,6 +4,7 @@ import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { NotFound, RateLimited } from "../errors.ts";
 import { enqueueJob, type Queryable } from "../jobs/enqueue.ts";
 import type { RemoteScanStatus } from "./remote-scan.entity.ts";
+import { acceptedFollowersSql } from "./follows.queries.ts";
 
 /** The job walking a remote library's pages (workers/tasks/scan-remote-library.task.ts). */
 export const REMOTE_SCAN_TASK = "scan_remote_library";
@@ -110,8 +111,7 @@ export class RemoteScansService {
     const { rows } = await this.#db.pool.query<{ id: string }>(
       `SELECT l.id FROM library l
        WHERE l.owner_id IS NULL
-         AND EXISTS (SELECT 1 FROM follow f JOIN actor a ON a.id = f.follower_id
-                     WHERE f.library_id = l.id AND f.state = 'accepted' AND a.is_local)
+         AND EXISTS (SELECT 1 FROM ${acceptedFollowersSql("l.id", "local")})
          AND NOT EXISTS (SELECT 1 FROM remote_scan s WHERE s.library_id = l.id
                          AND (s.status IN ('queued', 'scanning') OR (s.status = 'finished' AND s.finished_at > now() - $1::interval)))`,
       [`${SCHEDULED_RESCAN_AFTER_MS / 1000} seconds`],

@@ -8,6 +8,7 @@
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import type { CatalogService } from "../catalog/catalog.service.ts";
+import { acceptedFollowersSql } from "../fediverse/follows.queries.ts";
 import { signatureHeaders } from "../fediverse/http-signatures.ts";
 import { type OutboundPolicy, safeFetch } from "../fediverse/safe-fetch.ts";
 import { processCover } from "../media/artwork.ts";
@@ -109,8 +110,7 @@ export class AlbumCovers {
   async prefetchForLibrary(libraryId: string, limit = 500): Promise<number> {
     const { rows } = await this.#deps.pool.query<{ album_id: string; user_id: string }>(
       `SELECT a.id AS album_id,
-              (SELECT u.id FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
-               WHERE f.library_id = $1 AND f.state = 'accepted' ORDER BY f.updated_at DESC LIMIT 1) AS user_id
+              (SELECT u.id FROM ${acceptedFollowersSql("$1", "local")} ORDER BY f.updated_at DESC LIMIT 1) AS user_id
        FROM album a
        WHERE a.cover_hash IS NULL AND a.cover_source_url IS NOT NULL AND a.fid IS NOT NULL
          AND EXISTS (SELECT 1 FROM track t JOIN upload up ON up.track_id = t.id WHERE t.album_id = a.id AND up.library_id = $1)
