@@ -2,15 +2,15 @@ import { createFederation, type Federation, type KvStore, type MessageQueue } fr
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { AppConfig, Registration } from "../config/env.ts";
-import { SOFTWARE_NAME, VERSION } from "../config/version.ts";
 import { registerActorDispatcher } from "./dispatchers/actor.ts";
 import { registerCollections } from "./dispatchers/collections.ts";
 import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
-import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
+import { type OutboundPolicy, outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
+import { safeLoaderFactories } from "./backends/safe-document-loader.ts";
 import { registerInbox } from "./inbox/index.ts";
 
 export interface FederationDeps {
@@ -22,6 +22,8 @@ export interface FederationDeps {
   queue: MessageQueue;
   /** The registration mode as it stands now (an admin may change it); default: the REGISTRATION value. */
   registration?: () => Promise<Registration>;
+  /** What outbound requests may reach; default outboundPolicy(config). Tests let a loopback address play a public one. */
+  policy?: OutboundPolicy;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface FederationDeps {
  */
 export function buildFederation(deps: FederationDeps): Federation<void> {
   const { config } = deps;
+  const policy = deps.policy ?? outboundPolicy(config);
   const federation = createFederation<void>({
     kv: deps.kv,
     queue: deps.queue,
@@ -37,13 +40,14 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
     origin: config.http.publicUrl.origin,
     // Most of the fediverse still speaks draft-cavage signatures first.
     firstKnock: "draft-cavage-http-signatures-12",
-    allowPrivateAddress: config.federation.allowPrivateAddress,
-    userAgent: { software: `${SOFTWARE_NAME}/${VERSION}`, url: config.http.publicUrl },
+    // Fedify's document, context and authenticated loaders go through safeFetch with our policy (private
+    // addresses per FEDERATION_ALLOW_PRIVATE_ADDRESS, User-Agent). Fedify refuses these factories together
+    // with its own allowPrivateAddress: true or userAgent options, which they replace.
+    ...safeLoaderFactories({ policy, kv: deps.kv }),
   });
   registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
   registerCollections(federation);
   const db = { pool: deps.pool, orm: deps.orm };
-  const policy = outboundPolicy(config);
   const remoteActors = new RemoteActors({ pool: deps.pool, policy });
   const uploads = buildUploadsService(config, db);
   registerInbox(federation, {
