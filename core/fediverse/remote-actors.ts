@@ -39,8 +39,13 @@ export function parseActorDocument(document: JsonObject, url: string): Omit<Know
   const type = stringOf(document.type);
   const username = stringOf(document.preferredUsername);
   if (!fid || !type || !ACTOR_TYPES.has(type)) throw new RemoteDocumentError(url, 200, "not an actor document");
-  if (new URL(fid).origin !== new URL(url).origin) throw new RemoteDocumentError(url, 200, "the actor's id is on another server");
-  const endpoints = (document.endpoints ?? {}) as JsonObject;
+  const origin = new URL(fid).origin;
+  if (origin !== new URL(url).origin) throw new RemoteDocumentError(url, 200, "the actor's id is on another server");
+  // Fedify delivers to inboxes with its own client, which checks no address (README, Outbound HTTP): an
+  // inbox is kept only on the actor's own server, whose address safeFetch checked when reading it.
+  const inboxUrl = idOf(document.inbox);
+  if (inboxUrl && new URL(inboxUrl).origin !== origin) throw new RemoteDocumentError(url, 200, "the actor's inbox is on another server");
+  const sharedInbox = idOf(((document.endpoints ?? {}) as JsonObject).sharedInbox);
   const key = (Array.isArray(document.publicKey) ? document.publicKey[0] : document.publicKey) as JsonObject | undefined;
   let rsaPublicJwk: JsonWebKey | null = null;
   const pem = stringOf(key?.publicKeyPem);
@@ -57,8 +62,8 @@ export function parseActorDocument(document: JsonObject, url: string): Omit<Know
     username: username ?? new URL(fid).pathname.split("/").filter(Boolean).pop() ?? fid,
     domain: new URL(fid).host,
     name: stringOf(document.name),
-    inboxUrl: idOf(document.inbox),
-    sharedInboxUrl: idOf(endpoints.sharedInbox),
+    inboxUrl,
+    sharedInboxUrl: sharedInbox && new URL(sharedInbox).origin === origin ? sharedInbox : null,
     followersUrl: idOf(document.followers),
     rsaPublicJwk,
   };
