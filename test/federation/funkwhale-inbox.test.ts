@@ -107,7 +107,7 @@ describe("a Funkwhale pod's library activities", () => {
   });
 
   it("Update(Track) from the pod's service actor renames it; from someone else it is ignored", async () => {
-    const track = pod.track((first.track as { id: string }).id)!;
+    const track = pod.document((first.track as { id: string }).id)!;
     const update = (actor: string) => ({
       "@context": FUNKWHALE_CONTEXT,
       type: "Update",
@@ -141,6 +141,24 @@ describe("a Funkwhale pod's library activities", () => {
     expect(res.status).toBe(202);
     await waitUntil(async () => (await uploadFids()).length === 1, { what: "the deletion" });
     expect(await uploadFids()).toEqual([more[1]!.id]);
+  });
+
+  it("Update(Library) without an id renames it, read again from the pod", async () => {
+    const document = pod.document(pod.libraryFid)!;
+    document.name = "Bob's better music";
+    document.summary = "Now with more bass";
+    const res = await pod.post(inbox, {
+      "@context": FUNKWHALE_CONTEXT,
+      type: "Update",
+      actor: pod.actorId("bob"),
+      to: [followers()],
+      object: { "@context": FUNKWHALE_CONTEXT, ...document },
+    }, pod.key("bob"));
+    expect(res.status).toBe(202);
+    await waitUntil(async () => (await app.db.pool.query("SELECT name FROM library WHERE id = $1", [libraryId])).rows[0].name === "Bob's better music", {
+      what: "the rename",
+    });
+    expect((await app.db.pool.query("SELECT description FROM library WHERE id = $1", [libraryId])).rows[0].description).toBe("Now with more bass");
   });
 
   it("Delete(Library) drops the library", async () => {

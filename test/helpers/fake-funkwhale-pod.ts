@@ -27,8 +27,8 @@ export interface FakeFunkwhalePod {
   /** A new upload of `bob`'s library, served from now on; its Audio document (without @context). */
   addAudio(spec: { title: string; artist: string; album: string; duration?: number }): Json;
   removeAudio(id: string): void;
-  /** Renames a served Track (its document, as the pod's service actor would announce). */
-  track(id: string): Json | undefined;
+  /** A served document (Track, Library...), to change between activities. */
+  document(id: string): Json | undefined;
   /** A POST of `activity` to `url`, signed by `key`; `tamper` changes the body after signing. */
   post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
   close(): Promise<void>;
@@ -163,7 +163,7 @@ export async function startFakeFunkwhalePod(options: { publicKeyOf: (keyId: stri
       return audio;
     },
     removeAudio: (id: string) => void documents.delete(id),
-    track: (id: string) => documents.get(id),
+    document: (id: string) => documents.get(id),
     post(url: string, activity: unknown, key: SigningKey, postOptions: { tamper?: (body: string) => string } = {}) {
       const body = JSON.stringify(activity);
       const headers = signatureHeaders("POST", new URL(url), key, body);
