@@ -91,6 +91,14 @@ describe("a Funkwhale pod's library activities", () => {
     expect(await uploadFids()).toEqual([first.id]);
   });
 
+  it("a Create of an Audio the pod no longer has ends its job without retries", async () => {
+    const gone = pod.addAudio({ title: "Gone Already", artist: "Bob Band", album: "Old Shapes" });
+    pod.removeAudio(gone.id as string);
+    expect((await pod.post(inbox, create(gone), pod.key("bob"))).status).toBe(202);
+    await jobsDone();
+    expect(await uploadFids()).toEqual([first.id]);
+  });
+
   it("refuses a wrong signer, an unsigned POST and a tampered body with 401", async () => {
     const audio = pod.addAudio({ title: "Forged", artist: "Bob Band", album: "Old Shapes" });
     const activity = create(audio);
