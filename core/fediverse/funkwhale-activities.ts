@@ -59,17 +59,27 @@ export function funkwhaleActivityOf(activity: Record<string, unknown>): Funkwhal
   return null;
 }
 
+/** JSON with every object's keys sorted: the same activity re-serialized (a retry) hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
  * Takes a verified activity for the worker: a job, unless the same activity was taken already (by its id,
- * or, as Funkwhale's carry none, by a hash of its bytes), remembered for a while in Fedify's KV table.
+ * or, as Funkwhale's carry none, by a hash of its JSON), remembered for a while in Fedify's KV table.
  * One transaction: the mark of "seen" commits with its job or not at all. True when it was queued.
  */
 export async function queueFunkwhaleActivity(
   db: TransactionSource,
   activity: FunkwhaleActivity,
-  source: { id: string | null; body: Uint8Array },
+  source: { id: string | null; json: unknown },
 ): Promise<boolean> {
-  const seen = source.id ?? `sha256:${createHash("sha256").update(source.body).digest("hex")}`;
+  const seen = source.id ?? `sha256:${createHash("sha256").update(canonicalJson(source.json)).digest("hex")}`;
   return withTransaction(db, async ({ sql }) => {
     const claimed = await sql.query(
       `INSERT INTO fedify_kv (key, value, expires_at) VALUES ($1, 'true'::jsonb, now() + $2::interval)

@@ -40,7 +40,7 @@ export function funkwhaleInbox(deps: { db: TransactionSource; remoteActors: Remo
       throw new Unauthenticated("The activity's actor is not its signer");
     }
     const id = typeof raw.id === "string" ? raw.id : null;
-    const queued = await queueFunkwhaleActivity(deps.db, activity, { id, body });
+    const queued = await queueFunkwhaleActivity(deps.db, activity, { id, json: raw });
     log.debug("{kind} from {actor}: {outcome}", { kind: activity.kind, actor: activity.actor, outcome: queued ? "queued" : "seen already" });
     res.status(202).end();
   };
