@@ -6,6 +6,7 @@ import { authenticate, sessionCookieName } from "./http/auth.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { inboxGuard } from "./http/inbox-guard.ts";
+import { funkwhaleInbox } from "./http/funkwhale-inbox.ts";
 import { federationRateLimit } from "./http/federation-rate-limit.ts";
 import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
 import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
@@ -88,6 +89,8 @@ export function createApp(deps: ServerDeps): Express {
     limitBytes: deps.config.http.jsonBodyLimitBytes,
     isLocalActor: async (identifier) => (await deps.actors.findPublished(deps.db.orm.em.fork(), identifier)) !== null,
   }));
+  // Funkwhale's library activities, which Fedify's inbox would drop, from the body the guard has read.
+  app.use(funkwhaleInbox({ db: deps.db, remoteActors: deps.remoteActors, publicUrl }));
   app.use(fedifyMiddleware(deps.federation, deps.config.http.publicUrl));
 
   if (webUi) {

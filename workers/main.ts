@@ -28,6 +28,9 @@ import { REMOTE_SCAN_TASK, RemoteScansService } from "../core/fediverse/remote-s
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { AlbumCovers } from "../core/library/remote-covers.ts";
 import { CatalogService } from "../core/catalog/catalog.service.ts";
+import { FUNKWHALE_ACTIVITY_TASK } from "../core/fediverse/funkwhale-activities.ts";
+import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
+import { funkwhaleActivityTask } from "./tasks/funkwhale-activity.task.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -82,6 +85,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
       }),
     }),
     rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db)),
+    [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

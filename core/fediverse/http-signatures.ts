@@ -2,7 +2,8 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 
 // draft-cavage HTTP Signatures (rsa-sha256) for our own signed GETs and their verification: Fedify's
 // signer and verifier leave the query string out of `(request-target)`, where Funkwhale (and we) put
-// it, and library pages and media live at URLs with queries. Inbox POSTs are left to Fedify.
+// it, and library pages and media live at URLs with queries. Inbox POSTs are left to Fedify, but for
+// Funkwhale's library activities, which it would drop (server/http/funkwhale-inbox.ts).
 
 /** How far a request's Date may be from our clock (Funkwhale allows 30 s; Mastodon 12 h). */
 export const SIGNATURE_MAX_SKEW_MS = 5 * 60_000;
@@ -92,4 +93,13 @@ export function actorOfKeyId(keyId: string): string {
   const url = new URL(keyId);
   url.hash = "";
   return url.href;
+}
+
+/** Whether a Digest header (`SHA-256=<base64>`, maybe among others) names the SHA-256 of `body`. */
+export function digestMatches(header: string | undefined, body: Uint8Array): boolean {
+  const expected = createHash("sha256").update(body).digest("base64");
+  return (header ?? "").split(",").some((part) => {
+    const at = part.indexOf("=");
+    return at > 0 && part.slice(0, at).trim().toLowerCase() === "sha-256" && part.slice(at + 1).trim() === expected;
+  });
 }

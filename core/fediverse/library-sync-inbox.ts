@@ -6,10 +6,17 @@ import type { SigningKey } from "./http-signatures.ts";
 import { acceptedFollowersSql } from "./follows.queries.ts";
 import { applyRemoteAudio, deleteRemoteAudios } from "./remote-catalog.ts";
 import { signingKeyOf } from "./remote-actors.ts";
+import { normalizeName } from "../library/normalize.ts";
 import { fetchDocument, idOf, stringOf } from "./remote-documents.ts";
 import type { OutboundPolicy } from "./safe-fetch.ts";
 
 const log = getLogger(["polyphony", "fediverse", "library-sync"]);
+
+const MUSIC_TABLES = {
+  Track: { table: "track", column: "title" },
+  Album: { table: "album", column: "title" },
+  Artist: { table: "artist", column: "name" },
+} as const;
 
 /** A remote library the sender speaks for, followed here, with a follower to sign our reads as. */
 interface SyncedLibrary {
@@ -97,6 +104,38 @@ export class LibrarySyncInbox {
       name,
       (stringOf(document.summary) ?? "").slice(0, 5000),
     ]);
+  }
+
+  /**
+   * Update(Track|Album|Artist), sent by Funkwhale's service actor (funkwhale-federation.md §3.5): the
+   * object is read again, signed as someone here who follows a library on that server, and accepted from
+   * its attributedTo actor or from a Service actor of its own server. Only its name is applied, to the
+   * rows a scan made from it (their fid); rows matched to our own music keep our names.
+   */
+  async receiveMusicUpdate(senderFid: string, objectType: "Track" | "Album" | "Artist", objectFid: string): Promise<void> {
+    const origin = new URL(senderFid).origin;
+    if (new URL(objectFid).origin !== origin) return void log.warn("Update of {object} from {sender}, another server's: ignored", { object: objectFid, sender: senderFid });
+    const { table, column } = MUSIC_TABLES[objectType];
+    const known = await this.#db.pool.query(`SELECT 1 FROM ${table} WHERE fid = $1`, [objectFid]);
+    if (!known.rowCount) return;
+    const { rows } = await this.#db.pool.query<{ signer_fid: string; signer_key: JsonWebKey; sender_type: string | null }>(
+      `SELECT a.fid AS signer_fid, a.rsa_private_jwk AS signer_key,
+         (SELECT type FROM actor WHERE fid = $2) AS sender_type
+       FROM library l JOIN actor la ON la.id = l.actor_id AND la.domain = $1, ${acceptedFollowersSql("l.id", "local")}
+         AND a.rsa_private_jwk IS NOT NULL
+       ORDER BY f.updated_at DESC LIMIT 1`,
+      [new URL(origin).host, senderFid],
+    );
+    const row = rows[0];
+    if (!row) return;
+    const document = await fetchDocument(objectFid, { policy: this.#policy, signer: signingKeyOf({ fid: row.signer_fid, rsaPrivateJwk: row.signer_key }) });
+    const speaksForIt = idOf(document.attributedTo) === senderFid || row.sender_type === "Service";
+    if (!speaksForIt || stringOf(document.type) !== objectType || idOf(document.id) !== objectFid) {
+      return void log.warn("Update of {object} from {sender}, who does not speak for it: ignored", { object: objectFid, sender: senderFid });
+    }
+    const name = stringOf(document.name)?.trim().slice(0, 1000);
+    if (!name) return;
+    await this.#db.pool.query(`UPDATE ${table} SET ${column} = $2, normalized_${column} = $3 WHERE fid = $1`, [objectFid, name, normalizeName(name)]);
   }
 
   async #dropLibrary(tx: pg.PoolClient, libraryId: string): Promise<void> {
