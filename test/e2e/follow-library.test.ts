@@ -1,7 +1,9 @@
 // Following a library on another server, in Chromium, with two servers (A and B, each with its worker).
 // Bob on B pastes the web page URL of alice's private library on A, sees what it is and follows it; alice
-// sees the request arrive live on her library's page and approves it; bob's page turns to accepted, the
-// scan finishes, alice's tracks play on B; alice revokes bob and the tracks leave B.
+// sees the request arrive live on her library's page and approves it; bob's pages turn to following and
+// show her album once scanned, without a reload; the scan (and a rescan) show their progress; her tracks
+// play on B, and a track she adds arrives live; she revokes bob (his list says so live, the tracks leave
+// B), and bob unfollows (her list empties live).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -56,6 +58,14 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
   let aliceProblems: string[];
   let dir: string;
   let library: { id: string; name: string };
+  let cover: Buffer;
+  const album = { ALBUM: "Night Songs", ALBUMARTIST: "The Owls", ARTIST: "The Owls" };
+  /** Alice uploads a track of "Night Songs" to her library (through the API: her uploads are tested elsewhere). */
+  async function upload(title: string, trackNumber: number) {
+    const file = await makeAudio(dir, { name: title, format: "mp3", seconds: 20, tags: { ...album, TITLE: title, TRACKNUMBER: String(trackNumber) }, cover });
+    const res = await alice.upload(`/api/v1/libraries/${library.id}/uploads`, [{ name: `${title}.mp3`, data: await readFile(file) }]);
+    expect(res.status).toBe(201);
+  }
 
   beforeAll(async () => {
     buildWebUi();
@@ -65,13 +75,9 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     bob = new TestClient(b.url);
     await Promise.all([alice.signup("alice"), bob.signup("bob")]);
     library = (await alice.post("/api/v1/libraries", { name: "Alice's records", privacy: "private" })).body;
-    const album = { ALBUM: "Night Songs", ALBUMARTIST: "The Owls", ARTIST: "The Owls" };
-    const cover = await makeCoverImage(300, 300, "jpeg");
-    for (const [i, title] of ["Moonrise", "Midnight"].entries()) {
-      const file = await makeAudio(dir, { name: title, format: "mp3", seconds: 20, tags: { ...album, TITLE: title, TRACKNUMBER: String(i + 1) }, cover });
-      const res = await alice.upload(`/api/v1/libraries/${library.id}/uploads`, [{ name: `${title}.mp3`, data: await readFile(file) }]);
-      expect(res.status).toBe(201);
-    }
+    cover = await makeCoverImage(300, 300, "jpeg");
+    await upload("Moonrise", 1);
+    await upload("Midnight", 2);
     await waitForImports(a.db.pool, library.id);
     browser = await launchChromium(chromiumPath!);
     ({ context: bobContext, page: bobPage, problems: bobProblems } = await pageOf(browser, bob, "bob"));
@@ -177,7 +183,7 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     expect(seen.at(-1)).toMatch(/^Scanned /);
   }, 60_000);
 
-  it("bob sees alice's tracks, opens the album with its cover, and plays it", async () => {
+  it("bob sees alice's tracks, plays her album (its cover shown); a track she adds arrives live; search finds them", async () => {
     await bobGo("/tracks");
     const list = bobPage.getByRole("list", { name: "Tracks" });
     await list.getByText("Moonrise").waitFor();
@@ -200,6 +206,15 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     }, undefined, { timeout: 20_000 });
     await bobPage.getByTestId("now-playing").getByText("Moonrise").waitFor();
     await screenshot(bobPage, "follow-playing");
+
+    // A track alice adds now reaches bob's open list without a rescan or a reload (Create(Audio), then
+    // the catalog event).
+    await bobGo("/tracks");
+    await bobPage.getByRole("list", { name: "Tracks" }).getByText("Midnight").waitFor();
+    await mark(bobPage);
+    await upload("Dawn", 3);
+    await bobPage.getByRole("list", { name: "Tracks" }).getByText("Dawn").waitFor({ timeout: 30_000 });
+    expect(await stillMarked(bobPage)).toBe(true);
 
     // Search finds them too.
     await bobPage.getByLabel("Search artists, albums, tracks and playlists").fill("midnigth");
