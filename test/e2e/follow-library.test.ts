@@ -53,6 +53,7 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
   let browser: Browser;
   let bobContext: BrowserContext;
   let bobPage: Page;
+  let aliceContext: BrowserContext;
   let alicePage: Page;
   let bobProblems: string[];
   let aliceProblems: string[];
@@ -81,7 +82,7 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     await waitForImports(a.db.pool, library.id);
     browser = await launchChromium(chromiumPath!);
     ({ context: bobContext, page: bobPage, problems: bobProblems } = await pageOf(browser, bob, "bob"));
-    ({ page: alicePage, problems: aliceProblems } = await pageOf(browser, alice, "alice"));
+    ({ context: aliceContext, page: alicePage, problems: aliceProblems } = await pageOf(browser, alice, "alice"));
   }, 180_000);
 
   afterAll(async () => {
@@ -102,8 +103,9 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
   const bobGo = (pathname: string) => open(bobPage, new URL(pathname, b.url).href);
   const bobHandle = () => `@bob@${new URL(b.url).host}`;
   /** The library's row in bob's list of the libraries he follows. */
-  const followRow = () =>
-    bobPage.locator("table", { has: bobPage.locator("th", { hasText: "Server" }) }).locator("tr", { hasText: library.name });
+  const followRowOf = (name: string) =>
+    bobPage.locator("table", { has: bobPage.locator("th", { hasText: "Server" }) }).locator("tr", { hasText: name });
+  const followRow = () => followRowOf(library.name);
   /** Marks a page, so that a later check tells whether it was reloaded since. */
   const mark = (page: Page) => page.evaluate(() => ((window as unknown as { marked: boolean }).marked = true));
   const stillMarked = (page: Page) => page.evaluate(() => (window as unknown as { marked?: boolean }).marked === true);
@@ -254,5 +256,30 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     // The Undo(Follow) reaches A; alice's page was not reloaded since she revoked bob.
     await alicePage.getByText("Nobody follows this library yet").waitFor({ timeout: 30_000 });
     expect(await stillMarked(alicePage)).toBe(true);
+  }, 45_000);
+
+  it("bob follows a public library by the handle alice copied from its page, accepted at once; a wrong handle says why", async () => {
+    const open = (await alice.post("/api/v1/libraries", { name: "Open shelf", privacy: "public" })).body;
+    await aliceContext.grantPermissions(["clipboard-read", "clipboard-write"], { origin: a.url });
+    await alicePage.goto(new URL(`/libraries/${open.id}`, a.url).href);
+    await alicePage.locator(".federation .copy-field", { hasText: "Handle" }).getByRole("button", { name: "Copy" }).click();
+    const handle = await alicePage.evaluate(() => navigator.clipboard.readText());
+    expect(handle).toBe(`@lib.${open.id.replaceAll("-", "")}@${new URL(a.url).host}`);
+
+    await bobGo("/libraries");
+    const box = bobPage.getByLabel("Handle or link");
+    await box.fill(`@nobody@${new URL(a.url).host}`);
+    await bobPage.getByRole("button", { name: "Look up" }).click();
+    expect((await bobPage.locator(".follow").getByRole("alert").innerText()).length).toBeGreaterThan(10);
+
+    await box.fill(handle);
+    await bobPage.getByRole("button", { name: "Look up" }).click();
+    const preview = bobPage.locator(".preview");
+    await preview.getByRole("heading", { name: "Open shelf" }).waitFor();
+    expect(await bobPage.locator(".follow").getByRole("alert").count()).toBe(0);
+    expect((await preview.locator("dd").allInnerTexts()).slice(1)).toEqual(["0", "Anyone (public)"]);
+    await preview.getByRole("button", { name: "Follow" }).click();
+    await preview.getByText("Following", { exact: true }).waitFor({ timeout: 30_000 });
+    await followRowOf("Open shelf").getByText("Following").waitFor();
   }, 45_000);
 });
