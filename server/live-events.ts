@@ -1,6 +1,7 @@
 import { getLogger } from "../config/logging.ts";
 import type { Database } from "../core/db/database.ts";
 import { PgListener } from "../core/db/pg-listener.ts";
+import { CATALOG_EVENTS_CHANNEL, parseCatalogNotification } from "../core/fediverse/catalog-events.ts";
 import { FOLLOW_EVENTS_CHANNEL, parseFollowNotification } from "../core/fediverse/follow-events.ts";
 import { addErrorDetails, parseUploadNotification, UPLOAD_EVENTS_CHANNEL } from "../core/library/upload-events.ts";
 import { EventStreams } from "./http/event-streams.ts";
@@ -16,9 +17,10 @@ export interface LiveEvents {
 }
 
 /**
- * Upload and follow changes, wherever they happen (the worker imports and reads inboxes in its own
- * process), reach the web process as PostgreSQL notifications on one dedicated connection; each goes
- * to the streams of the person concerned (an upload's library owner; a follow's owner or follower).
+ * Upload, follow and followed-library changes, wherever they happen (the worker imports, scans and reads
+ * inboxes in its own process), reach the web process as PostgreSQL notifications on one dedicated
+ * connection; each goes to the streams of the person concerned (an upload's library owner; a follow's
+ * owner or follower; a remote library's followers).
  */
 export function buildLiveEvents(db: Database): LiveEvents {
   const streams = new EventStreams();
@@ -26,9 +28,10 @@ export function buildLiveEvents(db: Database): LiveEvents {
   let queue = Promise.resolve();
   const listener = new PgListener({
     config: { connectionString: db.url },
-    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL],
+    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL, CATALOG_EVENTS_CHANNEL],
     onNotification: (channel, payload) => {
       if (channel === FOLLOW_EVENTS_CHANNEL) return relayFollowEvent(payload);
+      if (channel === CATALOG_EVENTS_CHANNEL) return relayCatalogEvent(payload);
       queue = queue.then(async () => {
         try {
           const { ownerId, events } = parseUploadNotification(payload);
@@ -47,6 +50,14 @@ export function buildLiveEvents(db: Database): LiveEvents {
       streams.send(userId, "follow", event);
     } catch (error) {
       log.error("Could not relay a follow notification: {error}", { error });
+    }
+  }
+  function relayCatalogEvent(payload: string): void {
+    try {
+      const { userId, event } = parseCatalogNotification(payload);
+      streams.send(userId, "catalog", event);
+    } catch (error) {
+      log.error("Could not relay a catalog notification: {error}", { error });
     }
   }
   return {

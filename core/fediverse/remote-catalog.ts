@@ -8,6 +8,7 @@ import { commitBatch } from "../library/catalog-batch.ts";
 import { catalogLockKeys, createdRows, type CreatedRows, lockKeys, writeCatalog } from "../library/catalog-writer.ts";
 import { deleteOrphans } from "../library/orphans.ts";
 import type { UploadsService } from "../library/uploads.service.ts";
+import { notifyCatalogChanged } from "./catalog-events.ts";
 import { InvalidRemoteAudio, parseRemoteAudio, type RemoteAudio } from "./remote-audio.ts";
 
 // Remote Audio objects into our catalog, matched the way imports are (catalog-batch.ts for new ones,
@@ -120,6 +121,7 @@ export async function applyRemoteAudios(
   await markRemoteRows(tx, [...fresh, ...changed.map((c) => c.audio)], trackOf, created);
   counts.added = fresh.length;
   counts.updated = changed.length;
+  if (fresh.length || changed.length) await notifyCatalogChanged(tx, library.id);
   return counts;
 }
 
@@ -315,7 +317,7 @@ export async function deleteRemoteAudios(
     "SELECT id FROM upload WHERE library_id = $1 AND storage = 'remote' AND fid = ANY($2::text[])",
     [libraryId, fids],
   );
-  return rows.length ? uploads.deleteVanished(rows.map((r) => r.id), tx) : 0;
+  return rows.length ? deleteAndNotify(tx, uploads, libraryId, rows.map((r) => r.id)) : 0;
 }
 
 /** After a complete walk: the library's remote uploads whose Audio was not listed are deleted. */
@@ -330,5 +332,11 @@ export async function deleteUnlisted(
     [libraryId],
   );
   const gone = rows.filter((r) => !listed.has(r.fid)).map((r) => r.id);
-  return gone.length ? uploads.deleteVanished(gone, tx) : 0;
+  return gone.length ? deleteAndNotify(tx, uploads, libraryId, gone) : 0;
+}
+
+async function deleteAndNotify(tx: pg.PoolClient, uploads: Pick<UploadsService, "deleteVanished">, libraryId: string, ids: string[]): Promise<number> {
+  const deleted = await uploads.deleteVanished(ids, tx);
+  if (deleted) await notifyCatalogChanged(tx, libraryId);
+  return deleted;
 }

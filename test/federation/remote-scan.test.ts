@@ -9,6 +9,7 @@ import { outboundPolicy } from "../../core/fediverse/safe-fetch.ts";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
+import { type EventStream, openEventStream } from "../helpers/sse.ts";
 import { type AudioSpec, type FakeLibraryServer, startFakeLibraryServer } from "../helpers/fake-library-server.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
@@ -22,6 +23,10 @@ let carol: TestClient;
 let libraryId: string;
 let aliceActorFid: string;
 const audios: Record<string, Record<string, unknown>> = {};
+/** Alice's and carol's live event streams: the library's music changing is told to its followers only. */
+let aliceEvents: EventStream;
+let carolEvents: EventStream;
+const catalogEvents = (stream: EventStream) => stream.events.filter((e) => e.event === "catalog");
 
 beforeAll(async () => {
   app = await startTestApp({ worker: true, env: { FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" } });
@@ -57,8 +62,11 @@ beforeAll(async () => {
   await seedTracks(app, local, [
     { tags: { TITLE: "Common Ground", ARTIST: "Common Artist", ALBUMARTIST: "Common Artist", ALBUM: "Shared Album", TRACKNUMBER: "1", DATE: "2020" } },
   ]);
+  [aliceEvents, carolEvents] = await Promise.all([openEventStream(alice), openEventStream(carol)]);
 });
 afterAll(async () => {
+  aliceEvents?.close();
+  carolEvents?.close();
   await app?.close();
   await remote?.close();
 });
@@ -119,6 +127,9 @@ describe("a full scan", () => {
     expect((await alice.get("/api/v1/search?q=far%20away")).body.tracks.map((t: { title: string }) => t.title)).toEqual(["Far Away"]);
     expect((await carol.get("/api/v1/search?q=far%20away")).body.tracks).toEqual([]);
     expect((await carol.get(`/api/v1/libraries/${libraryId}`)).status).toBe(404);
+    // Alice's open pages are told to read the catalog again; carol's are not.
+    expect((await aliceEvents.waitFor((e) => e.event === "catalog")).data).toEqual({ libraryId });
+    expect(catalogEvents(carolEvents)).toEqual([]);
   });
 
   it("stores remote uploads with their source, durations read from integers and ISO 8601 strings", async () => {
@@ -169,10 +180,12 @@ describe("a full scan", () => {
 describe("rescans", () => {
   it("are idempotent: the same pages change nothing", async () => {
     const before = await catalogCounts();
+    const told = catalogEvents(aliceEvents).length;
     const outcome = await rescan();
     expect(outcome.kind).toBe("finished");
     expect(await latestScan()).toMatchObject({ status: "finished", items_seen: 4, items_added: 0, items_updated: 0, items_removed: 0 });
     expect(await catalogCounts()).toEqual(before);
+    expect(catalogEvents(aliceEvents).length).toBe(told);
   });
 
   it("update a changed Audio in place: its track keeps its id, even renamed and moved to a renamed album", async () => {
@@ -201,7 +214,9 @@ describe("rescans", () => {
 
   it("remove the uploads whose Audio vanished, and what only they held", async () => {
     remote.items = remote.items.filter((item) => item !== audios.far);
+    const told = catalogEvents(aliceEvents).length;
     expect((await rescan()).kind).toBe("finished");
+    await waitUntil(() => catalogEvents(aliceEvents).length > told || undefined, { what: "the catalog event of the removal" });
     expect(await latestScan()).toMatchObject({ items_seen: 3, items_removed: 1 });
     expect(titles((await alice.get("/api/v1/tracks")).body)).not.toContain("Far Away");
     expect((await app.db.pool.query("SELECT 1 FROM track WHERE title = 'Far Away'")).rowCount).toBe(0);

@@ -1,6 +1,7 @@
 // Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries,
-// and follows (someone asking to follow one of them; an answer to one of the user's own follows).
-// Pages subscribe; `catalogVersion` goes up (batched) when tracks were imported, so lists can refresh.
+// follows (someone asking to follow one of them; an answer to one of the user's own follows), and changes
+// to the music of a library the user follows on another server (`catalog`: its scan, its live updates).
+// Pages subscribe; `catalogVersion` goes up (batched) when the music the user sees changed, so lists refresh.
 import { ref } from "vue";
 import type { FollowEvent, UploadEvent } from "../types.ts";
 
@@ -27,17 +28,21 @@ export function connectEvents(): void {
   source.addEventListener("upload", (message) => {
     const event = JSON.parse((message as MessageEvent<string>).data) as UploadEvent;
     for (const listener of listeners) listener(event);
-    if (event.status === "finished") {
-      clearTimeout(bumpTimer);
-      bumpTimer = setTimeout(() => catalogVersion.value++, 800);
-    }
+    if (event.status === "finished") catalogChanged();
   });
+  source.addEventListener("catalog", catalogChanged);
   source.addEventListener("follow", (message) => {
     const event = JSON.parse((message as MessageEvent<string>).data) as FollowEvent;
     for (const listener of followListeners) listener(event);
     // An accepted or ended follow changes which libraries (and so which music) the user sees.
     if (event.side === "following") catalogVersion.value++;
   });
+}
+
+/** Many changes in a row (an import, a scan's pages) refresh the lists once, when they pause. */
+function catalogChanged(): void {
+  clearTimeout(bumpTimer);
+  bumpTimer = setTimeout(() => catalogVersion.value++, 800);
 }
 
 export function disconnectEvents(): void {
