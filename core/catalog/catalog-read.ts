@@ -130,11 +130,12 @@ export function visibleCopiesSql(track: string | null, who: CopyViewer): string 
 }
 
 /**
- * The best copy first: lossless, then the highest bitrate, then the oldest, then by id (uploads of one
- * import transaction share created_at). upload_best_copy_order_index (migration 0015) holds finished copies
- * in this order, so `LIMIT 1` reads one index entry per visible copy skipped, and never sorts.
+ * The best copy first: one on this server before a remote one (no download; it plays while the other
+ * server is away), then lossless, the highest bitrate, the oldest, and by id (uploads of one import
+ * transaction share created_at). upload_best_copy_order_index (migrations 0015, 0020) holds finished
+ * copies in this order, so `LIMIT 1` reads one index entry per visible copy skipped, and never sorts.
  */
-export const BEST_COPY_ORDER = "u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at, u.id";
+export const BEST_COPY_ORDER = "(u.storage = 'remote'), u.lossless DESC NULLS LAST, u.bitrate DESC NULLS LAST, u.created_at, u.id";
 
 /**
  * SQL SELECT of `columns` (over upload `u`) of the copy of `track` the viewer hears: the one stream

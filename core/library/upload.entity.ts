@@ -82,15 +82,12 @@ export const UploadSchema = defineEntity({
   indexes: [
     { properties: ["library", "status"] },
     { properties: ["library", "checksum"] },
-    // A track's finished copies best first (migration 0015; core/catalog/catalog-read.ts BEST_COPY_ORDER):
-    // the copy an album page shows and streams.
+    // A track's finished copies best first (migrations 0015, 0020; core/catalog/catalog-read.ts BEST_COPY_ORDER):
+    // the copy an album page shows and streams, a copy on this server before a remote one.
     {
       name: "upload_best_copy_order_index",
-      columns: [
-        { name: "track_id" }, { name: "lossless", sort: "desc", nulls: "last" }, { name: "bitrate", sort: "desc", nulls: "last" },
-        { name: "created_at" }, { name: "id" },
-      ],
-      where: "status = 'finished'",
+      expression: `CREATE INDEX upload_best_copy_order_index ON upload (track_id, (storage = 'remote'), lossless DESC NULLS LAST,
+        bitrate DESC NULLS LAST, created_at, id) WHERE status = 'finished'`,
     },
     // A library's federated pages, by upload id (migration 0019).
     { name: "upload_library_id_id_index", properties: ["library", "id"], where: "status = 'finished'" },

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { followedRemoteLibrary, localPublicKeys, remoteTrack, startAudioRemote, type AudioMode, type AudioRemote } from "../helpers/remote-audio.ts";
+import { seedTrack } from "../helpers/factories.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
 
@@ -96,6 +97,25 @@ describe.skipIf(!ffmpeg)("playing a remote track", () => {
     expect((await readFile(path.join(app.config.mediaDir, cached))).equals(t.data)).toBe(true);
     expect(Number((await copyOf(t.uploadId)).cached_size)).toBe(t.data.length);
     expect((await cacheFiles()).filter((f) => f.endsWith(".part"))).toEqual([]);
+  });
+
+  it("plays the copy on this server when the track has one, even when the remote copy is better", async () => {
+    const t = await track("both");
+    // The same track imported here too, at a lower bitrate than the remote copy claims.
+    const local = await seedTrack(app, seedLibrary, { tags: { TITLE: "both", ARTIST: "Remote Artist", ALBUM: "Remote Album" }, format: "mp3", seconds: 4 });
+    expect(local.trackId).toBe(t.trackId);
+    await app.db.pool.query("UPDATE upload SET bitrate = 320000, lossless = true WHERE id = $1", [t.uploadId]);
+    remote.modes.set(t.path, { kind: "status", status: 500 }); // would fail if asked
+    const res = await streamOf(t.trackId);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect(remote.hitsOf(t.path)).toHaveLength(0);
+    // Once the copy here is gone, the remote one plays.
+    await app.db.pool.query("DELETE FROM upload WHERE id = $1", [local.uploadId]);
+    remote.modes.set(t.path, { kind: "ok", data: t.data });
+    const remoteOnly = await streamOf(t.trackId);
+    expect(Buffer.from(await remoteOnly.arrayBuffer()).equals(t.data)).toBe(true);
+    expect(remote.hitsOf(t.path)).toHaveLength(1);
   });
 
   it("plays again from the copy without asking the remote, with validators and ranges", async () => {
