@@ -13,6 +13,7 @@ import {
 import { signatureHeaders, type SigningKey } from "../../core/fediverse/http-signatures.ts";
 import { ACTIVITY_ACCEPT, alternateLink, MAX_DOCUMENT_BYTES } from "../../core/fediverse/remote-documents.ts";
 import { type OutboundPolicy, OutboundRefused, safeFetch } from "../../core/fediverse/safe-fetch.ts";
+import { FUNKWHALE_CONTEXT, FUNKWHALE_CONTEXT_URL } from "../contexts/funkwhale.ts";
 
 // Fedify's own loaders (actor and key fetches when verifying inbox signatures, getObject, lookupObject,
 // JSON-LD contexts) rebuilt on safeFetch: the addresses are checked at connection time on every hop,
@@ -108,8 +109,9 @@ export function safeDocumentLoader(options: SafeLoaderOptions, signer?: SigningK
     signal?.throwIfAborted();
     if (!URL.canParse(url)) throw fetchError(url, `not an absolute URL: ${url}`);
     const href = new URL(url).href;
-    // Well-known contexts ship with Fedify: never fetched.
+    // Well-known contexts ship with Fedify, and Funkwhale's with us: never fetched.
     if (href in preloadedContexts) return { contextUrl: null, document: preloadedContexts[href], documentUrl: href };
+    if (href === FUNKWHALE_CONTEXT_URL) return { contextUrl: null, document: FUNKWHALE_CONTEXT, documentUrl: href };
 
     let response: Response;
     try {
