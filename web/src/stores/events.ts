@@ -10,6 +10,8 @@ type FollowListener = (event: FollowEvent) => void;
 
 const listeners = new Set<Listener>();
 const followListeners = new Set<FollowListener>();
+const resyncListeners = new Set<() => void>();
+let openedBefore = false;
 let source: EventSource | null = null;
 let bumpTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -20,7 +22,15 @@ export const catalogVersion = ref(0);
 export function connectEvents(): void {
   if (source) return;
   source = new EventSource("/api/v1/events", { withCredentials: true });
-  source.onopen = () => (live.value = true);
+  source.onopen = () => {
+    live.value = true;
+    // Open again after a drop: what was sent meanwhile is lost, so what shows it reloads.
+    if (openedBefore) {
+      catalogChanged();
+      for (const listener of resyncListeners) listener();
+    }
+    openedBefore = true;
+  };
   source.onerror = () => {
     // EventSource reconnects by itself unless the server refused (readyState CLOSED).
     live.value = source?.readyState === EventSource.OPEN;
@@ -49,6 +59,13 @@ export function disconnectEvents(): void {
   source?.close();
   source = null;
   live.value = false;
+  openedBefore = false;
+}
+
+/** Called when the stream opens again after a drop (events sent meanwhile were lost): reload. */
+export function onEventsResync(listener: () => void): () => void {
+  resyncListeners.add(listener);
+  return () => resyncListeners.delete(listener);
 }
 
 export function onUploadEvent(listener: Listener): () => void {
