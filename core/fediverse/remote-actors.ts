@@ -2,6 +2,7 @@ import { createPublicKey, randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Actor } from "../accounts/actor.entity.ts";
 import { actorOfKeyId, type SignedRequest, type SigningKey, verifySignature } from "./http-signatures.ts";
+import { DomainSoftware } from "./domains.ts";
 import { fetchDocument, idOf, type JsonObject, RemoteDocumentError, stringOf } from "./remote-documents.ts";
 import type { OutboundPolicy } from "./safe-fetch.ts";
 
@@ -76,10 +77,13 @@ export function parseActorDocument(document: JsonObject, url: string): Omit<Know
 export class RemoteActors {
   readonly #pool: pg.Pool;
   readonly #policy: OutboundPolicy;
+  /** What the actors' servers run (their NodeInfo), read after an actor is stored. */
+  readonly domains: DomainSoftware;
 
   constructor(deps: { pool: pg.Pool; policy: OutboundPolicy }) {
     this.#pool = deps.pool;
     this.#policy = deps.policy;
+    this.domains = new DomainSoftware(deps);
   }
 
   get policy(): OutboundPolicy {
@@ -121,6 +125,8 @@ export class RemoteActors {
       [randomUUID(), actor.fid, actor.type, actor.username, actor.domain, actor.name, actor.inboxUrl, actor.sharedInboxUrl, actor.followersUrl, actor.rsaPublicJwk],
     );
     if (!rows[0]) throw new RemoteDocumentError(actor.fid, 200, "names one of our own actors");
+    // Not awaited: the shapes we serve that server depend on it, the caller's request does not.
+    void this.domains.recordNodeInfo(actor.domain);
     return rows[0];
   }
 

@@ -5,14 +5,18 @@ import { type OutboundPolicy, safeFetch } from "./safe-fetch.ts";
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 const AP_TYPE = /^application\/(activity\+json|ld\+json)/i;
 
+/** The scheme of a host's well-known documents: https; http for loopback hosts when private addresses are allowed. */
+export function wellKnownScheme(host: string, policy: OutboundPolicy): "http" | "https" {
+  return policy.allowPrivateAddress && LOOPBACK_HOSTS.test(host) ? "http" : "https";
+}
+
 /**
  * The ActivityPub id `acct:name@host` stands for, read from the host's WebFinger (the link with
  * rel "self" and an ActivityPub type). Over https; over http for loopback hosts when private addresses
  * are allowed (two servers of a test or a developer's machine, which serve no TLS).
  */
 export async function webFingerActor(name: string, host: string, policy: OutboundPolicy): Promise<string> {
-  const scheme = policy.allowPrivateAddress && LOOPBACK_HOSTS.test(host) ? "http" : "https";
-  const url = new URL(`${scheme}://${host}/.well-known/webfinger`);
+  const url = new URL(`${wellKnownScheme(host, policy)}://${host}/.well-known/webfinger`);
   url.searchParams.set("resource", `acct:${name}@${host}`);
   const response = await safeFetch(url, {
     policy,

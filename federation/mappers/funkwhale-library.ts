@@ -7,13 +7,15 @@ import type {
   LibraryCollectionHead,
   TrackRow,
 } from "../../core/fediverse/library-collection.queries.ts";
+import { type AudioShape, DEFAULT_AUDIO_SHAPE } from "../../core/fediverse/domains.ts";
 import type { Privacy } from "../../core/library/library.entity.ts";
 import { LIBRARY_PAGE_SIZE } from "../../core/fediverse/library-collection.queries.ts";
 import type { ObjectUrls } from "../../core/fediverse/object-urls.ts";
 
 // A local library as Funkwhale reads one (../shared/reference/funkwhale-federation.md §2.1, §2.2, §3.2,
 // §3.3): plain JSON with Funkwhale's compact term names, since its inbound pipeline matches raw keys.
-// Both the 1.4 keys (`artists`, integer `duration`) and the 2.0 ones (`artist_credit`) are emitted.
+// Both the 1.4 keys (`artists`) and the 2.0 ones (`artist_credit`) are emitted; `duration` is integer
+// seconds for 1.4 (which rejects strings) or an xsd:duration for 2.0 (which rejects integers): AudioShape.
 // Objects embedded in a page carry no @context; the same shapes fetched at their ids do (`*Document`).
 
 export const FUNKWHALE_CONTEXT = [
@@ -56,7 +58,13 @@ export function libraryDocument(library: LibraryCollectionHead, urls: ObjectUrls
 }
 
 /** Page `page` (1-based, within lastPage) listing `rows` as Audio objects. */
-export function libraryPageDocument(library: LibraryCollectionHead, page: number, rows: LibraryAudioRow[], urls: ObjectUrls) {
+export function libraryPageDocument(
+  library: LibraryCollectionHead,
+  page: number,
+  rows: LibraryAudioRow[],
+  urls: ObjectUrls,
+  shape: AudioShape = DEFAULT_AUDIO_SHAPE,
+) {
   const last = lastPage(library.totalItems);
   return {
     "@context": FUNKWHALE_CONTEXT,
@@ -71,7 +79,7 @@ export function libraryPageDocument(library: LibraryCollectionHead, page: number
     last: urls.libraryPage(library.id, last),
     ...(page > 1 ? { prev: urls.libraryPage(library.id, page - 1) } : {}),
     ...(page < last ? { next: urls.libraryPage(library.id, page + 1) } : {}),
-    items: rows.map((row) => audioObject(library, row, urls)),
+    items: rows.map((row) => audioObject(library, row, urls, shape)),
   };
 }
 
@@ -79,7 +87,8 @@ export function libraryPageDocument(library: LibraryCollectionHead, page: number
 const creditLine = (credits: ArtistCreditRow[]) => credits.map((c) => c.credited_name + c.join_phrase).join("");
 
 /** An Audio fetched at its id. */
-export const audioDocument = (library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls) => withContext(audioObject(library, row, urls));
+export const audioDocument = (library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls, shape: AudioShape = DEFAULT_AUDIO_SHAPE) =>
+  withContext(audioObject(library, row, urls, shape));
 export const trackDocument = (row: TrackRow, urls: ObjectUrls) => withContext(trackObject(row, urls));
 export const albumDocument = (row: AlbumRow, urls: ObjectUrls) => withContext(albumObject(row, urls));
 export const artistDocument = (row: ArtistRow, urls: ObjectUrls) => withContext(artistObject(row, urls));
@@ -90,7 +99,21 @@ export function mimeType(stored: string | null): string {
   return FUNKWHALE_MIME[stored] ?? stored;
 }
 
-function audioObject(library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls) {
+/** Whole seconds (rounded) as an xsd:duration, as Funkwhale 2.0 reads it: 228 -> "PT3M48S", 0 -> "PT0S". */
+export function isoDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds));
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const parts = `${h ? `${h}H` : ""}${m ? `${m}M` : ""}${s || (!h && !m) ? `${s}S` : ""}`;
+  return `PT${parts}`;
+}
+
+/** An Audio's duration in the form the reader takes (AudioShape); unknown counts as 0. */
+export function durationValue(durationMs: number | null, shape: AudioShape): number | string {
+  const seconds = Math.round((durationMs ?? 0) / 1000);
+  return shape.durationAs === "iso" ? isoDuration(seconds) : seconds;
+}
+
+function audioObject(library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUrls, shape: AudioShape) {
   return {
     type: "Audio",
     id: urls.audio(row.upload_id),
@@ -102,7 +125,7 @@ function audioObject(library: AudioLibrary, row: LibraryAudioRow, urls: ObjectUr
     // Funkwhale 1.4 requires these integers; an unknown value is sent as 0 rather than dropping the item.
     bitrate: row.bitrate ?? 0,
     size: Number(row.size),
-    duration: Math.round((row.duration_ms ?? 0) / 1000),
+    duration: durationValue(row.duration_ms, shape),
     url: [{ type: "Link", href: urls.stream(row.upload_id), mediaType: mimeType(row.mime_type) }],
     to: audienceOf(library.privacy),
     attributedTo: library.actorFid,

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import { NotFound } from "../../core/errors.ts";
 import { findAlbum, findArtist, findAudio, findTrack } from "../../core/fediverse/authorized-fetch.ts";
+import { audioShapeOfActor } from "../../core/fediverse/domains.ts";
 import { ALBUM_PATH, ARTIST_PATH, AUDIO_PATH, objectUrls, TRACK_PATH } from "../../core/fediverse/object-urls.ts";
 import type { Database } from "../../core/db/database.ts";
 import { albumDocument, artistDocument, audioDocument, trackDocument } from "../../federation/mappers/funkwhale-library.ts";
@@ -29,7 +30,8 @@ export function federationDocumentRoutes(deps: { db: Database; publicUrl: URL; s
 
   serve(AUDIO_PATH, "upload", async (id, signer) => {
     const found = await findAudio(pool, id, signer);
-    return found && audioDocument(found.library, found.row, urls);
+    // The duration's form follows what the signer's server runs (Funkwhale 2.0: xsd:duration).
+    return found && audioDocument(found.library, found.row, urls, await audioShapeOfActor(pool, signer));
   });
   serve(TRACK_PATH, "track", async (id, signer) => {
     const row = await findTrack(pool, id, signer);

@@ -1,6 +1,7 @@
 import { Router, type Request } from "express";
 import { NotFound, Invalid } from "../../core/errors.ts";
 import { mayReadLibrary } from "../../core/fediverse/authorized-fetch.ts";
+import { audioShapeOfActor } from "../../core/fediverse/domains.ts";
 import { findLibraryCollection, libraryAudioPage } from "../../core/fediverse/library-collection.queries.ts";
 import { LIBRARY_COLLECTION_PATH, objectUrls } from "../../core/fediverse/object-urls.ts";
 import type { Database } from "../../core/db/database.ts";
@@ -37,7 +38,9 @@ export function libraryCollectionRoutes(deps: { db: Database; publicUrl: URL; si
     if (typeof pageParam !== "string" || !/^[1-9]\d{0,8}$/.test(pageParam)) throw new Invalid("page must be a positive integer");
     const page = Number(pageParam);
     if (page > lastPage(library.totalItems)) throw new NotFound("page");
-    res.type("application/activity+json").json(libraryPageDocument(library, page, await libraryAudioPage(deps.db.pool, library.id, page), urls));
+    const rows = await libraryAudioPage(deps.db.pool, library.id, page);
+    const shape = await audioShapeOfActor(deps.db.pool, signer);
+    res.type("application/activity+json").json(libraryPageDocument(library, page, rows, urls, shape));
   });
   return router;
 }
