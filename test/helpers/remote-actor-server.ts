@@ -11,7 +11,14 @@ export interface RemoteActorServer {
   key(name: string): SigningKey;
   /** A POST of `activity` to `url` signed (draft-cavage with Digest) with `key`; `tamper` changes the body after signing. */
   post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
+  /** How many times its NodeInfo (the 2.0 document) was read. */
+  nodeInfoReads(): number;
   close(): Promise<void>;
+}
+
+export interface RemoteActorServerOptions {
+  /** Serve a NodeInfo naming this software (as Funkwhale does: /.well-known/nodeinfo -> /api/v1/instance/nodeinfo/2.0/). */
+  software?: { name: string; version: string };
 }
 
 /**
@@ -19,7 +26,7 @@ export interface RemoteActorServer {
  * with an RSA key per name, made on first use. Signed requests from them are made in the test with
  * signatureHeaders(method, url, server.key(name)). Reaching it needs FEDERATION_ALLOW_PRIVATE_ADDRESS.
  */
-export async function startRemoteActorServer(): Promise<RemoteActorServer> {
+export async function startRemoteActorServer(options: RemoteActorServerOptions = {}): Promise<RemoteActorServer> {
   const keys = new Map<string, { publicPem: string; privateJwk: JsonWebKey }>();
   const keysOf = (name: string) => {
     let pair = keys.get(name);
@@ -31,8 +38,17 @@ export async function startRemoteActorServer(): Promise<RemoteActorServer> {
     return pair;
   };
   let origin = "";
+  let nodeInfoReads = 0;
   const actorId = (name: string) => `${origin}/actors/${name}`;
   const server = http.createServer((req, res) => {
+    const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (options.software && req.method === "GET" && req.url === "/.well-known/nodeinfo") {
+      return void json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/api/v1/instance/nodeinfo/2.0/` }] });
+    }
+    if (options.software && req.method === "GET" && req.url === "/api/v1/instance/nodeinfo/2.0/") {
+      nodeInfoReads += 1;
+      return void json({ version: "2.0", software: options.software, protocols: ["activitypub"], openRegistrations: false, usage: { users: {} } });
+    }
     const name = /^\/actors\/([a-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
     if (req.method !== "GET" || !name) return void res.writeHead(404).end();
     const id = actorId(name);
@@ -57,6 +73,7 @@ export async function startRemoteActorServer(): Promise<RemoteActorServer> {
       const headers = signatureHeaders("POST", new URL(url), key, body);
       return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/activity+json" }, body: options.tamper?.(body) ?? body });
     },
+    nodeInfoReads: () => nodeInfoReads,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
