@@ -34,7 +34,6 @@ import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { FollowsService } from "../core/fediverse/follows.service.ts";
 import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
-import { fedifyFollowPublisher } from "../federation/outbox/follows.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -112,7 +111,6 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
       pool,
       orm: db.orm,
       lookup: new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl }),
-      publisher: fedifyFollowPublisher(federation, config.http.publicUrl),
       uploads,
       // Each lookup costs a few requests to another server.
       lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),

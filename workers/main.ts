@@ -20,6 +20,8 @@ import { rescanLibrariesTask, scanLibraryTask } from "./tasks/scan-library.task.
 import { cleanupTask } from "./tasks/cleanup.task.ts";
 import { fedifyTask } from "./tasks/fedify.task.ts";
 import { publishLibraryTask } from "./tasks/publish-library.task.ts";
+import { sendFollowActivityTask } from "./tasks/send-follow-activity.task.ts";
+import { SEND_FOLLOW_TASK } from "../core/fediverse/follow-publisher.ts";
 import { PUBLISH_TASK } from "../core/fediverse/library-publications.ts";
 import { rescanRemoteLibrariesTask } from "./tasks/rescan-remote-libraries.task.ts";
 import { scanRemoteLibraryTask } from "./tasks/scan-remote-library.task.ts";
@@ -73,6 +75,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
+    [SEND_FOLLOW_TASK]: sendFollowActivityTask(federation, config.http.publicUrl),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir, remoteCacheMaxBytes: config.media.remoteCacheMaxBytes }),
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),

@@ -6,7 +6,7 @@ import { NotFound } from "../errors.ts";
 import type { UploadsService } from "../library/uploads.service.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { notifyFollowEvent } from "./follow-events.ts";
-import type { FollowPublisher } from "./follow-publisher.ts";
+import { queuedFollowPublisher } from "./follow-publisher.ts";
 import {
   deliveryColumns,
   deliveryTarget,
@@ -63,20 +63,18 @@ const toFollowing = (r: FollowingRow): Following => ({
 /**
  * Following remote libraries (a person's side) and answering follows of one's own libraries (an owner's
  * side). Follows are per person: their Person actor follows. Activities go out after the commit that
- * records the change, through the FollowPublisher (Fedify queues them; the worker delivers).
+ * records the change, as a job queued in the same transaction (queuedFollowPublisher; the worker sends it through Fedify).
  */
 export class FollowsService {
   readonly #db: TransactionSource;
   readonly #pool: pg.Pool;
   readonly #lookup: LibraryLookup;
-  readonly #publisher: FollowPublisher;
   readonly #uploads: UploadsService;
   readonly #lookupLimiter: RateLimiter;
   readonly #publicUrl: URL;
 
   constructor(deps: TransactionSource & {
     lookup: LibraryLookup;
-    publisher: FollowPublisher;
     uploads: UploadsService;
     /** Lookups per person (each costs several requests to other servers). */
     lookupLimiter: RateLimiter;
@@ -85,7 +83,6 @@ export class FollowsService {
     this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
     this.#lookup = deps.lookup;
-    this.#publisher = deps.publisher;
     this.#uploads = deps.uploads;
     this.#lookupLimiter = deps.lookupLimiter;
     this.#publicUrl = deps.publicUrl;
@@ -138,15 +135,16 @@ export class FollowsService {
          RETURNING id, fid`,
         [randomUUID(), `${me.fid}#follows/${randomUUID()}`, me.id, libraryId],
       );
-      return rows[0]!;
+      const row = rows[0]!;
+      await queuedFollowPublisher(tx).sendFollow(me.username, speaker, { fid: row.fid, followerFid: me.fid, objectFid: preview.fid });
+      return row;
     });
-    await this.#publisher.sendFollow(me.username, speaker, { fid: follow.fid, followerFid: me.fid, objectFid: preview.fid });
     return this.#following(follow.id);
   }
 
   /** Stops following: the follow goes, Undo(Follow) tells the library's server, unseen copies go. */
   async unfollow(user: User, followId: string): Promise<void> {
-    const sent = await withTransaction(this.#db, async ({ sql: tx }) => {
+    await withTransaction(this.#db, async ({ sql: tx }) => {
       const { rows } = await tx.query(
         `SELECT f.fid, f.library_id AS "libraryId", l.fid AS "libraryFid", me.fid AS "meFid", me.username, ${deliveryColumns("la")}
          FROM follow f
@@ -159,11 +157,10 @@ export class FollowsService {
       if (!row) throw new NotFound("follow");
       await tx.query("DELETE FROM follow WHERE id = $1", [followId]);
       await dropUnfollowedContent(tx, this.#uploads, row.libraryId);
-      return row;
+      await queuedFollowPublisher(tx).sendUndo(row.username, deliveryTarget(row, "la"), {
+        fid: row.fid, followerFid: row.meFid, objectFid: row.libraryFid,
+      }, `${row.meFid}#undo/${randomUUID()}`);
     });
-    await this.#publisher.sendUndo(sent.username, deliveryTarget(sent, "la"), {
-      fid: sent.fid, followerFid: sent.meFid, objectFid: sent.libraryFid,
-    }, `${sent.meFid}#undo/${randomUUID()}`);
   }
 
   /** The person's follows of remote libraries, newest first. */
@@ -214,7 +211,7 @@ export class FollowsService {
 
   async #answer(owner: User, libraryId: string, followId: string, state: "accepted" | "rejected"): Promise<Follower> {
     await this.#ownedLibrary(owner, libraryId);
-    const answered = await withTransaction(this.#db, async ({ sql: tx }) => {
+    await withTransaction(this.#db, async ({ sql: tx }) => {
       const { rows } = await tx.query(
         `UPDATE follow f SET state = $3, updated_at = now()
          FROM actor fa, library l JOIN actor la ON la.id = l.actor_id
@@ -222,16 +219,16 @@ export class FollowsService {
          RETURNING f.fid, fa.is_local AS "isLocal", la.username AS "libraryActor", la.fid AS "libraryActorFid", ${deliveryColumns("fa")}`,
         [followId, libraryId, state],
       );
-      if (!rows[0]) throw new NotFound("follower");
+      const answered = rows[0];
+      if (!answered) throw new NotFound("follower");
       await notifyFollowEvent(tx, owner.id, { id: followId, libraryId, side: "follower", state });
-      return rows[0];
+      if (!answered.isLocal) {
+        const follow = { fid: answered.fid, followerFid: answered.faFid, objectFid: objectUrls(this.#publicUrl).library(libraryId) };
+        const kind = state === "accepted" ? "Accept" : "Reject";
+        const id = `${answered.libraryActorFid}#${kind.toLowerCase()}s/${randomUUID()}`;
+        await queuedFollowPublisher(tx).sendReply(kind, answered.libraryActor, deliveryTarget(answered, "fa"), follow, id);
+      }
     });
-    if (!answered.isLocal) {
-      const follow = { fid: answered.fid, followerFid: answered.faFid, objectFid: objectUrls(this.#publicUrl).library(libraryId) };
-      const kind = state === "accepted" ? "Accept" : "Reject";
-      const id = `${answered.libraryActorFid}#${kind.toLowerCase()}s/${randomUUID()}`;
-      await this.#publisher.sendReply(kind, answered.libraryActor, deliveryTarget(answered, "fa"), follow, id);
-    }
     return (await this.listFollowers(owner, libraryId)).find((f) => f.id === followId)!;
   }
 

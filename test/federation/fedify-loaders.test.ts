@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Federation } from "@fedify/fedify";
@@ -13,6 +13,7 @@ import { safeDocumentLoader } from "../../federation/backends/safe-document-load
 import { buildFederation } from "../../federation/index.ts";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
+import { actorKeys } from "../helpers/actor-keys.ts";
 
 // Fedify's own fetches (the signer's key when an inbox POST arrives, getObject...) go through safeFetch:
 // with FEDERATION_ALLOW_PRIVATE_ADDRESS off (the default), a keyId on a private address, or redirecting
@@ -33,16 +34,7 @@ const HUGE = 3 * 1024 * 1024;
  * /huge/<name> is a Person padded past 2 MiB (with a Content-Length), /stream/<name> the same chunked.
  */
 async function startRecorder(host: string): Promise<Recorder> {
-  const keys = new Map<string, { publicPem: string; privateJwk: JsonWebKey }>();
-  const keysOf = (name: string) => {
-    let pair = keys.get(name);
-    if (!pair) {
-      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      pair = { publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(), privateJwk: privateKey.export({ format: "jwk" }) };
-      keys.set(name, pair);
-    }
-    return pair;
-  };
+  const keysOf = actorKeys();
   const seen: Recorder["seen"] = [];
   let origin = "";
   const actor = (path: string, name: string, padding = "") =>

@@ -6,6 +6,7 @@ import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { openEventStream, type EventStream } from "../helpers/sse.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import type { Follower, Following } from "../../core/fediverse/follows.service.ts";
 
 // Two servers in one process, A and B, each with its worker: people of B follow libraries of A. Every
 // activity really travels: signed, queued, delivered over loopback HTTP, read by the other's inbox.
@@ -42,8 +43,8 @@ afterAll(async () => {
 
 const handleOf = (library: { actorId: string }) => `@${new URL(library.actorId).pathname.split("/").pop()}@${new URL(a.url).host}`;
 const collectionOf = (library: { id: string }) => `${a.url}/federation/libraries/${library.id}`;
-const following = async (client: TestClient) => (await client.get("/api/v1/federation/follows")).body.items as any[];
-const followers = async (library: { id: string }) => (await alice.get(`/api/v1/libraries/${library.id}/followers`)).body.items as any[];
+const following = async (client: TestClient) => (await client.get<{ items: Following[] }>("/api/v1/federation/follows")).body.items;
+const followers = async (library: { id: string }) => (await alice.get<{ items: Follower[] }>(`/api/v1/libraries/${library.id}/followers`)).body.items;
 const stateOn = async (client: TestClient, fid: string) => (await following(client)).find((f) => f.library.fid === fid)?.state;
 const jobs = async (app: TestApp, task: string) =>
   (await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = $1", [task])).rows[0].n as number;
@@ -166,7 +167,7 @@ describe("following a private library", () => {
     expect(event.data).toMatchObject({ side: "follower", state: "pending" });
     const [request] = await followers(secretLibrary);
     expect(request).toMatchObject({ id: event.data.id, state: "pending", actor: { handle: `@bob@${new URL(b.url).host}` } });
-    remoteFollowId = request.id;
+    remoteFollowId = request!.id;
     expect(await stateOn(bob, collectionOf(secretLibrary))).toBe("pending");
   });
 
@@ -231,7 +232,7 @@ describe("following a private library", () => {
   });
 
   it("ends with unfollow: Undo reaches A, and B drops the library and its copies", async () => {
-    const libraryId = (await following(bob)).find((f) => f.id === followId).library.id;
+    const libraryId = (await following(bob)).find((f) => f.id === followId)!.library.id;
     // A copy the scan would have made, with its catalog rows.
     await seedRemoteTrack(b, libraryId);
     expect((await dave.request("DELETE", `/api/v1/federation/follows/${followId}`)).status).toBe(404);

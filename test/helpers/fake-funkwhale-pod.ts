@@ -1,7 +1,8 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { signatureHeaders, type SigningKey, verifySignature } from "../../core/fediverse/http-signatures.ts";
+import { actorKeys } from "./actor-keys.ts";
 
 // A Funkwhale 1.4 pod, in the shapes of ../shared/reference/funkwhale-federation.md §1.1 (actors, read
 // unsigned), §2.1 (Library) and §3.2-3.3 (Audio with integer duration, `artists`, no `artist_credit`;
@@ -35,16 +36,7 @@ export interface FakeFunkwhalePod {
 }
 
 export async function startFakeFunkwhalePod(options: { publicKeyOf: (keyId: string) => Promise<JsonWebKey | null> }): Promise<FakeFunkwhalePod> {
-  const keys = new Map<string, { publicPem: string; privateJwk: JsonWebKey }>();
-  const keysOf = (name: string) => {
-    let pair = keys.get(name);
-    if (!pair) {
-      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      pair = { publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(), privateJwk: privateKey.export({ format: "jwk" }) };
-      keys.set(name, pair);
-    }
-    return pair;
-  };
+  const keysOf = actorKeys();
   const documents = new Map<string, Json>();
   const pod = { gets: [] as string[] } as FakeFunkwhalePod;
   const actorId = (name: string) => `${pod.origin}/federation/actors/${name}`;

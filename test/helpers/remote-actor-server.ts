@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { signatureHeaders, type SigningKey } from "../../core/fediverse/http-signatures.ts";
+import { actorKeys } from "./actor-keys.ts";
 
 export interface RemoteActorServer {
   origin: string;
@@ -27,16 +27,7 @@ export interface RemoteActorServerOptions {
  * signatureHeaders(method, url, server.key(name)). Reaching it needs FEDERATION_ALLOW_PRIVATE_ADDRESS.
  */
 export async function startRemoteActorServer(options: RemoteActorServerOptions = {}): Promise<RemoteActorServer> {
-  const keys = new Map<string, { publicPem: string; privateJwk: JsonWebKey }>();
-  const keysOf = (name: string) => {
-    let pair = keys.get(name);
-    if (!pair) {
-      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      pair = { publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(), privateJwk: privateKey.export({ format: "jwk" }) };
-      keys.set(name, pair);
-    }
-    return pair;
-  };
+  const keysOf = actorKeys();
   let origin = "";
   let nodeInfoReads = 0;
   const actorId = (name: string) => `${origin}/actors/${name}`;
