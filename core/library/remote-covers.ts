@@ -57,8 +57,9 @@ export class AlbumCovers {
   }
 
   async #fetch(viewerId: string, albumId: string): Promise<string | null> {
-    const url = await this.#sourceOf(albumId);
-    if (!url) return null;
+    // A fetch that finished while this request read the album has stored the hash: it stands.
+    const { hash, url } = await this.#sourceOf(albumId);
+    if (hash || !url) return hash;
     try {
       const signer = await userSigningKey(this.#deps.pool, viewerId);
       const response = await safeFetch(url, {
@@ -93,13 +94,13 @@ export class AlbumCovers {
     }
   }
 
-  /** A remote album's cover URL, while we have no copy of it. */
-  async #sourceOf(albumId: string): Promise<string | null> {
-    const { rows } = await this.#deps.pool.query<{ cover_source_url: string | null }>(
-      "SELECT cover_source_url FROM album WHERE id = $1 AND fid IS NOT NULL AND cover_hash IS NULL",
+  /** A remote album's cover: our copy's hash once we have one, else where to fetch it. */
+  async #sourceOf(albumId: string): Promise<{ hash: string | null; url: string | null }> {
+    const { rows } = await this.#deps.pool.query<{ cover_hash: string | null; cover_source_url: string | null }>(
+      "SELECT cover_hash, cover_source_url FROM album WHERE id = $1 AND fid IS NOT NULL",
       [albumId],
     );
-    return rows[0]?.cover_source_url ?? null;
+    return { hash: rows[0]?.cover_hash ?? null, url: rows[0]?.cover_source_url ?? null };
   }
 
   /**
