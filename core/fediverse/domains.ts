@@ -16,9 +16,14 @@ export interface SoftwareInfo {
 }
 
 /** What a server's NodeInfo tells us: its software, and its service actor (metadata.actorId), if any. */
-interface NodeInfoFacts {
+export interface NodeInfoFacts {
   software: SoftwareInfo;
   serviceActorFid: string | null;
+  /**
+   * Its public index of public libraries (metadata.endpoints.libraries: Funkwhale's
+   * /federation/index/libraries, and ours), on its own host; null when it names none.
+   */
+  librariesIndex: string | null;
 }
 
 /** How an Audio's `duration` is written: integer seconds (Funkwhale 1.x, and ours) or xsd:duration (Funkwhale 2.0). */
@@ -98,6 +103,11 @@ export class DomainSoftware {
     }
   }
 
+  /** Reads `host`'s NodeInfo now, whatever was recorded. Throws OutboundRefused / RemoteDocumentError. */
+  readNodeInfo(host: string): Promise<NodeInfoFacts> {
+    return this.#fetchNodeInfo(host.toLowerCase());
+  }
+
   /**
    * The row of the service actor a NodeInfo names (Funkwhale's metadata.actorId), read and stored: the
    * one actor besides an object's attributedTo that may update that server's catalog objects. Null when
@@ -125,11 +135,15 @@ export class DomainSoftware {
     const software = (nodeInfo.software ?? {}) as JsonObject;
     if (typeof software.name !== "string" || !software.name) throw new RemoteDocumentError(href.href, 200, "NodeInfo names no software");
     const metadata = (nodeInfo.metadata ?? {}) as JsonObject;
-    const actorId = typeof metadata.actorId === "string" && URL.canParse(metadata.actorId) ? new URL(metadata.actorId) : null;
+    // Only an actor (or a document) of that server itself speaks for it.
+    const onHost = (value: unknown) => {
+      const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : null;
+      return url && url.host.toLowerCase() === host && /^https?:$/.test(url.protocol) ? url.href : null;
+    };
     return {
       software: { name: software.name.toLowerCase(), version: typeof software.version === "string" ? software.version : null },
-      // Only an actor of that server itself speaks for it.
-      serviceActorFid: actorId && actorId.host.toLowerCase() === host && /^https?:$/.test(actorId.protocol) ? actorId.href : null,
+      serviceActorFid: onHost(metadata.actorId),
+      librariesIndex: onHost(((metadata.endpoints ?? {}) as JsonObject).libraries),
     };
   }
 

@@ -57,6 +57,7 @@ export interface FakeFunkwhalePod {
 }
 
 const PAGE_SIZE = 2;
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
 /** Actors of type Service: its own service actor, and another it runs (a bot, say) that speaks for nothing. */
 const SERVICE_NAMES = new Set(["service", "radio"]);
 
@@ -103,8 +104,22 @@ export async function startFakeFunkwhalePod(options: {
         services: { outbound: [], inbound: [] },
         openRegistrations: false,
         usage: { users: { total: 2, activeHalfyear: 2, activeMonth: 1 } },
-        metadata: { actorId: actorId("service"), nodeName: "A fake pod", library: { federationEnabled: true, anonymousCanListen: false } },
+        metadata: {
+          actorId: actorId("service"),
+          nodeName: "A fake pod",
+          library: { federationEnabled: true, anonymousCanListen: false },
+          endpoints: { knownNodes: null, channels: `${pod.origin}/federation/index/channels`, libraries: `${pod.origin}/federation/index/libraries` },
+        },
       });
+    }
+    // The public index of its public libraries (IndexViewSet.libraries), readable unsigned: one page here.
+    if (url.pathname === "/federation/index/libraries") {
+      const id = `${pod.origin}/federation/index/libraries`;
+      const library = documents.get(pod.libraryFid)!;
+      const items = library.audience === PUBLIC ? [{ ...library, totalItems: pod.items.length }] : [];
+      const links = { totalItems: items.length, first: `${id}?page=1`, last: `${id}?page=1` };
+      if (!url.searchParams.has("page")) return send(200, { "@context": FUNKWHALE_CONTEXT, type: "Collection", id, ...links });
+      return send(200, { "@context": FUNKWHALE_CONTEXT, type: "CollectionPage", id: `${id}?page=1`, partOf: id, ...links, items });
     }
     const name = /^\/federation\/actors\/([a-z0-9_-]+)$/.exec(url.pathname)?.[1];
     if (name) {
