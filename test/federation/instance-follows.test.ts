@@ -135,8 +135,11 @@ describe("following an instance", () => {
 });
 
 describe("following a Funkwhale pod", () => {
-  it("finds its public libraries in its index; after its Accept everyone here sees the scanned tracks", async () => {
-    pod.addAudio({ title: "Pod Song", artist: "Bob Band", album: "Pod Album", duration: 200 });
+  it("finds its public libraries in its index; after its Accept everyone here sees the scanned tracks, and plays them", async () => {
+    const bytes = randomBytes(20_000);
+    pod.addAudio({ title: "Pod Song", artist: "Bob Band", album: "Pod Album", duration: 200, bytes });
+    // The pod serves pages and audio only to the actor it accepted: B's instance actor, not carol's.
+    pod.followersOnly = true;
     expect((await admin.post("/api/v1/admin/instance-follows", { domain: new URL(pod.origin).host })).body).toMatchObject({ followed: [] });
 
     pod.document(pod.libraryFid)!.audience = PUBLIC;
@@ -148,11 +151,29 @@ describe("following a Funkwhale pod", () => {
     expect(delivery.activity).toMatchObject({ object: pod.libraryFid });
     expect([delivery.activity.to].flat()).toContain(pod.actorId("bob"));
 
+    pod.approved.add(instance);
     const follow = { type: "Follow", id: `${instance}#follows/${randomUUID()}`, actor: instance, object: pod.libraryFid };
     const accept = { "@context": FUNKWHALE_CONTEXT, type: "Accept", id: `${follow.id}/accept`, actor: pod.actorId("bob"), object: follow, to: [instance] };
     expect((await pod.post(`${b.url}/inbox`, accept, pod.key("bob"))).status).toBeLessThan(300);
     await waitUntil(async () => (await titles(carol)).includes("Pod Song") || undefined, { what: "the pod's scan" });
     // The scan's requests were signed as the instance actor (the pod verified them).
     expect(pod.gets).toContain(`${new URL(pod.libraryFid).pathname}?page=1`);
+    const track = ((await carol.get("/api/v1/tracks")).body.items as { id: string; title: string }[]).find((t) => t.title === "Pod Song")!;
+    const stream = await fetch(`${b.url}/api/v1/tracks/${track.id}/stream`, { headers: { cookie: carol.cookie! } });
+    expect(stream.status).toBe(200);
+    expect(Buffer.from(await stream.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it("applies its live Create(Audio) to the instance-followed library", async () => {
+    const audio = pod.addAudio({ title: "Pod Live", artist: "Bob Band", album: "Pod Album", duration: 180 });
+    const create = {
+      "@context": FUNKWHALE_CONTEXT,
+      type: "Create",
+      actor: pod.actorId("bob"),
+      to: [`${pod.libraryFid}/followers`],
+      object: { "@context": FUNKWHALE_CONTEXT, ...audio },
+    };
+    expect((await pod.post(`${b.url}/inbox`, create, pod.key("bob"))).status).toBe(202);
+    await waitUntil(async () => (await titles(carol)).includes("Pod Live") || undefined, { what: "the Create" });
   });
 });
