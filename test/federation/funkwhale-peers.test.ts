@@ -13,7 +13,7 @@ import { tokenParams } from "../subsonic/helpers.ts";
 // and activities are built from funkwhale-federation.md (§2.3 Follow/Accept, §2.4 scan, §4 media) and
 // Funkwhale's serializers, never from our own output: (a) its user follows one of our libraries with
 // the Follow Funkwhale sends, gets the Accept it expects, walks the pages with signed GETs whose query
-// is signed, and downloads the audio in one plain signed GET; (b) our person follows its library, it
+// is signed, downloads the audio in one plain signed GET, and unfollows with the Undo it sends; (b) our person follows its library, it
 // answers with an Accept whose ids it rebuilt, we scan its pages, play a track over REST and Subsonic,
 // and apply its Create and Delete(Audio).
 
@@ -124,8 +124,11 @@ describe.each([
       expect(Buffer.from(await media.arrayBuffer()).equals(bytes.ours)).toBe(true);
     });
 
+    let closedFollow: { document: Json; follow: Json };
+
     it("a private library: nothing until its owner approves, then the Accept, and its pages answer", async () => {
-      const { document } = await podFollows(closed);
+      closedFollow = await podFollows(closed);
+      const { document } = closedFollow;
       expect(document.audience).toBe("");
       const pending = await waitUntil(async () => (await alice.get(`/api/v1/libraries/${closed.id}/followers`)).body.items[0], { what: "the request" });
       expect(pending).toMatchObject({ state: "pending", actor: { fid: pod.actorId("bob") } });
@@ -139,6 +142,14 @@ describe.each([
       const media = await pod.get(audio!.url[0].href, pod.key("bob"), { media: true });
       expect(media.status).toBe(200);
       expect(Buffer.from(await media.arrayBuffer()).equals(bytes.ours)).toBe(true);
+    });
+
+    it("Undo with the Follow embedded (Funkwhale's unfollow) ends the follow: the pages close again", async () => {
+      const { document, follow } = closedFollow;
+      const undo = { "@context": FUNKWHALE_CONTEXT, type: "Undo", id: `${follow.id}/undo`, actor: pod.actorId("bob"), object: follow, to: [document.attributedTo] };
+      expect((await pod.post(`${app.url}/inbox`, undo, pod.key("bob"))).status).toBeLessThan(300);
+      await waitUntil(async () => (await alice.get(`/api/v1/libraries/${closed.id}/followers`)).body.items.length === 0 || undefined, { what: "the Undo" });
+      expect((await pod.get(document.first, pod.key("bob"))).status).toBe(404);
     });
   });
 
