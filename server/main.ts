@@ -34,6 +34,7 @@ import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { FollowsService } from "../core/fediverse/follows.service.ts";
 import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
+import { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -71,6 +72,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     registration: () => settings.registration(),
   });
   const remoteActors = new RemoteActors({ pool, policy });
+  const lookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
   return {
     config,
     db,
@@ -110,12 +112,13 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     follows: new FollowsService({
       pool,
       orm: db.orm,
-      lookup: new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl }),
+      lookup,
       uploads,
       // Each lookup costs a few requests to another server.
       lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
       publicUrl: config.http.publicUrl,
     }),
+    instanceFollows: new InstanceFollowsService({ pool, orm: db.orm, remoteActors, lookup, uploads, publicUrl: config.http.publicUrl }),
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

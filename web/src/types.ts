@@ -268,3 +268,12 @@ export interface FollowEvent {
   side: "follower" | "following";
   state: FollowState | "removed";
 }
+
+/** A library of another server the instance follows for everyone here (GET /api/v1/admin/instance-follows). */
+export interface InstanceFollow {
+  id: string;
+  state: FollowState;
+  domain: string;
+  createdAt: string;
+  library: { id: string; fid: string; name: string; lastScanAt: string | null; tracks: number };
+}
