@@ -23,6 +23,7 @@ import { SubsonicCredentialsService } from "../core/subsonic/credentials.service
 import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
 import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import { SystemStatusService } from "../core/system/system-status.service.ts";
+import { buildModeration } from "../core/moderation/moderation.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
@@ -71,6 +72,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     registration: () => settings.registration(),
   });
   const remoteActors = new RemoteActors({ pool, policy });
+  const moderation = buildModeration(config, { pool, orm: db.orm }, { remoteActors, uploads });
   return {
     config,
     db,
@@ -115,7 +117,9 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
       // Each lookup costs a few requests to another server.
       lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
       publicUrl: config.http.publicUrl,
+      policy: moderation.policy,
     }),
+    moderation,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

@@ -40,12 +40,25 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
            OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
 
 /**
+ * SQL condition: remote library `alias` is spoken for by an actor of a domain an admin blocked (or, with
+ * `"silenced"`, silenced). A blocked server's content is hidden from everyone here, whatever follows
+ * remain. A silenced one's is seen only through one's own follow: today that is the only way anyone
+ * sees a remote library, so silencing changes nothing a person sees here yet; a view that shows remote
+ * content to people who do not follow it (instance-wide discovery) must leave out libraries this matches.
+ */
+export function moderatedDomainLibrarySql(alias: string, flag: "blocked" | "silenced" = "blocked"): string {
+  return `EXISTS (SELECT 1 FROM actor ma JOIN domain md ON md.name = ma.domain WHERE ma.id = ${alias}.actor_id AND md.${flag})`;
+}
+
+/**
  * SQL condition: library `alias` is a remote one the viewer ($n) follows, and the follow was accepted.
- * Follows are per person (their actor follows), so a remote library is seen by its followers only.
+ * Follows are per person (their actor follows), so a remote library is seen by its followers only; never
+ * one of a blocked server.
  */
 export function followedLibrarySql(alias: string, viewerParam: string): string {
   return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow vf JOIN app_user vu ON vu.actor_id = vf.follower_id
-            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted'))`;
+            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted')
+            AND NOT ${moderatedDomainLibrarySql(alias)})`;
 }
 
 /**

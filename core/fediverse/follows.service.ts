@@ -18,6 +18,15 @@ import {
 import { type ActorSummary, type LibraryLookup, type LibraryPreview, summarize } from "./library-lookup.ts";
 import { signingKeyOf } from "./remote-actors.ts";
 import { objectUrls } from "./object-urls.ts";
+import type { DomainPolicy } from "../moderation/domain-policy.ts";
+
+/** The server a lookup target names: a URL's host, or a handle's (`@name@host`); null when neither. */
+function hostOfTarget(target: string): string | null {
+  const text = target.trim();
+  if (URL.canParse(text) && /^https?:/i.test(text)) return new URL(text).host;
+  const handle = /^@?[^@\s]+@([^@\s/]+)$/.exec(text);
+  return handle ? handle[1]!.toLowerCase() : null;
+}
 
 /** A timestamp as the pool reads it (the ORM's pool leaves them as strings). */
 type Timestamp = Date | string;
@@ -72,6 +81,7 @@ export class FollowsService {
   readonly #uploads: UploadsService;
   readonly #lookupLimiter: RateLimiter;
   readonly #publicUrl: URL;
+  readonly #policy: DomainPolicy | undefined;
 
   constructor(deps: TransactionSource & {
     lookup: LibraryLookup;
@@ -79,6 +89,8 @@ export class FollowsService {
     /** Lookups per person (each costs several requests to other servers). */
     lookupLimiter: RateLimiter;
     publicUrl: URL;
+    /** Servers we do not federate with are not looked up nor followed. */
+    policy?: DomainPolicy;
   }) {
     this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
@@ -86,6 +98,7 @@ export class FollowsService {
     this.#uploads = deps.uploads;
     this.#lookupLimiter = deps.lookupLimiter;
     this.#publicUrl = deps.publicUrl;
+    this.#policy = deps.policy;
   }
 
   /** What `target` (handle or URL) is, and the viewer's follow of it if any. */
@@ -101,6 +114,8 @@ export class FollowsService {
 
   async #resolve(user: User, target: string) {
     await this.#lookupLimiter.consume(`federation-lookup:${user.id}`);
+    const host = hostOfTarget(target);
+    if (host) await this.#policy?.check(host);
     const me = await personActorOf(this.#pool, user.id);
     const signer = me.rsaPrivateJwk ? signingKeyOf(me) : undefined;
     try {
