@@ -21,9 +21,10 @@ function keyIdOf(req: Request): string | null {
 export function federationGate(policy: DomainPolicy): RequestHandler {
   return async (req, _res, next) => {
     const keyId = keyIdOf(req);
-    if (!keyId) return next();
-    const host = URL.canParse(keyId) ? new URL(keyId).host : keyId;
-    const refusal = await policy.refusalOfUrl(keyId);
+    // A key id that is no URL names no server: the signature's verifier refuses it (401).
+    if (!keyId || !URL.canParse(keyId)) return next();
+    const host = new URL(keyId).host;
+    const refusal = await policy.refusal(host);
     if (!refusal) return next();
     log.info("Refused a signed {method} of {path} from {host}: {refusal}", { method: req.method, path: req.path, host, refusal });
     next(refusedError(refusal, host));
