@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
-import { NotFound } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { UploadsService } from "../library/uploads.service.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { notifyFollowEvent } from "./follow-events.ts";
@@ -19,6 +19,7 @@ import { type ActorSummary, type LibraryLookup, type LibraryPreview, summarize }
 import { signingKeyOf } from "./remote-actors.ts";
 import { objectUrls } from "./object-urls.ts";
 import type { DomainPolicy } from "../moderation/domain-policy.ts";
+import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
 /** The server a lookup target names: a URL's host, or a handle's (`@name@host`); null when neither. */
 function hostOfTarget(target: string): string | null {
@@ -141,6 +142,9 @@ export class FollowsService {
    */
   async follow(user: User, target: string): Promise<Following> {
     const { preview, speaker, me } = await this.#resolve(user, target);
+    if (await hasBlocked(this.#pool, user.id, speaker.id)) {
+      throw new Conflict("You blocked the actor speaking for this library; unblock it first (Settings)", "actor_blocked");
+    }
     const follow = await withTransaction(this.#db, async ({ sql: tx }) => {
       const libraryId = await upsertRemoteLibrary(tx, preview, speaker.id);
       const { rows } = await tx.query<{ id: string; fid: string }>(

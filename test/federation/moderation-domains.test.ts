@@ -205,6 +205,21 @@ describe("blocking a server", () => {
   });
 });
 
+describe("a person's block of the actor speaking for a library", () => {
+  it("keeps them from following it", async () => {
+    await root.request("PUT", `/api/v1/admin/domains/${encodeURIComponent(hostOf(shelf.origin))}`, { json: { blocked: false } });
+    expect((await alice.post("/api/v1/me/blocks", { actor: shelf.actorFid })).status).toBe(201);
+    // The lookup reads the library's actor too.
+    shelf.overrides.set(new URL(shelf.actorFid).pathname, () => ({
+      status: 200,
+      body: { "@context": "https://www.w3.org/ns/activitystreams", id: shelf.actorFid, type: "Person", preferredUsername: "bob", inbox: `${shelf.actorFid}/inbox` },
+    }));
+    const res = await alice.post("/api/v1/federation/follows", { target: shelf.libraryFid });
+    expect([res.status, res.body.error?.code]).toEqual([409, "actor_blocked"]);
+    expect((await alice.get("/api/v1/federation/follows")).body.items).toEqual([]);
+  });
+});
+
 describe("silencing a server", () => {
   it("keeps its follows working, and is listed", async () => {
     const res = await root.request("PUT", `/api/v1/admin/domains/${encodeURIComponent(hostOf(quiet.origin))}`, { json: { silenced: true } });
@@ -224,11 +239,13 @@ describe("the moderation log", () => {
     const entries = (res.body.items as { action: string; target: string; detail: object; moderator: { username: string } }[]).map((e) => [e.action, e.target, e.detail, e.moderator.username]);
     expect(entries).toEqual([
       ["domain_silence", hostOf(quiet.origin), {}, "operator"],
+      ["user_block", shelf.actorFid, { followsDropped: 0 }, "alice"],
+      ["domain_unblock", hostOf(shelf.origin), {}, "operator"],
       ["domain_unblock", hostOf(remote.origin), {}, "operator"],
       ["domain_block", hostOf(shelf.origin), { followsDropped: 1 }, "operator"],
       ["domain_block", hostOf(remote.origin), { followsDropped: 1 }, "operator"],
     ]);
-    expect(res.body.total).toBe(4);
-    expect((await root.get("/api/v1/admin/moderation-log?limit=1&offset=1")).body.items[0].action).toBe("domain_unblock");
+    expect(res.body.total).toBe(6);
+    expect((await root.get("/api/v1/admin/moderation-log?limit=1&offset=1")).body.items[0].action).toBe("user_block");
   });
 });
