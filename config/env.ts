@@ -35,6 +35,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(30),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
   FEDERATION_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(1200),
+  FEDERATION_MODE: z.enum(["open", "allowlist"]).default("open"),
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
@@ -87,6 +88,8 @@ export interface AppConfig {
     readonly allowPrivateAddress: boolean;
     /** Inbound federation requests a minute per remote domain and address (server/http/federation-rate-limit.ts). */
     readonly requestsPerMinute: number;
+    /** `allowlist`: federate only with the domains an admin marked allowed (core/fediverse/domain-policy.ts). */
+    readonly mode: "open" | "allowlist";
   };
   readonly media: {
     readonly maxUploadBytes: number;
@@ -167,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
-    federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS, requestsPerMinute: e.FEDERATION_REQUESTS_PER_MINUTE },
+    federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS, requestsPerMinute: e.FEDERATION_REQUESTS_PER_MINUTE, mode: e.FEDERATION_MODE },
     media: {
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
       userQuotaBytes: e.USER_QUOTA_MB * 1024 * 1024,

@@ -8,6 +8,7 @@ import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import { ReportsService } from "../core/moderation/reports.service.ts";
 import { type OutboundPolicy, outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
 import { safeLoaderFactories } from "./backends/safe-document-loader.ts";
@@ -53,6 +54,8 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
   registerInbox(federation, {
     follows: new FollowInbox({ ...db, remoteActors, uploads, publicUrl: config.http.publicUrl }),
     librarySync: new LibrarySyncInbox({ ...db, policy, uploads, mediaDir: config.mediaDir }),
+    reports: new ReportsService({ ...db, publicUrl: config.http.publicUrl }),
+    remoteActors,
   });
   registerNodeInfo(federation, {
     orm: deps.orm,

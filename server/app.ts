@@ -6,6 +6,7 @@ import { authenticate, sessionCookieName } from "./http/auth.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { fedifyMiddleware } from "./http/fedify-middleware.ts";
 import { inboxGuard } from "./http/inbox-guard.ts";
+import { federationGate } from "./http/federation-gate.ts";
 import { funkwhaleInbox } from "./http/funkwhale-inbox.ts";
 import { federationRateLimit } from "./http/federation-rate-limit.ts";
 import { rejectMalformedUrl, rejectNulInBody } from "./http/input-guards.ts";
@@ -17,6 +18,8 @@ import { requestSigner } from "./http/request-signer.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
 import { adminRoutes } from "./api/admin.routes.ts";
+import { moderationRoutes } from "./api/moderation.routes.ts";
+import { blocksRoutes } from "./api/blocks.routes.ts";
 import { authRoutes } from "./api/auth.routes.ts";
 import { healthRoutes } from "./api/health.routes.ts";
 import { catalogRoutes } from "./api/catalog.routes.ts";
@@ -60,6 +63,8 @@ export function createApp(deps: ServerDeps): Express {
   api.use("/auth", authRoutes(deps));
   api.use("/admin", instanceFollowsRoutes(deps));
   api.use("/admin", adminRoutes(deps));
+  api.use("/admin", moderationRoutes(deps));
+  api.use(blocksRoutes(deps));
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
@@ -80,6 +85,8 @@ export function createApp(deps: ServerDeps): Express {
   if (webUi) app.use(webUi.files);
 
   app.use(federationRateLimit(deps.federationLimiter));
+  // A server we do not federate with is refused before anything reads what it signed.
+  app.use(federationGate(deps.moderation.policy));
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   // What other servers read of ours: documents and media, by who signed the request (authorized fetch).
   const publicUrl = deps.config.http.publicUrl;
@@ -90,6 +97,8 @@ export function createApp(deps: ServerDeps): Express {
   app.use(inboxGuard({
     limitBytes: deps.config.http.jsonBodyLimitBytes,
     isLocalActor: async (identifier) => (await deps.actors.findPublished(deps.db.orm.em.fork(), identifier)) !== null,
+    policy: deps.moderation.policy,
+    isBlockedBy: deps.moderation.isBlockedBy,
   }));
   // Funkwhale's library activities, which Fedify's inbox would drop, from the body the guard has read.
   app.use(funkwhaleInbox({ db: deps.db, remoteActors: deps.remoteActors, publicUrl }));

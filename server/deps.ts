@@ -27,6 +27,7 @@ import type { Database } from "../core/db/database.ts";
 import type { Transcoder } from "../core/media/transcoder.ts";
 import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import type { InstanceSettings } from "../core/system/instance-settings.ts";
+import type { Moderation } from "../core/moderation/moderation.ts";
 import type { LiveEvents } from "./live-events.ts";
 
 /** Everything the web process's routers need, built once by the composition root. */
@@ -70,6 +71,8 @@ export interface ServerDeps {
   follows: FollowsService;
   /** The instance actor's follows of other servers' public libraries, for everyone here (administrators'). */
   instanceFollows: InstanceFollowsService;
+  /** Blocked, silenced and allowed servers, people's blocks, reports from other servers, the moderation log. */
+  moderation: Moderation;
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */

@@ -23,6 +23,7 @@ import { SubsonicCredentialsService } from "../core/subsonic/credentials.service
 import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
 import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import { SystemStatusService } from "../core/system/system-status.service.ts";
+import { buildModeration } from "../core/moderation/moderation.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { serverDirs } from "../core/library/music-folder.ts";
@@ -73,6 +74,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   });
   const remoteActors = new RemoteActors({ pool, policy });
   const lookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
+  const moderation = buildModeration(config, { pool, orm: db.orm }, { remoteActors, uploads });
   return {
     config,
     db,
@@ -117,8 +119,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
       // Each lookup costs a few requests to another server.
       lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
       publicUrl: config.http.publicUrl,
+      policy: moderation.policy,
     }),
-    instanceFollows: new InstanceFollowsService({ pool, orm: db.orm, remoteActors, lookup, uploads, publicUrl: config.http.publicUrl }),
+    instanceFollows: new InstanceFollowsService({
+      pool, orm: db.orm, remoteActors, lookup, uploads, publicUrl: config.http.publicUrl, policy: moderation.policy,
+    }),
+    moderation,
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

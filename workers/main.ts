@@ -33,6 +33,7 @@ import { CatalogService } from "../core/catalog/catalog.service.ts";
 import { FUNKWHALE_ACTIVITY_TASK } from "../core/fediverse/funkwhale-activities.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { funkwhaleActivityTask } from "./tasks/funkwhale-activity.task.ts";
+import { DomainPolicy } from "../core/moderation/domain-policy.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -73,7 +74,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const scans = new LibraryScansService({ pool: db.pool });
   const policy = outboundPolicy(config);
   const tasks: Record<string, Task> = {
-    [FEDIFY_TASK]: fedifyTask(federation),
+    [FEDIFY_TASK]: fedifyTask(federation, new DomainPolicy({ pool: db.pool, mode: config.federation.mode, publicUrl: config.http.publicUrl })),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
     [SEND_FOLLOW_TASK]: sendFollowActivityTask(federation, config.http.publicUrl),
     cleanup: cleanupTask({ pool: db.pool, mediaDir: config.mediaDir, remoteCacheMaxBytes: config.media.remoteCacheMaxBytes }),

@@ -40,15 +40,26 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
            OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
 
 /**
+ * SQL condition: remote library `alias` is spoken for by an actor of a domain an admin blocked (or, with
+ * `"silenced"`, silenced).
+ */
+export function moderatedDomainLibrarySql(alias: string, flag: "blocked" | "silenced" = "blocked"): string {
+  return `EXISTS (SELECT 1 FROM actor ma JOIN domain md ON md.name = ma.domain WHERE ma.id = ${alias}.actor_id AND md.${flag})`;
+}
+
+/**
  * SQL condition: library `alias` is a remote one the viewer ($n) may see through an accepted follow:
  * their own (follows are per person: their actor follows), or the instance actor's, which an
- * administrator made for everyone here (instance follows), so any signed-in local user sees it.
+ * administrator made for everyone here (instance follows), so any signed-in local user sees it. Never
+ * one of a blocked server; a silenced server's only through one's own follow (the instance's is a
+ * shared view, which silence keeps it out of).
  */
 export function followedLibrarySql(alias: string, viewerParam: string): string {
   return `(${alias}.owner_id IS NULL AND ${viewerParam}::uuid IS NOT NULL AND EXISTS (
             SELECT 1 FROM follow vf JOIN actor va ON va.id = vf.follower_id AND va.is_local LEFT JOIN app_user vu ON vu.actor_id = va.id
             WHERE vf.library_id = ${alias}.id AND vf.state = 'accepted'
-              AND (vu.id = ${viewerParam}::uuid OR va.represents = 'instance')))`;
+              AND (vu.id = ${viewerParam}::uuid OR (va.represents = 'instance' AND NOT ${moderatedDomainLibrarySql(alias, "silenced")})))
+            AND NOT ${moderatedDomainLibrarySql(alias)})`;
 }
 
 /**

@@ -41,4 +41,8 @@ export const sqlOnlyTables = [
   "upload_reservation",
   // Follows of libraries and playlists (migration 0016): a follow may target a playlist, itself SQL-only.
   "follow",
+  // Moderation (migration 0022): people's blocks, reports from other servers, the log of decisions.
+  "user_block",
+  "report",
+  "moderation_log",
 ];

@@ -19,6 +19,8 @@ export const DomainSchema = defineEntity({
     blocked: p.boolean().default(false),
     /** Its content stays out of shared views. */
     silenced: p.boolean().default(false),
+    /** On the list FEDERATION_MODE=allowlist federates with (migration 0022). */
+    allowed: p.boolean().default(false),
   },
 });
 

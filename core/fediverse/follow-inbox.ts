@@ -9,6 +9,7 @@ import type { DeliveryTarget, FollowActivity } from "./follow-publisher.ts";
 import { dropUnfollowedContent, type FollowState } from "./follows.queries.ts";
 import { LIBRARY_COLLECTION_PATH, objectUrls } from "./object-urls.ts";
 import type { RemoteActors } from "./remote-actors.ts";
+import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
 const log = getLogger(["polyphony", "fediverse", "follows"]);
 
@@ -64,6 +65,10 @@ export class FollowInbox {
     }
     const follower = await this.#actors.resolve(activity.followerFid);
     if (follower.isLocal) return null;
+    if (await hasBlocked(this.#db.pool, library.ownerId, follower.id)) {
+      log.info("Follow of {object} by {follower}, whom its owner blocked: ignored", { object: activity.objectFid, follower: follower.fid });
+      return null;
+    }
     const auto = library.privacy === "public" || !library.approveFollows;
     const stored = await withTransaction(this.#db, async ({ sql: tx }) => {
       const fid = await freeFollowFid(tx, activity.fid, follower, library.id);

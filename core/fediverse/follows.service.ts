@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
-import { NotFound } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { UploadsService } from "../library/uploads.service.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import { notifyFollowEvent } from "./follow-events.ts";
@@ -18,6 +18,16 @@ import {
 import { type ActorSummary, type LibraryLookup, type LibraryPreview, summarize } from "./library-lookup.ts";
 import { signingKeyOf } from "./remote-actors.ts";
 import { objectUrls } from "./object-urls.ts";
+import type { DomainPolicy } from "../moderation/domain-policy.ts";
+import { hasBlocked } from "../moderation/user-blocks.service.ts";
+
+/** The server a lookup target names: a URL's host, or a handle's (`@name@host`); null when neither. */
+function hostOfTarget(target: string): string | null {
+  const text = target.trim();
+  if (URL.canParse(text) && /^https?:/i.test(text)) return new URL(text).host;
+  const handle = /^@?[^@\s]+@([^@\s/]+)$/.exec(text);
+  return handle ? handle[1]!.toLowerCase() : null;
+}
 
 /** A timestamp as the pool reads it (the ORM's pool leaves them as strings). */
 type Timestamp = Date | string;
@@ -72,6 +82,7 @@ export class FollowsService {
   readonly #uploads: UploadsService;
   readonly #lookupLimiter: RateLimiter;
   readonly #publicUrl: URL;
+  readonly #policy: DomainPolicy | undefined;
 
   constructor(deps: TransactionSource & {
     lookup: LibraryLookup;
@@ -79,6 +90,8 @@ export class FollowsService {
     /** Lookups per person (each costs several requests to other servers). */
     lookupLimiter: RateLimiter;
     publicUrl: URL;
+    /** Servers we do not federate with are not looked up nor followed. */
+    policy?: DomainPolicy;
   }) {
     this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
@@ -86,6 +99,7 @@ export class FollowsService {
     this.#uploads = deps.uploads;
     this.#lookupLimiter = deps.lookupLimiter;
     this.#publicUrl = deps.publicUrl;
+    this.#policy = deps.policy;
   }
 
   /** What `target` (handle or URL) is, and the viewer's follow of it if any. */
@@ -101,6 +115,8 @@ export class FollowsService {
 
   async #resolve(user: User, target: string) {
     await this.#lookupLimiter.consume(`federation-lookup:${user.id}`);
+    const host = hostOfTarget(target);
+    if (host) await this.#policy?.check(host);
     const me = await personActorOf(this.#pool, user.id);
     const signer = me.rsaPrivateJwk ? signingKeyOf(me) : undefined;
     try {
@@ -126,6 +142,9 @@ export class FollowsService {
    */
   async follow(user: User, target: string): Promise<Following> {
     const { preview, speaker, me } = await this.#resolve(user, target);
+    if (await hasBlocked(this.#pool, user.id, speaker.id)) {
+      throw new Conflict("You blocked the actor speaking for this library; unblock it first (Settings)", "actor_blocked");
+    }
     const follow = await withTransaction(this.#db, async ({ sql: tx }) => {
       const libraryId = await upsertRemoteLibrary(tx, preview, speaker.id);
       const { rows } = await tx.query<{ id: string; fid: string }>(

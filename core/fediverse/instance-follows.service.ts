@@ -7,6 +7,7 @@ import { queuedFollowPublisher } from "./follow-publisher.ts";
 import { deliveryColumns, deliveryTarget, dropUnfollowedContent, type FollowState, upsertRemoteLibrary } from "./follows.queries.ts";
 import type { SigningKey } from "./http-signatures.ts";
 import type { LibraryLookup } from "./library-lookup.ts";
+import type { DomainPolicy } from "../moderation/domain-policy.ts";
 import { type RemoteActors, signingKeyOf } from "./remote-actors.ts";
 import { fetchDocument, idOf, type JsonObject } from "./remote-documents.ts";
 
@@ -54,18 +55,24 @@ export class InstanceFollowsService {
   readonly #lookup: LibraryLookup;
   readonly #uploads: UploadsService;
   readonly #origin: URL;
+  readonly #policy: DomainPolicy | undefined;
 
-  constructor(deps: TransactionSource & { remoteActors: RemoteActors; lookup: LibraryLookup; uploads: UploadsService; publicUrl: URL }) {
+  constructor(
+    deps: TransactionSource & { remoteActors: RemoteActors; lookup: LibraryLookup; uploads: UploadsService; publicUrl: URL; policy?: DomainPolicy },
+  ) {
     this.#db = { pool: deps.pool, orm: deps.orm };
     this.#actors = deps.remoteActors;
     this.#lookup = deps.lookup;
     this.#uploads = deps.uploads;
     this.#origin = deps.publicUrl;
+    this.#policy = deps.policy;
   }
 
   /** Follows the public libraries `input` (a host name, or a URL on it) lists in its index. */
   async follow(input: string): Promise<InstanceFollowOutcome> {
     const domain = this.#domainOf(input);
+    // A server we do not federate with (blocked, or not on the allow-list) is not followed: 403.
+    await this.#policy?.check(domain);
     const me = await this.#instanceActor();
     const candidates = await this.#discover(domain, me.key);
     const followed: InstanceFollow[] = [];

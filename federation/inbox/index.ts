@@ -3,6 +3,9 @@ import { getLogger } from "../../config/logging.ts";
 import { INBOX_PATH, SHARED_INBOX_PATH } from "../../core/accounts/actor-urls.ts";
 import type { FollowInbox } from "../../core/fediverse/follow-inbox.ts";
 import type { LibrarySyncInbox } from "../../core/fediverse/library-sync-inbox.ts";
+import type { RemoteActors } from "../../core/fediverse/remote-actors.ts";
+import type { ReportsService } from "../../core/moderation/reports.service.ts";
+import { registerFlagListeners } from "./flags.ts";
 import { registerFollowListeners } from "./follows.ts";
 import { registerLibrarySyncListeners } from "./library-sync.ts";
 
@@ -11,6 +14,8 @@ const log = getLogger(["polyphony", "federation", "inbox"]);
 export interface InboxDeps {
   follows: FollowInbox;
   librarySync: LibrarySyncInbox;
+  reports: ReportsService;
+  remoteActors: RemoteActors;
 }
 
 /**
@@ -23,4 +28,5 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   });
   registerFollowListeners(listeners, deps.follows);
   registerLibrarySyncListeners(listeners, deps.librarySync);
+  registerFlagListeners(listeners, deps);
 }

@@ -2,6 +2,8 @@ import { Router } from "express";
 import { buildOpenApi, DOCS_PAGE, type Operation } from "../http/openapi.ts";
 import type { ServerDeps } from "../deps.ts";
 import { adminOperations } from "./admin.routes.ts";
+import { blocksOperations } from "./blocks.routes.ts";
+import { moderationOperations } from "./moderation.routes.ts";
 import { authOperations } from "./auth.routes.ts";
 import { catalogOperations } from "./catalog.routes.ts";
 import { eventsOperations } from "./events.routes.ts";
@@ -24,6 +26,8 @@ export const OPERATIONS: Operation[] = [
   ...meOperations,
   ...adminOperations,
   ...instanceFollowsOperations,
+  ...moderationOperations,
+  ...blocksOperations,
   ...librariesOperations,
   ...followsOperations,
   ...uploadsOperations,

@@ -112,6 +112,14 @@ describe("following an instance", () => {
     expect(Buffer.from(await stream.arrayBuffer()).equals(shelves.open.bytes)).toBe(true);
   });
 
+  it("are no shared view of a silenced server: its music leaves everyone who does not follow it themselves", async () => {
+    const domain = `/api/v1/admin/domains/${encodeURIComponent(hostOf(a))}`;
+    expect((await admin.request("PUT", domain, { json: { silenced: true } })).status).toBe(200);
+    expect(await titles(carol)).toEqual([]);
+    expect((await admin.request("PUT", domain, { json: { silenced: false } })).status).toBe(200);
+    expect(await titles(carol)).toEqual(["open song", "second song"]);
+  });
+
   it("stops one follow: Undo reaches A, and its music leaves B", async () => {
     const open = (await instanceFollows()).find((f) => f.library.name === "open shelf")!;
     expect((await carol.request("DELETE", `/api/v1/admin/instance-follows/${open.id}`)).status).toBe(403);
@@ -131,6 +139,16 @@ describe("following an instance", () => {
     expect(await instanceFollows()).toEqual([]);
     expect(await titles(carol)).toEqual([]);
     expect((await alice.get(`/api/v1/libraries/${shelves.second.id}/followers`)).body.items).toEqual([]);
+  });
+
+  it("refuses a blocked server", async () => {
+    const domain = `/api/v1/admin/domains/${encodeURIComponent(hostOf(a))}`;
+    expect((await admin.request("PUT", domain, { json: { blocked: true } })).status).toBe(200);
+    const res = await admin.post("/api/v1/admin/instance-follows", { domain: hostOf(a) });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("domain_blocked");
+    expect(await instanceFollows()).toEqual([]);
+    expect((await admin.request("PUT", domain, { json: { blocked: false } })).status).toBe(200);
   });
 });
 

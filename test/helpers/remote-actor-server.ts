@@ -11,6 +11,8 @@ export interface RemoteActorServer {
   key(name: string): SigningKey;
   /** A POST of `activity` to `url` signed (draft-cavage with Digest) with `key`; `tamper` changes the body after signing. */
   post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
+  /** The activities POSTed to its inboxes (personal or shared), parsed, in order of arrival. */
+  inbox: { path: string; activity: Record<string, unknown> }[];
   /** How many times its NodeInfo (the 2.0 document) was read. */
   nodeInfoReads(): number;
   close(): Promise<void>;
@@ -30,8 +32,15 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
   const keysOf = actorKeys();
   let origin = "";
   let nodeInfoReads = 0;
+  const inbox: RemoteActorServer["inbox"] = [];
   const actorId = (name: string) => `${origin}/actors/${name}`;
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
+    if (req.method === "POST" && /^\/(actors\/[a-z0-9_-]+\/)?inbox$/.test(req.url ?? "")) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      inbox.push({ path: req.url!, activity: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      return void res.writeHead(202).end();
+    }
     const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (options.software && req.method === "GET" && req.url === "/.well-known/nodeinfo") {
       return void json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/api/v1/instance/nodeinfo/2.0/` }] });
@@ -64,6 +73,7 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
       const headers = signatureHeaders("POST", new URL(url), key, body);
       return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/activity+json" }, body: options.tamper?.(body) ?? body });
     },
+    inbox,
     nodeInfoReads: () => nodeInfoReads,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -30,6 +30,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/libraries/:id", component: () => import("./pages/LibraryPage.vue"), props: true, meta: { title: "Library" } },
   { path: "/settings", component: () => import("./pages/SettingsPage.vue"), meta: { title: "Settings" } },
   { path: "/admin", component: () => import("./pages/AdminPage.vue"), meta: { title: "Administration", admin: true } },
+  { path: "/admin/moderation", component: () => import("./pages/ModerationPage.vue"), meta: { title: "Moderation", admin: true } },
   { path: "/:path(.*)*", component: () => import("./pages/NotFoundPage.vue"), meta: { title: "Not found" } },
 ];
 
