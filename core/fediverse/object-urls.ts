@@ -26,6 +26,9 @@ export interface ObjectUrls {
   cover(hash: string): string;
   /** The library's page in the web UI (its HTML links back to the collection). */
   libraryWebPage(id: string): string;
+  /** Pages of the web UI that microblog posts and profiles link to. */
+  playlistWebPage(id: string): string;
+  albumWebPage(id: string): string;
 }
 
 export function objectUrls(origin: URL): ObjectUrls {
@@ -41,5 +44,7 @@ export function objectUrls(origin: URL): ObjectUrls {
     stream: (id) => at(MEDIA_PATH, id),
     cover: (hash) => new URL(COVER_PATH.replace(":hash", hash).replace(":file", "600.jpg"), origin).href,
     libraryWebPage: (id) => at("/libraries/:id", id),
+    playlistWebPage: (id) => at("/playlists/:id", id),
+    albumWebPage: (id) => at("/albums/:id", id),
   };
 }

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { signatureHeaders, type SigningKey } from "../../core/fediverse/http-signatures.ts";
 import { actorKeys } from "./actor-keys.ts";
+import type { ReceivedRequest } from "./fake-remote.ts";
 
 export interface RemoteActorServer {
   origin: string;
@@ -13,6 +14,8 @@ export interface RemoteActorServer {
   post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
   /** How many times its NodeInfo (the 2.0 document) was read. */
   nodeInfoReads(): number;
+  /** What reached its inboxes (shared `/inbox` and personal ones), each answered 202. */
+  received: ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -31,7 +34,16 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
   let origin = "";
   let nodeInfoReads = 0;
   const actorId = (name: string) => `${origin}/actors/${name}`;
-  const server = http.createServer((req, res) => {
+  const received: ReceivedRequest[] = [];
+  const server = http.createServer(async (req, res) => {
+    if (req.method === "POST" && /^\/(actors\/[a-z0-9_-]+\/)?inbox$/.test(req.url ?? "")) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      received.push({ method: "POST", url: req.url!, headers, body: Buffer.concat(chunks).toString("utf8") });
+      return void res.writeHead(202).end();
+    }
     const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (options.software && req.method === "GET" && req.url === "/.well-known/nodeinfo") {
       return void json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/api/v1/instance/nodeinfo/2.0/` }] });
@@ -65,6 +77,7 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
       return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/activity+json" }, body: options.tamper?.(body) ?? body });
     },
     nodeInfoReads: () => nodeInfoReads,
+    received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

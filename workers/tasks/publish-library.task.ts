@@ -5,6 +5,7 @@ import type { Task } from "graphile-worker";
 import type pg from "pg";
 import { libraryFollowers, type Publication, type PublicationRecipient } from "../../core/fediverse/library-publications.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { sendAlbumNotes } from "../../federation/outbox/album-notes.ts";
 
 const asRecipient = (r: PublicationRecipient): Recipient => ({
   id: new URL(r.id),
@@ -21,7 +22,8 @@ interface LibraryActorRow {
 
 /**
  * Tells a local library's followers what changed (core/fediverse/library-publications.ts queued it):
- * Create/Update/Delete(Audio), Update(Library), Delete(Library). Activities name their objects by id;
+ * Create/Update/Delete(Audio), Update(Library), Delete(Library), and to microblog followers a Note per
+ * album added (federation/outbox/album-notes.ts). Activities name their objects by id;
  * a follower reads each Audio it is told of with a signed GET, as a scan does. Fedify delivers them
  * once per shared inbox, with its retries and backoff, each inbox in a job of its own.
  */
@@ -49,6 +51,8 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     const library = rows[0];
     // Deleted since: its Delete(Library) tells the followers.
     if (!library) return;
+    // Microblog followers see a post per album added, and nothing of the Audio activities below.
+    if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;
     const actor = ctx.getActorUri(library.username);

@@ -1,0 +1,30 @@
+import type { Context } from "@fedify/fedify";
+import { Create, Note, type Recipient } from "@fedify/vocab";
+import type pg from "pg";
+import { albumAnnouncements, microblogFollowers } from "../../core/fediverse/album-announcements.ts";
+import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { albumNote } from "../mappers/album-note.ts";
+
+/**
+ * Create(Note) from the library's actor to its microblog followers, one per album among `uploadIds`
+ * (at most NOTES_PER_JOB): what Mastodon shows in their home timelines. The Note's id is
+ * dereferenceable (dispatchers/notes.ts); the Create is addressed as its Note is.
+ */
+export async function sendAlbumNotes(ctx: Context<void>, pool: pg.Pool, libraryId: string, uploadIds: string[]): Promise<number> {
+  const followers = await microblogFollowers(pool, libraryId);
+  if (!followers.length) return 0;
+  const recipients: Recipient[] = followers.map((r) => ({
+    id: new URL(r.id),
+    inboxId: r.inbox ? new URL(r.inbox) : null,
+    endpoints: { sharedInbox: r.sharedInbox ? new URL(r.sharedInbox) : null },
+  }));
+  const urls = objectUrls(new URL(ctx.canonicalOrigin));
+  const announcements = await albumAnnouncements(pool, libraryId, uploadIds);
+  for (const announcement of announcements) {
+    const actor = ctx.getActorUri(announcement.actorUsername);
+    const note = albumNote(announcement, { note: ctx.getObjectUri(Note, { id: announcement.key }), actor }, urls);
+    const create = new Create({ id: new URL(`${note.id!.href}/activity`), actor, object: note, tos: note.toIds, ccs: note.ccIds, published: note.published });
+    await ctx.sendActivity({ identifier: announcement.actorUsername }, recipients, create, { preferSharedInbox: true });
+  }
+  return announcements.length;
+}
