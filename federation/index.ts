@@ -46,7 +46,7 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
     // with its own allowPrivateAddress: true or userAgent options, which they replace.
     ...safeLoaderFactories({ policy, kv: deps.kv }),
   });
-  registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
+  registerActorDispatcher(federation, { orm: deps.orm, pool: deps.pool, domain: config.http.publicUrl.host });
   registerCollections(federation);
   registerNoteDispatcher(federation, { pool: deps.pool });
   const db = { pool: deps.pool, orm: deps.orm };

@@ -22,6 +22,7 @@ import { healthRoutes } from "./api/health.routes.ts";
 import { catalogRoutes } from "./api/catalog.routes.ts";
 import { eventsRoutes } from "./api/events.routes.ts";
 import { followsRoutes } from "./api/follows.routes.ts";
+import { peopleRoutes } from "./api/people.routes.ts";
 import { instanceRoutes } from "./api/instance.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
@@ -62,6 +63,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(subsonicCredentialsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
+  api.use(peopleRoutes(deps));
   api.use("/playlists", playlistsRoutes(deps));
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));

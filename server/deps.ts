@@ -8,6 +8,7 @@ import type { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { FollowsService } from "../core/fediverse/follows.service.ts";
+import type { PeopleService } from "../core/fediverse/people.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
@@ -67,6 +68,8 @@ export interface ServerDeps {
   subsonicLimits: { perUser: RateLimiter; perAddress: RateLimiter };
   /** Following remote libraries, and answering follows of ours. */
   follows: FollowsService;
+  /** People's profiles, here and on other servers, and following a person's libraries. */
+  people: PeopleService;
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */

@@ -34,6 +34,8 @@ import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { FollowsService } from "../core/fediverse/follows.service.ts";
 import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
+import { PeopleService } from "../core/fediverse/people.service.ts";
+import { PersonLookup } from "../core/fediverse/person-lookup.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -71,6 +73,10 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     registration: () => settings.registration(),
   });
   const remoteActors = new RemoteActors({ pool, policy });
+  const libraryLookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
+  // Each lookup (of a library or a person) costs a few requests to another server.
+  const lookupLimiter = new RateLimiter({ db: pool, max: 30, windowSeconds: 60 });
+  const follows = new FollowsService({ pool, orm: db.orm, lookup: libraryLookup, uploads, lookupLimiter, publicUrl: config.http.publicUrl });
   return {
     config,
     db,
@@ -107,13 +113,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     subsonicCredentials: new SubsonicCredentialsService({ pool, key: deriveKey(serverSecretKey(config), "subsonic credentials") }),
     subsonicCatalog: new SubsonicCatalogService({ pool }),
     subsonicLimits: { perUser: loginLimit(config.auth.loginMaxAttempts), perAddress: loginLimit(config.auth.loginMaxAttempts * 5) },
-    follows: new FollowsService({
+    follows,
+    people: new PeopleService({
       pool,
-      orm: db.orm,
-      lookup: new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl }),
-      uploads,
-      // Each lookup costs a few requests to another server.
-      lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
+      lookup: new PersonLookup({ remoteActors, libraryLookup, publicUrl: config.http.publicUrl }),
+      follows,
+      lookupLimiter,
       publicUrl: config.http.publicUrl,
     }),
     events: buildLiveEvents(db),

@@ -1,8 +1,10 @@
 import { importJwk, type Federation } from "@fedify/fedify";
 import { Application, Endpoints, Group, Image, Link, Person, Service, Tombstone } from "@fedify/vocab";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
 import { findPublishedActor, listedByWebFinger } from "../../core/accounts/actors.service.ts";
+import { publicCollectionsOfActor } from "../../core/accounts/profiles.ts";
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
 import { collectionProfileOfActor, type CollectionProfile, profileSummary } from "../../core/fediverse/actor-profiles.ts";
 import { objectUrls, type ObjectUrls } from "../../core/fediverse/object-urls.ts";
@@ -16,7 +18,7 @@ const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group
  * WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance; not a private
  * library's handle (listedByWebFinger): its actor is found only through its URL, which its owner shares.
  */
-export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
+export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; pool: pg.Pool; domain: string }): void {
   const findLocal = (identifier: string): Promise<Actor | null> =>
     deps.orm.em.fork().findOne(ActorSchema, { username: identifier, domain: deps.domain, isLocal: true });
 
@@ -47,6 +49,7 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
         ...(profile ? collectionProfileFields(profile, urls, deps.domain) : {}),
+        ...(actor.represents === "user" ? { streams: await personStreams(deps.pool, actor.id, urls) } : {}),
       });
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
@@ -84,4 +87,13 @@ function collectionProfileFields(profile: CollectionProfile, urls: ObjectUrls, d
     ...(profile.coverHash ? { icon: new Image({ url: new URL(urls.cover(profile.coverHash)), mediaType: "image/jpeg" }) } : {}),
     ...(profile.kind === "library" ? { streams: [new URL(urls.library(profile.id))] } : {}),
   };
+}
+
+/**
+ * A person's public libraries and playlists, as their Library and Playlist collections (as:streams, as a
+ * library's actor links its Library): what another Polyphony server lists on their profile there.
+ */
+async function personStreams(pool: pg.Pool, actorId: string, urls: ObjectUrls): Promise<URL[]> {
+  const { libraries, playlists } = await publicCollectionsOfActor(pool, actorId);
+  return [...libraries.map((id) => new URL(urls.library(id))), ...playlists.map((id) => new URL(urls.playlist(id)))];
 }

@@ -10,6 +10,7 @@ import { healthOperations } from "./health.routes.ts";
 import { instanceOperations } from "./instance.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
+import { peopleOperations } from "./people.routes.ts";
 import { meOperations } from "./me.routes.ts";
 import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
@@ -24,6 +25,7 @@ export const OPERATIONS: Operation[] = [
   ...adminOperations,
   ...librariesOperations,
   ...followsOperations,
+  ...peopleOperations,
   ...uploadsOperations,
   ...mediaOperations,
   ...catalogOperations,
