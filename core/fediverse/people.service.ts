@@ -59,10 +59,16 @@ export class PeopleService {
   async followLibraries(user: User, target: string): Promise<{ profile: RemoteProfileView; follows: Following[] }> {
     const profile = await this.remote(user, target);
     const follows: Following[] = [];
+    const libraries = [];
     for (const library of profile.libraries) {
-      if (library.privacy !== "public" || library.follow) continue;
-      follows.push(await this.#follows.follow(user, library.fid));
+      if (library.privacy !== "public" || library.follow) {
+        libraries.push(library);
+        continue;
+      }
+      const follow = await this.#follows.follow(user, library.fid);
+      follows.push(follow);
+      libraries.push({ ...library, follow: { id: follow.id, state: follow.state } });
     }
-    return { profile, follows };
+    return { profile: { ...profile, libraries }, follows };
   }
 }

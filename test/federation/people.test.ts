@@ -93,6 +93,7 @@ describe("a person on another server", () => {
     expect(res.status).toBe(200);
     expect(res.body.follows).toHaveLength(1);
     expect(res.body.follows[0].library).toMatchObject({ fid: `${a.url}/federation/libraries/${shelf.public!.id}` });
+    expect(res.body.profile.libraries[0].follow).toMatchObject({ id: res.body.follows[0].id });
     await waitUntil(async () => {
       const items = (await bob.get<{ items: Following[] }>("/api/v1/federation/follows")).body.items;
       return items.find((f) => f.library.name === "Open shelf" && f.state === "accepted");
