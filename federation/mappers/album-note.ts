@@ -9,7 +9,8 @@ import { toInstant } from "./temporal.ts";
  * The post a microblog follower sees for an album added to a library (Mastodon's status parser reads
  * content, url, published, to/cc and up to 4 attachments): the album, its artist and tracks, a link to
  * its page here, its cover and its first tracks' audio. Addressed to the library's followers, and
- * unlisted (Public in cc) for a public library, whose audio anyone may fetch: only then is audio attached.
+ * unlisted (Public in cc) for a public library, whose cover and audio anyone may fetch: only then are
+ * they attached.
  */
 export function albumNote(announcement: AlbumAnnouncement, ids: { note: URL; actor: URL }, urls: ObjectUrls): Note {
   const isPublic = announcement.privacy === "public";
@@ -23,7 +24,8 @@ export function albumNote(announcement: AlbumAnnouncement, ids: { note: URL; act
     `<p>New in <a href="${escapeHtml(urls.libraryWebPage(announcement.libraryId))}">${escapeHtml(announcement.libraryName)}</a>: ` +
     `${tracks} from <a href="${escapeHtml(albumPage)}">${escapeHtml(announcement.albumTitle)}</a> by ${escapeHtml(announcement.albumArtist)}</p>` +
     `<p>${trackLines.join("<br>")}</p>`;
-  const cover = announcement.coverHash
+  // Microblog servers fetch attachments unsigned: only a public library's cover and audio answer them.
+  const cover = isPublic && announcement.coverHash
     ? [new Image({ mediaType: "image/jpeg", url: new URL(urls.cover(announcement.coverHash)), name: `Cover of ${announcement.albumTitle}` })]
     : [];
   const audio = isPublic

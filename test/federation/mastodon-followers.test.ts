@@ -218,6 +218,29 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     expect(funkwhale.received.map((r) => JSON.parse(r.body)).filter((a) => a.type === "Create")).toHaveLength(5);
   });
 
+  it("for a private library: locked profile, follow approved by its owner, followers-only Notes without audio, unreadable at their id", async () => {
+    const secret = (await alice.post("/api/v1/libraries", { name: "Friends only", privacy: "private" })).body as { id: string; actorId: string };
+    const actor = (await fetch(secret.actorId, { headers: AP }).then((r) => r.json())) as Record<string, unknown>;
+    expect(actor).toMatchObject({ manuallyApprovesFollowers: true, discoverable: false });
+    const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${mastodon.origin}/${randomUUID()}`, type: "Follow", actor: mastodon.actorId("erin"), object: secret.actorId };
+    expect((await mastodon.post(`${app.url}/inbox`, follow, mastodon.key("erin"))).status).toBe(202);
+    const pending = await waitUntil(async () => (await alice.get(`/api/v1/libraries/${secret.id}/followers`)).body.items[0], { what: "the follow request" });
+    expect(pending.state).toBe("pending");
+    expect((await alice.post(`/api/v1/libraries/${secret.id}/followers/${pending.id}/approve`, {})).status).toBe(200);
+    await waitUntil(() => received("Accept").find((a) => a.json.object?.id === follow.id), { what: "the Accept" });
+
+    const before = received("Create").length;
+    await uploadTracks(secret.id, [{ name: "hush", title: "Hush", album: "Quiet", cover: true }]);
+    const create = await waitUntil(() => received("Create")[before], { what: "the followers-only Note" });
+    const note = create.json.object;
+    expect(note.attributedTo).toBe(secret.actorId);
+    expect([note.to].flat()).toEqual([`${secret.actorId}/followers`]);
+    expect(note.cc ?? []).toEqual([]);
+    // Nothing Mastodon could not fetch unsigned: no audio, no cover.
+    expect(note.attachment ?? []).toEqual([]);
+    expect((await fetch(note.id, { headers: AP })).status).toBe(404);
+  });
+
   it("answers 404 for a Note id that names nothing public", async () => {
     const res = await fetch(`${app.url}/federation/notes/${randomUUID()}`, { headers: AP });
     expect(res.status).toBe(404);
