@@ -241,6 +241,14 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     expect((await fetch(note.id, { headers: AP })).status).toBe(404);
   });
 
+  it("shows a public playlist's actor as a bot profile too: bio, web page, discoverable", async () => {
+    const playlist = (await alice.post("/api/v1/playlists", { name: "Road mix", privacy: "public" })).body as { id: string; actorId: string };
+    const actor = (await fetch(playlist.actorId, { headers: AP }).then((r) => r.json())) as Record<string, any>;
+    expect(actor).toMatchObject({ discoverable: true, manuallyApprovesFollowers: false, attributedTo: `${app.url}/actors/alice` });
+    expect(actor.summary).toContain("Road mix");
+    expect(typeof actor.url === "string" ? actor.url : actor.url.href).toBe(`${app.url}/playlists/${playlist.id}`);
+  });
+
   it("answers 404 for a Note id that names nothing public", async () => {
     const res = await fetch(`${app.url}/federation/notes/${randomUUID()}`, { headers: AP });
     expect(res.status).toBe(404);
