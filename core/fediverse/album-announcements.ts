@@ -19,6 +19,13 @@ export const microblogActorSql = (alias: string) =>
 
 /** At most this many Notes per publish job (100 uploads): a big import posts a handful, not one per track. */
 export const NOTES_PER_JOB = 5;
+/**
+ * And at most this many per library an hour, whatever the jobs (a library of 10,000 tracks imported at
+ * once is 100 jobs): past it, albums go unannounced, as a person would not post them all either.
+ */
+export const NOTES_PER_HOUR = 20;
+/** The rate_limit key counting a library's Notes. */
+export const notesBudgetKey = (libraryId: string) => `microblog-notes:${libraryId}`;
 /** Tracks a Note lists by name, and tracks it attaches as audio (Mastodon shows 4 attachments, one is the cover). */
 export const TRACKS_LISTED = 30;
 export const AUDIO_ATTACHMENTS = 3;

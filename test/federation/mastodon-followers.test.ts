@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { albumAnnouncements, NOTES_PER_JOB } from "../../core/fediverse/album-announcements.ts";
+import { albumAnnouncements, NOTES_PER_HOUR, NOTES_PER_JOB, notesBudgetKey } from "../../core/fediverse/album-announcements.ts";
 import { actorOfKeyId, digestMatches, verifySignature } from "../../core/fediverse/http-signatures.ts";
 import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -197,6 +197,18 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     expect(await albumAnnouncements(app.db.pool, shelf.id, many)).toHaveLength(NOTES_PER_JOB);
   });
 
+  it("posts no more than NOTES_PER_HOUR Notes a library an hour, then again once the hour is over", async () => {
+    const key = notesBudgetKey(library.id);
+    await app.db.pool.query("UPDATE rate_limit SET hits = $2 WHERE key = $1", [key, NOTES_PER_HOUR]);
+    const before = received("Create").length;
+    await uploadTracks(library.id, [{ name: "over", title: "Over Budget", album: "Excess" }]);
+    await settled();
+    expect(received("Create")).toHaveLength(before);
+    await app.db.pool.query("UPDATE rate_limit SET window_start = now() - interval '2 hours' WHERE key = $1", [key]);
+    await uploadTracks(library.id, [{ name: "fresh", title: "Fresh Hour", album: "Renewal" }]);
+    await waitUntil(() => received("Create")[before], { what: "the Note of the next hour" });
+  });
+
   it("stops posting after Mastodon's Undo(Follow)", async () => {
     const undo = {
       "@context": "https://www.w3.org/ns/activitystreams",
@@ -214,8 +226,8 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     await uploadTracks(library.id, [{ name: "late", title: "Too Late", album: "Dusk" }]);
     await settled();
     expect(received("Create")).toHaveLength(before);
-    // The peer still hears of it.
-    expect(funkwhale.received.map((r) => JSON.parse(r.body)).filter((a) => a.type === "Create")).toHaveLength(5);
+    // The peer still hears of it (and of the two tracks of the budget's test).
+    expect(funkwhale.received.map((r) => JSON.parse(r.body)).filter((a) => a.type === "Create")).toHaveLength(7);
   });
 
   it("for a private library: locked profile, follow approved by its owner, followers-only Notes without audio, unreadable at their id", async () => {
