@@ -209,6 +209,20 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     await waitUntil(() => received("Create")[before], { what: "the Note of the next hour" });
   });
 
+  it("tells Mastodon of a renamed library with Update of its actor, which Mastodon's copy of the profile takes", async () => {
+    expect((await alice.request("PATCH", `/api/v1/libraries/${library.id}`, { json: { name: "Open shelf, renamed", description: "Songs <b>we</b> like" } })).status).toBe(200);
+    const update = await waitUntil(() => received("Update")[0], { what: "the Update" });
+    expect(await verifyAsMastodon(update, mastodon.origin)).toBe(`${library.actorId}#main-key`);
+    // ActivityPub::Activity::Update#update_account: the actor updates itself, its document embedded.
+    expect(update.json).toMatchObject({ actor: library.actorId, object: { id: library.actorId, name: "Open shelf, renamed", preferredUsername: expect.any(String) } });
+    expect(update.json.object.summary).toBe("<p>Songs &lt;b&gt;we&lt;/b&gt; like</p>");
+    expect(update.json.object.publicKey).toMatchObject({ id: `${library.actorId}#main-key` });
+    // The peer got Update(Library) instead.
+    await settled();
+    const peerUpdates = funkwhale.received.map((r) => JSON.parse(r.body)).filter((a) => a.type === "Update");
+    expect(peerUpdates.map((a) => a.object.id)).toEqual([`${app.url}/federation/libraries/${library.id}`]);
+  });
+
   it("stops posting after Mastodon's Undo(Follow)", async () => {
     const undo = {
       "@context": "https://www.w3.org/ns/activitystreams",

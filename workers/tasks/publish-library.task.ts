@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Federation } from "@fedify/fedify";
-import { Audio, Collection, Create, Delete, type Recipient, Update } from "@fedify/vocab";
+import { Audio, Collection, Create, Delete, Update } from "@fedify/vocab";
 import type { Task } from "graphile-worker";
 import type pg from "pg";
-import { libraryFollowers, type Publication, type PublicationRecipient } from "../../core/fediverse/library-publications.ts";
+import { libraryFollowers, type Publication } from "../../core/fediverse/library-publications.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { sendAlbumNotes } from "../../federation/outbox/album-notes.ts";
-
-const asRecipient = (r: PublicationRecipient): Recipient => ({
-  id: new URL(r.id),
-  inboxId: r.inbox ? new URL(r.inbox) : null,
-  endpoints: { sharedInbox: r.sharedInbox ? new URL(r.sharedInbox) : null },
-});
+import { sendProfileUpdate } from "../../federation/outbox/profile-update.ts";
+import { asRecipient } from "../../federation/outbox/recipients.ts";
 
 interface LibraryActorRow {
   username: string;
@@ -51,8 +47,10 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     const library = rows[0];
     // Deleted since: its Delete(Library) tells the followers.
     if (!library) return;
-    // Microblog followers see a post per album added, and nothing of the Audio activities below.
+    // Microblog followers see a post per album added and their copy of the profile updated, and nothing
+    // of the Audio and Library activities below.
     if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
+    if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, publication.libraryId, library.username);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;
     const actor = ctx.getActorUri(library.username);
