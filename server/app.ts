@@ -23,6 +23,7 @@ import { catalogRoutes } from "./api/catalog.routes.ts";
 import { eventsRoutes } from "./api/events.routes.ts";
 import { followsRoutes } from "./api/follows.routes.ts";
 import { peopleRoutes } from "./api/people.routes.ts";
+import { instanceFollowsRoutes } from "./api/instance-follows.routes.ts";
 import { instanceRoutes } from "./api/instance.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
@@ -58,6 +59,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(instanceRoutes(deps));
   api.use(eventsRoutes({ events: deps.events.streams }));
   api.use("/auth", authRoutes(deps));
+  api.use("/admin", instanceFollowsRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));

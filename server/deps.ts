@@ -9,6 +9,7 @@ import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { FollowsService } from "../core/fediverse/follows.service.ts";
 import type { PeopleService } from "../core/fediverse/people.service.ts";
+import type { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
@@ -70,6 +71,8 @@ export interface ServerDeps {
   follows: FollowsService;
   /** People's profiles, here and on other servers, and following a person's libraries. */
   people: PeopleService;
+  /** The instance actor's follows of other servers' public libraries, for everyone here (administrators'). */
+  instanceFollows: InstanceFollowsService;
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */

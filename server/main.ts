@@ -34,6 +34,7 @@ import { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { FollowsService } from "../core/fediverse/follows.service.ts";
 import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
+import { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
 import { PeopleService } from "../core/fediverse/people.service.ts";
 import { PersonLookup } from "../core/fediverse/person-lookup.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
@@ -73,10 +74,10 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     registration: () => settings.registration(),
   });
   const remoteActors = new RemoteActors({ pool, policy });
-  const libraryLookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
+  const lookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
   // Each lookup (of a library or a person) costs a few requests to another server.
   const lookupLimiter = new RateLimiter({ db: pool, max: 30, windowSeconds: 60 });
-  const follows = new FollowsService({ pool, orm: db.orm, lookup: libraryLookup, uploads, lookupLimiter, publicUrl: config.http.publicUrl });
+  const follows = new FollowsService({ pool, orm: db.orm, lookup, uploads, lookupLimiter, publicUrl: config.http.publicUrl });
   return {
     config,
     db,
@@ -116,11 +117,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     follows,
     people: new PeopleService({
       pool,
-      lookup: new PersonLookup({ remoteActors, libraryLookup, publicUrl: config.http.publicUrl }),
+      lookup: new PersonLookup({ remoteActors, libraryLookup: lookup, publicUrl: config.http.publicUrl }),
       follows,
       lookupLimiter,
       publicUrl: config.http.publicUrl,
     }),
+    instanceFollows: new InstanceFollowsService({ pool, orm: db.orm, remoteActors, lookup, uploads, publicUrl: config.http.publicUrl }),
     events: buildLiveEvents(db),
     transcoder: new Transcoder(config.transcoding),
   };

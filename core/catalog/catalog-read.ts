@@ -40,12 +40,15 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
            OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
 
 /**
- * SQL condition: library `alias` is a remote one the viewer ($n) follows, and the follow was accepted.
- * Follows are per person (their actor follows), so a remote library is seen by its followers only.
+ * SQL condition: library `alias` is a remote one the viewer ($n) may see through an accepted follow:
+ * their own (follows are per person: their actor follows), or the instance actor's, which an
+ * administrator made for everyone here (instance follows), so any signed-in local user sees it.
  */
 export function followedLibrarySql(alias: string, viewerParam: string): string {
-  return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow vf JOIN app_user vu ON vu.actor_id = vf.follower_id
-            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted'))`;
+  return `(${alias}.owner_id IS NULL AND ${viewerParam}::uuid IS NOT NULL AND EXISTS (
+            SELECT 1 FROM follow vf JOIN actor va ON va.id = vf.follower_id AND va.is_local LEFT JOIN app_user vu ON vu.actor_id = va.id
+            WHERE vf.library_id = ${alias}.id AND vf.state = 'accepted'
+              AND (vu.id = ${viewerParam}::uuid OR va.represents = 'instance')))`;
 }
 
 /**

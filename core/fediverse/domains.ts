@@ -15,6 +15,17 @@ export interface SoftwareInfo {
   version: string | null;
 }
 
+/** What a server's NodeInfo tells us: its software, and its service actor (metadata.actorId), if any. */
+export interface NodeInfoFacts {
+  software: SoftwareInfo;
+  serviceActorFid: string | null;
+  /**
+   * Its public index of public libraries (metadata.endpoints.libraries: Funkwhale's
+   * /federation/index/libraries, and ours), on its own host; null when it names none.
+   */
+  librariesIndex: string | null;
+}
+
 /** How an Audio's `duration` is written: integer seconds (Funkwhale 1.x, and ours) or xsd:duration (Funkwhale 2.0). */
 export interface AudioShape {
   durationAs: "seconds" | "iso";
@@ -49,10 +60,13 @@ export class DomainSoftware {
   readonly #policy: OutboundPolicy;
   /** When each host's NodeInfo was last asked for by this process. */
   readonly #asked = new Map<string, number>();
+  /** Reads and stores a remote actor, returning its row id (RemoteActors.resolve). */
+  readonly #resolveActor: ((fid: string) => Promise<{ id: string }>) | null;
 
-  constructor(deps: { pool: pg.Pool; policy: OutboundPolicy }) {
+  constructor(deps: { pool: pg.Pool; policy: OutboundPolicy; resolveActor?: (fid: string) => Promise<{ id: string }> }) {
     this.#pool = deps.pool;
     this.#policy = deps.policy;
+    this.#resolveActor = deps.resolveActor ?? null;
   }
 
   /** The software `host` runs, as last recorded; null when unknown. */
@@ -76,20 +90,41 @@ export class DomainSoftware {
         [name],
       );
       if (fresh.rowCount) return;
-      const software = await this.#fetchSoftware(name);
+      const { software, serviceActorFid } = await this.#fetchNodeInfo(name);
+      const serviceActor = serviceActorFid ? await this.#serviceActorId(serviceActorFid) : null;
       await this.#pool.query(
-        `INSERT INTO domain (name, software_name, software_version, last_seen_at) VALUES ($1, $2, $3, now())
+        `INSERT INTO domain (name, software_name, software_version, service_actor_id, last_seen_at) VALUES ($1, $2, $3, $4, now())
          ON CONFLICT (name) DO UPDATE SET software_name = EXCLUDED.software_name,
-           software_version = EXCLUDED.software_version, last_seen_at = now()`,
-        [name, software.name, software.version],
+           software_version = EXCLUDED.software_version, service_actor_id = EXCLUDED.service_actor_id, last_seen_at = now()`,
+        [name, software.name, software.version, serviceActor],
       );
     } catch (error) {
       log.debug("Could not read the NodeInfo of {host}: {error}", { host: name, error: String(error) });
     }
   }
 
+  /** Reads `host`'s NodeInfo now, whatever was recorded. Throws OutboundRefused / RemoteDocumentError. */
+  readNodeInfo(host: string): Promise<NodeInfoFacts> {
+    return this.#fetchNodeInfo(host.toLowerCase());
+  }
+
+  /**
+   * The row of the service actor a NodeInfo names (Funkwhale's metadata.actorId), read and stored: the
+   * one actor besides an object's attributedTo that may update that server's catalog objects. Null when
+   * it cannot be read (the actor's server then speaks only through attributedTo).
+   */
+  async #serviceActorId(fid: string): Promise<string | null> {
+    if (!this.#resolveActor) return null;
+    try {
+      return (await this.#resolveActor(fid)).id;
+    } catch (error) {
+      log.debug("Could not read the service actor {fid}: {error}", { fid, error: String(error) });
+      return null;
+    }
+  }
+
   /** The well-known document, then the 2.1 (else 2.0) NodeInfo it links to. */
-  async #fetchSoftware(host: string): Promise<SoftwareInfo> {
+  async #fetchNodeInfo(host: string): Promise<NodeInfoFacts> {
     const wellKnown = `${wellKnownScheme(host, this.#policy)}://${host}/.well-known/nodeinfo`;
     const index = await this.#getJson(wellKnown);
     const links = Array.isArray(index.links) ? (index.links as JsonObject[]) : [];
@@ -99,7 +134,17 @@ export class DomainSoftware {
     const nodeInfo = await this.#getJson(href.href);
     const software = (nodeInfo.software ?? {}) as JsonObject;
     if (typeof software.name !== "string" || !software.name) throw new RemoteDocumentError(href.href, 200, "NodeInfo names no software");
-    return { name: software.name.toLowerCase(), version: typeof software.version === "string" ? software.version : null };
+    const metadata = (nodeInfo.metadata ?? {}) as JsonObject;
+    // Only an actor (or a document) of that server itself speaks for it.
+    const onHost = (value: unknown) => {
+      const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : null;
+      return url && url.host.toLowerCase() === host && /^https?:$/.test(url.protocol) ? url.href : null;
+    };
+    return {
+      software: { name: software.name.toLowerCase(), version: typeof software.version === "string" ? software.version : null },
+      serviceActorFid: onHost(metadata.actorId),
+      librariesIndex: onHost(((metadata.endpoints ?? {}) as JsonObject).libraries),
+    };
   }
 
   async #getJson(url: string): Promise<JsonObject> {

@@ -109,12 +109,13 @@ export class FollowInbox {
    */
   async receiveReply(kind: "Accept" | "Reject", activity: { senderFid: string; followerFid: string; objectFid: string }): Promise<boolean> {
     return withTransaction(this.#db, async ({ sql: tx }) => {
-      const { rows } = await tx.query<{ id: string; libraryId: string; userId: string }>(
+      // The follower is one of our people, or the instance actor (an instance follow: no user to tell).
+      const { rows } = await tx.query<{ id: string; libraryId: string; userId: string | null }>(
         `SELECT f.id, f.library_id AS "libraryId", u.id AS "userId"
          FROM follow f
-         JOIN actor fa ON fa.id = f.follower_id AND fa.is_local JOIN app_user u ON u.actor_id = fa.id
+         JOIN actor fa ON fa.id = f.follower_id AND fa.is_local LEFT JOIN app_user u ON u.actor_id = fa.id
          JOIN library l ON l.id = f.library_id AND l.owner_id IS NULL JOIN actor la ON la.id = l.actor_id
-         WHERE fa.fid = $1 AND l.fid = $2 AND la.fid = $3
+         WHERE fa.fid = $1 AND l.fid = $2 AND la.fid = $3 AND (u.id IS NOT NULL OR fa.represents = 'instance')
          FOR UPDATE OF f`,
         [activity.followerFid, activity.objectFid, activity.senderFid],
       );
@@ -131,7 +132,7 @@ export class FollowInbox {
       } else {
         await dropUnfollowedContent(tx, this.#uploads, follow.libraryId);
       }
-      await notifyFollowEvent(tx, follow.userId, { id: follow.id, libraryId: follow.libraryId, side: "following", state });
+      if (follow.userId) await notifyFollowEvent(tx, follow.userId, { id: follow.id, libraryId: follow.libraryId, side: "following", state });
       return true;
     });
   }

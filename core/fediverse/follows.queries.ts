@@ -59,14 +59,14 @@ export async function upsertRemoteLibrary(tx: pg.PoolClient, preview: LibraryPre
 
 /**
  * SQL FROM ... WHERE of the accepted follows `f` of library `library` (an SQL expression) with their
- * followers' actors `a`: "local", the people here (their user `u`) following a remote library, who may
- * see it and sign our reads of it; "remote", the actors on other servers following one of ours, whom
- * its changes are delivered to.
+ * followers' actors `a`: "local", the actors here following a remote library, who make it visible and
+ * sign our reads of it: people (their user `u`) and the instance actor (instance follows; `u` is null);
+ * "remote", the actors on other servers following one of ours, whom its changes are delivered to.
  */
 export function acceptedFollowersSql(library: string, who: "local" | "remote"): string {
   return who === "local"
-    ? `follow f JOIN actor a ON a.id = f.follower_id AND a.is_local JOIN app_user u ON u.actor_id = a.id
-       WHERE f.library_id = ${library} AND f.state = 'accepted'`
+    ? `follow f JOIN actor a ON a.id = f.follower_id AND a.is_local LEFT JOIN app_user u ON u.actor_id = a.id
+       WHERE f.library_id = ${library} AND f.state = 'accepted' AND (u.id IS NOT NULL OR a.represents = 'instance')`
     : `follow f JOIN actor a ON a.id = f.follower_id AND NOT a.is_local WHERE f.library_id = ${library} AND f.state = 'accepted'`;
 }
 

@@ -74,6 +74,11 @@ export interface LibraryAudioRow extends TrackRow {
 
 /** The local library `libraryId`, whatever its privacy, with its count of finished uploads; null when missing. */
 export async function findLibraryCollection(db: pg.Pool, libraryId: string): Promise<LibraryCollectionHead | null> {
+  return (await libraryHeads(db, "l.id = $1", [libraryId]))[0] ?? null;
+}
+
+/** The heads of the local libraries matching `where` (on `l`), oldest first. */
+async function libraryHeads(db: pg.Pool, where: string, params: unknown[]): Promise<LibraryCollectionHead[]> {
   const { rows } = await db.query<Omit<LibraryCollectionHead, "totalItems"> & { totalItems: string }>(
     `SELECT l.id, l.name, l.description, l.privacy, la.fid AS "actorFid", la.followers_url AS "followersUrl", oa.fid AS "ownerFid",
             (SELECT count(*) FROM upload u WHERE u.library_id = l.id AND ${finishedCopySql("u")}) AS "totalItems"
@@ -81,11 +86,28 @@ export async function findLibraryCollection(db: pg.Pool, libraryId: string): Pro
      JOIN actor la ON la.id = l.actor_id
      JOIN app_user o ON o.id = l.owner_id
      JOIN actor oa ON oa.id = o.actor_id
-     WHERE l.id = $1 AND l.owner_id IS NOT NULL`,
-    [libraryId],
+     WHERE ${where} AND l.owner_id IS NOT NULL
+     ORDER BY l.created_at, l.id`,
+    params,
   );
-  const row = rows[0];
-  return row ? { ...row, totalItems: Number(row.totalItems) } : null;
+  return rows.map((row) => ({ ...row, totalItems: Number(row.totalItems) }));
+}
+
+/** Libraries in the public index a page. */
+export const LIBRARY_INDEX_PAGE_SIZE = 50;
+
+/**
+ * Page `page` (1-based) of the public index of our public libraries (what instance follows discover,
+ * ours or Funkwhale's), and how many there are. Only `public` libraries, oldest first.
+ */
+export async function publicLibraryIndex(db: pg.Pool, page: number): Promise<{ total: number; heads: LibraryCollectionHead[] }> {
+  const { rows } = await db.query<{ total: number }>("SELECT count(*)::int AS total FROM library WHERE owner_id IS NOT NULL AND privacy = 'public'");
+  const heads = await libraryHeads(db, `l.privacy = 'public' AND l.id IN (
+      SELECT id FROM library WHERE owner_id IS NOT NULL AND privacy = 'public' ORDER BY created_at, id LIMIT $1 OFFSET $2)`, [
+    LIBRARY_INDEX_PAGE_SIZE,
+    (page - 1) * LIBRARY_INDEX_PAGE_SIZE,
+  ]);
+  return { total: rows[0]!.total, heads };
 }
 
 /** The library of a local library actor and its owner's person actor, or null (another kind of actor, or a deleted library). */

@@ -109,7 +109,9 @@ export class LibrarySyncInbox {
   /**
    * Update(Track|Album|Artist), sent by Funkwhale's service actor (funkwhale-federation.md §3.5): the
    * object is read again, signed as someone here who follows a library on that server, and accepted from
-   * its attributedTo actor or from a Service actor of its own server. Only its name is applied, to the
+   * its attributedTo actor or from the service actor its server's NodeInfo names (metadata.actorId, kept
+   * as domain.service_actor_id); a server whose NodeInfo named none (or was never read) has any of its
+   * Service actors accepted in that role. Only its name is applied, to the
    * rows a scan made from it (their fid); rows matched to our own music keep our names.
    */
   async receiveMusicUpdate(senderFid: string, objectType: "Track" | "Album" | "Artist", objectFid: string): Promise<void> {
@@ -118,9 +120,10 @@ export class LibrarySyncInbox {
     const { table, column } = MUSIC_TABLES[objectType];
     const known = await this.#db.pool.query(`SELECT 1 FROM ${table} WHERE fid = $1`, [objectFid]);
     if (!known.rowCount) return;
-    const { rows } = await this.#db.pool.query<{ signer_fid: string; signer_key: JsonWebKey; sender_type: string | null }>(
+    const { rows } = await this.#db.pool.query<{ signer_fid: string; signer_key: JsonWebKey; sender_is_service: boolean }>(
       `SELECT a.fid AS signer_fid, a.rsa_private_jwk AS signer_key,
-         (SELECT type FROM actor WHERE fid = $2) AS sender_type
+         (SELECT coalesce(d.service_actor_id = s.id, s.type = 'Service') FROM actor s LEFT JOIN domain d ON d.name = s.domain
+           WHERE s.fid = $2) AS sender_is_service
        FROM library l JOIN actor la ON la.id = l.actor_id AND la.domain = $1, ${acceptedFollowersSql("l.id", "local")}
          AND a.rsa_private_jwk IS NOT NULL
        ORDER BY f.updated_at DESC LIMIT 1`,
@@ -129,7 +132,7 @@ export class LibrarySyncInbox {
     const row = rows[0];
     if (!row) return;
     const document = await fetchDocument(objectFid, { policy: this.#policy, signer: signingKeyOf({ fid: row.signer_fid, rsaPrivateJwk: row.signer_key }) });
-    const speaksForIt = idOf(document.attributedTo) === senderFid || row.sender_type === "Service";
+    const speaksForIt = idOf(document.attributedTo) === senderFid || row.sender_is_service === true;
     if (!speaksForIt || stringOf(document.type) !== objectType || idOf(document.id) !== objectFid) {
       return void log.warn("Update of {object} from {sender}, who does not speak for it: ignored", { object: objectFid, sender: senderFid });
     }

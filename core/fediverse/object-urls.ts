@@ -4,6 +4,8 @@
  * authorized fetch verifies draft-cavage signatures with the query, which Fedify's verifier does not).
  */
 export const LIBRARY_COLLECTION_PATH = "/federation/libraries/:id";
+/** The public index of our public libraries (Funkwhale's path), named by NodeInfo metadata.endpoints.libraries. */
+export const LIBRARY_INDEX_PATH = "/federation/index/libraries";
 export const AUDIO_PATH = "/federation/uploads/:id";
 export const TRACK_PATH = "/federation/tracks/:id";
 export const ALBUM_PATH = "/federation/albums/:id";
@@ -17,6 +19,7 @@ export const COVER_PATH = "/federation/covers/:hash/:file";
 
 export interface ObjectUrls {
   library(id: string): string;
+  libraryIndex(): string;
   libraryPage(id: string, page: number): string;
   audio(uploadId: string): string;
   track(id: string): string;
@@ -38,6 +41,7 @@ export function objectUrls(origin: URL): ObjectUrls {
   const at = (template: string, id: string) => new URL(template.replace(":id", id), origin).href;
   return {
     library: (id) => at(LIBRARY_COLLECTION_PATH, id),
+    libraryIndex: () => new URL(LIBRARY_INDEX_PATH, origin).href,
     libraryPage: (id, page) => `${at(LIBRARY_COLLECTION_PATH, id)}?page=${page}`,
     audio: (id) => at(AUDIO_PATH, id),
     track: (id) => at(TRACK_PATH, id),

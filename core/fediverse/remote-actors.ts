@@ -83,7 +83,7 @@ export class RemoteActors {
   constructor(deps: { pool: pg.Pool; policy: OutboundPolicy }) {
     this.#pool = deps.pool;
     this.#policy = deps.policy;
-    this.domains = new DomainSoftware(deps);
+    this.domains = new DomainSoftware({ ...deps, resolveActor: (fid) => this.resolve(fid) });
   }
 
   get policy(): OutboundPolicy {

@@ -173,9 +173,9 @@ export class RemoteLibraryScanner {
         [scanId, libraryId],
       );
       const { rows: followers } = await tx.query<{ fid: string; rsa_private_jwk: JsonWebKey; username: string }>(
-        `SELECT a.fid, a.rsa_private_jwk, u.username FROM ${acceptedFollowersSql("$1", "local")}
+        `SELECT a.fid, a.rsa_private_jwk, coalesce(u.username, a.username) AS username FROM ${acceptedFollowersSql("$1", "local")}
            AND a.rsa_private_jwk IS NOT NULL AND u.disabled_at IS NULL
-         ORDER BY (u.id = $2) DESC NULLS LAST, f.updated_at DESC LIMIT 1`,
+         ORDER BY (u.id = $2) DESC NULLS LAST, (u.id IS NULL), f.updated_at DESC LIMIT 1`,
         [libraryId, chosen?.requested_by_id ?? null],
       );
       const follower = followers[0];

@@ -135,8 +135,9 @@ export class PlayableAudioService {
   async #download(upload: PlayableUpload, url: string, listenerId: string): Promise<FillLease> {
     const running = this.#fills.get(upload.id);
     if (running) return running.lease();
-    // The listener's Person actor signs the GET: the remote library let that person in, not our server.
-    const signer = await userSigningKey(this.#deps.pool, listenerId);
+    // The listener's Person actor signs the GET: the remote library let that person in, not our server
+    // (unless only the instance actor follows it: readerSigningKey).
+    const signer = await readerSigningKey(this.#deps.pool, listenerId, upload.id);
     const again = this.#fills.get(upload.id); // started by another request while we read the key
     if (again) return again.lease();
     const { mediaDir, policy, timeoutMs, maxFileBytes } = this.#deps;
@@ -182,6 +183,24 @@ export class PlayableAudioService {
 }
 
 /** The key a local user's Person actor signs with (signingKeyOf); NotFound for an unknown user. */
+/**
+ * The key that signs a listener's fetch of a remote upload: their Person actor's, unless they see its
+ * library only through the instance actor's accepted follow (an instance follow, made for everyone
+ * here): then the instance actor's, the follower the library's server knows.
+ */
+export async function readerSigningKey(pool: pg.Pool, userId: string, uploadId: string): Promise<SigningKey> {
+  const { rows } = await pool.query<{ fid: string; rsaPrivateJwk: JsonWebKey | null }>(
+    `SELECT a.fid, a.rsa_private_jwk AS "rsaPrivateJwk"
+     FROM actor a JOIN upload up ON up.id = $2
+     WHERE a.represents = 'instance'
+       AND EXISTS (SELECT 1 FROM follow f WHERE f.follower_id = a.id AND f.library_id = up.library_id AND f.state = 'accepted')
+       AND NOT EXISTS (SELECT 1 FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
+                       WHERE u.id = $1 AND f.library_id = up.library_id AND f.state = 'accepted')`,
+    [userId, uploadId],
+  );
+  return rows[0] ? signingKeyOf(rows[0]) : userSigningKey(pool, userId);
+}
+
 export async function userSigningKey(pool: pg.Pool, userId: string): Promise<SigningKey> {
   const { rows } = await pool.query<{ fid: string; rsaPrivateJwk: JsonWebKey | null }>(
     `SELECT a.fid, a.rsa_private_jwk AS "rsaPrivateJwk" FROM app_user u JOIN actor a ON a.id = u.actor_id WHERE u.id = $1`,

@@ -111,7 +111,7 @@ export class AlbumCovers {
   async prefetchForLibrary(libraryId: string, limit = 500): Promise<number> {
     const { rows } = await this.#deps.pool.query<{ album_id: string; user_id: string }>(
       `SELECT a.id AS album_id,
-              (SELECT u.id FROM ${acceptedFollowersSql("$1", "local")} ORDER BY f.updated_at DESC LIMIT 1) AS user_id
+              (SELECT u.id FROM ${acceptedFollowersSql("$1", "local")} AND u.id IS NOT NULL ORDER BY f.updated_at DESC LIMIT 1) AS user_id
        FROM album a
        WHERE a.cover_hash IS NULL AND a.cover_source_url IS NOT NULL AND a.fid IS NOT NULL
          AND EXISTS (SELECT 1 FROM track t JOIN upload up ON up.track_id = t.id WHERE t.album_id = a.id AND up.library_id = $1)

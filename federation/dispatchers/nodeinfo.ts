@@ -3,6 +3,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Registration } from "../../config/env.ts";
 import { SOFTWARE_NAME, VERSION } from "../../config/version.ts";
 import { INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
+import { LIBRARY_INDEX_PATH } from "../../core/fediverse/object-urls.ts";
 
 export const NODEINFO_21_PATH = "/nodeinfo/2.1";
 
@@ -35,7 +36,12 @@ export function registerNodeInfo(
         localPosts: 0,
         localComments: 0,
       },
-      metadata: { nodeName: deps.nodeName, actorId: ctx.getActorUri(INSTANCE_ACTOR).href },
+      metadata: {
+        nodeName: deps.nodeName,
+        actorId: ctx.getActorUri(INSTANCE_ACTOR).href,
+        // Where other servers (Funkwhale's shape) find our public libraries to follow them all.
+        endpoints: { libraries: new URL(LIBRARY_INDEX_PATH, ctx.origin).href },
+      },
     };
   });
 }

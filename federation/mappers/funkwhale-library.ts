@@ -57,6 +57,35 @@ export function libraryDocument(library: LibraryCollectionHead, urls: ObjectUrls
   };
 }
 
+/**
+ * The public index of public libraries (Funkwhale's /federation/index/libraries): the collection with
+ * its page links when `page` is null, else that page listing each library's document.
+ */
+export function libraryIndexDocument(
+  index: { total: number; heads: LibraryCollectionHead[]; pageSize: number },
+  page: number | null,
+  urls: ObjectUrls,
+) {
+  const id = urls.libraryIndex();
+  const last = Math.max(1, Math.ceil(index.total / index.pageSize));
+  const pageUrl = (n: number) => `${id}?page=${n}`;
+  const links = { totalItems: index.total, first: pageUrl(1), last: pageUrl(last) };
+  if (page === null) return { "@context": FUNKWHALE_CONTEXT, type: "Collection", id, ...links };
+  return {
+    "@context": FUNKWHALE_CONTEXT,
+    type: "CollectionPage",
+    id: pageUrl(page),
+    partOf: id,
+    ...links,
+    ...(page > 1 ? { prev: pageUrl(page - 1) } : {}),
+    ...(page < last ? { next: pageUrl(page + 1) } : {}),
+    items: index.heads.map((head) => {
+      const { "@context": _context, ...library } = libraryDocument(head, urls);
+      return library;
+    }),
+  };
+}
+
 /** Page `page` (1-based, within lastPage) listing `rows` as Audio objects. */
 export function libraryPageDocument(
   library: LibraryCollectionHead,

@@ -8,6 +8,7 @@ import { eventsOperations } from "./events.routes.ts";
 import { followsOperations } from "./follows.routes.ts";
 import { healthOperations } from "./health.routes.ts";
 import { instanceOperations } from "./instance.routes.ts";
+import { instanceFollowsOperations } from "./instance-follows.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { peopleOperations } from "./people.routes.ts";
@@ -23,6 +24,7 @@ export const OPERATIONS: Operation[] = [
   ...authOperations,
   ...meOperations,
   ...adminOperations,
+  ...instanceFollowsOperations,
   ...librariesOperations,
   ...followsOperations,
   ...peopleOperations,

@@ -2,10 +2,15 @@ import { Router, type Request } from "express";
 import { NotFound, Invalid } from "../../core/errors.ts";
 import { mayReadLibrary } from "../../core/fediverse/authorized-fetch.ts";
 import { audioShapeOfActor } from "../../core/fediverse/domains.ts";
-import { findLibraryCollection, libraryAudioPage } from "../../core/fediverse/library-collection.queries.ts";
-import { LIBRARY_COLLECTION_PATH, objectUrls } from "../../core/fediverse/object-urls.ts";
+import {
+  findLibraryCollection,
+  LIBRARY_INDEX_PAGE_SIZE,
+  libraryAudioPage,
+  publicLibraryIndex,
+} from "../../core/fediverse/library-collection.queries.ts";
+import { LIBRARY_COLLECTION_PATH, LIBRARY_INDEX_PATH, objectUrls } from "../../core/fediverse/object-urls.ts";
 import type { Database } from "../../core/db/database.ts";
-import { lastPage, libraryDocument, libraryPageDocument } from "../../federation/mappers/funkwhale-library.ts";
+import { lastPage, libraryDocument, libraryIndexDocument, libraryPageDocument } from "../../federation/mappers/funkwhale-library.ts";
 import { asksForJsonLd } from "./fedify-middleware.ts";
 import { pathId } from "./ids.ts";
 
@@ -17,7 +22,8 @@ import { pathId } from "./ids.ts";
  *
  * The collection (name, counts, page links; `audience: ""` unless public) answers anyone holding its
  * URL, so that a follow can be asked for. Its pages answer who may read the library (authorized fetch:
- * mayReadLibrary), and anyone else exactly as a missing library.
+ * mayReadLibrary), and anyone else exactly as a missing library. The index of public libraries is
+ * here too, public like them.
  */
 export function libraryCollectionRoutes(deps: { db: Database; publicUrl: URL; signer: (req: Request) => Promise<string | null> }): Router {
   const router = Router();
@@ -41,6 +47,16 @@ export function libraryCollectionRoutes(deps: { db: Database; publicUrl: URL; si
     const rows = await libraryAudioPage(deps.db.pool, library.id, page);
     const shape = await audioShapeOfActor(deps.db.pool, signer);
     res.type("application/activity+json").json(libraryPageDocument(library, page, rows, urls, shape));
+  });
+
+  // The index of public libraries, for anyone (what another server's instance follows discover).
+  router.get(LIBRARY_INDEX_PATH, async (req, res) => {
+    const pageParam = req.query.page;
+    if (pageParam !== undefined && (typeof pageParam !== "string" || !/^[1-9]\d{0,8}$/.test(pageParam))) throw new Invalid("page must be a positive integer");
+    const page = pageParam === undefined ? null : Number(pageParam);
+    const index = await publicLibraryIndex(deps.db.pool, page ?? 1);
+    if (page !== null && page > 1 && index.heads.length === 0) throw new NotFound("page");
+    res.type("application/activity+json").json(libraryIndexDocument({ ...index, pageSize: LIBRARY_INDEX_PAGE_SIZE }, page, urls));
   });
   return router;
 }

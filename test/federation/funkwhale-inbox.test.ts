@@ -118,7 +118,11 @@ describe("a Funkwhale pod's library activities", () => {
     expect(await uploadFids()).toEqual([first.id]);
   });
 
-  it("Update(Track) from the pod's service actor renames it; from someone else it is ignored", async () => {
+  it("Update(Track) from the service actor the pod's NodeInfo names renames it; from anyone else (another Service actor too) it is ignored", async () => {
+    const serviceOfPod = async () =>
+      (await app.db.pool.query("SELECT a.fid FROM domain d JOIN actor a ON a.id = d.service_actor_id WHERE d.name = $1", [new URL(pod.origin).host])).rows[0]?.fid;
+    await waitUntil(serviceOfPod, { what: "the pod's service actor, from its NodeInfo" });
+    expect(await serviceOfPod()).toBe(pod.actorId("service"));
     const track = pod.document((first.track as { id: string }).id)!;
     const update = (actor: string) => ({
       "@context": FUNKWHALE_CONTEXT,
@@ -130,6 +134,10 @@ describe("a Funkwhale pod's library activities", () => {
     const title = async () => (await app.db.pool.query("SELECT title FROM track WHERE fid = $1", [track.id])).rows[0].title as string;
     track.name = "Mallory Was Here";
     expect((await pod.post(inbox, update(pod.actorId("mallory")), pod.key("mallory"))).status).toBe(202);
+    await jobsDone();
+    expect(await title()).toBe("Integer Seconds");
+    track.name = "A Bot Was Here";
+    expect((await pod.post(inbox, update(pod.actorId("radio")), pod.key("radio"))).status).toBe(202);
     await jobsDone();
     expect(await title()).toBe("Integer Seconds");
     track.name = "Integer Seconds (Remastered)";

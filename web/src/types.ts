@@ -298,3 +298,12 @@ export interface RemoteProfile {
   libraries: LibraryPreview[];
   playlists: { fid: string; name: string; summary: string | null; totalItems: number | null }[];
 }
+
+/** A library of another server the instance follows for everyone here (GET /api/v1/admin/instance-follows). */
+export interface InstanceFollow {
+  id: string;
+  state: FollowState;
+  domain: string;
+  createdAt: string;
+  library: { id: string; fid: string; name: string; lastScanAt: string | null; tracks: number };
+}
