@@ -1,6 +1,7 @@
 import { getLogger } from "../../config/logging.ts";
 import { Invalid } from "../errors.ts";
 import type { SigningKey } from "./http-signatures.ts";
+import { walkLibraryIndex } from "./library-index.ts";
 import { type LibraryLookup, type LibraryPreview, summarize } from "./library-lookup.ts";
 import { parseActorDocument, type RemoteActors } from "./remote-actors.ts";
 import { fetchDocument, idOf, type JsonObject, RemoteDocumentError, stringOf } from "./remote-documents.ts";
@@ -11,11 +12,14 @@ const log = getLogger(["polyphony", "fediverse", "people"]);
 
 // A person on another server as someone here sees them before following: their profile (name, bio,
 // avatar, page) and what they share, read from the collections their Person actor links in `streams`
-// (a Polyphony person's public Library and Playlist collections). Other software links none: the
-// profile then lists nothing, and its libraries are followed from their own links.
+// (a Polyphony person's public Library and Playlist collections), or else from their server's public
+// index of public libraries, those attributed to them (Funkwhale's /federation/index/libraries).
+// Mastodon links neither: the profile then lists nothing.
 
 /** Collections read per person (each costs a request to their server). */
 const MAX_STREAMS = 20;
+/** Pages of a server's library index read to find a person's (100 libraries a page on Funkwhale). */
+const MAX_INDEX_PAGES = 5;
 const HANDLE = /^@?([^@\s/?#]+)@([^@\s/?#]+)$/;
 
 export interface PlaylistPreview {
@@ -109,7 +113,8 @@ export class PersonLookup {
   /** The libraries and playlists the person's `streams` link (on their own server); one that fails to load is left out. */
   async #shared(fid: string, document: JsonObject, signer?: SigningKey) {
     const origin = new URL(fid).origin;
-    const streams = [document.streams ?? []].flat().map(idOf).filter((id): id is string => id !== null && new URL(id).origin === origin);
+    let streams = [document.streams ?? []].flat().map(idOf).filter((id): id is string => id !== null && new URL(id).origin === origin);
+    if (!streams.length) streams = await indexedLibrariesOf(this.#actors, fid, signer);
     const libraries: LibraryPreview[] = [];
     const playlists: PlaylistPreview[] = [];
     for (const url of streams.slice(0, MAX_STREAMS)) {
@@ -128,6 +133,29 @@ export class PersonLookup {
     }
     return { libraries, playlists };
   }
+}
+
+/**
+ * The libraries attributed to the person in their server's public index (its NodeInfo names it), as
+ * Funkwhale lists a person's public libraries; none when the server has no index or it cannot be read.
+ */
+async function indexedLibrariesOf(actors: RemoteActors, fid: string, signer?: SigningKey): Promise<string[]> {
+  const host = new URL(fid).host;
+  const found: string[] = [];
+  try {
+    const { librariesIndex } = await actors.domains.readNodeInfo(host);
+    if (!librariesIndex) return [];
+    const read = (url: string) => fetchDocument(url, { policy: actors.policy, signer });
+    await walkLibraryIndex(librariesIndex, host, read, (item) => {
+      const library = typeof item === "object" && item !== null ? (item as JsonObject) : null;
+      const id = library ? idOf(library.id) : null;
+      if (library && id && new URL(id).host === host && typesOf(library).includes("Library") && idOf(library.attributedTo) === fid) found.push(id);
+      return found.length < MAX_STREAMS;
+    }, MAX_INDEX_PAGES);
+  } catch (error) {
+    log.debug("The library index of {host} could not be read: {error}", { host, error: String(error) });
+  }
+  return found;
 }
 
 function localPerson(): Invalid {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Following } from "../../core/fediverse/follows.service.ts";
+import { actorOfKeyId } from "../../core/fediverse/http-signatures.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
+import { type FakeFunkwhalePod, startFakeFunkwhalePod } from "../helpers/fake-funkwhale-pod.ts";
 import { startRemoteActorServer, type RemoteActorServer } from "../helpers/remote-actor-server.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
@@ -18,6 +20,7 @@ let alice: TestClient;
 let carol: TestClient;
 let bob: TestClient;
 let other: RemoteActorServer;
+let pod: FakeFunkwhalePod;
 const shelf: Record<string, { id: string; actorId: string }> = {};
 const lists: Record<string, { id: string }> = {};
 
@@ -29,6 +32,10 @@ async function startServer(): Promise<TestApp> {
 beforeAll(async () => {
   [a, b] = await Promise.all([startServer(), startServer()]);
   other = await startRemoteActorServer();
+  pod = await startFakeFunkwhalePod({
+    publicKeyOf: async (keyId) =>
+      (await b.db.pool.query("SELECT rsa_public_jwk FROM actor WHERE fid = $1 AND is_local", [actorOfKeyId(keyId)])).rows[0]?.rsa_public_jwk ?? null,
+  });
   [alice, carol, bob] = [new TestClient(a.url), new TestClient(a.url), new TestClient(b.url)];
   await Promise.all([alice.signup("alice"), carol.signup("carol"), bob.signup("bob")]);
   for (const [name, privacy] of [["Open shelf", "public"], ["Club shelf", "instance"], ["Secret shelf", "private"]] as const) {
@@ -39,7 +46,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await Promise.all([a?.close(), b?.close(), other?.close()]);
+  await Promise.all([a?.close(), b?.close(), other?.close(), pod?.close()]);
 });
 
 const names = (items: { name: string }[]) => items.map((i) => i.name).sort();
@@ -115,7 +122,19 @@ describe("a person on another server", () => {
     expect((await bob.post("/api/v1/federation/people/follows", { target: "x", extra: 1 })).status).toBe(400);
   });
 
-  it("without streams (Mastodon, Funkwhale) shows the profile and lists nothing", async () => {
+  it("on Funkwhale lists the public libraries its server's index attributes to them", async () => {
+    const lookup = () => bob.get(`/api/v1/federation/people/lookup?q=${encodeURIComponent(pod.actorId("bob"))}`);
+    // Private: not in the pod's index.
+    expect((await lookup()).body).toMatchObject({ fid: pod.actorId("bob"), libraries: [] });
+    pod.document(pod.libraryFid)!.audience = "https://www.w3.org/ns/activitystreams#Public";
+    const res = await lookup();
+    expect(res.status).toBe(200);
+    expect(res.body.libraries).toEqual([expect.objectContaining({ fid: pod.libraryFid, name: "Bob's music", privacy: "public" })]);
+    // Not someone else's.
+    expect((await bob.get(`/api/v1/federation/people/lookup?q=${encodeURIComponent(pod.actorId("carl"))}`)).body.libraries).toEqual([]);
+  });
+
+  it("without streams or index (Mastodon) shows the profile and lists nothing", async () => {
     const res = await bob.get(`/api/v1/federation/people/lookup?q=${encodeURIComponent(other.actorId("dana"))}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ fid: other.actorId("dana"), libraries: [], playlists: [] });
