@@ -5,6 +5,7 @@ import type { AppConfig, Registration } from "../config/env.ts";
 import { registerActorDispatcher } from "./dispatchers/actor.ts";
 import { registerCollections } from "./dispatchers/collections.ts";
 import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
+import { registerNoteDispatcher } from "./dispatchers/notes.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
@@ -46,8 +47,9 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
     // with its own allowPrivateAddress: true or userAgent options, which they replace.
     ...safeLoaderFactories({ policy, kv: deps.kv }),
   });
-  registerActorDispatcher(federation, { orm: deps.orm, domain: config.http.publicUrl.host });
+  registerActorDispatcher(federation, { orm: deps.orm, pool: deps.pool, domain: config.http.publicUrl.host });
   registerCollections(federation);
+  registerNoteDispatcher(federation, { pool: deps.pool });
   const db = { pool: deps.pool, orm: deps.orm };
   const remoteActors = new RemoteActors({ pool: deps.pool, policy });
   const uploads = buildUploadsService(config, db);

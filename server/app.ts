@@ -25,6 +25,7 @@ import { healthRoutes } from "./api/health.routes.ts";
 import { catalogRoutes } from "./api/catalog.routes.ts";
 import { eventsRoutes } from "./api/events.routes.ts";
 import { followsRoutes } from "./api/follows.routes.ts";
+import { peopleRoutes } from "./api/people.routes.ts";
 import { instanceFollowsRoutes } from "./api/instance-follows.routes.ts";
 import { instanceRoutes } from "./api/instance.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
@@ -69,6 +70,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(subsonicCredentialsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
+  api.use(peopleRoutes(deps));
   api.use("/playlists", playlistsRoutes(deps));
   api.use(uploadsRoutes(deps));
   api.use(mediaRoutes(deps));

@@ -8,6 +8,7 @@ import type { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { FollowsService } from "../core/fediverse/follows.service.ts";
+import type { PeopleService } from "../core/fediverse/people.service.ts";
 import type { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
@@ -69,6 +70,8 @@ export interface ServerDeps {
   subsonicLimits: { perUser: RateLimiter; perAddress: RateLimiter };
   /** Following remote libraries, and answering follows of ours. */
   follows: FollowsService;
+  /** People's profiles, here and on other servers, and following a person's libraries. */
+  people: PeopleService;
   /** The instance actor's follows of other servers' public libraries, for everyone here (administrators'). */
   instanceFollows: InstanceFollowsService;
   /** Blocked, silenced and allowed servers, people's blocks, reports from other servers, the moderation log. */

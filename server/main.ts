@@ -36,6 +36,8 @@ import { InstanceSettings } from "../core/system/instance-settings.ts";
 import { FollowsService } from "../core/fediverse/follows.service.ts";
 import { LibraryLookup } from "../core/fediverse/library-lookup.ts";
 import { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
+import { PeopleService } from "../core/fediverse/people.service.ts";
+import { PersonLookup } from "../core/fediverse/person-lookup.ts";
 import { GraphileMessageQueue } from "../federation/backends/graphile-message-queue.ts";
 import { PostgresKvStore } from "../federation/backends/postgres-kv-store.ts";
 import { buildFederation } from "../federation/index.ts";
@@ -75,6 +77,11 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const remoteActors = new RemoteActors({ pool, policy });
   const lookup = new LibraryLookup({ remoteActors, publicUrl: config.http.publicUrl });
   const moderation = buildModeration(config, { pool, orm: db.orm }, { remoteActors, uploads });
+  // Each lookup (of a library or a person) costs a few requests to another server.
+  const lookupLimiter = new RateLimiter({ db: pool, max: 30, windowSeconds: 60 });
+  const follows = new FollowsService({
+    pool, orm: db.orm, lookup, uploads, lookupLimiter, publicUrl: config.http.publicUrl, policy: moderation.policy,
+  });
   return {
     config,
     db,
@@ -111,13 +118,12 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     subsonicCredentials: new SubsonicCredentialsService({ pool, key: deriveKey(serverSecretKey(config), "subsonic credentials") }),
     subsonicCatalog: new SubsonicCatalogService({ pool }),
     subsonicLimits: { perUser: loginLimit(config.auth.loginMaxAttempts), perAddress: loginLimit(config.auth.loginMaxAttempts * 5) },
-    follows: new FollowsService({
+    follows,
+    people: new PeopleService({
       pool,
-      orm: db.orm,
-      lookup,
-      uploads,
-      // Each lookup costs a few requests to another server.
-      lookupLimiter: new RateLimiter({ db: pool, max: 30, windowSeconds: 60 }),
+      lookup: new PersonLookup({ remoteActors, libraryLookup: lookup, publicUrl: config.http.publicUrl }),
+      follows,
+      lookupLimiter,
       publicUrl: config.http.publicUrl,
       policy: moderation.policy,
     }),

@@ -44,8 +44,9 @@ async function approvesFollows(em: EntityManager, actor: Actor): Promise<boolean
     case "instance":
       return false;
     case "library": {
+      // A public library accepts every follower at once (FollowInbox): Mastodon must not show it as locked.
       const rows = await connection.execute<{ approve_follows: boolean }[]>(
-        "SELECT approve_follows FROM library WHERE actor_id = ? AND owner_id IS NOT NULL",
+        "SELECT approve_follows AND privacy <> 'public' AS approve_follows FROM library WHERE actor_id = ? AND owner_id IS NOT NULL",
         [actor.id],
       );
       return rows[0]?.approve_follows ?? null;

@@ -87,7 +87,8 @@ export class FollowInbox {
       libraryActor: library.actorUsername,
       libraryActorFid: library.actorFid,
       follower,
-      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: objectUrls(this.#origin).library(library.id) },
+      // The Follow as sent: Mastodon follows the library's actor and finds its follow request by that.
+      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: activity.objectFid === library.actorFid ? library.actorFid : objectUrls(this.#origin).library(library.id) },
     };
   }
 

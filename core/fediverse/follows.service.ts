@@ -22,7 +22,8 @@ import type { DomainPolicy } from "../moderation/domain-policy.ts";
 import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
 /** The server a lookup target names: a URL's host, or a handle's (`@name@host`); null when neither. */
-function hostOfTarget(target: string): string | null {
+/** The server a handle or URL names (for the moderation check before any request to it). */
+export function hostOfTarget(target: string): string | null {
   const text = target.trim();
   if (URL.canParse(text) && /^https?:/i.test(text)) return new URL(text).host;
   const handle = /^@?[^@\s]+@([^@\s/]+)$/.exec(text);

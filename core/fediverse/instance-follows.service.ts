@@ -6,6 +6,7 @@ import type { UploadsService } from "../library/uploads.service.ts";
 import { queuedFollowPublisher } from "./follow-publisher.ts";
 import { deliveryColumns, deliveryTarget, dropUnfollowedContent, type FollowState, upsertRemoteLibrary } from "./follows.queries.ts";
 import type { SigningKey } from "./http-signatures.ts";
+import { walkLibraryIndex } from "./library-index.ts";
 import type { LibraryLookup } from "./library-lookup.ts";
 import type { DomainPolicy } from "../moderation/domain-policy.ts";
 import { type RemoteActors, signingKeyOf } from "./remote-actors.ts";
@@ -167,27 +168,11 @@ export class InstanceFollowsService {
     if (!librariesIndex) throw new Invalid(`${domain} publishes no index of its public libraries`, undefined, "no_library_index");
     const fids = new Set<string>();
     const onDomain = (id: string | null): id is string => id !== null && new URL(id).host === domain;
-    const root = await this.#read(librariesIndex, key);
-    let next: unknown = root.first ?? null;
-    let pages = 0;
-    const take = (page: JsonObject) => {
-      for (const item of [page.items, page.orderedItems].flatMap((list) => (Array.isArray(list) ? list : []))) {
-        const fid = idOf(item);
-        if (onDomain(fid) && fids.size < MAX_LIBRARIES) fids.add(fid);
-      }
-    };
-    take(root);
-    const seen = new Set<string>();
-    while (next && pages < MAX_INDEX_PAGES && fids.size < MAX_LIBRARIES) {
-      const embedded = typeof next === "object" && next !== null && !Array.isArray(next) ? (next as JsonObject) : null;
-      const url = embedded ? null : idOf(next);
-      if (!embedded && (!onDomain(url) || seen.has(url))) break;
-      if (url) seen.add(url);
-      const page = embedded ?? (await this.#read(url!, key));
-      take(page);
-      pages += 1;
-      next = page.next ?? null;
-    }
+    await walkLibraryIndex(librariesIndex, domain, (url) => this.#read(url, key), (item) => {
+      const fid = idOf(item);
+      if (onDomain(fid)) fids.add(fid);
+      return fids.size < MAX_LIBRARIES;
+    }, MAX_INDEX_PAGES);
     return [...fids];
   }
 

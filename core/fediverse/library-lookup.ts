@@ -106,7 +106,8 @@ export class LibraryLookup {
   /** An actor document: a Polyphony library's actor links its Library collection in `streams`. */
   async #fromActor(fid: string, document: JsonObject, signer: SigningKey | undefined): Promise<ResolvedLibrary> {
     const speaker = await this.#actors.store(parseActorDocument(document, fid));
-    const streams = Array.isArray(document.streams) ? document.streams : document.streams ? [document.streams] : [];
+    // A person's streams list what they share (their profile, person-lookup.ts), not one library they speak for.
+    const streams = typesOf(document).includes("Person") ? [] : [document.streams ?? []].flat();
     const libraryFid = streams.map(idOf).find((id): id is string => id !== null && new URL(id).origin === new URL(fid).origin);
     if (!libraryFid) {
       throw new Invalid(`${summarize(speaker).handle} is an account, not a library: paste the library's own link`, undefined, "not_a_library");

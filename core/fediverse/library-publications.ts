@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { enqueueJob } from "../jobs/enqueue.ts";
+import { microblogActorSql } from "./album-announcements.ts";
 import { acceptedFollowersSql } from "./follows.queries.ts";
 
 // Live sync, outbound: what happens to a local library's audio is told to its accepted followers by a
@@ -74,10 +75,15 @@ function enqueuePublication(db: pg.PoolClient, publication: Publication): Promis
   return enqueueJob(db, PUBLISH_TASK, publication, { queueName: `publish:${publication.libraryId}` });
 }
 
-/** A library's accepted followers on other servers, as delivery recipients. */
+/**
+ * A library's accepted followers on servers that sync libraries (or whose software is unknown), as
+ * delivery recipients of its Audio activities. Microblog followers get Notes instead (album-announcements.ts):
+ * Mastodon would turn each Create(Audio) into a post of its own.
+ */
 export async function libraryFollowers(db: pg.Pool, libraryId: string): Promise<PublicationRecipient[]> {
   const { rows } = await db.query<PublicationRecipient>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox" FROM ${acceptedFollowersSql("$1", "remote")}`,
+    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox"
+     FROM ${acceptedFollowersSql("$1", "remote")} AND NOT ${microblogActorSql("a")}`,
     [libraryId],
   );
   return rows;

@@ -10,6 +10,8 @@ export const AUDIO_PATH = "/federation/uploads/:id";
 export const TRACK_PATH = "/federation/tracks/:id";
 export const ALBUM_PATH = "/federation/albums/:id";
 export const ARTIST_PATH = "/federation/artists/:id";
+/** A local playlist's Funkwhale 2.0 `Playlist` collection (pages of PlaylistTrack items). */
+export const PLAYLIST_COLLECTION_PATH = "/federation/playlists/:id";
 /** An upload's bytes for other servers (signed by an accepted follower, or anyone for public libraries). */
 export const MEDIA_PATH = "/federation/media/:id";
 /** An album cover for other servers, by content hash and file (`600.jpg`), readable like the album. */
@@ -29,6 +31,10 @@ export interface ObjectUrls {
   cover(hash: string): string;
   /** The library's page in the web UI (its HTML links back to the collection). */
   libraryWebPage(id: string): string;
+  playlist(id: string): string;
+  /** Pages of the web UI that microblog posts and profiles link to. */
+  playlistWebPage(id: string): string;
+  albumWebPage(id: string): string;
 }
 
 export function objectUrls(origin: URL): ObjectUrls {
@@ -45,5 +51,8 @@ export function objectUrls(origin: URL): ObjectUrls {
     stream: (id) => at(MEDIA_PATH, id),
     cover: (hash) => new URL(COVER_PATH.replace(":hash", hash).replace(":file", "600.jpg"), origin).href,
     libraryWebPage: (id) => at("/libraries/:id", id),
+    playlist: (id) => at(PLAYLIST_COLLECTION_PATH, id),
+    playlistWebPage: (id) => at("/playlists/:id", id),
+    albumWebPage: (id) => at("/albums/:id", id),
   };
 }

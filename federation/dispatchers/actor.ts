@@ -1,11 +1,13 @@
 import { importJwk, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Link, Person, Service, Tombstone } from "@fedify/vocab";
+import { Application, Endpoints, Group, Image, Link, Person, Service, Tombstone } from "@fedify/vocab";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import { ActorSchema, type Actor } from "../../core/accounts/actor.entity.ts";
 import { findPublishedActor, listedByWebFinger } from "../../core/accounts/actors.service.ts";
+import { publicCollectionsOfActor } from "../../core/accounts/profiles.ts";
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
-import { libraryOfActor } from "../../core/fediverse/library-collection.queries.ts";
-import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { collectionProfileOfActor, type CollectionProfile, profileSummary } from "../../core/fediverse/actor-profiles.ts";
+import { objectUrls, type ObjectUrls } from "../../core/fediverse/object-urls.ts";
 import { toInstant } from "../mappers/temporal.ts";
 
 const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group } as const;
@@ -16,7 +18,7 @@ const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group
  * WebFinger resolves `acct:<identifier>@host`, and `acct:host@host` to the instance; not a private
  * library's handle (listedByWebFinger): its actor is found only through its URL, which its owner shares.
  */
-export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; domain: string }): void {
+export function registerActorDispatcher(federation: Federation<void>, deps: { orm: MikroORM; pool: pg.Pool; domain: string }): void {
   const findLocal = (identifier: string): Promise<Actor | null> =>
     deps.orm.em.fork().findOne(ActorSchema, { username: identifier, domain: deps.domain, isLocal: true });
 
@@ -31,9 +33,7 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         return new Tombstone({ id: ctx.getActorUri(identifier), formerType: ActorClass, deleted: toInstant(actor.deletedAt!) });
       }
       const keys = await ctx.getActorKeyPairs(identifier);
-      // A library's actor links its Library collection (as:streams: the actor's supplementary collections),
-      // its owner (attributedTo) and its page in the web UI.
-      const library = actor.represents === "library" ? await libraryOfActor(deps.orm.em.fork(), actor.id) : null;
+      const profile = actor.represents === "library" || actor.represents === "playlist" ? await collectionProfileOfActor(deps.orm.em.fork(), actor.id) : null;
       const urls = objectUrls(new URL(ctx.canonicalOrigin));
       return new ActorClass({
         id: ctx.getActorUri(identifier),
@@ -48,13 +48,8 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         assertionMethods: keys.map((k) => k.multikey),
         manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
-        streams: library ? [new URL(urls.library(library.id))] : [],
-        ...(library
-          ? {
-              attribution: new URL(library.ownerFid),
-              url: new Link({ href: new URL(urls.libraryWebPage(library.id)), mediaType: "text/html" }),
-            }
-          : {}),
+        ...(profile ? collectionProfileFields(profile, urls, deps.domain) : {}),
+        ...(actor.represents === "user" ? { streams: await personStreams(deps.pool, actor.id, urls) } : {}),
       });
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
@@ -75,3 +70,30 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
     });
 }
 
+
+/**
+ * What a library's or playlist's actor adds (Mastodon shows it as a bot account: Application is one to
+ * it, as Service is): its owner (attributedTo), a bio, an avatar from its cover art, its page here, and
+ * `discoverable` when public. A library's actor links its Library collection (as:streams: the actor's
+ * supplementary collections), which is what Funkwhale and Polyphony follow.
+ */
+function collectionProfileFields(profile: CollectionProfile, urls: ObjectUrls, domain: string) {
+  const page = profile.kind === "library" ? urls.libraryWebPage(profile.id) : urls.playlistWebPage(profile.id);
+  return {
+    attribution: new URL(profile.ownerFid),
+    summary: profileSummary(profile, domain),
+    url: new Link({ href: new URL(page), mediaType: "text/html" }),
+    discoverable: profile.privacy === "public",
+    ...(profile.coverHash ? { icon: new Image({ url: new URL(urls.cover(profile.coverHash)), mediaType: "image/jpeg" }) } : {}),
+    ...(profile.kind === "library" ? { streams: [new URL(urls.library(profile.id))] } : {}),
+  };
+}
+
+/**
+ * A person's public libraries and playlists, as their Library and Playlist collections (as:streams, as a
+ * library's actor links its Library): what another Polyphony server lists on their profile there.
+ */
+async function personStreams(pool: pg.Pool, actorId: string, urls: ObjectUrls): Promise<URL[]> {
+  const { libraries, playlists } = await publicCollectionsOfActor(pool, actorId);
+  return [...libraries.map((id) => new URL(urls.library(id))), ...playlists.map((id) => new URL(urls.playlist(id)))];
+}

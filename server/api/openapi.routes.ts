@@ -13,6 +13,7 @@ import { instanceOperations } from "./instance.routes.ts";
 import { instanceFollowsOperations } from "./instance-follows.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
+import { peopleOperations } from "./people.routes.ts";
 import { meOperations } from "./me.routes.ts";
 import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
@@ -30,6 +31,7 @@ export const OPERATIONS: Operation[] = [
   ...blocksOperations,
   ...librariesOperations,
   ...followsOperations,
+  ...peopleOperations,
   ...uploadsOperations,
   ...mediaOperations,
   ...catalogOperations,

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { signatureHeaders, type SigningKey } from "../../core/fediverse/http-signatures.ts";
 import { actorKeys } from "./actor-keys.ts";
+import type { ReceivedRequest } from "./fake-remote.ts";
 
 export interface RemoteActorServer {
   origin: string;
@@ -11,10 +12,12 @@ export interface RemoteActorServer {
   key(name: string): SigningKey;
   /** A POST of `activity` to `url` signed (draft-cavage with Digest) with `key`; `tamper` changes the body after signing. */
   post(url: string, activity: unknown, key: SigningKey, options?: { tamper?: (body: string) => string }): Promise<Response>;
-  /** The activities POSTed to its inboxes (personal or shared), parsed, in order of arrival. */
+  /** The activities POSTed to its inboxes (personal or shared), parsed, in order of arrival (`received`, read). */
   inbox: { path: string; activity: Record<string, unknown> }[];
   /** How many times its NodeInfo (the 2.0 document) was read. */
   nodeInfoReads(): number;
+  /** What reached its inboxes (shared `/inbox` and personal ones), each answered 202. */
+  received: ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -34,11 +37,16 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
   let nodeInfoReads = 0;
   const inbox: RemoteActorServer["inbox"] = [];
   const actorId = (name: string) => `${origin}/actors/${name}`;
+  const received: ReceivedRequest[] = [];
   const server = http.createServer(async (req, res) => {
     if (req.method === "POST" && /^\/(actors\/[a-z0-9_-]+\/)?inbox$/.test(req.url ?? "")) {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      inbox.push({ path: req.url!, activity: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      const body = Buffer.concat(chunks).toString("utf8");
+      received.push({ method: "POST", url: req.url!, headers, body });
+      inbox.push({ path: req.url!, activity: JSON.parse(body) });
       return void res.writeHead(202).end();
     }
     const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
@@ -75,6 +83,7 @@ export async function startRemoteActorServer(options: RemoteActorServerOptions =
     },
     inbox,
     nodeInfoReads: () => nodeInfoReads,
+    received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -269,6 +269,36 @@ export interface FollowEvent {
   state: FollowState | "removed";
 }
 
+/** A library or playlist a person of this server shares (GET /api/v1/people/:username). */
+export interface SharedCollection {
+  id: string;
+  name: string;
+  description: string;
+  privacy: Privacy;
+  count: number;
+}
+
+export interface LocalProfile {
+  username: string;
+  name: string | null;
+  handle: string;
+  actorFid: string;
+  libraries: SharedCollection[];
+  playlists: SharedCollection[];
+}
+
+/** A person on another server (GET /api/v1/federation/people/lookup). */
+export interface RemoteProfile {
+  fid: string;
+  handle: string;
+  name: string | null;
+  summary: string | null;
+  avatar: string | null;
+  url: string | null;
+  libraries: LibraryPreview[];
+  playlists: { fid: string; name: string; summary: string | null; totalItems: number | null }[];
+}
+
 /** A library of another server the instance follows for everyone here (GET /api/v1/admin/instance-follows). */
 export interface InstanceFollow {
   id: string;

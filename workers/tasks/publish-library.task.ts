@@ -1,16 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Federation } from "@fedify/fedify";
-import { Audio, Collection, Create, Delete, type Recipient, Update } from "@fedify/vocab";
+import { Audio, Collection, Create, Delete, Update } from "@fedify/vocab";
 import type { Task } from "graphile-worker";
 import type pg from "pg";
-import { libraryFollowers, type Publication, type PublicationRecipient } from "../../core/fediverse/library-publications.ts";
+import { libraryFollowers, type Publication } from "../../core/fediverse/library-publications.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
-
-const asRecipient = (r: PublicationRecipient): Recipient => ({
-  id: new URL(r.id),
-  inboxId: r.inbox ? new URL(r.inbox) : null,
-  endpoints: { sharedInbox: r.sharedInbox ? new URL(r.sharedInbox) : null },
-});
+import { sendAlbumNotes } from "../../federation/outbox/album-notes.ts";
+import { sendProfileUpdate } from "../../federation/outbox/profile-update.ts";
+import { asRecipient } from "../../federation/outbox/recipients.ts";
 
 interface LibraryActorRow {
   username: string;
@@ -21,7 +18,8 @@ interface LibraryActorRow {
 
 /**
  * Tells a local library's followers what changed (core/fediverse/library-publications.ts queued it):
- * Create/Update/Delete(Audio), Update(Library), Delete(Library). Activities name their objects by id;
+ * Create/Update/Delete(Audio), Update(Library), Delete(Library), and to microblog followers a Note per
+ * album added (federation/outbox/album-notes.ts). Activities name their objects by id;
  * a follower reads each Audio it is told of with a signed GET, as a scan does. Fedify delivers them
  * once per shared inbox, with its retries and backoff, each inbox in a job of its own.
  */
@@ -49,6 +47,10 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     const library = rows[0];
     // Deleted since: its Delete(Library) tells the followers.
     if (!library) return;
+    // Microblog followers see a post per album added and their copy of the profile updated, and nothing
+    // of the Audio and Library activities below.
+    if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
+    if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, publication.libraryId, library.username);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;
     const actor = ctx.getActorUri(library.username);
