@@ -13,6 +13,7 @@ import type { InstanceFollowsService } from "../core/fediverse/instance-follows.
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
+import type { ListenIngest } from "../core/listens/listen-ingest.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import type { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -56,6 +57,8 @@ export interface ServerDeps {
   remoteScans: RemoteScansService;
   catalog: CatalogService;
   userData: UserDataService;
+  /** The one listen model every source writes through (ListenSink), and linking listens to newly imported tracks. */
+  listenIngest: ListenIngest;
   listens: ListensService;
   playQueue: PlayQueueService;
   playlists: PlaylistsService;
