@@ -15,6 +15,7 @@ import { LibrariesService } from "../core/library/libraries.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -112,6 +113,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     catalog,
     userData: new UserDataService({ pool }),
     listenIngest,
+    listenStats: new ListenStatsService({ pool }),
     listens: new ListensService({ pool, sink: listenIngest }),
     playQueue: new PlayQueueService({ pool }),
     playlists,

@@ -48,4 +48,7 @@ export const sqlOnlyTables = [
   // Listens (migration 0023): scrobblers' listen tokens, import watermarks, statistics rollups.
   "listen_token",
   "listen_import_mark",
+  "listen_entity",
+  "listen_stat",
+  "listen_hour",
 ];
