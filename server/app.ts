@@ -37,6 +37,7 @@ import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
 import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
+import { listensRoutes } from "./api/listens.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
 import { listenBrainzRouter } from "./listenbrainz/router.ts";
 import type { ServerDeps } from "./deps.ts";
@@ -71,6 +72,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
   api.use(listenSettingsRoutes(deps));
+  api.use(listensRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));

@@ -4,6 +4,7 @@ import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { matchedTrackSql, type ListenColumns } from "./listen-matching.ts";
 import type { ListenSink, ListenSubmissionResult, SubmittedListen } from "./listen-submission.ts";
 import type { ListenSource } from "./listening.entity.ts";
+import { notifyNowPlaying } from "./now-playing.service.ts";
 
 /** A now-playing report without a known track duration lapses after this long. */
 export const NOW_PLAYING_FALLBACK_MS = 10 * 60_000;
@@ -109,6 +110,7 @@ export class ListenIngest implements ListenSink {
          expires_at = EXCLUDED.expires_at`,
       [userId, JSON.stringify([inputRow(listen)]), source, NOW_PLAYING_FALLBACK_MS],
     );
+    await notifyNowPlaying(this.#db.pool, userId);
     // Lapsed reports are never read again; the table stays as small as the number of active players.
     await this.#db.pool.query("DELETE FROM now_playing WHERE expires_at <= now()");
   }

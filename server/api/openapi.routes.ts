@@ -19,6 +19,7 @@ import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
 import { listenSettingsOperations } from "./listen-settings.routes.ts";
+import { listensOperations } from "./listens.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -39,6 +40,7 @@ export const OPERATIONS: Operation[] = [
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
   ...listenSettingsOperations,
+  ...listensOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
