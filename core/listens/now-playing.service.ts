@@ -1,13 +1,5 @@
 import type pg from "pg";
-import type { Queryable } from "../jobs/enqueue.ts";
 import type { ListenPrivacy } from "./listen-access.service.ts";
-
-// What people play now reaches the web UI live (GET /api/v1/events, event `now_playing`). Reports come
-// from every source through the listen sink (ListenIngest.playingNow), in whichever process took them,
-// so each travels as a PostgreSQL notification naming only the person; the web process reads the report
-// and decides who may see it (their listen privacy).
-
-export const NOW_PLAYING_EVENTS_CHANNEL = "polyphony_now_playing";
 
 /** What one person plays now, as the web UI shows it (names always; the catalog track when matched). */
 export interface NowPlaying {
@@ -27,16 +19,6 @@ export interface NowPlaying {
 export interface NowPlayingEvent {
   username: string;
   playing: NowPlaying | null;
-}
-
-export function parseNowPlayingNotification(payload: string): { userId: string } {
-  const { u } = JSON.parse(payload) as { u: string };
-  return { userId: u };
-}
-
-/** Queues the notification for `userId` (sent when the caller's transaction commits). */
-export async function notifyNowPlaying(db: Queryable, userId: string): Promise<void> {
-  await db.query("SELECT pg_notify($1, json_build_object('u', $2::uuid)::text)", [NOW_PLAYING_EVENTS_CHANNEL, userId]);
 }
 
 // Each person's latest current report (one a person: their most recent player).

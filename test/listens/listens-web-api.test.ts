@@ -152,6 +152,18 @@ describe("listens for the web UI (/api/v1)", () => {
     expect((await bob.get("/api/v1/now-playing")).body.map((n: { username: string }) => n.username).sort()).toEqual(["alice", "bob"]);
   });
 
+  it("tells the person's own streams of their new listens (event `listens`), nobody else's", async () => {
+    const [aliceStream, bobStream] = [await open(alice), await open(bob)];
+    await submit(aliceToken, { listen_type: "single", payload: [{ listened_at: now - 100, track_metadata: { artist_name: "Air", track_name: "Ce matin-là" } }] });
+    await aliceStream.waitFor((e) => e.event === "listens", 5000);
+    // A resent listen adds nothing: no event.
+    const before = aliceStream.events.length;
+    await submit(aliceToken, { listen_type: "single", payload: [{ listened_at: now - 100, track_metadata: { artist_name: "Air", track_name: "Ce matin-là" } }] });
+    await sleep(500);
+    expect(aliceStream.events.slice(before).filter((e) => e.event === "listens")).toEqual([]);
+    expect(bobStream.events.filter((e) => e.event === "listens")).toEqual([]);
+  });
+
   it("Subsonic getNowPlaying shows the same reports with a catalog track, by the same privacy", async () => {
     const aliceSub = (await alice.get("/api/v1/me/subsonic")).body as Credentials;
     const bobSub = (await bob.get("/api/v1/me/subsonic")).body as Credentials;

@@ -1,7 +1,7 @@
 // Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries,
 // follows (someone asking to follow one of them; an answer to one of the user's own follows), and changes
 // to the music of a library the user follows on another server (`catalog`: its scan, its live updates), and
-// what people here play now (`now_playing`, for those whose listen privacy lets the user see it).
+// the user's new listens (`listens`), what people here play now (`now_playing`, for those whose listen privacy lets the user see it).
 // Pages subscribe; `catalogVersion` goes up (batched) when the music the user sees changed, so lists refresh.
 import { ref } from "vue";
 import type { FollowEvent, UploadEvent } from "../types.ts";
@@ -14,6 +14,7 @@ const listeners = new Set<Listener>();
 const followListeners = new Set<FollowListener>();
 const resyncListeners = new Set<() => void>();
 const nowPlayingListeners = new Set<(event: NowPlayingEvent) => void>();
+const listensListeners = new Set<() => void>();
 
 /** Someone's now playing changed (`playing` null: it stopped). */
 export interface NowPlayingEvent {
@@ -50,6 +51,9 @@ export function connectEvents(): void {
     if (event.status === "finished") catalogChanged();
   });
   source.addEventListener("catalog", catalogChanged);
+  source.addEventListener("listens", () => {
+    for (const listener of listensListeners) listener();
+  });
   source.addEventListener("now_playing", (message) => {
     const event = JSON.parse((message as MessageEvent<string>).data) as NowPlayingEvent;
     for (const listener of nowPlayingListeners) listener(event);
@@ -94,4 +98,10 @@ export function onFollowEvent(listener: FollowListener): () => void {
 export function onNowPlayingEvent(listener: (event: NowPlayingEvent) => void): () => void {
   nowPlayingListeners.add(listener);
   return () => nowPlayingListeners.delete(listener);
+}
+
+/** Listens of the user were added (any player or scrobbler): history and statistics read again. */
+export function onListensEvent(listener: () => void): () => void {
+  listensListeners.add(listener);
+  return () => listensListeners.delete(listener);
 }
