@@ -113,6 +113,15 @@ try {
     `${Math.round(sorted.length / measured!.seconds)}/s, p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
     `p95 ${percentile(sorted, 95).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, errors ${measured!.errors.length ? JSON.stringify(measured!.errors) : 0}`);
 
+  // The same queries one at a time: what each costs the server when nothing else waits for the cores.
+  const [, alone] = await runLoad({
+    phases: [Array.from({ length: 50 }, (_, i) => urlFor(i)), Array.from({ length: Math.min(REQUESTS, 500) }, (_, i) => urlFor(i))],
+    connections: 1,
+    check: { kind: "bytes", type: "application/json" },
+  });
+  const one = alone!.latencies.sort((a, b) => a - b);
+  console.log(`Statistics one at a time: ${one.length} requests, p50 ${percentile(one, 50).toFixed(1)} ms, p95 ${percentile(one, 95).toFixed(1)} ms`);
+
   // Sitewide statistics (signed-in readers only: a token header), fewer, one range each, from this thread.
   const sitewide: number[] = [];
   for (const range of STATS_RANGES) {
