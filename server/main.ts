@@ -62,9 +62,6 @@ export interface WebServer {
 }
 
 /** Composition root of the web process. */
-/** ListenBrainz API requests per window: more with a listen token (LB gives its token holders more too). */
-const LB_RATE_LIMIT = { user: 300, address: 60, windowSeconds: 10 };
-
 export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
   const uploads = buildUploadsService(config, db);
@@ -123,10 +120,11 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listenAccess: new ListenAccessService({ pool }),
     listenHistory: new ListenHistoryService({ pool }),
     nowPlaying: new NowPlayingService({ pool }),
+    // More with a listen token than without (as ListenBrainz gives its token holders more).
     listenBrainzLimits: {
-      perUser: new RateLimiter({ db: pool, max: LB_RATE_LIMIT.user, windowSeconds: LB_RATE_LIMIT.windowSeconds }),
-      perAddress: new RateLimiter({ db: pool, max: LB_RATE_LIMIT.address, windowSeconds: LB_RATE_LIMIT.windowSeconds }),
-      max: LB_RATE_LIMIT,
+      perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),
+      perAddress: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.address, windowSeconds: 10 }),
+      max: config.listenBrainz.requestsPer10s,
     },
     listens: new ListensService({ pool, sink: listenIngest }),
     playQueue: new PlayQueueService({ pool }),

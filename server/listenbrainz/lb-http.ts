@@ -93,6 +93,24 @@ export const lbErrorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   res.status(status).json({ code: status, error: body.error.message });
 };
 
+/**
+ * Cross-origin requests, as ListenBrainz allows them (browser scrobblers, web players on other sites).
+ * `*` never carries cookies, so only a token in the request's own headers authenticates such a call.
+ */
+export const lbCors: RequestHandler = (req, res, next) => {
+  res.set({
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Max-Age": "21600",
+  });
+  if (req.method === "OPTIONS") {
+    res.status(200).end();
+    return;
+  }
+  next();
+};
+
 /** Unknown paths under /1/, as ListenBrainz answers them. */
 export const lbNotFound: RequestHandler = () => {
   throw new LbError(404, "The requested URL was not found on the server.");

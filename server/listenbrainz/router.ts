@@ -6,7 +6,7 @@ import type { ListenHistoryService } from "../../core/listens/listen-history.ser
 import type { ListenIngest } from "../../core/listens/listen-ingest.ts";
 import type { ListenStatsService } from "../../core/listens/listen-stats.service.ts";
 import { authenticate } from "../http/auth.ts";
-import { lbErrorHandler, lbNotFound, lbRateLimit, resolveListener, type LbRateLimits } from "./lb-http.ts";
+import { lbCors, lbErrorHandler, lbNotFound, lbRateLimit, resolveListener, type LbRateLimits } from "./lb-http.ts";
 import { listensRoutes } from "./listens.routes.ts";
 import { statsRoutes } from "./stats.routes.ts";
 
@@ -28,6 +28,7 @@ export interface ListenBrainzDeps {
  */
 export function listenBrainzRouter(deps: ListenBrainzDeps): Router {
   const router = Router();
+  router.use(lbCors);
   router.use(resolveListener(deps.listenAccess));
   // The web UI's session (or an API bearer token) also says who reads.
   router.use(authenticate({ sessions: deps.sessions, tokens: deps.tokens, cookieName: deps.cookieName }));

@@ -127,6 +127,18 @@ describe("ListenBrainz API (/1/)", () => {
     expect(await lb("POST", "/delete-listen", { listened_at: 1, recording_msid: "nope" })).toMatchObject({ status: 400, json: { error: "nope: Recording MSID format invalid." } });
   });
 
+  it("answers browsers' preflights as ListenBrainz does, and unknown paths in its error shape", async () => {
+    const preflight = await fetch(`${app.url}/1/submit-listens`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://player.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization" },
+    });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/Authorization/);
+    expect(await lb("GET", "/no-such-endpoint")).toMatchObject({ status: 404, json: { code: 404, error: "The requested URL was not found on the server." } });
+    expect(await lb("GET", "/stats/user/alice/genres")).toMatchObject({ status: 404, json: { code: 404 } });
+  });
+
   it("keeps the import watermark, moving forward only", async () => {
     expect((await lb("GET", "/latest-import?user_name=alice")).json).toEqual({ musicbrainz_id: "alice", latest_import: 0 });
     expect((await lb("POST", "/latest-import", { ts: 1_700_000_000 })).json).toEqual({ status: "ok" });
