@@ -89,9 +89,9 @@ export class ListensService {
    * `trackId` is playing on the user's `client` from now: replaces that player's previous report and
    * lapses after the track's duration (NOW_PLAYING_FALLBACK_MS when unknown). No play is counted.
    */
-  async setNowPlaying(userId: string, trackId: string, client: string): Promise<void> {
+  async setNowPlaying(userId: string, trackId: string, client: string, source: ListenSource = "subsonic"): Promise<void> {
     const listen = await this.#trackListen(userId, trackId);
-    await this.#sink.playingNow(userId, { ...listen, client }, "subsonic").catch(trackGone);
+    await this.#sink.playingNow(userId, { ...listen, client }, source).catch(trackGone);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { ListenRecord } from "../../core/listens/listen-history.service.ts"
 import { STATS_RANGES } from "../../core/listens/listen-ranges.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
+import { pathId } from "../http/ids.ts";
 import type { Operation } from "../http/openapi.ts";
 import type { ServerDeps } from "../deps.ts";
 
@@ -26,6 +27,8 @@ const topQuery = z.strictObject({
 });
 const username = z.string().trim().toLowerCase().min(1).max(100);
 
+/** The web player's name as a player of now playing (one report a person and player). */
+const WEB_PLAYER = "Polyphony web";
 const statsPath = "/people/:username/listen-stats";
 const hidden = "404 when the person does not exist or their listen privacy does not let you read them";
 
@@ -76,6 +79,15 @@ export const listensOperations: Operation[] = [
     returns: `\`{ range, from, to, hours: [{ weekday, hour, listenCount }] }\` (hours with listens only); ${hidden}`,
   },
   {
+    method: "post",
+    path: "/tracks/:id/now-playing",
+    tag: "Listens",
+    summary: "The web player started playing this track: your now playing until its end (no play is counted)",
+    auth: true,
+    status: 204,
+    returns: "204; 404 for a track you may not see",
+  },
+  {
     method: "get",
     path: "/now-playing",
     tag: "Listens",
@@ -97,10 +109,10 @@ const listenDto = (l: ListenRecord) => ({
   client: l.client,
 });
 
-/** The web UI's listening history, statistics and now playing; statistics follow the person's listen privacy. */
-export function listensRoutes(deps: Pick<ServerDeps, "listenAccess" | "listenHistory" | "listenStats" | "nowPlaying">): Router {
+/** The web UI's listening history, statistics and now playing (the web player's too); statistics follow the person's listen privacy. */
+export function listensRoutes(deps: Pick<ServerDeps, "listenAccess" | "listenHistory" | "listenStats" | "nowPlaying" | "listens">): Router {
   const router = Router();
-  const { listenAccess, listenHistory, listenStats, nowPlaying } = deps;
+  const { listenAccess, listenHistory, listenStats, nowPlaying, listens } = deps;
 
   /** The listener whose statistics the caller asked for, if the caller may read them; else 404 as for nobody. */
   const readable = async (name: unknown, viewerId: string) => {
@@ -147,6 +159,9 @@ export function listensRoutes(deps: Pick<ServerDeps, "listenAccess" | "listenHis
     const { range } = parse(rangeQuery, req.query);
     const { hours, bounds } = await listenStats.dailyActivity(listener.id, range);
     return { range, from: bounds.from.toISOString(), to: bounds.to.toISOString(), hours };
+  }));
+  router.post("/tracks/:id/now-playing", requireUser, handle(async (req, res) => {
+    await listens.setNowPlaying(currentAuth(res).user.id, pathId(req.params.id, "track"), WEB_PLAYER, "web");
   }));
   router.get("/now-playing", requireUser, handle(async (_req, res) => nowPlaying.visibleTo(currentAuth(res).user.id)));
   return router;

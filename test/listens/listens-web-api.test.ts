@@ -181,5 +181,18 @@ describe("listens for the web UI (/api/v1)", () => {
     expect(await entries(bobSub)).toEqual(["alice: Teardrop"]);
     const web = (await bob.get("/api/v1/now-playing")).body;
     expect(web.find((n: { username: string }) => n.username === "alice")).toMatchObject({ trackName: "Teardrop", trackId: expect.any(String) });
+
+    // The web player reports a catalog track it plays: the same now playing, live, on both sides.
+    const bobStream = await open(bob);
+    const trackId = web.find((n: { username: string }) => n.username === "alice").trackId as string;
+    expect((await alice.post(`/api/v1/tracks/${trackId}/now-playing`)).status).toBe(204);
+    const pushed = await bobStream.waitFor((e) => e.event === "now_playing" && e.data.playing?.client === "Polyphony web", 5000);
+    expect(pushed.data).toMatchObject({ username: "alice", playing: { trackId, trackName: "Teardrop", artistName: "Massive Attack", releaseName: "Mezzanine" } });
+    expect((await entries(bobSub)).filter((e: string) => e === "alice: Teardrop")).toHaveLength(2); // her two players
+    // A track Bob may not see is answered as a missing one.
+    const secret = (await bob.post("/api/v1/libraries", { name: "Bob's own" })).body.id;
+    const [hidden] = await seedTracks(app, secret, [{ name: "hidden", tags: { ARTIST: "Bob", TITLE: "Hidden" } }]);
+    expect((await alice.post(`/api/v1/tracks/${hidden!.trackId}/now-playing`)).status).toBe(404);
+    expect((await alice.post("/api/v1/tracks/not-an-id/now-playing")).body.error.code).toBe("not_found");
   });
 });
