@@ -1,10 +1,15 @@
 // Listens in Chromium (issue 18 points 5, 8): Alice's scrobbler submits a listen through /1/submit-listens;
 // it is on her open statistics page (charts and figures) and history page within two seconds, and she
 // deletes one there. What she plays now reaches Carol's statistics page and Alice's profile live, once
-// Alice shares her listens with the instance.
+// Alice shares her listens with the instance, whether from a scrobbler or the web player.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { seedTracks } from "../helpers/factories.ts";
 import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
@@ -146,5 +151,29 @@ describe.skipIf(!chromiumPath)("listens, in Chromium", () => {
     await carolPage.getByTestId("person-now-playing").getByText("Harder, Better, Faster, Stronger").waitFor({ timeout: 3000 });
     await screenshot(carolPage, "listens-now-playing-profile");
     expect(problems).toEqual([]);
+  });
+
+  it.skipIf(!hasFfmpeg())("the track Alice's web player plays is her now playing on Carol's page", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "polyphony-e2e-listens-"));
+    try {
+      const tags = { TITLE: "Tone Poem", ARTIST: "Sine Wave", ALBUM: "Test Tones" };
+      const file = await makeAudio(dir, { name: "tone", format: "mp3", seconds: 20, tags });
+      const library = (await alice.post("/api/v1/libraries", { name: "Tones", privacy: "instance" })).body.id;
+      const [seeded] = await seedTracks(app, library, [{ name: "tone", tags, data: await readFile(file), seconds: 20 }]);
+      const { rows } = await app.db.pool.query("SELECT album_id FROM track WHERE id = $1", [seeded!.trackId]);
+
+      const carolPage = await pageOf(browser, carol, problems);
+      await carolPage.goto(`${app.url}/stats`);
+      const panel = carolPage.getByRole("region", { name: "Playing now" });
+      await panel.waitFor();
+      const alicePage = await pageOf(browser, alice, problems);
+      await alicePage.goto(`${app.url}/albums/${rows[0].album_id}`);
+      await alicePage.getByRole("button", { name: "▶ Play" }).click();
+      await panel.getByText("Tone Poem").waitFor({ timeout: 5000 });
+      await panel.getByText("by Sine Wave").waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
