@@ -150,6 +150,11 @@ describe.skipIf(!chromiumPath)("listens, in Chromium", () => {
     await submit({ listen_type: "playing_now", payload: [{ track_metadata: { artist_name: "Daft Punk", track_name: "Harder, Better, Faster, Stronger" } }] });
     await carolPage.getByTestId("person-now-playing").getByText("Harder, Better, Faster, Stronger").waitFor({ timeout: 3000 });
     await screenshot(carolPage, "listens-now-playing-profile");
+    // Her statistics, from her profile, now that she shares them.
+    await carolPage.getByRole("link", { name: "Listening statistics" }).click();
+    await carolPage.getByRole("heading", { name: "alice's statistics" }).waitFor();
+    await carolPage.getByTestId("stats-range").selectOption("all_time");
+    await carolPage.getByText("Cherry Blossom Girl — Air: 1").waitFor({ state: "attached" });
     expect(problems).toEqual([]);
   });
 

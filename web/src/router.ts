@@ -29,6 +29,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/libraries", component: () => import("./pages/LibrariesPage.vue"), meta: { title: "Libraries" } },
   { path: "/libraries/:id", component: () => import("./pages/LibraryPage.vue"), props: true, meta: { title: "Library" } },
   { path: "/people", component: () => import("./pages/PersonPage.vue"), meta: { title: "People" } },
+  { path: "/people/:name/stats", component: () => import("./pages/StatsPage.vue"), props: true, meta: { title: "Statistics" } },
   { path: "/people/:name", component: () => import("./pages/PersonPage.vue"), props: true, meta: { title: "Person" } },
   { path: "/listens", component: () => import("./pages/ListensPage.vue"), meta: { title: "Listening history" } },
   { path: "/stats", component: () => import("./pages/StatsPage.vue"), meta: { title: "Statistics" } },
