@@ -1,7 +1,7 @@
 import type { Queryable } from "../jobs/enqueue.ts";
 
 // Listens reach the web UI live (GET /api/v1/events): what people play now (event `now_playing`), and a
-// person's own new listens (event `listens`, so their open history and statistics read again). Reports
+// person's own listens added or deleted (event `listens`, so their open history and statistics read again). Reports
 // and listens come from every source through the listen sink (ListenIngest), in whichever process took
 // them, so each travels as a PostgreSQL notification naming only the person (sent on commit); the web
 // process reads the report and decides who may see it (their listen privacy).

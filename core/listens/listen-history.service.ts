@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { Invalid } from "../errors.ts";
+import { LISTENS_EVENTS_CHANNEL, notifyListenEvent } from "./listen-events.ts";
 
 /** How a listen is answered: its names, ids and what the source sent, and its catalog match. */
 export interface ListenRecord {
@@ -162,7 +163,10 @@ export class ListenHistoryService {
        SELECT count(*)::int AS deleted FROM gone`,
       [userId, listenedAt, recordingMsid],
     );
-    return rows[0]!.deleted > 0;
+    if (!rows[0]!.deleted) return false;
+    // The person's open statistics pages read again.
+    await notifyListenEvent(this.#pool, LISTENS_EVENTS_CHANNEL, userId);
+    return true;
   }
 
   /** What the person plays now on their most recent player, until it lapses. */

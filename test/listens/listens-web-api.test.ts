@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
 import { openEventStream, type EventStream } from "../helpers/sse.ts";
-import { sleep } from "../helpers/wait.ts";
+import { sleep, waitUntil } from "../helpers/wait.ts";
 import { rest, tokenParams, type Credentials } from "../subsonic/helpers.ts";
 
 // The web UI's listens API (issue 18 points 5, 8, 9): history pages and deleting, statistics by range,
@@ -162,6 +162,11 @@ describe("listens for the web UI (/api/v1)", () => {
     await sleep(500);
     expect(aliceStream.events.slice(before).filter((e) => e.event === "listens")).toEqual([]);
     expect(bobStream.events.filter((e) => e.event === "listens")).toEqual([]);
+    // A deletion too (from any tab or scrobbler): the statistics shown change.
+    const first = (await alice.get("/api/v1/me/listens?count=1")).body.listens[0];
+    const seen = aliceStream.events.length;
+    expect((await alice.request("DELETE", "/api/v1/me/listens", { json: { listenedAt: first.listenedAt, recordingMsid: first.recordingMsid } })).status).toBe(204);
+    await waitUntil(() => aliceStream.events.slice(seen).find((e) => e.event === "listens"), { timeout: 5000, what: "a listens event" });
   });
 
   it("Subsonic getNowPlaying shows the same reports with a catalog track, by the same privacy", async () => {
