@@ -44,8 +44,18 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
  * Follows are per person (their actor follows), so a remote library is seen by its followers only.
  */
 export function followedLibrarySql(alias: string, viewerParam: string): string {
-  return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow vf JOIN app_user vu ON vu.actor_id = vf.follower_id
-            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted'))`;
+  return `(${alias}.owner_id IS NULL AND (EXISTS (SELECT 1 FROM follow vf JOIN app_user vu ON vu.actor_id = vf.follower_id
+            WHERE vf.library_id = ${alias}.id AND vu.id = ${viewerParam}::uuid AND vf.state = 'accepted')
+          OR EXISTS (SELECT 1 FROM playlist vp WHERE vp.library_id = ${alias}.id AND ${followedPlaylistSql("vp", viewerParam)})))`;
+}
+
+/**
+ * SQL condition: playlist `alias` is a remote one the viewer ($n) follows, accepted. Following a remote
+ * playlist also shows the remote library holding its items' audio (followedLibrarySql).
+ */
+export function followedPlaylistSql(alias: string, viewerParam: string): string {
+  return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow pf JOIN app_user pu ON pu.actor_id = pf.follower_id
+            WHERE pf.playlist_id = ${alias}.id AND pu.id = ${viewerParam}::uuid AND pf.state = 'accepted'))`;
 }
 
 /**
@@ -57,9 +67,9 @@ export function visibleLibrariesSql(alias: string, viewerParam: string): string 
   return `(${ownedOrSharedSql(alias, viewerParam)} OR ${followedLibrarySql(alias, viewerParam)})`;
 }
 
-/** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule. */
+/** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule; remote ones, their followers'. */
 export function visiblePlaylistsSql(alias: string, viewerParam: string): string {
-  return ownedOrSharedSql(alias, viewerParam);
+  return `(${ownedOrSharedSql(alias, viewerParam)} OR ${followedPlaylistSql(alias, viewerParam)})`;
 }
 
 /**
@@ -72,6 +82,27 @@ export function readableBySignerSql(alias: string, signerParam: string): string 
   return `(${alias}.owner_id IS NOT NULL AND (${alias}.privacy = 'public'
             OR EXISTS (SELECT 1 FROM follow sf WHERE sf.library_id = ${alias}.id AND sf.follower_id = ${signerParam}::uuid
                          AND sf.state = 'accepted')))`;
+}
+
+/**
+ * SQL condition: upload `u` in local library `l` may be read over federation by the signer ($n): the
+ * library's rule (readableBySignerSql), or the playlist grant: following a playlist (accepted) gives its
+ * followers the audio of its items that live in the playlist owner's own libraries, private ones included
+ * (the follow is the grant). Everything a signer reads of an upload (Audio, media) goes through here.
+ */
+export function readableUploadBySignerSql(u: string, l: string, signerParam: string): string {
+  return `(${readableBySignerSql(l, signerParam)} OR (${l}.owner_id IS NOT NULL AND ${u}.track_id = ANY(${playlistGrantedTracksSql(signerParam, `${l}.owner_id`)})))`;
+}
+
+/**
+ * SQL: the tracks (uuid[]) of the non-private local playlists the signer ($n) follows with an accepted
+ * follow; with `owner`, only playlists of that owner (an SQL expression). The playlist grant's one rule:
+ * readableUploadBySignerSql, and the track, album, artist and cover documents of those tracks.
+ */
+export function playlistGrantedTracksSql(signerParam: string, owner?: string): string {
+  return `ARRAY(SELECT gi.track_id FROM follow gf JOIN playlist gp ON gp.id = gf.playlist_id JOIN playlist_item gi ON gi.playlist_id = gp.id
+            WHERE gf.follower_id = ${signerParam}::uuid AND gf.state = 'accepted' AND gp.owner_id IS NOT NULL
+              AND gp.privacy <> 'private' AND gi.track_id IS NOT NULL${owner ? ` AND gp.owner_id = ${owner}` : ""})`;
 }
 
 /** SQL: the ids of the local libraries the signer ($n, or null) may read over federation, as a uuid[]. */
