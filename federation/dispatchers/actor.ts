@@ -6,6 +6,7 @@ import { findPublishedActor, listedByWebFinger } from "../../core/accounts/actor
 import { ACTOR_PATH, INSTANCE_ACTOR } from "../../core/accounts/actor-urls.ts";
 import { libraryOfActor } from "../../core/fediverse/library-collection.queries.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { playlistOfActor } from "../../core/fediverse/playlist-collection.queries.ts";
 import { toInstant } from "../mappers/temporal.ts";
 
 const ACTOR_CLASSES = { Person, Service, Application, Group, Organization: Group } as const;
@@ -34,7 +35,14 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
       // A library's actor links its Library collection (as:streams: the actor's supplementary collections),
       // its owner (attributedTo) and its page in the web UI.
       const library = actor.represents === "library" ? await libraryOfActor(deps.orm.em.fork(), actor.id) : null;
+      // A playlist's actor likewise links its Playlist collection.
+      const playlist = actor.represents === "playlist" ? await playlistOfActor(deps.orm.em.fork(), actor.id) : null;
       const urls = objectUrls(new URL(ctx.canonicalOrigin));
+      const collection = library
+        ? { stream: urls.library(library.id), ownerFid: library.ownerFid, page: urls.libraryWebPage(library.id) }
+        : playlist
+          ? { stream: urls.playlist(playlist.id), ownerFid: playlist.ownerFid, page: urls.playlistWebPage(playlist.id) }
+          : null;
       return new ActorClass({
         id: ctx.getActorUri(identifier),
         preferredUsername: actor.username,
@@ -48,12 +56,9 @@ export function registerActorDispatcher(federation: Federation<void>, deps: { or
         assertionMethods: keys.map((k) => k.multikey),
         manuallyApprovesFollowers: found.manuallyApprovesFollowers,
         published: toInstant(actor.createdAt),
-        streams: library ? [new URL(urls.library(library.id))] : [],
-        ...(library
-          ? {
-              attribution: new URL(library.ownerFid),
-              url: new Link({ href: new URL(urls.libraryWebPage(library.id)), mediaType: "text/html" }),
-            }
+        streams: collection ? [new URL(collection.stream)] : [],
+        ...(collection
+          ? { attribution: new URL(collection.ownerFid), url: new Link({ href: new URL(collection.page), mediaType: "text/html" }) }
           : {}),
       });
     })
