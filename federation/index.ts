@@ -7,6 +7,7 @@ import { registerCollections } from "./dispatchers/collections.ts";
 import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
+import { PlaylistSyncInbox } from "../core/fediverse/playlist-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { type OutboundPolicy, outboundPolicy } from "../core/fediverse/safe-fetch.ts";
 import { buildUploadsService } from "../core/library/uploads.service.ts";
@@ -53,6 +54,7 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
   registerInbox(federation, {
     follows: new FollowInbox({ ...db, remoteActors, uploads, publicUrl: config.http.publicUrl }),
     librarySync: new LibrarySyncInbox({ ...db, policy, uploads, mediaDir: config.mediaDir }),
+    playlistSync: new PlaylistSyncInbox({ ...db, uploads }),
   });
   registerNodeInfo(federation, {
     orm: deps.orm,

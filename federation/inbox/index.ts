@@ -3,6 +3,7 @@ import { getLogger } from "../../config/logging.ts";
 import { INBOX_PATH, SHARED_INBOX_PATH } from "../../core/accounts/actor-urls.ts";
 import type { FollowInbox } from "../../core/fediverse/follow-inbox.ts";
 import type { LibrarySyncInbox } from "../../core/fediverse/library-sync-inbox.ts";
+import type { PlaylistSyncInbox } from "../../core/fediverse/playlist-sync-inbox.ts";
 import { registerFollowListeners } from "./follows.ts";
 import { registerLibrarySyncListeners } from "./library-sync.ts";
 
@@ -11,6 +12,7 @@ const log = getLogger(["polyphony", "federation", "inbox"]);
 export interface InboxDeps {
   follows: FollowInbox;
   librarySync: LibrarySyncInbox;
+  playlistSync: PlaylistSyncInbox;
 }
 
 /**
@@ -22,5 +24,5 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     log.error("Inbox listener failed: {error}", { error });
   });
   registerFollowListeners(listeners, deps.follows);
-  registerLibrarySyncListeners(listeners, deps.librarySync);
+  registerLibrarySyncListeners(listeners, deps.librarySync, deps.playlistSync);
 }
