@@ -167,8 +167,10 @@ export interface Playlist {
   name: string;
   description: string;
   privacy: Privacy;
-  owner: { id: string; username: string };
+  owner: { id: string | null; username: string };
   isOwner: boolean;
+  /** Followed from another server: read-only here. */
+  readOnly?: boolean;
   itemCount: number;
   durationMs: number;
   updatedAt: string;
