@@ -156,18 +156,25 @@ export class FollowsService {
   }
 
   async #playlistFollowing(followId: string): Promise<PlaylistFollowing> {
+    const [follow] = await this.#playlistFollows("f.id = $1", followId);
+    if (!follow) throw new NotFound("follow"); // unfollowed meanwhile
+    return follow;
+  }
+
+  /** Follows of remote playlists matching `where` (over follow `f`, its follower's user `u`; `$1` is `param`), newest first. */
+  async #playlistFollows(where: string, param: string): Promise<PlaylistFollowing[]> {
     const { rows } = await this.#pool.query(
       `SELECT f.id, f.state, f.created_at AS "createdAt", f.updated_at AS "updatedAt", p.id AS "playlistId", p.fid, p.name, p.description,
               pa.fid AS "actorFid", pa.name AS "actorName", pa.username, pa.domain
-       FROM follow f JOIN playlist p ON p.id = f.playlist_id JOIN actor pa ON pa.id = p.actor_id WHERE f.id = $1`,
-      [followId],
+       FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
+       JOIN playlist p ON p.id = f.playlist_id AND p.owner_id IS NULL JOIN actor pa ON pa.id = p.actor_id
+       WHERE ${where} ORDER BY f.created_at DESC, f.id`,
+      [param],
     );
-    const r = rows[0];
-    if (!r) throw new NotFound("follow");
-    return {
+    return rows.map((r) => ({
       id: r.id, state: r.state, createdAt: r.createdAt, updatedAt: r.updatedAt,
       playlist: { id: r.playlistId, fid: r.fid, name: r.name, description: r.description, actor: summarize({ fid: r.actorFid, name: r.actorName, username: r.username, domain: r.domain }) },
-    };
+    }));
   }
 
   /** Stops following: the follow goes, Undo(Follow) tells the library's server, unseen copies go. */
@@ -196,8 +203,8 @@ export class FollowsService {
     });
   }
 
-  /** The person's follows of remote libraries, newest first. */
-  async listFollowing(user: User): Promise<Following[]> {
+  /** The person's follows of remote libraries and playlists, newest first. */
+  async listFollowing(user: User): Promise<(Following | PlaylistFollowing)[]> {
     const { rows } = await this.#pool.query<FollowingRow>(
       `SELECT ${FOLLOWING_COLUMNS} FROM follow f
        JOIN app_user u ON u.actor_id = f.follower_id
@@ -205,7 +212,9 @@ export class FollowsService {
        WHERE u.id = $1 ORDER BY f.created_at DESC, f.id`,
       [user.id],
     );
-    return rows.map(toFollowing);
+    const all = [...rows.map(toFollowing), ...(await this.#playlistFollows("u.id = $1", user.id))];
+    const time = (follow: { createdAt: Timestamp }) => new Date(follow.createdAt).getTime();
+    return all.sort((x, y) => time(y) - time(x) || x.id.localeCompare(y.id));
   }
 
   async #following(followId: string): Promise<Following> {

@@ -30,7 +30,7 @@ export const followsOperations: Operation[] = [
     body: followBody,
     status: 201,
   },
-  { method: "get", path: "/federation/follows", tag: "Federation", summary: "Libraries on other servers you follow, with each follow's state", auth: true },
+  { method: "get", path: "/federation/follows", tag: "Federation", summary: "Libraries and playlists on other servers you follow, with each follow's state (a playlist's has `playlist` instead of `library`)", auth: true },
   { method: "delete", path: "/federation/follows/:id", tag: "Federation", summary: "Stop following (sends Undo)", auth: true, status: 204 },
   { method: "get", path: "/libraries/:id/followers", tag: "Libraries", summary: "Who follows your library, pending requests first", auth: true },
   {

@@ -168,3 +168,50 @@ describe("following a playlist from another server", () => {
     });
   });
 });
+
+describe("an instance playlist", () => {
+  let shared: { id: string; actorId: string };
+
+  beforeAll(async () => {
+    shared = (await alice.post("/api/v1/playlists", { name: "Staff picks", privacy: "instance" })).body;
+    await alice.post(`/api/v1/playlists/${shared.id}/items`, { trackIds: [tracks[0]!.trackId] });
+  });
+
+  it("shows its head to anyone but its pages to its followers only; bad page numbers are 4xx", async () => {
+    expect((await fetch(collectionOf(shared.id), { headers: jsonLd })).status).toBe(200);
+    expect((await fetch(`${collectionOf(shared.id)}?page=1`, { headers: jsonLd })).status).toBe(404);
+    expect((await fetch(`${collectionOf(shared.id)}/library?page=1`, { headers: jsonLd })).status).toBe(404);
+    const bad = await fetch(`${a.url}/federation/playlists/not-a-playlist`, { headers: jsonLd });
+    expect([bad.status, (await bad.json()).error?.code]).toEqual([404, "not_found"]);
+    const page = await fetch(`${collectionOf(mix.id)}?page=1`, { headers: jsonLd });
+    expect(page.status).toBe(404); // made private above: gone for everyone
+  });
+
+  it("is followed and listed among bob's follows; unfollowing tells A and drops it on B", async () => {
+    const followed = await bob.post("/api/v1/federation/follows", { target: shared.actorId });
+    expect(followed.status).toBe(201);
+    const listed = await waitUntil(async () => (await bobsPlaylists()).find((p) => p.remoteId === collectionOf(shared.id)), { what: "the playlist on B" });
+    await waitUntil(async () => (await titlesOn(bob, listed.id)).join() === "One" || undefined, { what: "its item on B", timeout: 30_000 });
+    // A's pages now answer bob's server, signed as bob.
+    const key = (await b.db.pool.query("SELECT fid, rsa_private_jwk FROM actor WHERE username = 'bob' AND is_local")).rows[0];
+    const url = new URL(`${collectionOf(shared.id)}?page=1`);
+    const signed = await fetch(url, { headers: { ...jsonLd, ...signatureHeaders("GET", url, { keyId: `${key.fid}#main-key`, privateJwk: key.rsa_private_jwk }) } });
+    expect(signed.status).toBe(200);
+
+    const follows = (await bob.get("/api/v1/federation/follows")).body.items as { id: string; state: string; playlist?: { fid: string } }[];
+    const mine = follows.find((f) => f.playlist?.fid === collectionOf(shared.id));
+    expect(mine?.state).toBe("accepted");
+    expect((await bob.request("DELETE", `/api/v1/federation/follows/${mine!.id}`)).status).toBe(204);
+    expect(await bobsPlaylists()).toEqual([]);
+    await waitUntil(async () => (await a.db.pool.query("SELECT count(*)::int AS n FROM follow WHERE playlist_id = $1", [shared.id])).rows[0].n === 0 || undefined, {
+      what: "the Undo on A",
+    });
+    expect((await b.db.pool.query("SELECT count(*)::int AS n FROM playlist WHERE owner_id IS NULL")).rows[0].n).toBe(0);
+  });
+
+  it("a private playlist cannot be followed", async () => {
+    const res = await bob.post("/api/v1/federation/follows", { target: collectionOf(secret.id) });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("remote_not_found");
+  });
+});

@@ -251,7 +251,9 @@ export interface Following {
   state: FollowState;
   createdAt: string;
   updatedAt: string;
-  library: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  /** A library's follow; a playlist's has `playlist` instead. */
+  library?: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  playlist?: { id: string; fid: string; name: string; description: string; actor: ActorSummary };
 }
 
 /** A follower of one of your libraries (GET /api/v1/libraries/:id/followers). */
