@@ -95,7 +95,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
       covers,
     }),
     [PUBLISH_PLAYLIST_TASK]: publishPlaylistTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
-    rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db)),
+    rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db), db.pool),
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
     ...extraTasks,
   };

@@ -85,12 +85,15 @@ export class FollowInbox {
       return row;
     });
     const urls = objectUrls(this.#origin);
+    // Funkwhale 2.0 follows a playlist's library (its audio): its Accept names what it followed.
+    const followed =
+      target.kind === "library" ? urls.library(target.id) : activity.objectFid === urls.playlistLibrary(target.id) ? activity.objectFid : urls.playlist(target.id);
     return {
       reply: stored.state === "accepted" ? "Accept" : stored.state === "rejected" ? "Reject" : null,
       libraryActor: target.actorUsername,
       libraryActorFid: target.actorFid,
       follower,
-      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: target.kind === "library" ? urls.library(target.id) : urls.playlist(target.id) },
+      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: followed },
     };
   }
 

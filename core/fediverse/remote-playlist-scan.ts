@@ -94,6 +94,8 @@ export class RemotePlaylistScanner {
     });
     // The audio first, so the items below find what they play.
     const scan = await this.#libraries.run(libraryId, { force: true });
+    // Another scan of it runs (the daily one): the job is tried again later, not stored half-matched.
+    if (scan.kind === "busy") throw new Error(`The library of playlist ${playlist.fid} is being scanned; the playlist is read again later`);
     if (scan.kind === "errored") log.warning("The library of playlist {playlist} was not read whole: {reason}", { playlist: playlist.fid, reason: scan.reason });
     const items = await this.#items(playlist.fid, document, get);
     await this.#store(playlistId, libraryId, items);

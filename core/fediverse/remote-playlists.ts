@@ -13,9 +13,31 @@ import type { LibraryPreview } from "./library-lookup.ts";
 /** The job reading a followed playlist: its document, its library (a remote library scan), its items. */
 export const REMOTE_PLAYLIST_SCAN_TASK = "scan_remote_playlist";
 
-/** Queues a scan of remote playlist `playlistId` in the caller's transaction (one waiting per playlist). */
+/** The daily cron rescans a followed playlist last read longer ago than this (a Delete that never came, say). */
+const SCHEDULED_RESCAN_AFTER = "20 hours";
+
+/**
+ * Queues a scan of remote playlist `playlistId` in the caller's transaction: one waiting per playlist,
+ * and one running at a time (its queue), so two edits in a row are read in turn.
+ */
 export async function enqueueRemotePlaylistScan(tx: Queryable, playlistId: string, requestedBy: string | null = null): Promise<void> {
-  await enqueueJob(tx, REMOTE_PLAYLIST_SCAN_TASK, { playlistId, requestedBy }, { jobKey: `${REMOTE_PLAYLIST_SCAN_TASK}:${playlistId}`, maxAttempts: 3 });
+  await enqueueJob(tx, REMOTE_PLAYLIST_SCAN_TASK, { playlistId, requestedBy }, {
+    jobKey: `${REMOTE_PLAYLIST_SCAN_TASK}:${playlistId}`,
+    queueName: `${REMOTE_PLAYLIST_SCAN_TASK}:${playlistId}`,
+    maxAttempts: 5,
+  });
+}
+
+/** The daily cron: a scan of each followed playlist (accepted) not read for SCHEDULED_RESCAN_AFTER. How many were queued. */
+export async function enqueueScheduledPlaylistScans(db: Queryable): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT p.id FROM playlist p
+     WHERE p.owner_id IS NULL AND (p.last_scan_at IS NULL OR p.last_scan_at < now() - $1::interval)
+       AND EXISTS (SELECT 1 FROM follow f JOIN actor a ON a.id = f.follower_id AND a.is_local WHERE f.playlist_id = p.id AND f.state = 'accepted')`,
+    [SCHEDULED_RESCAN_AFTER],
+  );
+  for (const { id } of rows as { id: string }[]) await enqueueRemotePlaylistScan(db, id);
+  return rows.length;
 }
 
 /** The remote playlist `preview` names, created or refreshed (name, description, speaker); returns its id. */
