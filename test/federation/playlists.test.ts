@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signatureHeaders } from "../../core/fediverse/http-signatures.ts";
+import { enqueueScheduledPlaylistScans } from "../../core/fediverse/remote-playlists.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks, type SeededTrack } from "../helpers/factories.ts";
@@ -213,5 +214,20 @@ describe("an instance playlist", () => {
     const res = await bob.post("/api/v1/federation/follows", { target: collectionOf(secret.id) });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("remote_not_found");
+  });
+});
+
+describe("the daily rescan of followed playlists", () => {
+  it("drops a playlist whose server no longer serves it, though its Delete never came", async () => {
+    const lost = (await alice.post("/api/v1/playlists", { name: "Lost", privacy: "public" })).body as { id: string; actorId: string };
+    await alice.post(`/api/v1/playlists/${lost.id}/items`, { trackIds: [tracks[2]!.trackId] });
+    expect((await bob.post("/api/v1/federation/follows", { target: collectionOf(lost.id) })).status).toBe(201);
+    await waitUntil(async () => (await bobsPlaylists()).find((p) => p.remoteId === collectionOf(lost.id)), { what: "the playlist on B" });
+    // Gone on A behind federation's back (no Delete sent); B last read it two days ago.
+    await a.db.pool.query("DELETE FROM playlist WHERE id = $1", [lost.id]);
+    await b.db.pool.query("UPDATE playlist SET last_scan_at = now() - interval '2 days' WHERE fid = $1", [collectionOf(lost.id)]);
+    expect(await enqueueScheduledPlaylistScans(b.db.pool)).toBe(1);
+    await waitUntil(async () => (await bobsPlaylists()).length === 0 || undefined, { what: "B to drop it", timeout: 30_000 });
+    expect(await enqueueScheduledPlaylistScans(b.db.pool)).toBe(0);
   });
 });
