@@ -127,9 +127,10 @@ const ITEMS: Record<SearchGroup, { item: string; from: string }> = {
   },
   playlists: {
     item: `json_build_object('id', p.id, 'name', p.name, 'description', p.description, 'privacy', p.privacy,
-      'owner', json_build_object('id', o.id, 'username', o.username),
+      'owner', json_build_object('id', o.id, 'username', coalesce(o.username, pa.username || '@' || pa.domain)),
       'itemCount', (SELECT count(*)::int FROM playlist_item i WHERE i.playlist_id = p.id))`,
-    from: "playlists_ranked r JOIN playlist p ON p.id = r.id JOIN app_user o ON o.id = p.owner_id",
+    // A playlist followed from another server has no owner here: its actor's handle stands for one.
+    from: "playlists_ranked r JOIN playlist p ON p.id = r.id JOIN actor pa ON pa.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id",
   },
 };
 

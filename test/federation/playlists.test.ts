@@ -105,6 +105,10 @@ describe("following a playlist from another server", () => {
     await waitUntil(async () => (await titlesOn(bob, listed.id)).join() === "Two,One" || undefined, { what: "its items on B", timeout: 30_000 });
     expect((await dave.get(`/api/v1/playlists/${listed.id}`)).status).toBe(404);
     expect(await bobsPlaylists(dave)).toEqual([]);
+    // Search finds it for bob only.
+    const found = (await bob.get("/api/v1/search?q=road")).body.playlists;
+    expect(found).toEqual([expect.objectContaining({ id: listed.id, name: "Road trip", owner: { id: null, username: expect.stringMatching(/^pl\./) } })]);
+    expect((await dave.get("/api/v1/search?q=road")).body.playlists).toEqual([]);
   });
 
   it("its tracks play on B: the bytes of alice's private copy, fetched as bob", async () => {
