@@ -138,13 +138,15 @@ export class RemotePlaylistScanner {
       if (!locked.rowCount) return; // unfollowed meanwhile
       await tx.query("DELETE FROM playlist_item WHERE playlist_id = $1", [playlistId]);
       await tx.query(
-        `INSERT INTO playlist_item (id, playlist_id, position, track_id, title, artist, album, mbid)
-         SELECT gen_random_uuid(), $1, (row_number() OVER (ORDER BY x.o) - 1)::int, t.id, t.title, ar.name, al.title, t.mbid
+        `INSERT INTO playlist_item (id, playlist_id, position, track_id, title, artist, album, duration_ms, mbid)
+         SELECT gen_random_uuid(), $1, (row_number() OVER (ORDER BY x.o) - 1)::int, t.id, t.title,
+                coalesce((SELECT string_agg(c.credited_name || c.join_phrase, '' ORDER BY c.position) FROM artist_credit c WHERE c.track_id = t.id), ar.name),
+                al.title, m.duration_ms, t.mbid
          FROM jsonb_to_recordset($3::jsonb) AS x(o int, audio text, track text)
          CROSS JOIN LATERAL (
-           SELECT coalesce(
-             (SELECT u.track_id FROM upload u WHERE u.fid = x.audio AND u.track_id IS NOT NULL ORDER BY (u.library_id = $2) DESC LIMIT 1),
-             (SELECT tr.id FROM track tr WHERE tr.fid = x.track)) AS id) m
+           (SELECT u.track_id AS id, u.duration_ms FROM upload u WHERE u.fid = x.audio AND u.track_id IS NOT NULL ORDER BY (u.library_id = $2) DESC LIMIT 1)
+           UNION ALL (SELECT tr.id, NULL FROM track tr WHERE tr.fid = x.track)
+           LIMIT 1) m
          JOIN track t ON t.id = m.id JOIN album al ON al.id = t.album_id JOIN artist ar ON ar.id = t.artist_id`,
         [playlistId, libraryId, JSON.stringify(items.map((item, o) => ({ o, audio: item.audioFid, track: item.trackFid })))],
       );

@@ -41,14 +41,20 @@ export async function enqueueScheduledPlaylistScans(db: Queryable): Promise<numb
 }
 
 /** The remote playlist `preview` names, created or refreshed (name, description, speaker); returns its id. */
-export async function upsertRemotePlaylist(tx: pg.PoolClient, preview: Pick<LibraryPreview, "fid" | "name" | "summary">, speakerId: string): Promise<string> {
+export async function upsertRemotePlaylist(
+  tx: pg.PoolClient,
+  preview: Pick<LibraryPreview, "fid" | "name" | "summary" | "owner">,
+  speakerId: string,
+): Promise<string> {
+  // Its owner, as the lookup stored their actor (a remote actor row), is who the playlist shows as by.
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO playlist (id, owner_id, actor_id, fid, name, description, privacy)
-     VALUES ($1, NULL, $2, $3, $4, $5, 'private')
-     ON CONFLICT (fid) DO UPDATE SET actor_id = EXCLUDED.actor_id, name = EXCLUDED.name, description = EXCLUDED.description, updated_at = now()
+    `INSERT INTO playlist (id, owner_id, actor_id, fid, name, description, privacy, remote_owner_id)
+     VALUES ($1, NULL, $2, $3, $4, $5, 'private', (SELECT id FROM actor WHERE fid = $6 AND NOT is_local))
+     ON CONFLICT (fid) DO UPDATE SET actor_id = EXCLUDED.actor_id, name = EXCLUDED.name, description = EXCLUDED.description,
+       remote_owner_id = EXCLUDED.remote_owner_id, updated_at = now()
      WHERE playlist.owner_id IS NULL
      RETURNING id`,
-    [randomUUID(), speakerId, preview.fid, preview.name.slice(0, 200), (preview.summary ?? "").slice(0, 5000)],
+    [randomUUID(), speakerId, preview.fid, preview.name.slice(0, 200), (preview.summary ?? "").slice(0, 5000), preview.owner?.fid ?? null],
   );
   if (!rows[0]) throw new Error(`playlist ${preview.fid} is a local one`);
   return rows[0].id;

@@ -23,7 +23,7 @@ export interface PlaylistRow {
   id: string;
   /** Null for a playlist followed on another server (read-only here). */
   owner_id: string | null;
-  /** The owner's username; a followed playlist's: the handle of the actor speaking for it. */
+  /** The owner's username; a followed playlist's: its owner's handle (user@host), else its actor's. */
   owner_username: string;
   /** A followed playlist's ActivityPub id; null for ours. */
   fid: string | null;
@@ -44,9 +44,9 @@ export interface Page {
 
 const visible = visiblePlaylistsSql;
 
-const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, coalesce(o.username, a.username || '@' || a.domain) AS owner_username, p.fid,
-    a.fid AS actor_fid, p.name, p.description, p.privacy, p.created_at, p.updated_at, s.item_count, s.duration_ms
-  FROM playlist p JOIN actor a ON a.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id
+const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, p.fid, a.fid AS actor_fid, p.name, p.description, p.privacy, p.created_at, p.updated_at,
+    coalesce(o.username, ro.username || '@' || ro.domain, a.username || '@' || a.domain) AS owner_username, s.item_count, s.duration_ms
+  FROM playlist p JOIN actor a ON a.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id LEFT JOIN actor ro ON ro.id = p.remote_owner_id
   CROSS JOIN LATERAL (SELECT count(*)::int AS item_count, coalesce(sum(i.duration_ms), 0)::bigint AS duration_ms
                       FROM playlist_item i WHERE i.playlist_id = p.id) s`;
 
