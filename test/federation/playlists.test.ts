@@ -105,6 +105,8 @@ describe("following a playlist from another server", () => {
     await waitUntil(async () => (await titlesOn(bob, listed.id)).join() === "Two,One" || undefined, { what: "its items on B", timeout: 30_000 });
     expect((await dave.get(`/api/v1/playlists/${listed.id}`)).status).toBe(404);
     expect(await bobsPlaylists(dave)).toEqual([]);
+    // Its audio is a library here, but the playlist stands for it: bob's libraries do not list it.
+    expect(((await bob.get("/api/v1/libraries?scope=visible")).body.items as { name: string }[]).map((l) => l.name)).not.toContain("Road trip");
     // Search finds it for bob only.
     const found = (await bob.get("/api/v1/search?q=road")).body.playlists;
     expect(found).toEqual([expect.objectContaining({ id: listed.id, name: "Road trip", owner: { id: null, username: `alice@${new URL(a.url).host}` } })]);
