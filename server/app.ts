@@ -14,6 +14,7 @@ import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
 import { federationDocumentRoutes } from "./http/federation-documents.routes.ts";
 import { federationMediaRoutes } from "./http/federation-media.routes.ts";
 import { libraryCollectionRoutes } from "./http/library-collection.routes.ts";
+import { playlistCollectionRoutes } from "./http/playlist-collection.routes.ts";
 import { requestSigner } from "./http/request-signer.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
@@ -94,6 +95,7 @@ export function createApp(deps: ServerDeps): Express {
   const publicUrl = deps.config.http.publicUrl;
   const signer = requestSigner({ remoteActors: deps.remoteActors, publicUrl });
   app.use(libraryCollectionRoutes({ db: deps.db, publicUrl, signer }));
+  app.use(playlistCollectionRoutes({ db: deps.db, publicUrl, signer }));
   app.use(federationDocumentRoutes({ db: deps.db, publicUrl, signer }));
   app.use(federationMediaRoutes({ db: deps.db, config: deps.config, uploads: deps.uploads, signer }));
   app.use(inboxGuard({

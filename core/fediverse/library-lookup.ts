@@ -9,7 +9,7 @@ import { webFingerActor } from "./webfinger-lookup.ts";
 // document's URL or the library's web page), resolved to the Library collection and the actor that
 // speaks for it (its attributedTo: a Polyphony library's own actor, a Funkwhale library's owner).
 
-const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
+const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public", "everyone"]);
 const ACTOR_TYPES = new Set(["Person", "Service", "Application", "Group", "Organization"]);
 
 export interface ActorSummary {
@@ -21,7 +21,9 @@ export interface ActorSummary {
 
 /** A remote library as a person sees it before following it. */
 export interface LibraryPreview {
-  /** The Library collection's id: what a Follow names. */
+  /** What is followed: a library (the default), or a playlist (a Funkwhale 2.0 `Playlist` collection). */
+  kind?: "library" | "playlist";
+  /** The Library collection's id (a playlist's: the Playlist's): what a Follow names. */
   fid: string;
   name: string;
   summary: string | null;
@@ -99,6 +101,7 @@ export class LibraryLookup {
       if (idOf(document.id) !== fid) throw new RemoteDocumentError(fid, 200, "the document's id does not match its address");
     }
     if (typesOf(document).includes("Library")) return this.#fromLibrary(fid, document, signer);
+    if (typesOf(document).includes("Playlist")) return this.#fromLibrary(fid, document, signer, undefined, "playlist");
     if (typesOf(document).some((type) => ACTOR_TYPES.has(type))) return this.#fromActor(fid, document, signer);
     throw new Invalid(`${fid} is neither a library nor the account of one`, undefined, "not_a_library");
   }
@@ -123,10 +126,11 @@ export class LibraryLookup {
       }
       throw error;
     }
-    if (idOf(library.id) !== libraryFid || !typesOf(library).includes("Library")) {
+    const kind = typesOf(library).includes("Playlist") ? "playlist" : "library";
+    if (idOf(library.id) !== libraryFid || !(kind === "playlist" || typesOf(library).includes("Library"))) {
       throw new RemoteDocumentError(libraryFid, 200, "the actor's library link leads to no library");
     }
-    return this.#fromLibrary(libraryFid, library, signer, { speaker, document });
+    return this.#fromLibrary(libraryFid, library, signer, { speaker, document }, kind);
   }
 
   async #fromLibrary(
@@ -134,6 +138,7 @@ export class LibraryLookup {
     library: JsonObject,
     signer: SigningKey | undefined,
     known?: { speaker: KnownActor; document: JsonObject },
+    kind: "library" | "playlist" = "library",
   ): Promise<ResolvedLibrary> {
     const speakerFid = idOf(library.attributedTo) ?? idOf(library.actor);
     if (!speakerFid) throw new RemoteDocumentError(fid, 200, "the library names no actor (attributedTo)");
@@ -148,10 +153,12 @@ export class LibraryLookup {
     const totalItems = Number.isSafeInteger(library.totalItems) && (library.totalItems as number) >= 0 ? (library.totalItems as number) : null;
     const audience = Array.isArray(library.audience) ? library.audience : [library.audience];
     const preview: LibraryPreview = {
+      ...(kind === "playlist" ? { kind } : {}),
       fid,
       name: (stringOf(library.name) ?? speaker.name ?? "Untitled library").slice(0, 200),
       summary: stringOf(library.summary),
       totalItems,
+      // A Funkwhale 2.0 playlist says "everyone" where a library says Public.
       privacy: audience.some((a) => PUBLIC.has(idOf(a) ?? stringOf(a) ?? "")) ? "public" : "restricted",
       actor: summarize(speaker),
       owner: await this.#ownerOf(speaker, actorDocument),

@@ -167,8 +167,10 @@ export interface Playlist {
   name: string;
   description: string;
   privacy: Privacy;
-  owner: { id: string; username: string };
+  owner: { id: string | null; username: string };
   isOwner: boolean;
+  /** Followed from another server: read-only here. */
+  readOnly?: boolean;
   itemCount: number;
   durationMs: number;
   updatedAt: string;
@@ -249,7 +251,9 @@ export interface Following {
   state: FollowState;
   createdAt: string;
   updatedAt: string;
-  library: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  /** A library's follow; a playlist's has `playlist` instead. */
+  library?: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  playlist?: { id: string; fid: string; name: string; description: string; actor: ActorSummary };
 }
 
 /** A follower of one of your libraries (GET /api/v1/libraries/:id/followers). */
