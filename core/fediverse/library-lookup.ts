@@ -3,7 +3,7 @@ import type { SigningKey } from "./http-signatures.ts";
 import { type KnownActor, parseActorDocument, type RemoteActors } from "./remote-actors.ts";
 import { fetchDocument, idOf, type JsonObject, RemoteDocumentError, stringOf } from "./remote-documents.ts";
 import { OutboundRefused } from "./safe-fetch.ts";
-import { webFingerActor } from "./webfinger-lookup.ts";
+import { pastedTargetUrl } from "./webfinger-lookup.ts";
 
 // What a person pastes to follow a library on another server (a handle, an actor's URL, the Library
 // document's URL or the library's web page), resolved to the Library collection and the actor that
@@ -47,7 +47,6 @@ export const summarize = (actor: Pick<KnownActor, "fid" | "name" | "username" | 
   handle: `@${actor.username}@${actor.domain}`,
 });
 
-const HANDLE = /^@?([^@\s/?#]+)@([^@\s/?#]+)$/;
 
 /** Resolves pasted handles and URLs to remote libraries. Throws Invalid for input no library answers to. */
 export class LibraryLookup {
@@ -70,20 +69,8 @@ export class LibraryLookup {
   }
 
   /** Where the pasted text points: a URL as it is, a handle through WebFinger. */
-  async #documentUrl(input: string): Promise<string> {
-    if (/^https?:\/\//i.test(input)) {
-      if (!URL.canParse(input)) throw new Invalid("This is not a valid URL", undefined, "invalid_target");
-      this.#refuseLocal(new URL(input));
-      return new URL(input).href;
-    }
-    const handle = HANDLE.exec(input);
-    if (!handle) throw new Invalid("Paste a handle such as @name@example.org, or a link to the library", undefined, "invalid_target");
-    const [, name, host] = handle as unknown as [string, string, string];
-    if (!URL.canParse(`https://${host}/`) || new URL(`https://${host}/`).host !== host.toLowerCase()) {
-      throw new Invalid(`“${host}” is not a server name`, undefined, "invalid_target");
-    }
-    if (host.toLowerCase() === this.#origin.host) throw localLibrary();
-    return webFingerActor(name, host.toLowerCase(), this.#actors.policy);
+  #documentUrl(input: string): Promise<string> {
+    return pastedTargetUrl(input, { ownOrigin: this.#origin, policy: this.#actors.policy, hint: "a link to the library", local: localLibrary });
   }
 
   #refuseLocal(url: URL): void {
