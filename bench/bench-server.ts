@@ -41,7 +41,7 @@ export async function startBenchServer(name: string, dir: string | undefined): P
   const pg = new EmbeddedPostgres({ dataDir: path.join(work, "data"), port: await freePort() });
   const url = await pg.start("bench");
   // The server's own pool size and heap growth (DB_POOL_SIZE, HEAP_GROWTH_PERCENT), as in production.
-  const tuning = Object.fromEntries(["DB_POOL_SIZE", "HEAP_GROWTH_PERCENT"].flatMap((variable) => {
+  const tuning = Object.fromEntries(["DB_POOL_SIZE", "HEAP_GROWTH_PERCENT", "LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S"].flatMap((variable) => {
     const value = process.env[variable];
     return value ? [[variable, value]] : [];
   }));

@@ -36,6 +36,8 @@ const envSchema = z.object({
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
   FEDERATION_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(1200),
   FEDERATION_MODE: z.enum(["open", "allowlist"]).default("open"),
+  LISTENBRAINZ_REQUESTS_PER_10S: int(1, 1_000_000).default(300),
+  LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S: int(1, 1_000_000).default(60),
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
@@ -84,6 +86,8 @@ export interface AppConfig {
     readonly loginMaxAttempts: number;
     readonly loginWindowSeconds: number;
   };
+  /** ListenBrainz API (/1/) requests per 10 s, per listen token's owner and per address without one. */
+  readonly listenBrainz: { readonly requestsPer10s: { readonly user: number; readonly address: number } };
   readonly federation: {
     readonly allowPrivateAddress: boolean;
     /** Inbound federation requests a minute per remote domain and address (server/http/federation-rate-limit.ts). */
@@ -170,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
+    listenBrainz: { requestsPer10s: { user: e.LISTENBRAINZ_REQUESTS_PER_10S, address: e.LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S } },
     federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS, requestsPerMinute: e.FEDERATION_REQUESTS_PER_MINUTE, mode: e.FEDERATION_MODE },
     media: {
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,

@@ -37,7 +37,9 @@ import { playlistsRoutes } from "./api/playlists.routes.ts";
 import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
+import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
+import { listenBrainzRouter } from "./listenbrainz/router.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -69,6 +71,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(blocksRoutes(deps));
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
+  api.use(listenSettingsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));
@@ -82,6 +85,11 @@ export function createApp(deps: ServerDeps): Express {
   app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
   app.use("/rest", subsonicRouter(deps));
+  app.use("/1", listenBrainzRouter({
+    ...deps,
+    cookieName: sessionCookieName(deps.config.http.publicUrl),
+    limits: deps.listenBrainzLimits,
+  }));
 
   const webDir = deps.config.webDir;
   const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir, deps.config.http.publicUrl) : undefined;

@@ -14,6 +14,10 @@ import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
+import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
+import { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -65,6 +69,8 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const pool = db.pool;
   const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
   const catalog = new CatalogService({ pool });
+  // Every source's listens go through this one sink (web player, Subsonic, the ListenBrainz API, imports).
+  const listenIngest = new ListenIngest({ db });
   const policy = outboundPolicy(config);
   const federation = buildFederation({
     config,
@@ -108,7 +114,17 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     remoteScans: new RemoteScansService({ pool, orm: db.orm }),
     catalog,
     userData: new UserDataService({ pool }),
-    listens: new ListensService({ pool }),
+    listenIngest,
+    listenStats: new ListenStatsService({ pool }),
+    listenAccess: new ListenAccessService({ pool }),
+    listenHistory: new ListenHistoryService({ pool }),
+    // More with a listen token than without (as ListenBrainz gives its token holders more).
+    listenBrainzLimits: {
+      perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),
+      perAddress: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.address, windowSeconds: 10 }),
+      max: config.listenBrainz.requestsPer10s,
+    },
+    listens: new ListensService({ pool, sink: listenIngest }),
     playQueue: new PlayQueueService({ pool }),
     playlists,
     playlistFiles: new PlaylistFiles({ pool, playlists, links: trackLinks(config.http.publicUrl) }),

@@ -18,6 +18,7 @@ import { meOperations } from "./me.routes.ts";
 import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
+import { listenSettingsOperations } from "./listen-settings.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -37,6 +38,7 @@ export const OPERATIONS: Operation[] = [
   ...catalogOperations,
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
+  ...listenSettingsOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
