@@ -37,6 +37,9 @@ import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
+import { lastfmRoutes } from "./api/lastfm.routes.ts";
+import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
+import { lastfmRouter } from "./lastfm/lastfm.router.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -68,6 +71,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(blocksRoutes(deps));
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
+  api.use(lastfmRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));
@@ -81,6 +85,10 @@ export function createApp(deps: ServerDeps): Express {
   app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
   app.use("/rest", subsonicRouter(deps));
+  // Scrobblers: Last.fm's /2.0/, and AudioScrobbler 1.2, whose handshake may come to "/" (before the web UI).
+  const publicUrl = deps.config.http.publicUrl;
+  app.use(lastfmRouter({ ...deps.lastfm, publicUrl }));
+  app.use(audioscrobblerRouter({ ...deps.lastfm, publicUrl }));
 
   const webDir = deps.config.webDir;
   const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir, deps.config.http.publicUrl) : undefined;
@@ -91,7 +99,6 @@ export function createApp(deps: ServerDeps): Express {
   app.use(federationGate(deps.moderation.policy));
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   // What other servers read of ours: documents and media, by who signed the request (authorized fetch).
-  const publicUrl = deps.config.http.publicUrl;
   const signer = requestSigner({ remoteActors: deps.remoteActors, publicUrl });
   app.use(libraryCollectionRoutes({ db: deps.db, publicUrl, signer }));
   app.use(federationDocumentRoutes({ db: deps.db, publicUrl, signer }));

@@ -45,4 +45,10 @@ export const sqlOnlyTables = [
   "user_block",
   "report",
   "moderation_log",
+  // Last.fm and AudioScrobbler compatibility (migration 0024): applications, tokens, sessions, scrobbler passwords.
+  "lastfm_application",
+  "lastfm_token",
+  "lastfm_session",
+  "scrobbler_password",
+  "audioscrobbler_session",
 ];
