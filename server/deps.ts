@@ -13,6 +13,8 @@ import type { InstanceFollowsService } from "../core/fediverse/instance-follows.
 import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
+import type { ListenIngest } from "../core/listens/listen-ingest.ts";
+import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import type { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -60,6 +62,10 @@ export interface ServerDeps {
   remoteScans: RemoteScansService;
   catalog: CatalogService;
   userData: UserDataService;
+  /** The one listen model every source writes through (ListenSink), and linking listens to newly imported tracks. */
+  listenIngest: ListenIngest;
+  /** Live listening statistics (rollups kept by the listen table's triggers). */
+  listenStats: ListenStatsService;
   listens: ListensService;
   playQueue: PlayQueueService;
   playlists: PlaylistsService;

@@ -14,6 +14,8 @@ import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
+import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -69,6 +71,8 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const pool = db.pool;
   const playlists = new PlaylistsService({ pool, orm: db.orm, actors });
   const catalog = new CatalogService({ pool });
+  // Every source's listens go through this one sink (web player, Subsonic, the ListenBrainz API, imports).
+  const listenIngest = new ListenIngest({ db });
   const policy = outboundPolicy(config);
   const federation = buildFederation({
     config,
@@ -117,7 +121,9 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     remoteScans: new RemoteScansService({ pool, orm: db.orm }),
     catalog,
     userData: new UserDataService({ pool }),
-    listens: new ListensService({ pool }),
+    listenIngest,
+    listenStats: new ListenStatsService({ pool }),
+    listens: new ListensService({ pool, sink: listenIngest }),
     playQueue: new PlayQueueService({ pool }),
     playlists,
     playlistFiles: new PlaylistFiles({ pool, playlists, links: trackLinks(config.http.publicUrl) }),

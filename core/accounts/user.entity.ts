@@ -13,6 +13,8 @@ export const UserSchema = defineEntity({
     role: p.enum(["admin", "user"]).default("user"),
     actor: () => p.oneToOne(ActorSchema).owner(),
     disabledAt: p.datetime().nullable(),
+    /** Who may read their listens and listening statistics (migration 0023). */
+    listenPrivacy: p.enum(["public", "instance", "private"]).default("private"),
     createdAt: p.datetime().defaultRaw("now()"),
     updatedAt: p.datetime().defaultRaw("now()").onUpdate(() => new Date()),
   },

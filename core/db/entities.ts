@@ -45,6 +45,12 @@ export const sqlOnlyTables = [
   "user_block",
   "report",
   "moderation_log",
+  // Listens (migration 0023): scrobblers' listen tokens, import watermarks, statistics rollups.
+  "listen_token",
+  "listen_import_mark",
+  "listen_entity",
+  "listen_stat",
+  "listen_hour",
   // Last.fm and AudioScrobbler compatibility (migration 0024): applications, tokens, sessions, scrobbler passwords.
   "lastfm_application",
   "lastfm_token",

@@ -64,6 +64,8 @@ export const TrackSchema = defineEntity({
     fid: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
+  // Listens matched by recording MBID (migration 0023).
+  indexes: [{ name: "track_mbid_index", properties: ["mbid"] }],
 });
 
 export type Artist = InferEntity<typeof ArtistSchema>;

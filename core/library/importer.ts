@@ -3,6 +3,7 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
+import { linkUnmatchedListens } from "../listens/listen-ingest.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { publishUploads } from "../fediverse/library-publications.ts";
 import { DomainError } from "../errors.ts";
@@ -259,6 +260,8 @@ export class Importer {
         return outcome?.kind === "skipped" ? [{ id: i.upload.id, checksum: i.checksum, message: duplicateMessage(outcome.duplicateOf) }] : [];
       });
       if (finished.length) await markFinished(client, finished);
+      // Listens kept under their own names until their track came: linked now, in the same transaction.
+      if (finished.length) await linkUnmatchedListens(client, [...new Set(finished.map((row) => row.track_id))]);
       if (skipped.length) await markSkipped(client, skipped);
       const libraryOf = new Map(items.map((i) => [i.upload.id, i.upload.library_id]));
       await publishUploads(client, "create", finished.map((row) => ({ id: row.id, library_id: libraryOf.get(row.id)! })));

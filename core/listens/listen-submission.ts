@@ -22,6 +22,10 @@ export interface SubmittedListen {
   trackNumber?: number | null;
   /** The player or scrobbler that reported it (ListenBrainz `submission_client`, a Last.fm application's name, Subsonic `c`). */
   client?: string | null;
+  /** How much was heard, when the source said (Subsonic players, the web player). */
+  listenedMs?: number | null;
+  /** ListenBrainz `additional_info` as sent (unknown keys kept), answered back unchanged. */
+  additionalInfo?: Record<string, unknown> | null;
   /** A catalog track the source already knows (web player, Subsonic): no matching needed. */
   trackId?: string | null;
 }

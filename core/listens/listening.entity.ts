@@ -7,7 +7,7 @@ import { AlbumSchema, ArtistSchema, TrackSchema } from "../library/catalog.entit
 const LISTEN_DEDUP_KEY =
   "(search_normalize(artist_name) || '|' || search_normalize(track_name) || '|' || coalesce(search_normalize(release_name), '')) stored";
 
-export const LISTEN_SOURCES = ["web", "subsonic", "listenbrainz"] as const;
+export const LISTEN_SOURCES = ["web", "subsonic", "listenbrainz", "lastfm", "audioscrobbler", "import"] as const;
 export type ListenSource = (typeof LISTEN_SOURCES)[number];
 
 /** One play, with the track's names copied in so it outlives the track. */
@@ -26,6 +26,11 @@ export const ListenSchema = defineEntity({
     releaseName: p.text().nullable(),
     recordingMbid: p.uuid().nullable(),
     releaseMbid: p.uuid().nullable(),
+    // What a ListenBrainz listen carries beyond names (migration 0023).
+    releaseGroupMbid: p.uuid().nullable(),
+    artistMbids: p.array().columnType("uuid[]").nullable(),
+    trackNumber: p.integer().nullable(),
+    additionalInfo: p.json<Record<string, unknown>>().nullable(),
     trackDurationMs: p.integer().nullable(),
     listenedMs: p.integer().nullable(),
     source: p.enum([...LISTEN_SOURCES]),
@@ -35,7 +40,17 @@ export const ListenSchema = defineEntity({
     createdAt: p.datetime().defaultRaw("now()"),
   },
   uniques: [{ properties: ["user", "listenedAt", "dedupKey"] }],
-  indexes: [{ properties: ["track", "listenedAt"] }, { properties: ["artist", "listenedAt"] }, { properties: ["album", "listenedAt"] }],
+  indexes: [
+    { properties: ["track", "listenedAt"] },
+    { properties: ["artist", "listenedAt"] },
+    { properties: ["album", "listenedAt"] },
+    // Listens waiting for a track (migration 0023, core/listens/listen-ingest.ts linkUnmatched).
+    { name: "listen_unmatched_recording_mbid_index", properties: ["recordingMbid"], where: "track_id IS NULL AND recording_mbid IS NOT NULL" },
+    {
+      name: "listen_unmatched_track_name_index",
+      expression: "CREATE INDEX listen_unmatched_track_name_index ON listen (search_normalize(track_name)) WHERE track_id IS NULL",
+    },
+  ],
 });
 
 /** What a person is playing now on one player, until expiresAt. */
@@ -45,7 +60,14 @@ export const NowPlayingSchema = defineEntity({
   properties: {
     user: () => p.manyToOne(UserSchema).primary().deleteRule("cascade"),
     client: p.text().primary(),
-    track: () => p.manyToOne(TrackSchema).deleteRule("cascade"),
+    /** Null when a scrobbler's track matched none here (migration 0023): its names say what it is. */
+    track: () => p.manyToOne(TrackSchema).nullable().deleteRule("cascade"),
+    trackName: p.text(),
+    artistName: p.text(),
+    releaseName: p.text().nullable(),
+    durationMs: p.integer().nullable(),
+    source: p.text(),
+    additionalInfo: p.json<Record<string, unknown>>().nullable(),
     startedAt: p.datetime(),
     expiresAt: p.datetime(),
   },

@@ -1,12 +1,12 @@
-import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { bestCopySql, visibleItemSql } from "../catalog/catalog-read.ts";
 import { orGone } from "../db/foreign-key.ts";
 import { NotFound } from "../errors.ts";
+import type { ListenSink, SubmittedListen } from "./listen-submission.ts";
 import type { ListenSource } from "./listening.entity.ts";
 
-/** A now-playing report without a known track duration lapses after this long. */
-export const NOW_PLAYING_FALLBACK_MS = 10 * 60_000;
+export { NOW_PLAYING_FALLBACK_MS } from "./listen-ingest.ts";
+
 // Clients' clocks drift; a play "from the future" is taken as happening now.
 const ALLOWED_CLOCK_SKEW_MS = 60 * 60_000;
 
@@ -43,42 +43,46 @@ const trackGone = orGone(() => new NotFound("track"), "listen_track_id_foreign",
 /** Plays (the listen log and the play counts kept beside it) and what people are playing now. */
 export class ListensService {
   readonly #pool: pg.Pool;
+  readonly #sink: ListenSink;
 
-  constructor(deps: { pool: pg.Pool }) {
+  constructor(deps: { pool: pg.Pool; sink: ListenSink }) {
     this.#pool = deps.pool;
+    this.#sink = deps.sink;
+  }
+
+  /** The track as a listen names it, if the user may see it. */
+  async #trackListen(userId: string, trackId: string): Promise<Omit<SubmittedListen, "listenedAt">> {
+    const { rows } = await this.#pool.query(TRACK_FOR_LISTEN, [userId, trackId]);
+    const t = rows[0];
+    if (!t) throw new NotFound("track");
+    return {
+      trackId: t.id,
+      trackName: t.title,
+      artistName: t.artist_name,
+      releaseName: t.album_title,
+      durationMs: t.duration_ms,
+      recordingMbid: t.mbid,
+      releaseMbid: t.album_mbid,
+    };
   }
 
   /**
-   * One play of a track the user may see: a listen row (with the track's artist and album), and play
-   * count + last played. A listen with the same user, start and names as one already kept (a client
-   * resending its scrobbles) changes nothing: listen.dedup_key (migration 0016), which needs no track.
+   * One play of a track the user may see, through the listen sink every source uses (ListenIngest):
+   * a listen row and play count + last played. A listen with the same user, start and names as one
+   * already kept (a client resending its scrobbles) changes nothing.
    */
   async record(userId: string, trackId: string, input: ListenInput): Promise<{ playCount: number; lastPlayedAt: string }> {
-    // Without a time the database's clock (microseconds) stamps it, so quick successive plays stay apart.
-    const at = input.at && input.at.getTime() <= Date.now() + ALLOWED_CLOCK_SKEW_MS ? input.at : null;
-    const { rows } = await this.#pool.query<{ found: boolean; play_count: number | null; last_played_at: string | null }>(
-      `WITH t AS (${TRACK_FOR_LISTEN}),
-       added AS (
-         INSERT INTO listen (id, user_id, track_id, artist_id, album_id, listened_at, track_name, artist_name, release_name,
-           recording_mbid, release_mbid, track_duration_ms, listened_ms, source, client)
-         SELECT $3, $1, t.id, t.artist_id, t.album_id, coalesce($4::timestamptz, now()), t.title, t.artist_name, t.album_title,
-           t.mbid, t.album_mbid, t.duration_ms, $5, $6, $7 FROM t
-         ON CONFLICT (user_id, listened_at, dedup_key) DO NOTHING
-         RETURNING track_id, listened_at),
-       counted AS (
-         INSERT INTO play_stat (user_id, track_id, play_count, last_played_at) SELECT $1, track_id, 1, listened_at FROM added
-         ON CONFLICT (user_id, track_id) DO UPDATE
-           SET play_count = play_stat.play_count + 1, last_played_at = greatest(play_stat.last_played_at, EXCLUDED.last_played_at)
-         RETURNING play_count, last_played_at)
-       SELECT EXISTS (SELECT 1 FROM t) AS found,
-         coalesce((SELECT play_count FROM counted), ps.play_count) AS play_count,
-         coalesce((SELECT last_played_at FROM counted), ps.last_played_at) AS last_played_at
-       FROM (SELECT 1) one LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = $2`,
-      [userId, trackId, randomUUID(), at, input.listenedMs ?? null, input.source, input.client ?? null],
-    ).catch(trackGone);
-    const row = rows[0]!;
-    if (!row.found) throw new NotFound("track");
-    return { playCount: row.play_count!, lastPlayedAt: new Date(row.last_played_at!).toISOString() };
+    const at = input.at && input.at.getTime() <= Date.now() + ALLOWED_CLOCK_SKEW_MS ? input.at : new Date();
+    const listen = await this.#trackListen(userId, trackId);
+    await this.#sink.submit(userId, [{ ...listen, listenedAt: at, listenedMs: input.listenedMs, client: input.client }], input.source)
+      .catch(trackGone);
+    const { rows } = await this.#pool.query<{ play_count: number; last_played_at: string }>(
+      "SELECT play_count, last_played_at FROM play_stat WHERE user_id = $1 AND track_id = $2",
+      [userId, trackId],
+    );
+    // No count: the track was deleted (or hidden) between the two statements.
+    if (!rows[0]) throw new NotFound("track");
+    return { playCount: rows[0].play_count, lastPlayedAt: new Date(rows[0].last_played_at).toISOString() };
   }
 
   /**
@@ -86,17 +90,8 @@ export class ListensService {
    * lapses after the track's duration (NOW_PLAYING_FALLBACK_MS when unknown). No play is counted.
    */
   async setNowPlaying(userId: string, trackId: string, client: string): Promise<void> {
-    const { rowCount } = await this.#pool.query(
-      `WITH t AS (${TRACK_FOR_LISTEN})
-       INSERT INTO now_playing (user_id, client, track_id, started_at, expires_at)
-       SELECT $1, $3, t.id, now(), now() + make_interval(secs => coalesce(t.duration_ms, $4) / 1000.0) FROM t
-       ON CONFLICT (user_id, client) DO UPDATE
-         SET track_id = EXCLUDED.track_id, started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at`,
-      [userId, trackId, client, NOW_PLAYING_FALLBACK_MS],
-    ).catch(trackGone);
-    if (!rowCount) throw new NotFound("track");
-    // Lapsed reports are never read again; the table stays as small as the number of active players.
-    await this.#pool.query("DELETE FROM now_playing WHERE expires_at <= now()");
+    const listen = await this.#trackListen(userId, trackId);
+    await this.#sink.playingNow(userId, { ...listen, client }, "subsonic").catch(trackGone);
   }
 
   /** Current reports of tracks the viewer may see, newest first. */
@@ -104,7 +99,7 @@ export class ListensService {
     const { rows } = await this.#pool.query(
       `SELECT np.user_id, u.username, np.client, np.track_id, np.started_at
        FROM now_playing np JOIN app_user u ON u.id = np.user_id JOIN track t ON t.id = np.track_id
-       WHERE np.expires_at > now() AND ${visibleItemSql("tracks", "t", "$1")}
+       WHERE np.expires_at > now() AND np.track_id IS NOT NULL AND ${visibleItemSql("tracks", "t", "$1")}
        ORDER BY np.started_at DESC, u.username, np.client`,
       [viewerId],
     );
