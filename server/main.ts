@@ -28,7 +28,6 @@ import { SystemStatusService } from "../core/system/system-status.service.ts";
 import { LastfmAppsService } from "../core/lastfm/lastfm-apps.service.ts";
 import { LastfmAuthService } from "../core/lastfm/lastfm-auth.service.ts";
 import { AudioscrobblerService } from "../core/lastfm/audioscrobbler.service.ts";
-import { temporaryListenSink } from "../core/lastfm/temporary-listen-sink.ts";
 import { buildModeration } from "../core/moderation/moderation.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
@@ -155,7 +154,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
       }),
       // Last.fm allows about 5 requests a second per key; a player sends far fewer.
       limiter: new RateLimiter({ db: pool, max: 300, windowSeconds: 60 }),
-      sink: temporaryListenSink(pool),
+      sink: listenIngest,
     },
     transcoder: new Transcoder(config.transcoding),
   };

@@ -123,16 +123,20 @@ export class LastfmAuthService {
     return rows[0] ?? null;
   }
 
-  /** What user.getInfo tells about a person: name, sign-up time, how many listens. */
-  async userInfo(userId: string): Promise<{ username: string; registered: Date; playcount: number }> {
+  /**
+   * What user.getInfo tells about a person (name, sign-up time, how many listens), when the viewer may
+   * see their listens: their own, anyone's public ones, instance-only ones to people signed in here
+   * (issue 18 point 9). Null otherwise, the same as for a name nobody has.
+   */
+  async userInfo(username: string, viewerId: string | null): Promise<{ username: string; registered: Date; playcount: number } | null> {
     const { rows } = await this.#pool.query<{ username: string; created_at: string | Date; playcount: string }>(
       `SELECT u.username, u.created_at, (SELECT count(*) FROM listen l WHERE l.user_id = u.id) AS playcount
-       FROM app_user u WHERE u.id = $1`,
-      [userId],
+       FROM app_user u WHERE u.username = $1 AND u.disabled_at IS NULL
+         AND (u.id = $2 OR u.listen_privacy = 'public' OR (u.listen_privacy = 'instance' AND $2::uuid IS NOT NULL))`,
+      [username.toLowerCase(), viewerId],
     );
     const row = rows[0];
-    if (!row) throw new NotFound("user");
-    return { username: row.username, registered: new Date(row.created_at), playcount: Number(row.playcount) };
+    return row ? { username: row.username, registered: new Date(row.created_at), playcount: Number(row.playcount) } : null;
   }
 
   /** Expired tokens nobody traded in (the hourly cleanup may call this). */

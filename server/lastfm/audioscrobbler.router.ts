@@ -6,7 +6,7 @@ import { LastfmError } from "../../core/lastfm/lastfm-error.ts";
 import { parseNowPlaying, parseScrobbles } from "../../core/lastfm/scrobble-params.ts";
 import type { ListenSink } from "../../core/listens/listen-submission.ts";
 import type { RateLimiter } from "../../core/rate-limit/rate-limiter.ts";
-import { LASTFM_SOURCE } from "./listen-source.ts";
+import { AUDIOSCROBBLER_SOURCE } from "./listen-source.ts";
 
 const log = getLogger(["polyphony", "audioscrobbler"]);
 
@@ -60,7 +60,7 @@ export function audioscrobblerRouter(deps: AudioscrobblerDeps): Router {
       const session = f.s ? await audioscrobbler.sessionUser(f.s) : null;
       if (!session) return reply(res, "BADSESSION");
       const { fields, ignored } = parseNowPlaying(renamed(f, ""));
-      if (!ignored) await sink.playingNow(session.id, { ...fields, client: session.client }, LASTFM_SOURCE);
+      if (!ignored) await sink.playingNow(session.id, { ...fields, client: session.client }, AUDIOSCROBBLER_SOURCE);
       reply(res, "OK");
     } catch (error) {
       failed(res, error, reply);
@@ -80,7 +80,7 @@ export function audioscrobblerRouter(deps: AudioscrobblerDeps): Router {
         if (skip && f[name] === "S") for (const field of Object.values(FIELDS)) delete mapped[`${field}[${skip[1]}]`];
       }
       const listens = parseScrobbles(mapped).flatMap((s) => (s.listen ? [{ ...s.listen, client: session.client }] : []));
-      if (listens.length) await sink.submit(session.id, listens, LASTFM_SOURCE);
+      if (listens.length) await sink.submit(session.id, listens, AUDIOSCROBBLER_SOURCE);
       reply(res, "OK");
     } catch (error) {
       failed(res, error, reply);

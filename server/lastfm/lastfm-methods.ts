@@ -92,14 +92,14 @@ export function lastfmMethods(deps: LastfmMethodDeps): Record<string, MethodSpec
 }
 
 /**
- * user.getInfo for the session's own person (sk, signed) or `user` naming them. Whose listens others
- * may count is the privacy setting's business (issue 18 point 9); until it is here, another person's
- * name answers as Last.fm answers an unknown one, so nothing says who exists.
+ * user.getInfo for `user`, else the session's person. Another person's answer depends on their listen
+ * privacy (public to all, instance to sessions here); when it may not be seen, the answer is Last.fm's
+ * for a name nobody has, so nothing says who exists.
  */
 async function userInfo(deps: LastfmMethodDeps, params: Record<string, string>, user: ScrobblingUser | null): Promise<LfmNode> {
-  const asked = params.user?.toLowerCase();
-  if (!user || (asked && asked !== user.username)) throw new LastfmError(LASTFM_ERRORS.INVALID_PARAMETERS, "User not found");
-  const info = await deps.auth.userInfo(user.id);
+  const name = params.user || user?.username;
+  const info = name ? await deps.auth.userInfo(name, user?.id ?? null) : null;
+  if (!info) throw new LastfmError(LASTFM_ERRORS.INVALID_PARAMETERS, "User not found");
   const unixtime = Math.floor(info.registered.getTime() / 1000);
   return parent("user", [
     el("name", info.username),

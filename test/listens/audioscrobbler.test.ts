@@ -23,7 +23,7 @@ describe("AudioScrobbler 1.2: handshake, now playing and submissions", () => {
   const local = (url: string) => new URL(new URL(url).pathname, app.url).href;
   const listens = async () =>
     (await app.db.pool.query(
-      `SELECT l.artist_name, l.track_name, l.release_name, l.track_duration_ms, l.client, extract(epoch FROM l.listened_at)::int AS ts
+      `SELECT l.artist_name, l.track_name, l.release_name, l.track_duration_ms, l.client, l.source, extract(epoch FROM l.listened_at)::int AS ts
        FROM listen l JOIN app_user u ON u.id = l.user_id WHERE u.username = 'alice' ORDER BY l.listened_at`,
     )).rows;
 
@@ -73,6 +73,8 @@ describe("AudioScrobbler 1.2: handshake, now playing and submissions", () => {
     const [, session, npUrl, submitUrl] = (await passwordHandshake("alice", password)).lines as [string, string, string, string];
     expect(await post(local(npUrl), { s: session, a: "Air", t: "Talisman", b: "Moon Safari", l: "256", n: "4", m: "" })).toEqual(["OK", ""]);
     expect(await post(local(npUrl), { s: session, a: "Air" })).toEqual(["FAILED Invalid parameters - artist and track are required", ""]);
+    const playing = await app.db.pool.query("SELECT client, track_name, release_name, duration_ms, source FROM now_playing");
+    expect(playing.rows).toEqual([{ client: "tst", track_name: "Talisman", release_name: "Moon Safari", duration_ms: 256_000, source: "audioscrobbler" }]);
 
     const t = now() - 1000;
     const submitted = await post(local(submitUrl), {
@@ -83,8 +85,8 @@ describe("AudioScrobbler 1.2: handshake, now playing and submissions", () => {
     });
     expect(submitted).toEqual(["OK", ""]);
     expect(await listens()).toEqual([
-      { artist_name: "Air", track_name: "Talisman", release_name: "Moon Safari", track_duration_ms: 256_000, client: "tst", ts: t },
-      { artist_name: "Air", track_name: "Remember", release_name: null, track_duration_ms: 154_000, client: "tst", ts: t + 300 },
+      { artist_name: "Air", track_name: "Talisman", release_name: "Moon Safari", track_duration_ms: 256_000, client: "tst", source: "audioscrobbler", ts: t },
+      { artist_name: "Air", track_name: "Remember", release_name: null, track_duration_ms: 154_000, client: "tst", source: "audioscrobbler", ts: t + 300 },
     ]);
     expect(await post(local(submitUrl), { s: session, "a[0]": "Air", "t[0]": "No time" })).toEqual([
       "FAILED Invalid parameters - artist[0], track[0] and timestamp[0] are required", "",

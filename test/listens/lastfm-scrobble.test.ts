@@ -13,7 +13,7 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
   const now = () => Math.floor(Date.now() / 1000);
   const listens = async () =>
     (await app.db.pool.query(
-      `SELECT l.artist_name, l.track_name, l.release_name, l.recording_mbid, l.track_duration_ms, l.client, extract(epoch FROM l.listened_at)::int AS ts
+      `SELECT l.artist_name, l.track_name, l.release_name, l.recording_mbid, l.track_duration_ms, l.client, l.source, extract(epoch FROM l.listened_at)::int AS ts
        FROM listen l JOIN app_user u ON u.id = l.user_id WHERE u.username = 'alice' ORDER BY l.listened_at, l.track_name`,
     )).rows;
 
@@ -21,6 +21,7 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     app = await startTestApp();
     const alice = new TestClient(app.url);
     await alice.signup("alice");
+    await new TestClient(app.url).signup("bob");
     player = await registerApp(alice, "Test Player");
     other = await registerApp(alice, "Other Player");
     sk = (await lastfm(app.url, { method: "auth.getMobileSession", username: "alice", password: PASSWORD, format: "json" }, { app: player })).json.session.key;
@@ -62,9 +63,9 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
       { track: "", corrected: "0", artist: "Air", album: "", albumArtist: "", timestamp: String(t), ignored: "2", message: "Track was ignored" },
     ]);
     expect(await listens()).toEqual([
-      { artist_name: "Air", track_name: "La femme d'argent", release_name: "Moon Safari", recording_mbid: RECORDING, track_duration_ms: 431_000, client: "Test Player", ts: t },
+      { artist_name: "Air", track_name: "La femme d'argent", release_name: "Moon Safari", recording_mbid: RECORDING, track_duration_ms: 431_000, client: "Test Player", source: "lastfm", ts: t },
       // A nonsense duration and mbid are dropped; the listen still counts.
-      { artist_name: "Air", track_name: "Sexy Boy", release_name: null, recording_mbid: null, track_duration_ms: null, client: "Test Player", ts: t + 431 },
+      { artist_name: "Air", track_name: "Sexy Boy", release_name: null, recording_mbid: null, track_duration_ms: null, client: "Test Player", source: "lastfm", ts: t + 431 },
     ]);
   });
 
@@ -141,9 +142,11 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     const blank = await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "", track: "X", format: "json" }, { app: player });
     expect(blank.json.nowplaying.ignoredMessage).toEqual({ code: "1", "#text": "Artist was ignored" });
     expect(errorCode(await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "Air" }, { app: player }))).toBe(6);
+    const { rows } = await app.db.pool.query("SELECT client, track_name, artist_name, source FROM now_playing");
+    expect(rows).toEqual([{ client: "Test Player", track_name: "Talisman", artist_name: "Air", source: "lastfm" }]);
   });
 
-  it("tells the session's person about themselves (user.getInfo) and nobody else", async () => {
+  it("tells about the session's person (user.getInfo), and about others as their listen privacy allows", async () => {
     const count = (await listens()).length;
     const reply = await lastfm(app.url, { method: "user.getInfo", sk }, { app: player, get: true, sig: false });
     const user = child(reply.xml, "user");
@@ -154,10 +157,18 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     expect(Number(registered.attributes.unixtime)).toBeGreaterThan(now() - 600);
     const json = await lastfm(app.url, { method: "user.getInfo", user: "ALICE", sk, format: "json" }, { app: player, sig: false });
     expect(json.json.user).toMatchObject({ name: "alice", playcount: String(count), registered: { unixtime: registered.attributes.unixtime } });
-    // Someone else, or nobody signed in: the same answer as for a name that does not exist.
-    for (const params of [{ user: "bob", sk }, { user: "alice" }, { user: "nobody" }] as Record<string, string>[]) {
-      const other = await lastfm(app.url, { method: "user.getInfo", format: "json", ...params }, { app: player, sig: false });
-      expect(other.json).toEqual({ error: 6, message: "User not found" });
+
+    const info = async (params: Record<string, string>) =>
+      (await lastfm(app.url, { method: "user.getInfo", format: "json", ...params }, { app: player, sig: false })).json;
+    const notFound = { error: 6, message: "User not found" };
+    // Private listens (the default), a name nobody has, or no name at all: the same answer.
+    for (const params of [{ user: "bob", sk }, { user: "alice" }, { user: "nobody", sk }, {}] as Record<string, string>[]) {
+      expect(await info(params)).toEqual(notFound);
     }
+    await app.db.pool.query("UPDATE app_user SET listen_privacy = 'instance' WHERE username = 'bob'");
+    expect((await info({ user: "bob", sk })).user).toMatchObject({ name: "bob", playcount: "0" });
+    expect(await info({ user: "bob" })).toEqual(notFound);
+    await app.db.pool.query("UPDATE app_user SET listen_privacy = 'public' WHERE username = 'bob'");
+    expect((await info({ user: "bob" })).user.name).toBe("bob");
   });
 });
