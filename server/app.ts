@@ -39,7 +39,7 @@ import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts"
 import { subsonicRouter } from "./subsonic/router.ts";
 import { lastfmRoutes } from "./api/lastfm.routes.ts";
 import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
-import { lastfmRouter } from "./lastfm/lastfm.router.ts";
+import { lastfmAuthRedirect, lastfmRouter } from "./lastfm/lastfm.router.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -82,6 +82,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(searchRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
+  app.use(lastfmAuthRedirect());
   app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
   app.use("/rest", subsonicRouter(deps));

@@ -56,6 +56,20 @@ export function lastfmRouter(deps: LastfmRouterDeps): Router {
   return router;
 }
 
+/**
+ * Last.fm sends people to `<site>/api/auth/?api_key=…&token=…` to approve a token; clients that derive
+ * that address from the API root come here, and go on to the web UI's approval page.
+ */
+export function lastfmAuthRedirect(): Router {
+  const router = Router();
+  router.get(["/api/auth", "/api/auth/"], (req, res) => {
+    const query = new URLSearchParams();
+    for (const name of ["api_key", "token"]) if (typeof req.query[name] === "string") query.set(name, req.query[name]);
+    res.redirect(302, `/lastfm/auth?${query}`);
+  });
+  return router;
+}
+
 /** Query and form body together (the body wins, as Last.fm reads POSTs); names given twice or holding U+0000 are refused. */
 function collectParams(req: Request): { params: Record<string, string>; repeated: string | null } {
   const params: Record<string, string> = {};

@@ -56,6 +56,9 @@ describe("Last.fm /2.0/: applications, tokens, sessions and signatures", () => {
     const unapproved = await lastfm(app.url, { method: "auth.getSession", token }, { app: player, get: true });
     expect([unapproved.status, errorCode(unapproved)]).toEqual([403, 14]);
 
+    // Last.fm's approval address under our root leads to the web UI's page, keeping the two values.
+    const redirect = await fetch(new URL(`/api/auth/?api_key=${player.apiKey}&token=${token}&other=x`, app.url), { redirect: "manual" });
+    expect([redirect.status, redirect.headers.get("location")]).toEqual([302, `/lastfm/auth?api_key=${player.apiKey}&token=${token}`]);
     // The approval page's REST calls: which application asks, then yes.
     const query = `api_key=${player.apiKey}&token=${token}`;
     expect((await new TestClient(app.url).get(`/api/v1/lastfm/auth?${query}`)).status).toBe(401);
