@@ -3,6 +3,7 @@ import type pg from "pg";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../accounts/password.ts";
 import { hashSecretToken } from "../accounts/secret-token.ts";
 import { NotFound } from "../errors.ts";
+import type { Queryable } from "../jobs/enqueue.ts";
 import type { SigningApplication } from "./lastfm-apps.service.ts";
 import { LASTFM_ERRORS, LastfmError } from "./lastfm-error.ts";
 
@@ -18,6 +19,16 @@ const TOKEN_MINUTES = 60;
 /** A Last.fm-shaped secret: 32 hex characters. Clients store and echo it; some check the shape. */
 function newKey(): string {
   return randomBytes(16).toString("hex");
+}
+
+/**
+ * The hourly cleanup's part: auth.getToken tokens nobody traded in, and AudioScrobbler sessions past
+ * their day. Returns how many rows went.
+ */
+export async function deleteExpiredScrobblerGrants(db: Queryable): Promise<number> {
+  const tokens = await db.query("DELETE FROM lastfm_token WHERE expires_at <= now()");
+  const sessions = await db.query("DELETE FROM audioscrobbler_session WHERE expires_at <= now()");
+  return (tokens.rowCount ?? 0) + (sessions.rowCount ?? 0);
 }
 
 /** Runs a password check under the login rate limit (SessionService.passwordAttempt). */
@@ -137,11 +148,6 @@ export class LastfmAuthService {
     );
     const row = rows[0];
     return row ? { username: row.username, registered: new Date(row.created_at), playcount: Number(row.playcount) } : null;
-  }
-
-  /** Expired tokens nobody traded in (the hourly cleanup may call this). */
-  async deleteExpiredTokens(): Promise<number> {
-    return (await this.#pool.query("DELETE FROM lastfm_token WHERE expires_at <= now()")).rowCount ?? 0;
   }
 
   async #newSession(app: SigningApplication, userId: string): Promise<string> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteExpiredScrobblerGrants } from "../../core/lastfm/lastfm-auth.service.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { PASSWORD, TestClient } from "../helpers/client.ts";
 import { child, errorCode, lastfm, registerApp, sign, type LfmApp } from "./lastfm-helpers.ts";
@@ -89,8 +90,10 @@ describe("Last.fm /2.0/: applications, tokens, sessions and signatures", () => {
     await app.db.pool.query("UPDATE lastfm_token SET expires_at = now() - interval '1 second'");
     const expired = await lastfm(app.url, { method: "auth.getSession", token, format: "json" }, { app: player });
     expect(expired.json).toEqual({ error: 15, message: "This token has expired" });
-    // The approval page no longer offers it either.
+    // The approval page no longer offers it either, and the hourly cleanup removes it.
     expect((await bob.get(`/api/v1/lastfm/auth?api_key=${player.apiKey}&token=${token}`)).status).toBe(404);
+    expect(await deleteExpiredScrobblerGrants(app.db.pool)).toBeGreaterThan(0);
+    expect((await app.db.pool.query("SELECT count(*)::int AS n FROM lastfm_token")).rows[0].n).toBe(0);
   });
 
   it("opens a mobile session with username and password (POST only, JSON too) and refuses a wrong password with 4", async () => {
@@ -108,6 +111,11 @@ describe("Last.fm /2.0/: applications, tokens, sessions and signatures", () => {
     expect([byGet.status, errorCode(byGet)]).toEqual([400, 3]);
     const missing = await lastfm(app.url, { method: "auth.getMobileSession", username: "alice" }, { app: player });
     expect([missing.status, errorCode(missing)]).toEqual([400, 6]);
+    // Password guesses count against the login limit: past it, Last.fm's rate-limit error.
+    await app.db.pool.query("INSERT INTO rate_limit (key, window_start, hits) VALUES ('login:user:alice', now(), 1000) ON CONFLICT (key) DO UPDATE SET hits = 1000, window_start = now()");
+    const locked = await lastfm(app.url, { method: "auth.getMobileSession", username: "alice", password: PASSWORD, format: "json" }, { app: player });
+    expect([locked.status, locked.json.error]).toEqual([429, 29]);
+    await app.db.pool.query("DELETE FROM rate_limit WHERE key = 'login:user:alice'");
   });
 
   it("checks api_sig as documented: sorted names, no format or callback, the secret last; any change fails with 13", async () => {
