@@ -24,9 +24,10 @@ export interface LastfmRouterDeps extends LastfmMethodDeps {
 export function lastfmRouter(deps: LastfmRouterDeps): Router {
   const router = Router();
   const methods = lastfmMethods(deps);
-  // extended: false keeps `artist[0]` a parameter name, as Last.fm reads it (no nested objects).
-  router.use(express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 1000 }));
-  router.all(["/2.0", "/2.0/"], async (req, res) => {
+  // extended: false keeps `artist[0]` a parameter name, as Last.fm reads it (no nested objects). Only
+  // here: this router sits at the root, where Fedify needs request bodies unread.
+  const form = express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 1000 });
+  router.all(["/2.0", "/2.0/"], form, async (req, res) => {
     const { params, repeated } = collectParams(req);
     const how = replyFormat(params);
     try {
