@@ -95,6 +95,17 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     expect(two.json.scrobbles.scrobble).toHaveLength(2);
   });
 
+  it("carries markup characters and any script through XML and JSON as sent", async () => {
+    const t = now() - 200;
+    const names = { artist: "Simon & Garfunkel", track: "Mrs. Robinson <live> \"1967\"", album: "Björk's 'Jóga' – 東京" };
+    const xml = await lastfm(app.url, { method: "track.scrobble", sk, ...names, timestamp: String(t) }, { app: player });
+    const scrobble = child(child(xml.xml, "scrobbles"), "scrobble");
+    expect([child(scrobble, "artist").text, child(scrobble, "track").text, child(scrobble, "album").text]).toEqual([names.artist, names.track, names.album]);
+    const json = await lastfm(app.url, { method: "track.updateNowPlaying", sk, ...names, format: "json" }, { app: player });
+    expect(json.json.nowplaying.album["#text"]).toBe(names.album);
+    expect((await listens()).find((l) => l.ts === t)).toMatchObject({ artist_name: names.artist, track_name: names.track, release_name: names.album });
+  });
+
   it("refuses a batch with a missing field, a bad timestamp or more than 50 scrobbles (6), and keeps nothing of it", async () => {
     const before = (await listens()).length;
     const cases: Record<string, string>[] = [
