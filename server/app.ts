@@ -36,10 +36,12 @@ import { playlistsRoutes } from "./api/playlists.routes.ts";
 import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
+import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
 import { lastfmRoutes } from "./api/lastfm.routes.ts";
 import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
 import { lastfmAuthRedirect, lastfmRouter } from "./lastfm/lastfm.router.ts";
+import { listenBrainzRouter } from "./listenbrainz/router.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /**
@@ -72,6 +74,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
   api.use(lastfmRoutes(deps));
+  api.use(listenSettingsRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));
@@ -90,6 +93,11 @@ export function createApp(deps: ServerDeps): Express {
   const publicUrl = deps.config.http.publicUrl;
   app.use(lastfmRouter({ ...deps.lastfm, publicUrl }));
   app.use(audioscrobblerRouter({ ...deps.lastfm, publicUrl }));
+  app.use("/1", listenBrainzRouter({
+    ...deps,
+    cookieName: sessionCookieName(deps.config.http.publicUrl),
+    limits: deps.listenBrainzLimits,
+  }));
 
   const webDir = deps.config.webDir;
   const webUi = existsSync(path.join(webDir, "index.html")) ? webUiRoutes(webDir, deps.config.http.publicUrl) : undefined;

@@ -15,6 +15,9 @@ import type { LibraryScansService } from "../core/library/library-scans.service.
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import type { ListenIngest } from "../core/listens/listen-ingest.ts";
 import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
+import type { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import type { ListenHistoryService } from "../core/listens/listen-history.service.ts";
+import type { LbRateLimits } from "./listenbrainz/lb-http.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import type { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -66,6 +69,11 @@ export interface ServerDeps {
   listenIngest: ListenIngest;
   /** Live listening statistics (rollups kept by the listen table's triggers). */
   listenStats: ListenStatsService;
+  /** Listen tokens (scrobblers' `Authorization: Token`), listen privacy and who may read whose listens. */
+  listenAccess: ListenAccessService;
+  listenHistory: ListenHistoryService;
+  /** ListenBrainz API requests per 10 s, per token owner and per address. */
+  listenBrainzLimits: LbRateLimits;
   listens: ListensService;
   playQueue: PlayQueueService;
   playlists: PlaylistsService;

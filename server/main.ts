@@ -16,6 +16,8 @@ import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
 import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
+import { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
 import { PlaylistFiles } from "../core/playlists/playlist-files.ts";
@@ -62,6 +64,9 @@ export interface WebServer {
 }
 
 /** Composition root of the web process. */
+/** ListenBrainz API requests per window: more with a listen token (LB gives its token holders more too). */
+const LB_RATE_LIMIT = { user: 300, address: 60, windowSeconds: 10 };
+
 export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const actors = new ActorService({ publicUrl: config.http.publicUrl });
   const uploads = buildUploadsService(config, db);
@@ -122,6 +127,13 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     userData: new UserDataService({ pool }),
     listenIngest,
     listenStats: new ListenStatsService({ pool }),
+    listenAccess: new ListenAccessService({ pool }),
+    listenHistory: new ListenHistoryService({ pool }),
+    listenBrainzLimits: {
+      perUser: new RateLimiter({ db: pool, max: LB_RATE_LIMIT.user, windowSeconds: LB_RATE_LIMIT.windowSeconds }),
+      perAddress: new RateLimiter({ db: pool, max: LB_RATE_LIMIT.address, windowSeconds: LB_RATE_LIMIT.windowSeconds }),
+      max: LB_RATE_LIMIT,
+    },
     listens: new ListensService({ pool, sink: listenIngest }),
     playQueue: new PlayQueueService({ pool }),
     playlists,

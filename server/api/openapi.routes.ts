@@ -19,6 +19,7 @@ import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
 import { lastfmOperations } from "./lastfm.routes.ts";
+import { listenSettingsOperations } from "./listen-settings.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -39,6 +40,7 @@ export const OPERATIONS: Operation[] = [
   ...catalogOperations,
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
+  ...listenSettingsOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
