@@ -30,6 +30,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/libraries/:id", component: () => import("./pages/LibraryPage.vue"), props: true, meta: { title: "Library" } },
   { path: "/people", component: () => import("./pages/PersonPage.vue"), meta: { title: "People" } },
   { path: "/people/:name", component: () => import("./pages/PersonPage.vue"), props: true, meta: { title: "Person" } },
+  { path: "/lastfm/auth", component: () => import("./pages/LastfmAuthPage.vue"), meta: { title: "Allow a scrobbler" } },
   { path: "/settings", component: () => import("./pages/SettingsPage.vue"), meta: { title: "Settings" } },
   { path: "/admin", component: () => import("./pages/AdminPage.vue"), meta: { title: "Administration", admin: true } },
   { path: "/admin/moderation", component: () => import("./pages/ModerationPage.vue"), meta: { title: "Moderation", admin: true } },
