@@ -19,8 +19,8 @@ export interface CollectionProfile {
   coverHash: string | null;
 }
 
-/** Covers an unsigned reader may fetch (the covers route answers them to anyone). */
-const publicCoverSql = `al.cover_hash IS NOT NULL AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("NULL"))}`;
+/** SQL condition: album `al` has a cover an unsigned reader may fetch (the covers route answers it to anyone). */
+export const publicCoverSql = `al.cover_hash IS NOT NULL AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("NULL"))}`;
 
 /** The library or playlist a local actor represents, with its profile; null for other actors and deleted rows. */
 export async function collectionProfileOfActor(em: EntityManager, actorId: string): Promise<CollectionProfile | null> {
