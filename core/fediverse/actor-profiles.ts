@@ -50,6 +50,6 @@ export function profileSummary(profile: CollectionProfile, domain: string): stri
     ? profile.description.trim()
     : profile.kind === "library"
       ? `Music library “${profile.name}” shared by ${owner}. Follow it to see each album added to it.`
-      : `Playlist “${profile.name}” by ${owner}.`;
+      : `Playlist “${profile.name}” by ${owner}. Follow it to see the tracks added to it.`;
   return paragraphs(text);
 }
