@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NOTES_PER_HOUR, notesBudgetKey } from "../../core/fediverse/album-announcements.ts";
 import { makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
@@ -148,16 +149,44 @@ describe("a Mastodon account following a public playlist", () => {
     expect(parsed(mastodon, "Update")).toHaveLength(1);
   });
 
+  it("posts no more than NOTES_PER_HOUR Notes a playlist an hour (the library's counter), then again", async () => {
+    const key = notesBudgetKey(mix.id);
+    await app.db.pool.query("UPDATE rate_limit SET hits = $2 WHERE key = $1", [key, NOTES_PER_HOUR]);
+    expect((await alice.post(`/api/v1/playlists/${mix.id}/items`, { trackIds: [open[1]!.trackId] })).status).toBe(201);
+    await settled();
+    expect(parsed(mastodon, "Create")).toHaveLength(1);
+    await app.db.pool.query("UPDATE rate_limit SET window_start = now() - interval '2 hours' WHERE key = $1", [key]);
+    expect((await alice.post(`/api/v1/playlists/${mix.id}/items`, { trackIds: [open[1]!.trackId, open[0]!.trackId] })).status).toBe(201);
+    const next = await waitUntil(() => parsed(mastodon, "Create")[1], { what: "the Note of the next hour" });
+    expect(next.json.object.content).toContain("2 tracks");
+  });
+
   it("stops posting after Mastodon's Undo(Follow)", async () => {
     const accepted = parsed(mastodon, "Accept").find((a) => a.json.actor === mix.actorId)!.json.object;
     const undo = { "@context": "https://www.w3.org/ns/activitystreams", id: `${mastodon.actorId("carol")}#follows/1/undo`, type: "Undo", actor: mastodon.actorId("carol"), object: accepted };
     expect((await mastodon.post(`${app.url}/inbox`, undo, mastodon.key("carol"))).status).toBe(202);
     await waitUntil(async () => (await followsOf(mastodon.actorId("carol"))).length === 0 || undefined, { what: "the follow to go" });
     const peerUpdates = parsed(peer, "Update").length;
+    const before = parsed(mastodon, "Create").length;
     expect((await alice.post(`/api/v1/playlists/${mix.id}/items`, { trackIds: [open[1]!.trackId] })).status).toBe(201);
     await waitUntil(() => parsed(peer, "Update")[peerUpdates], { what: "the peer's Update" });
     await settled();
-    expect(parsed(mastodon, "Create")).toHaveLength(1);
+    expect(parsed(mastodon, "Create")).toHaveLength(before);
+  });
+});
+
+describe("a Mastodon account following an instance playlist", () => {
+  it("gets followers-only Notes without attachments, which answer 404 at their id", async () => {
+    const inside = (await alice.post("/api/v1/playlists", { name: "Members' mix", privacy: "instance" })).body as { id: string; actorId: string };
+    await mastodonFollows("gina", inside.actorId);
+    expect((await alice.post(`/api/v1/playlists/${inside.id}/items`, { trackIds: [open[0]!.trackId] })).status).toBe(201);
+    const create = await waitUntil(() => parsed(mastodon, "Create").find((c) => c.json.actor === inside.actorId), { what: "the followers-only Note" });
+    const note = create.json.object;
+    expect(note.content).toContain("a track");
+    expect([note.to].flat()).toEqual([`${inside.actorId}/followers`]);
+    expect(note.cc ?? []).toEqual([]);
+    expect(note.attachment ?? []).toEqual([]);
+    expect((await fetch(note.id, { headers: AP })).status).toBe(404);
   });
 });
 
