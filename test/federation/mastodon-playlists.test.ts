@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NOTES_PER_HOUR, notesBudgetKey } from "../../core/fediverse/album-announcements.ts";
+import { AUDIO_ATTACHMENTS, NOTES_PER_HOUR, notesBudgetKey, TRACKS_LISTED } from "../../core/fediverse/album-announcements.ts";
 import { makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
@@ -187,6 +187,20 @@ describe("a Mastodon account following an instance playlist", () => {
     expect(note.cc ?? []).toEqual([]);
     expect(note.attachment ?? []).toEqual([]);
     expect((await fetch(note.id, { headers: AP })).status).toBe(404);
+  });
+
+  it("lists TRACKS_LISTED tracks of a bigger edit and counts the rest", async () => {
+    const big = (await alice.post("/api/v1/playlists", { name: "Long drive", privacy: "public" })).body as { id: string; actorId: string };
+    await mastodonFollows("gina", big.actorId);
+    const trackIds = Array.from({ length: TRACKS_LISTED + 5 }, (_, n) => open[n % 2]!.trackId);
+    expect((await alice.post(`/api/v1/playlists/${big.id}/items`, { trackIds })).status).toBe(201);
+    const create = await waitUntil(() => parsed(mastodon, "Create").find((c) => c.json.actor === big.actorId), { what: "the Note" });
+    const content = create.json.object.content as string;
+    expect(content).toContain(`${TRACKS_LISTED + 5} tracks`);
+    expect(content.split("<br>")).toHaveLength(TRACKS_LISTED + 1);
+    expect(content).toContain("and 5 more");
+    // Mastodon shows 4 attachments: the cover and AUDIO_ATTACHMENTS tracks.
+    expect([create.json.object.attachment].flat()).toHaveLength(1 + AUDIO_ATTACHMENTS);
   });
 });
 
