@@ -14,10 +14,10 @@ import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
 const log = getLogger(["polyphony", "fediverse", "follows"]);
 
-/** What to answer a Follow with: Accept or Reject from the library's (or playlist's) actor, or nothing yet (pending). */
+/** What to answer a Follow with: Accept or Reject from the library's (or playlist's, or person's) actor, or nothing yet (pending). */
 export interface FollowReceipt {
   reply: "Accept" | "Reject" | null;
-  /** The library actor's identifier, which signs the reply. */
+  /** The followed actor's identifier (a library's, a playlist's or a person's), which signs the reply. */
   libraryActor: string;
   libraryActorFid: string;
   follower: DeliveryTarget;
@@ -66,10 +66,7 @@ export class FollowInbox {
    */
   async receiveFollow(activity: { fid: string | null; followerFid: string; objectFid: string }): Promise<FollowReceipt | null> {
     const target = await this.#localTarget(activity.objectFid);
-    if (!target) {
-      log.debug("Follow of {object} names none of our libraries or playlists", { object: activity.objectFid });
-      return null;
-    }
+    if (!target) return this.#followOfPerson(activity);
     const follower = await this.#actors.resolve(activity.followerFid);
     if (follower.isLocal) return null;
     if (await hasBlocked(this.#db.pool, target.ownerId, follower.id)) {
@@ -104,6 +101,37 @@ export class FollowInbox {
       libraryActorFid: target.actorFid,
       follower,
       follow: { fid: stored.fid, followerFid: follower.fid, objectFid: followed },
+    };
+  }
+
+  /**
+   * A Follow of one of our people (a Mastodon user following alice@here): Rejected, from that person, so
+   * that it does not stay pending there. A person's follower would need a row of its own (the follow
+   * table holds follows of libraries and playlists), and a person publishes nothing to follow: their
+   * libraries and playlists are followed instead (their profile lists them). Null for anything else.
+   */
+  async #followOfPerson(activity: { fid: string | null; followerFid: string; objectFid: string }): Promise<FollowReceipt | null> {
+    const { rows } = await this.#db.pool.query<{ username: string; fid: string }>(
+      "SELECT username, fid FROM actor WHERE fid = $1 AND is_local AND represents = 'user' AND deleted_at IS NULL",
+      [activity.objectFid],
+    );
+    const person = rows[0];
+    if (!person) {
+      log.debug("Follow of {object} names none of our libraries, playlists or people", { object: activity.objectFid });
+      return null;
+    }
+    const follower = await this.#actors.resolve(activity.followerFid);
+    if (follower.isLocal) return null;
+    log.info("Follow of {person} by {follower} rejected: people are not followed here, their libraries and playlists are", {
+      person: person.fid, follower: follower.fid,
+    });
+    return {
+      reply: "Reject",
+      libraryActor: person.username,
+      libraryActorFid: person.fid,
+      follower,
+      // The Follow as sent: Mastodon finds the follow request by it (and by who rejects it).
+      follow: { fid: activity.fid ?? `${follower.fid}#follows/${randomUUID()}`, followerFid: follower.fid, objectFid: person.fid },
     };
   }
 

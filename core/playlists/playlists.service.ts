@@ -5,7 +5,7 @@ import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
-import { publishPlaylistRemoval, publishPlaylistUpdate } from "../fediverse/playlist-publications.ts";
+import { publishPlaylistAdditions, publishPlaylistProfile, publishPlaylistRemoval, publishPlaylistUpdate } from "../fediverse/playlist-publications.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { followedPlaylistSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
@@ -124,7 +124,10 @@ export class PlaylistsService {
       if (!rows[0]) throw await this.#notOwned(owner, id);
       // Followers elsewhere: made private, it is gone for them; else they read it again.
       if (rows[0].privacy === "private") await publishPlaylistRemoval(client, id);
-      else await publishPlaylistUpdate(client, id);
+      else {
+        await publishPlaylistUpdate(client, id);
+        await publishPlaylistProfile(client, id);
+      }
       // The actor's display name follows the playlist's.
       if (changes.name !== undefined) {
         await client.query("UPDATE actor SET name = $2, updated_at = now() FROM playlist p WHERE p.id = $1 AND actor.id = p.actor_id", [
@@ -188,7 +191,10 @@ export class PlaylistsService {
     }
     const at = Math.min(position ?? count, count);
     await items.insertItems(client, id, owner.id, at, newItems);
-    return items.listItems(client, id, owner.id, { limit: newItems.length, offset: at });
+    const added = await items.listItems(client, id, owner.id, { limit: newItems.length, offset: at });
+    // Microblog followers see a post of what was added (library peers read the playlist again: #edit).
+    await publishPlaylistAdditions(client, id, added.map((item) => item.id));
+    return added;
   }
 
   async removeItem(owner: User, id: string, itemId: string): Promise<void> {
