@@ -13,7 +13,6 @@ import { scanFolder } from "./core/library/folder-scanner.ts";
 import { serverDirs } from "./core/library/music-folder.ts";
 import type { ImportRate } from "./core/library/import-rate.ts";
 import { buildUploadsService, type BatchCounts } from "./core/library/uploads.service.ts";
-import { installJobQueueSchema } from "./workers/main.ts";
 
 const HELP = `Usage: npm run cli -- <command>
 
@@ -34,6 +33,8 @@ const commands: Record<string, Command> = {
   import: importFolder,
 
   async migrate(_args, connection) {
+    // Loaded here only: the worker's modules (Fedify and all) take longer to load than an import's scan.
+    const { installJobQueueSchema } = await import("./workers/main.ts");
     await installJobQueueSchema(connection.db.pool);
     return "Database is up to date.";
   },
