@@ -78,7 +78,8 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const coversDir = path.join(config.mediaDir, "covers");
   const result = await scanFolder({ pool: connection.db.pool, orm: connection.db.orm, uploads, coversDir, serverDirs: serverDirs(config) }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
-  if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
+  if (result.added + result.changed === 0) return `${summary} Nothing to import.`;
+  if (!values.wait) return `${summary} The worker imports them in the background.`;
   // A terminal sees the progress redrawn on one line; a file or pipe gets a line every ten seconds.
   const redraw = process.stdout.isTTY;
   let lastLine = 0;
