@@ -5,9 +5,6 @@ import { parseArgs } from "node:util";
 import { text } from "node:stream/consumers";
 import { ConfigError, loadConfig } from "./config/env.ts";
 import { closeLogging, configureLogging } from "./config/logging.ts";
-import { AccountService } from "./core/accounts/accounts.service.ts";
-import { ActorService } from "./core/accounts/actors.service.ts";
-import { emailSchema, passwordSchema, usernameSchema } from "./core/accounts/usernames.ts";
 import { connect, type Connection } from "./core/db/connect.ts";
 import { scanFolder } from "./core/library/folder-scanner.ts";
 import { serverDirs } from "./core/library/music-folder.ts";
@@ -47,6 +44,10 @@ const commands: Record<string, Command> = {
     });
     if (positionals.length !== 1) throw new UsageError("user create needs exactly one <name>");
     if (!values["password-stdin"]) throw new UsageError("pass --password-stdin and pipe the password in");
+    // Loaded here only, as the worker's are for migrate: every command pays for what it imports at start.
+    const { AccountService } = await import("./core/accounts/accounts.service.ts");
+    const { ActorService } = await import("./core/accounts/actors.service.ts");
+    const { emailSchema, passwordSchema, usernameSchema } = await import("./core/accounts/usernames.ts");
     const password = passwordSchema.parse((await text(process.stdin)).replace(/\r?\n$/, ""));
     const username = usernameSchema.parse(positionals[0]);
     const email = values.email === undefined ? undefined : emailSchema.parse(values.email);
