@@ -150,6 +150,8 @@ export interface ImportStatus {
   scanError: string | null;
   lastScanAt: string | null;
   counts: UploadCounts;
+  /** Files settled a second lately and the time the pending ones need at that rate (null: not known yet). */
+  rate?: { filesPerSecond: number | null; secondsLeft: number | null };
 }
 
 /** `event: upload` of GET /api/v1/events. */
