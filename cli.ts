@@ -5,14 +5,11 @@ import { parseArgs } from "node:util";
 import { text } from "node:stream/consumers";
 import { ConfigError, loadConfig } from "./config/env.ts";
 import { closeLogging, configureLogging } from "./config/logging.ts";
-import { AccountService } from "./core/accounts/accounts.service.ts";
-import { ActorService } from "./core/accounts/actors.service.ts";
-import { emailSchema, passwordSchema, usernameSchema } from "./core/accounts/usernames.ts";
 import { connect, type Connection } from "./core/db/connect.ts";
 import { scanFolder } from "./core/library/folder-scanner.ts";
 import { serverDirs } from "./core/library/music-folder.ts";
-import { buildUploadsService } from "./core/library/uploads.service.ts";
-import { installJobQueueSchema } from "./workers/main.ts";
+import type { ImportRate } from "./core/library/import-rate.ts";
+import { buildUploadsService, type BatchCounts } from "./core/library/uploads.service.ts";
 
 const HELP = `Usage: npm run cli -- <command>
 
@@ -22,8 +19,9 @@ Commands:
                                             create an account (the password is read from standard input)
   import <dir> --library <id> [--wait]      import a folder in place (files stay where they are); a second
                                             run picks up new, changed and removed files. --wait follows
-                                            the running worker's progress until the batch is done, then
-                                            lists the files that failed, each with its reason
+                                            the running worker's progress (done/total, files/s, time
+                                            left) until the batch is done, then sums it up and lists
+                                            the files that failed, each with its reason
   help                                      show this text`;
 
 type Command = (args: string[], connection: Connection) => Promise<string>;
@@ -32,6 +30,8 @@ const commands: Record<string, Command> = {
   import: importFolder,
 
   async migrate(_args, connection) {
+    // Loaded here only: the worker's modules (Fedify and all) take longer to load than an import's scan.
+    const { installJobQueueSchema } = await import("./workers/main.ts");
     await installJobQueueSchema(connection.db.pool);
     return "Database is up to date.";
   },
@@ -44,6 +44,10 @@ const commands: Record<string, Command> = {
     });
     if (positionals.length !== 1) throw new UsageError("user create needs exactly one <name>");
     if (!values["password-stdin"]) throw new UsageError("pass --password-stdin and pipe the password in");
+    // Loaded here only, as the worker's are for migrate: every command pays for what it imports at start.
+    const { AccountService } = await import("./core/accounts/accounts.service.ts");
+    const { ActorService } = await import("./core/accounts/actors.service.ts");
+    const { emailSchema, passwordSchema, usernameSchema } = await import("./core/accounts/usernames.ts");
     const password = passwordSchema.parse((await text(process.stdin)).replace(/\r?\n$/, ""));
     const username = usernameSchema.parse(positionals[0]);
     const email = values.email === undefined ? undefined : emailSchema.parse(values.email);
@@ -75,20 +79,42 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const coversDir = path.join(config.mediaDir, "covers");
   const result = await scanFolder({ pool: connection.db.pool, orm: connection.db.orm, uploads, coversDir, serverDirs: serverDirs(config) }, values.library, dir);
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
-  if (!values.wait || result.added + result.changed === 0) return `${summary} The worker imports them in the background.`;
-  // A terminal sees the counts redrawn each second; a file or pipe gets only the final ones, on a line.
+  if (result.added + result.changed === 0) return `${summary} Nothing to import.`;
+  if (!values.wait) return `${summary} The worker imports them in the background.`;
+  // A terminal sees the progress redrawn on one line; a file or pipe gets a line every ten seconds.
   const redraw = process.stdout.isTTY;
-  let progress: string;
-  for (;;) {
-    const counts = await uploads.batchCounts(result.batchId);
-    progress = `${counts.finished} finished, ${counts.errored} errored, ${counts.skipped} skipped, ${counts.pending} pending`;
-    if (redraw) process.stdout.write(`\r${progress}`);
-    if (counts.pending === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  let lastLine = 0;
+  let counts = await uploads.batchCounts(result.batchId);
+  while (counts.pending > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    counts = await uploads.batchCounts(result.batchId);
+    if (!redraw && Date.now() - lastLine < 10_000) continue;
+    const line = progressLine(counts, await uploads.batchRate(result.batchId));
+    if (redraw) process.stdout.write(`\r${line}\x1b[K`);
+    else console.log(line);
+    lastLine = Date.now();
   }
+  if (redraw) process.stdout.write("\r\x1b[K");
+  const seconds = (await uploads.batchSeconds(result.batchId)) ?? 0;
   const failures = await uploads.batchFailures(result.batchId);
   const listed = failures.map((f) => `  ${printable(f.path)}: ${printable(f.message)} (${printable(f.code)})`);
-  return [redraw ? "" : progress, ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+  const settled = counts.total - counts.pending;
+  const done =
+    `Imported ${settled} files in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(settled / seconds) : settled} files/s): ` +
+    `${counts.finished} finished, ${counts.errored} failed, ${counts.skipped} skipped as duplicates.`;
+  return [done, ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+}
+
+/** "1200/2005 files, 410 files/s, 2 s left (3 failed)": what a person waiting wants to know. */
+function progressLine(counts: BatchCounts, rate: ImportRate): string {
+  const done = counts.total - counts.pending;
+  const speed = rate.filesPerSecond === null ? "" : `, ${Math.round(rate.filesPerSecond)} files/s`;
+  const left = rate.secondsLeft === null ? "" : `, ${duration(rate.secondsLeft)} left`;
+  return `${done}/${counts.total} files${speed}${left}${counts.errored ? ` (${counts.errored} failed)` : ""}`;
+}
+
+function duration(seconds: number): string {
+  return seconds < 90 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** File names and messages go to a terminal: control characters (escape sequences) are shown escaped. */

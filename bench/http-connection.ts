@@ -16,6 +16,8 @@ interface Head {
   type: string | undefined;
   gzipped: boolean;
   length: number;
+  /** The server closes the connection after this answer (gunicorn's sync workers do after each one). */
+  close: boolean;
 }
 
 function parseHead(text: string): Head {
@@ -33,6 +35,7 @@ function parseHead(text: string): Head {
     type: headers.get("content-type"),
     gzipped: headers.get("content-encoding") === "gzip",
     length: Number(headers.get("content-length") ?? 0),
+    close: headers.get("connection")?.toLowerCase() === "close",
   };
 }
 
@@ -75,6 +78,15 @@ export class HttpConnection {
     return socket;
   }
 
+  /** Forgets a socket the server is closing: the next request opens a new one. */
+  #drop(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.removeAllListeners();
+    socket?.on("error", () => {}); // whatever it says now concerns no request of ours
+    socket?.destroy();
+  }
+
   #fail(error: Error): void {
     const waiting = this.#waiting;
     this.#waiting = undefined;
@@ -102,6 +114,7 @@ export class HttpConnection {
       this.#keep(bytes.subarray(head.length));
       const waiting = this.#waiting;
       this.#waiting = undefined;
+      if (head.close) this.#drop();
       waiting?.resolve({ status: head.status, type: head.type, gzipped: head.gzipped, body: bytes.subarray(0, head.length) });
     } catch (error) {
       this.#fail(error as Error);

@@ -8,6 +8,7 @@ import { registerNodeInfo } from "./dispatchers/nodeinfo.ts";
 import { registerNoteDispatcher } from "./dispatchers/notes.ts";
 import { FollowInbox } from "../core/fediverse/follow-inbox.ts";
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
+import { PlaylistSyncInbox } from "../core/fediverse/playlist-sync-inbox.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { ReportsService } from "../core/moderation/reports.service.ts";
 import { type OutboundPolicy, outboundPolicy } from "../core/fediverse/safe-fetch.ts";
@@ -58,6 +59,7 @@ export function buildFederation(deps: FederationDeps): Federation<void> {
     librarySync: new LibrarySyncInbox({ ...db, policy, uploads, mediaDir: config.mediaDir }),
     reports: new ReportsService({ ...db, publicUrl: config.http.publicUrl }),
     remoteActors,
+    playlistSync: new PlaylistSyncInbox({ ...db, uploads }),
   });
   registerNodeInfo(federation, {
     orm: deps.orm,

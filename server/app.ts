@@ -14,6 +14,7 @@ import { nodeInfoRoutes } from "./http/nodeinfo.routes.ts";
 import { federationDocumentRoutes } from "./http/federation-documents.routes.ts";
 import { federationMediaRoutes } from "./http/federation-media.routes.ts";
 import { libraryCollectionRoutes } from "./http/library-collection.routes.ts";
+import { playlistCollectionRoutes } from "./http/playlist-collection.routes.ts";
 import { requestSigner } from "./http/request-signer.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webUiRoutes } from "./http/web-ui.ts";
@@ -39,6 +40,9 @@ import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts"
 import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
 import { listensRoutes } from "./api/listens.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
+import { lastfmRoutes } from "./api/lastfm.routes.ts";
+import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
+import { lastfmAuthRedirect, lastfmRouter } from "./lastfm/lastfm.router.ts";
 import { listenBrainzRouter } from "./listenbrainz/router.ts";
 import type { ServerDeps } from "./deps.ts";
 
@@ -71,6 +75,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(blocksRoutes(deps));
   api.use(meRoutes(deps));
   api.use(subsonicCredentialsRoutes(deps));
+  api.use(lastfmRoutes(deps));
   api.use(listenSettingsRoutes(deps));
   api.use(listensRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
@@ -83,9 +88,14 @@ export function createApp(deps: ServerDeps): Express {
   api.use(searchRoutes(deps));
   api.use(apiNotFound);
   app.use("/api/v1", api);
+  app.use(lastfmAuthRedirect());
   app.use("/api", openApi.docs);
   app.use("/api", apiNotFound);
   app.use("/rest", subsonicRouter(deps));
+  // Scrobblers: Last.fm's /2.0/, and AudioScrobbler 1.2, whose handshake may come to "/" (before the web UI).
+  const publicUrl = deps.config.http.publicUrl;
+  app.use(lastfmRouter({ ...deps.lastfm, publicUrl }));
+  app.use(audioscrobblerRouter({ ...deps.lastfm, publicUrl }));
   app.use("/1", listenBrainzRouter({
     ...deps,
     cookieName: sessionCookieName(deps.config.http.publicUrl),
@@ -101,9 +111,9 @@ export function createApp(deps: ServerDeps): Express {
   app.use(federationGate(deps.moderation.policy));
   app.use(nodeInfoRoutes(deps.federation, deps.config.http.publicUrl));
   // What other servers read of ours: documents and media, by who signed the request (authorized fetch).
-  const publicUrl = deps.config.http.publicUrl;
   const signer = requestSigner({ remoteActors: deps.remoteActors, publicUrl });
   app.use(libraryCollectionRoutes({ db: deps.db, publicUrl, signer }));
+  app.use(playlistCollectionRoutes({ db: deps.db, publicUrl, signer }));
   app.use(federationDocumentRoutes({ db: deps.db, publicUrl, signer }));
   app.use(federationMediaRoutes({ db: deps.db, config: deps.config, uploads: deps.uploads, signer }));
   app.use(inboxGuard({

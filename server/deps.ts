@@ -36,6 +36,10 @@ import type { RateLimiter } from "../core/rate-limit/rate-limiter.ts";
 import type { InstanceSettings } from "../core/system/instance-settings.ts";
 import type { Moderation } from "../core/moderation/moderation.ts";
 import type { LiveEvents } from "./live-events.ts";
+import type { LastfmAppsService } from "../core/lastfm/lastfm-apps.service.ts";
+import type { LastfmAuthService } from "../core/lastfm/lastfm-auth.service.ts";
+import type { AudioscrobblerService } from "../core/lastfm/audioscrobbler.service.ts";
+import type { ListenSink } from "../core/listens/listen-submission.ts";
 
 /** Everything the web process's routers need, built once by the composition root. */
 export interface ServerDeps {
@@ -95,6 +99,11 @@ export interface ServerDeps {
   moderation: Moderation;
   /** Live event streams (GET /api/v1/events), fed by the LISTEN connection; started and closed by main.ts. */
   events: LiveEvents;
+  /**
+   * Last.fm 2.0 (/2.0/) and AudioScrobbler 1.2: applications and their sealed secrets, tokens and
+   * session keys, scrobbler passwords; `limiter` counts their requests per address; `sink` takes the listens.
+   */
+  lastfm: { apps: LastfmAppsService; auth: LastfmAuthService; audioscrobbler: AudioscrobblerService; limiter: RateLimiter; sink: ListenSink };
   /** ffmpeg for Subsonic streams; detect() has run before the server listens. */
   transcoder: Transcoder;
 }

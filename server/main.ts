@@ -28,6 +28,9 @@ import { SubsonicCredentialsService } from "../core/subsonic/credentials.service
 import { deriveKey, serverSecretKey } from "../core/subsonic/secret-key.ts";
 import { SubsonicCatalogService } from "../core/subsonic/subsonic-catalog.service.ts";
 import { SystemStatusService } from "../core/system/system-status.service.ts";
+import { LastfmAppsService } from "../core/lastfm/lastfm-apps.service.ts";
+import { LastfmAuthService } from "../core/lastfm/lastfm-auth.service.ts";
+import { AudioscrobblerService } from "../core/lastfm/audioscrobbler.service.ts";
 import { buildModeration } from "../core/moderation/moderation.ts";
 import { RemoteActors } from "../core/fediverse/remote-actors.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
@@ -89,19 +92,24 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
   const follows = new FollowsService({
     pool, orm: db.orm, lookup, uploads, lookupLimiter, publicUrl: config.http.publicUrl, policy: moderation.policy,
   });
+  const sessions = new SessionService({
+    orm: db.orm,
+    sessionTtlDays: config.auth.sessionTtlDays,
+    perUser: loginLimit(config.auth.loginMaxAttempts),
+    // One address may hold several people (a household behind NAT): a wider budget.
+    perAddress: loginLimit(config.auth.loginMaxAttempts * 5),
+  });
+  // Application secrets and scrobbler passwords must be opened to compute md5 signatures: sealed, not hashed.
+  const lastfmKey = deriveKey(serverSecretKey(config), "lastfm secrets");
+  const lastfmApps = new LastfmAppsService({ pool, key: lastfmKey });
+  const lastfmAuth = new LastfmAuthService({ pool, passwordAttempt: (who, attempt) => sessions.passwordAttempt(who, attempt) });
   return {
     config,
     db,
     federation,
     // Read at each sign-up, so an admin's change applies at once in every web process.
     accounts: new AccountService({ pool: db.pool, orm: db.orm, actors, registration: () => settings.registration() }),
-    sessions: new SessionService({
-      orm: db.orm,
-      sessionTtlDays: config.auth.sessionTtlDays,
-      perUser: loginLimit(config.auth.loginMaxAttempts),
-      // One address may hold several people (a household behind NAT): a wider budget.
-      perAddress: loginLimit(config.auth.loginMaxAttempts * 5),
-    }),
+    sessions,
     tokens: new ApiTokenService({ orm: db.orm }),
     signupLimiter: new RateLimiter({ db: db.pool, max: 20, windowSeconds: 3600 }),
     federationLimiter: new RateLimiter({ db: db.pool, max: config.federation.requestsPerMinute, windowSeconds: 60 }),
@@ -150,6 +158,16 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     }),
     moderation,
     events: buildLiveEvents(db),
+    lastfm: {
+      apps: lastfmApps,
+      auth: lastfmAuth,
+      audioscrobbler: new AudioscrobblerService({
+        pool, key: lastfmKey, apps: lastfmApps, sessionUser: (appId, key) => lastfmAuth.userBySessionKey(appId, key),
+      }),
+      // Last.fm allows about 5 requests a second per key; a player sends far fewer.
+      limiter: new RateLimiter({ db: pool, max: 300, windowSeconds: 60 }),
+      sink: listenIngest,
+    },
     transcoder: new Transcoder(config.transcoding),
   };
 }

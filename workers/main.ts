@@ -25,6 +25,11 @@ import { SEND_FOLLOW_TASK } from "../core/fediverse/follow-publisher.ts";
 import { PUBLISH_TASK } from "../core/fediverse/library-publications.ts";
 import { rescanRemoteLibrariesTask } from "./tasks/rescan-remote-libraries.task.ts";
 import { scanRemoteLibraryTask } from "./tasks/scan-remote-library.task.ts";
+import { scanRemotePlaylistTask } from "./tasks/scan-remote-playlist.task.ts";
+import { publishPlaylistTask } from "./tasks/publish-playlist.task.ts";
+import { RemotePlaylistScanner } from "../core/fediverse/remote-playlist-scan.ts";
+import { REMOTE_PLAYLIST_SCAN_TASK } from "../core/fediverse/remote-playlists.ts";
+import { PUBLISH_PLAYLIST_TASK } from "../core/fediverse/playlist-publications.ts";
 import { RemoteLibraryScanner } from "../core/fediverse/remote-library-scan.ts";
 import { REMOTE_SCAN_TASK, RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { outboundPolicy } from "../core/fediverse/safe-fetch.ts";
@@ -73,6 +78,10 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const uploads = buildUploadsService(config, db);
   const scans = new LibraryScansService({ pool: db.pool });
   const policy = outboundPolicy(config);
+  const remoteScanner = new RemoteLibraryScanner({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir });
+  const covers = new AlbumCovers({
+    pool: db.pool, catalog: new CatalogService({ pool: db.pool }), coversDir: importer.coversDir, policy, timeoutMs: config.media.remoteTimeoutMs,
+  });
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation, new DomainPolicy({ pool: db.pool, mode: config.federation.mode, publicUrl: config.http.publicUrl })),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
@@ -81,14 +90,13 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [IMPORT_TASK]: importUploadsTask(importer, db.pool),
     [SCAN_TASK]: scanLibraryTask({ pool: db.pool, orm: db.orm, uploads, scans, coversDir: importer.coversDir, serverDirs: serverDirs(config) }),
     rescan_libraries: rescanLibrariesTask(scans),
-    [REMOTE_SCAN_TASK]: scanRemoteLibraryTask({
-      pool: db.pool,
-      scanner: new RemoteLibraryScanner({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir }),
-      covers: new AlbumCovers({
-        pool: db.pool, catalog: new CatalogService({ pool: db.pool }), coversDir: importer.coversDir, policy, timeoutMs: config.media.remoteTimeoutMs,
-      }),
+    [REMOTE_SCAN_TASK]: scanRemoteLibraryTask({ pool: db.pool, scanner: remoteScanner, covers }),
+    [REMOTE_PLAYLIST_SCAN_TASK]: scanRemotePlaylistTask({
+      scanner: new RemotePlaylistScanner({ pool: db.pool, orm: db.orm, policy, uploads, libraries: remoteScanner }),
+      covers,
     }),
-    rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db)),
+    [PUBLISH_PLAYLIST_TASK]: publishPlaylistTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
+    rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db), db.pool),
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
     ...extraTasks,
   };

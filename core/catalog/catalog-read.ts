@@ -40,8 +40,8 @@ const ownedOrSharedSql = (alias: string, viewerParam: string) =>
            OR (${viewerParam}::uuid IS NOT NULL AND ${alias}.privacy = 'instance'))`;
 
 /**
- * SQL condition: remote library `alias` is spoken for by an actor of a domain an admin blocked (or, with
- * `"silenced"`, silenced).
+ * SQL condition: remote library (or playlist) `alias` is spoken for by an actor of a domain an admin
+ * blocked (or, with `"silenced"`, silenced).
  */
 export function moderatedDomainLibrarySql(alias: string, flag: "blocked" | "silenced" = "blocked"): string {
   return `EXISTS (SELECT 1 FROM actor ma JOIN domain md ON md.name = ma.domain WHERE ma.id = ${alias}.actor_id AND md.${flag})`;
@@ -52,13 +52,25 @@ export function moderatedDomainLibrarySql(alias: string, flag: "blocked" | "sile
  * their own (follows are per person: their actor follows), or the instance actor's, which an
  * administrator made for everyone here (instance follows), so any signed-in local user sees it. Never
  * one of a blocked server; a silenced server's only through one's own follow (the instance's is a
- * shared view, which silence keeps it out of).
+ * shared view, which silence keeps it out of). Following a remote playlist shows the library of its audio.
  */
 export function followedLibrarySql(alias: string, viewerParam: string): string {
-  return `(${alias}.owner_id IS NULL AND ${viewerParam}::uuid IS NOT NULL AND EXISTS (
+  return `(${alias}.owner_id IS NULL AND ${viewerParam}::uuid IS NOT NULL AND (EXISTS (
             SELECT 1 FROM follow vf JOIN actor va ON va.id = vf.follower_id AND va.is_local LEFT JOIN app_user vu ON vu.actor_id = va.id
             WHERE vf.library_id = ${alias}.id AND vf.state = 'accepted'
               AND (vu.id = ${viewerParam}::uuid OR (va.represents = 'instance' AND NOT ${moderatedDomainLibrarySql(alias, "silenced")})))
+          OR EXISTS (SELECT 1 FROM playlist vp WHERE vp.library_id = ${alias}.id AND ${followedPlaylistSql("vp", viewerParam)}))
+          AND NOT ${moderatedDomainLibrarySql(alias)})`;
+}
+
+/**
+ * SQL condition: playlist `alias` is a remote one the viewer ($n) follows, accepted, and not of a blocked
+ * server. Following a remote playlist also shows the remote library holding its items' audio
+ * (followedLibrarySql).
+ */
+export function followedPlaylistSql(alias: string, viewerParam: string): string {
+  return `(${alias}.owner_id IS NULL AND EXISTS (SELECT 1 FROM follow pf JOIN app_user pu ON pu.actor_id = pf.follower_id
+            WHERE pf.playlist_id = ${alias}.id AND pu.id = ${viewerParam}::uuid AND pf.state = 'accepted')
             AND NOT ${moderatedDomainLibrarySql(alias)})`;
 }
 
@@ -71,9 +83,9 @@ export function visibleLibrariesSql(alias: string, viewerParam: string): string 
   return `(${ownedOrSharedSql(alias, viewerParam)} OR ${followedLibrarySql(alias, viewerParam)})`;
 }
 
-/** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule. */
+/** SQL condition on a playlist alias: playlists follow the libraries' owner/privacy rule; remote ones, their followers'. */
 export function visiblePlaylistsSql(alias: string, viewerParam: string): string {
-  return ownedOrSharedSql(alias, viewerParam);
+  return `(${ownedOrSharedSql(alias, viewerParam)} OR ${followedPlaylistSql(alias, viewerParam)})`;
 }
 
 /**
@@ -86,6 +98,27 @@ export function readableBySignerSql(alias: string, signerParam: string): string 
   return `(${alias}.owner_id IS NOT NULL AND (${alias}.privacy = 'public'
             OR EXISTS (SELECT 1 FROM follow sf WHERE sf.library_id = ${alias}.id AND sf.follower_id = ${signerParam}::uuid
                          AND sf.state = 'accepted')))`;
+}
+
+/**
+ * SQL condition: upload `u` in local library `l` may be read over federation by the signer ($n): the
+ * library's rule (readableBySignerSql), or the playlist grant: following a playlist (accepted) gives its
+ * followers the audio of its items that live in the playlist owner's own libraries, private ones included
+ * (the follow is the grant). Everything a signer reads of an upload (Audio, media) goes through here.
+ */
+export function readableUploadBySignerSql(u: string, l: string, signerParam: string): string {
+  return `(${readableBySignerSql(l, signerParam)} OR (${l}.owner_id IS NOT NULL AND ${u}.track_id = ANY(${playlistGrantedTracksSql(signerParam, `${l}.owner_id`)})))`;
+}
+
+/**
+ * SQL: the tracks (uuid[]) of the non-private local playlists the signer ($n) follows with an accepted
+ * follow; with `owner`, only playlists of that owner (an SQL expression). The playlist grant's one rule:
+ * readableUploadBySignerSql, and the track, album, artist and cover documents of those tracks.
+ */
+export function playlistGrantedTracksSql(signerParam: string, owner?: string): string {
+  return `ARRAY(SELECT gi.track_id FROM follow gf JOIN playlist gp ON gp.id = gf.playlist_id JOIN playlist_item gi ON gi.playlist_id = gp.id
+            WHERE gf.follower_id = ${signerParam}::uuid AND gf.state = 'accepted' AND gp.owner_id IS NOT NULL
+              AND gp.privacy <> 'private' AND gi.track_id IS NOT NULL${owner ? ` AND gp.owner_id = ${owner}` : ""})`;
 }
 
 /** SQL: the ids of the local libraries the signer ($n, or null) may read over federation, as a uuid[]. */

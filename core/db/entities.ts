@@ -51,4 +51,10 @@ export const sqlOnlyTables = [
   "listen_entity",
   "listen_stat",
   "listen_hour",
+  // Last.fm and AudioScrobbler compatibility (migration 0024): applications, tokens, sessions, scrobbler passwords.
+  "lastfm_application",
+  "lastfm_token",
+  "lastfm_session",
+  "scrobbler_password",
+  "audioscrobbler_session",
 ];

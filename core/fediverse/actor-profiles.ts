@@ -19,8 +19,8 @@ export interface CollectionProfile {
   coverHash: string | null;
 }
 
-/** Covers an unsigned reader may fetch (the covers route answers them to anyone). */
-const publicCoverSql = `al.cover_hash IS NOT NULL AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("NULL"))}`;
+/** SQL condition: album `al` has a cover an unsigned reader may fetch (the covers route answers it to anyone). */
+export const publicCoverSql = `al.cover_hash IS NOT NULL AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("NULL"))}`;
 
 /** The library or playlist a local actor represents, with its profile; null for other actors and deleted rows. */
 export async function collectionProfileOfActor(em: EntityManager, actorId: string): Promise<CollectionProfile | null> {
@@ -50,6 +50,6 @@ export function profileSummary(profile: CollectionProfile, domain: string): stri
     ? profile.description.trim()
     : profile.kind === "library"
       ? `Music library “${profile.name}” shared by ${owner}. Follow it to see each album added to it.`
-      : `Playlist “${profile.name}” by ${owner}.`;
+      : `Playlist “${profile.name}” by ${owner}. Follow it to see the tracks added to it.`;
   return paragraphs(text);
 }

@@ -1,21 +1,10 @@
 import type pg from "pg";
 import { finishedCopySql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
-import { acceptedFollowersSql } from "./follows.queries.ts";
-import type { PublicationRecipient } from "./library-publications.ts";
 
 // Microblog followers (Mastodon and the software that speaks like it) of a local library are told of
 // new tracks by posts: one Note per album a publish job added, from the library's actor. Servers that
-// sync libraries (Polyphony, Funkwhale) get Create(Audio) instead; a server whose NodeInfo we could not
-// read is taken for one of those, as before (the sync must not break for want of a NodeInfo).
-
-/** Software that syncs libraries; any other (known) software is a microblog. */
-export const LIBRARY_SOFTWARE = ["polyphony", "funkwhale"];
-
-/** SQL condition: actor `alias` lives on a server known to run a microblog rather than a library peer. */
-export const microblogActorSql = (alias: string) =>
-  `EXISTS (SELECT 1 FROM domain md WHERE md.name = ${alias}.domain AND md.software_name IS NOT NULL
-            AND md.software_name <> ALL (ARRAY['${LIBRARY_SOFTWARE.join("','")}']))`;
+// sync libraries (Polyphony, Funkwhale) get Create(Audio) instead (follower-audiences.ts splits them).
 
 /** At most this many Notes per publish job (100 uploads): a big import posts a handful, not one per track. */
 export const NOTES_PER_JOB = 5;
@@ -24,8 +13,8 @@ export const NOTES_PER_JOB = 5;
  * once is 100 jobs): past it, albums go unannounced, as a person would not post them all either.
  */
 export const NOTES_PER_HOUR = 20;
-/** The rate_limit key counting a library's Notes. */
-export const notesBudgetKey = (libraryId: string) => `microblog-notes:${libraryId}`;
+/** The rate_limit key counting a library's (or a playlist's) Notes. */
+export const notesBudgetKey = (collectionId: string) => `microblog-notes:${collectionId}`;
 /** Tracks a Note lists by name, and tracks it attaches as audio (Mastodon shows 4 attachments, one is the cover). */
 export const TRACKS_LISTED = 30;
 export const AUDIO_ATTACHMENTS = 3;
@@ -78,16 +67,6 @@ const TRACK_SELECT = `SELECT u.id AS upload_id, u.mime_type, u.created_at, t.tit
   JOIN album al ON al.id = t.album_id JOIN artist aa ON aa.id = al.album_artist_id
   JOIN library l ON l.id = u.library_id AND l.owner_id IS NOT NULL JOIN actor la ON la.id = l.actor_id AND la.deleted_at IS NULL`;
 const TRACK_ORDER = "ORDER BY al.id, t.disc_number NULLS LAST, t.track_number NULLS LAST, u.id";
-
-/** The library's followers on microblog servers, as delivery recipients. */
-export async function microblogFollowers(db: pg.Pool, libraryId: string): Promise<PublicationRecipient[]> {
-  const { rows } = await db.query<PublicationRecipient>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox"
-     FROM ${acceptedFollowersSql("$1", "remote")} AND ${microblogActorSql("a")}`,
-    [libraryId],
-  );
-  return rows;
-}
 
 /** The albums these uploads (still finished, in this library) add, one announcement each, at most NOTES_PER_JOB. */
 export async function albumAnnouncements(db: pg.Pool, libraryId: string, uploadIds: string[]): Promise<AlbumAnnouncement[]> {

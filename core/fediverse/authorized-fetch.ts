@@ -1,5 +1,12 @@
 import type pg from "pg";
-import { finishedCopySql, itemInLibrariesSql, readableBySignerSql, readableLibraryIdsSql } from "../catalog/catalog-read.ts";
+import {
+  finishedCopySql,
+  itemInLibrariesSql,
+  playlistGrantedTracksSql,
+  readableBySignerSql,
+  readableLibraryIdsSql,
+  readableUploadBySignerSql,
+} from "../catalog/catalog-read.ts";
 import type { UploadFileFields } from "../library/upload-files.ts";
 import {
   ALBUM_COLUMNS,
@@ -15,7 +22,15 @@ import {
 // What another server may read of ours, by who signed its request (authorized fetch): `signer` is the
 // actor row of a verified signature, or null for an unsigned request. One rule decides
 // (readableBySignerSql in catalog-read.ts): public libraries for everyone, private and instance ones for
-// actors whose follow was accepted. Everything else is null here, answered like something missing.
+// actors whose follow was accepted; and the items of a playlist for its accepted followers (the playlist
+// grant: readableUploadBySignerSql, playlistGrantedTracksSql). Everything else is null here, answered
+// like something missing.
+
+/** The tracks the signer ($2) was granted by the playlists it follows, and conditions on catalog rows of them. */
+const GRANTED = playlistGrantedTracksSql("$2");
+const grantedTrack = (alias: string) => `${alias}.id = ANY(${GRANTED})`;
+const grantedAlbum = (alias: string) => `EXISTS (SELECT 1 FROM track gt WHERE gt.album_id = ${alias}.id AND gt.id = ANY(${GRANTED}))`;
+const grantedArtist = (alias: string) => `EXISTS (SELECT 1 FROM artist_credit gc WHERE gc.artist_id = ${alias}.id AND gc.track_id = ANY(${GRANTED}))`;
 
 /** Whether `signer` (an actor row id, or null) may read local library `libraryId`'s pages, audio and media. */
 export async function mayReadLibrary(db: pg.Pool, libraryId: string, signer: string | null): Promise<boolean> {
@@ -32,7 +47,7 @@ export async function findAudio(db: pg.Pool, uploadId: string, signer: string | 
      JOIN actor la ON la.id = l.actor_id
      JOIN track t ON t.id = u.track_id
      JOIN album al ON al.id = t.album_id
-     WHERE u.id = $1 AND ${finishedCopySql("u")} AND ${readableBySignerSql("l", "$2")}`,
+     WHERE u.id = $1 AND ${finishedCopySql("u")} AND ${readableUploadBySignerSql("u", "l", "$2")}`,
     [uploadId, signer],
   );
   const found = rows[0];
@@ -45,7 +60,7 @@ export async function findAudio(db: pg.Pool, uploadId: string, signer: string | 
 export async function findTrack(db: pg.Pool, trackId: string, signer: string | null): Promise<TrackRow | null> {
   const { rows } = await db.query<TrackRow>(
     `SELECT ${TRACK_COLUMNS} FROM track t JOIN album al ON al.id = t.album_id
-     WHERE t.id = $1 AND ${itemInLibrariesSql("tracks", "t", readableLibraryIdsSql("$2"))}`,
+     WHERE t.id = $1 AND (${itemInLibrariesSql("tracks", "t", readableLibraryIdsSql("$2"))} OR ${grantedTrack("t")})`,
     [trackId, signer],
   );
   return rows[0] ?? null;
@@ -54,7 +69,7 @@ export async function findTrack(db: pg.Pool, trackId: string, signer: string | n
 /** An album held by a library the signer may read. */
 export async function findAlbum(db: pg.Pool, albumId: string, signer: string | null): Promise<AlbumRow | null> {
   const { rows } = await db.query<AlbumRow>(
-    `SELECT ${ALBUM_COLUMNS} FROM album al WHERE al.id = $1 AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("$2"))}`,
+    `SELECT ${ALBUM_COLUMNS} FROM album al WHERE al.id = $1 AND (${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("$2"))} OR ${grantedAlbum("al")})`,
     [albumId, signer],
   );
   return rows[0] ?? null;
@@ -64,7 +79,7 @@ export async function findAlbum(db: pg.Pool, albumId: string, signer: string | n
 export async function findArtist(db: pg.Pool, artistId: string, signer: string | null): Promise<ArtistRow | null> {
   const { rows } = await db.query<ArtistRow>(
     `SELECT a.id, a.created_at, a.name, a.mbid FROM artist a
-     WHERE a.id = $1 AND ${itemInLibrariesSql("artists", "a", readableLibraryIdsSql("$2"))}`,
+     WHERE a.id = $1 AND (${itemInLibrariesSql("artists", "a", readableLibraryIdsSql("$2"))} OR ${grantedArtist("a")})`,
     [artistId, signer],
   );
   return rows[0] ?? null;
@@ -79,7 +94,7 @@ export type ServableUpload = UploadFileFields & { id: string; mime_type: string 
 export async function findServableUpload(db: pg.Pool, uploadId: string, signer: string | null): Promise<ServableUpload | null> {
   const { rows } = await db.query<ServableUpload>(
     `SELECT u.id, u.storage, u.path, u.root, u.mime_type FROM upload u JOIN library l ON l.id = u.library_id
-     WHERE u.id = $1 AND ${finishedCopySql("u")} AND u.storage <> 'remote' AND ${readableBySignerSql("l", "$2")}`,
+     WHERE u.id = $1 AND ${finishedCopySql("u")} AND u.storage <> 'remote' AND ${readableUploadBySignerSql("u", "l", "$2")}`,
     [uploadId, signer],
   );
   return rows[0] ?? null;
@@ -88,7 +103,8 @@ export async function findServableUpload(db: pg.Pool, uploadId: string, signer: 
 /** Whether the cover with this content hash belongs to an album the signer may read. */
 export async function mayReadCover(db: pg.Pool, hash: string, signer: string | null): Promise<boolean> {
   const { rowCount } = await db.query(
-    `SELECT 1 FROM album al WHERE al.cover_hash = $1 AND ${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("$2"))} LIMIT 1`,
+    `SELECT 1 FROM album al WHERE al.cover_hash = $1
+       AND (${itemInLibrariesSql("albums", "al", readableLibraryIdsSql("$2"))} OR ${grantedAlbum("al")}) LIMIT 1`,
     [hash, signer],
   );
   return Boolean(rowCount);

@@ -11,7 +11,9 @@ export type FollowEventState = "pending" | "accepted" | "rejected" | "removed";
 /** The `follow` event: which follow of which library, and its state now ("removed": it is gone). */
 export interface FollowEvent {
   id: string;
-  libraryId: string;
+  /** The library followed; a follow of a playlist names the playlist instead. */
+  libraryId?: string;
+  playlistId?: string;
   /** "follower": a follow of one of the user's libraries; "following": one of the user's own follows. */
   side: "follower" | "following";
   state: FollowEventState;

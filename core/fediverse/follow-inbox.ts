@@ -7,36 +7,43 @@ import type { UploadsService } from "../library/uploads.service.ts";
 import { notifyFollowEvent } from "./follow-events.ts";
 import type { DeliveryTarget, FollowActivity } from "./follow-publisher.ts";
 import { dropUnfollowedContent, type FollowState } from "./follows.queries.ts";
-import { LIBRARY_COLLECTION_PATH, objectUrls } from "./object-urls.ts";
+import { LIBRARY_COLLECTION_PATH, PLAYLIST_COLLECTION_PATH, objectUrls } from "./object-urls.ts";
+import { dropUnfollowedPlaylist, enqueueRemotePlaylistScan } from "./remote-playlists.ts";
 import type { RemoteActors } from "./remote-actors.ts";
 import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
 const log = getLogger(["polyphony", "fediverse", "follows"]);
 
-/** What to answer a Follow with: Accept or Reject from the library's actor, or nothing yet (pending). */
+/** What to answer a Follow with: Accept or Reject from the library's (or playlist's, or person's) actor, or nothing yet (pending). */
 export interface FollowReceipt {
   reply: "Accept" | "Reject" | null;
-  /** The library actor's identifier, which signs the reply. */
+  /** The followed actor's identifier (a library's, a playlist's or a person's), which signs the reply. */
   libraryActor: string;
   libraryActorFid: string;
   follower: DeliveryTarget;
   follow: FollowActivity;
 }
 
-interface LocalLibrary {
+/** What a Follow may name here: one of our libraries, or (issue 17) one of our non-private playlists. */
+interface LocalTarget {
+  kind: "library" | "playlist";
   id: string;
   ownerId: string;
-  privacy: string;
-  approveFollows: boolean;
+  /** Accepted at once, without the owner. */
+  auto: boolean;
   actorUsername: string;
   actorFid: string;
 }
 
+const FOLLOW_COLUMN = { library: "library_id", playlist: "playlist_id" } as const;
+const UUID_SQL = (param: string) =>
+  `(CASE WHEN ${param} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${param} END)::uuid`;
+
 /**
  * The follow activities our inboxes receive, in the shapes Funkwhale sends (funkwhale-federation.md
- * §2.3). Owner side: Follow and Undo(Follow) of our libraries. Follower side: Accept and Reject of our
- * people's follows, matched by (follower, library) and the actor speaking for that library, never
- * by activity id, which Funkwhale rebuilds.
+ * §2.3). Owner side: Follow and Undo(Follow) of our libraries and playlists. Follower side: Accept and
+ * Reject of our people's follows, matched by (follower, library or playlist) and the actor speaking for
+ * it, never by activity id, which Funkwhale rebuilds.
  */
 export class FollowInbox {
   readonly #db: TransactionSource;
@@ -58,51 +65,87 @@ export class FollowInbox {
    * Null when it names none of our libraries.
    */
   async receiveFollow(activity: { fid: string | null; followerFid: string; objectFid: string }): Promise<FollowReceipt | null> {
-    const library = await this.#localLibrary(activity.objectFid);
-    if (!library) {
-      log.debug("Follow of {object} names none of our libraries", { object: activity.objectFid });
+    const target = await this.#localTarget(activity.objectFid);
+    if (!target) return this.#followOfPerson(activity);
+    const follower = await this.#actors.resolve(activity.followerFid);
+    if (follower.isLocal) return null;
+    if (await hasBlocked(this.#db.pool, target.ownerId, follower.id)) {
+      log.info("Follow of {object} by {follower}, whom its owner blocked: ignored", { object: activity.objectFid, follower: follower.fid });
+      return null;
+    }
+    const column = FOLLOW_COLUMN[target.kind];
+    const stored = await withTransaction(this.#db, async ({ sql: tx }) => {
+      const fid = await freeFollowFid(tx, activity.fid, follower, target);
+      const { rows } = await tx.query<{ id: string; fid: string; state: FollowState; inserted: boolean }>(
+        `INSERT INTO follow (id, fid, follower_id, ${column}, state) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (${column}, follower_id) DO UPDATE SET fid = EXCLUDED.fid, updated_at = now()
+         RETURNING id, fid, state, (xmax = 0) AS inserted`,
+        [randomUUID(), fid, follower.id, target.id, target.auto ? "accepted" : "pending"],
+      );
+      const row = rows[0]!;
+      await notifyFollowEvent(tx, target.ownerId, { id: row.id, ...eventTarget(target), side: "follower", state: row.state });
+      return row;
+    });
+    const urls = objectUrls(this.#origin);
+    // The Accept names what was followed: the actor as sent (Mastodon finds its follow request by that),
+    // or a playlist's library (Funkwhale 2.0 follows the audio of a playlist), else the collection.
+    const followed =
+      activity.objectFid === target.actorFid || (target.kind === "playlist" && activity.objectFid === urls.playlistLibrary(target.id))
+        ? activity.objectFid
+        : target.kind === "library"
+          ? urls.library(target.id)
+          : urls.playlist(target.id);
+    return {
+      reply: stored.state === "accepted" ? "Accept" : stored.state === "rejected" ? "Reject" : null,
+      libraryActor: target.actorUsername,
+      libraryActorFid: target.actorFid,
+      follower,
+      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: followed },
+    };
+  }
+
+  /**
+   * A Follow of one of our people (a Mastodon user following alice@here): Rejected, from that person, so
+   * that it does not stay pending there. A person's follower would need a row of its own (the follow
+   * table holds follows of libraries and playlists), and a person publishes nothing to follow: their
+   * libraries and playlists are followed instead (their profile lists them). Null for anything else.
+   */
+  async #followOfPerson(activity: { fid: string | null; followerFid: string; objectFid: string }): Promise<FollowReceipt | null> {
+    const { rows } = await this.#db.pool.query<{ username: string; fid: string }>(
+      "SELECT username, fid FROM actor WHERE fid = $1 AND is_local AND represents = 'user' AND deleted_at IS NULL",
+      [activity.objectFid],
+    );
+    const person = rows[0];
+    if (!person) {
+      log.debug("Follow of {object} names none of our libraries, playlists or people", { object: activity.objectFid });
       return null;
     }
     const follower = await this.#actors.resolve(activity.followerFid);
     if (follower.isLocal) return null;
-    if (await hasBlocked(this.#db.pool, library.ownerId, follower.id)) {
-      log.info("Follow of {object} by {follower}, whom its owner blocked: ignored", { object: activity.objectFid, follower: follower.fid });
-      return null;
-    }
-    const auto = library.privacy === "public" || !library.approveFollows;
-    const stored = await withTransaction(this.#db, async ({ sql: tx }) => {
-      const fid = await freeFollowFid(tx, activity.fid, follower, library.id);
-      const { rows } = await tx.query<{ id: string; fid: string; state: FollowState; inserted: boolean }>(
-        `INSERT INTO follow (id, fid, follower_id, library_id, state) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (library_id, follower_id) DO UPDATE SET fid = EXCLUDED.fid, updated_at = now()
-         RETURNING id, fid, state, (xmax = 0) AS inserted`,
-        [randomUUID(), fid, follower.id, library.id, auto ? "accepted" : "pending"],
-      );
-      const row = rows[0]!;
-      await notifyFollowEvent(tx, library.ownerId, { id: row.id, libraryId: library.id, side: "follower", state: row.state });
-      return row;
+    log.info("Follow of {person} by {follower} rejected: people are not followed here, their libraries and playlists are", {
+      person: person.fid, follower: follower.fid,
     });
     return {
-      reply: stored.state === "accepted" ? "Accept" : stored.state === "rejected" ? "Reject" : null,
-      libraryActor: library.actorUsername,
-      libraryActorFid: library.actorFid,
+      reply: "Reject",
+      libraryActor: person.username,
+      libraryActorFid: person.fid,
       follower,
-      // The Follow as sent: Mastodon follows the library's actor and finds its follow request by that.
-      follow: { fid: stored.fid, followerFid: follower.fid, objectFid: activity.objectFid === library.actorFid ? library.actorFid : objectUrls(this.#origin).library(library.id) },
+      // The Follow as sent: Mastodon finds the follow request by it (and by who rejects it).
+      follow: { fid: activity.fid ?? `${follower.fid}#follows/${randomUUID()}`, followerFid: follower.fid, objectFid: person.fid },
     };
   }
 
   /** Undo(Follow) from the follower: the follow goes. */
   async receiveUndo(activity: { followerFid: string; objectFid: string }): Promise<boolean> {
-    const library = await this.#localLibrary(activity.objectFid);
-    if (!library) return false;
+    const target = await this.#localTarget(activity.objectFid, { evenPrivate: true });
+    if (!target) return false;
     return withTransaction(this.#db, async ({ sql: tx }) => {
       const { rows } = await tx.query<{ id: string }>(
         `DELETE FROM follow f USING actor a
-         WHERE f.follower_id = a.id AND a.fid = $1 AND NOT a.is_local AND f.library_id = $2 RETURNING f.id`,
-        [activity.followerFid, library.id],
+         WHERE f.follower_id = a.id AND a.fid = $1 AND NOT a.is_local AND f.${FOLLOW_COLUMN[target.kind]} = $2 RETURNING f.id`,
+        [activity.followerFid, target.id],
       );
-      if (rows[0]) await notifyFollowEvent(tx, library.ownerId, { id: rows[0].id, libraryId: library.id, side: "follower", state: "removed" });
+      if (rows[0]) await notifyFollowEvent(tx, target.ownerId, { id: rows[0].id, ...eventTarget(target), side: "follower", state: "removed" });
       return rows.length > 0;
     });
   }
@@ -125,10 +168,7 @@ export class FollowInbox {
         [activity.followerFid, activity.objectFid, activity.senderFid],
       );
       const follow = rows[0];
-      if (!follow) {
-        log.info("{kind} from {sender} matches no follow of {object} by {follower}", { kind, sender: activity.senderFid, ...activity });
-        return false;
-      }
+      if (!follow) return this.#playlistReply(tx, kind, activity);
       const state = kind === "Accept" ? "accepted" : "rejected";
       await tx.query("UPDATE follow SET state = $2, updated_at = now() WHERE id = $1", [follow.id, state]);
       if (kind === "Accept") {
@@ -142,34 +182,78 @@ export class FollowInbox {
     });
   }
 
-  /** Our live library a Follow names: its Library collection's URL, or its actor's. */
-  async #localLibrary(objectFid: string): Promise<LocalLibrary | null> {
+  /**
+   * Accept or Reject of a follow of a remote playlist by our person: Accept queues the playlist's scan,
+   * Reject drops what nobody may see now. Matched like a library's (follower, playlist, its actor).
+   */
+  async #playlistReply(tx: pg.PoolClient, kind: "Accept" | "Reject", activity: { senderFid: string; followerFid: string; objectFid: string }): Promise<boolean> {
+    const { rows } = await tx.query<{ id: string; playlistId: string; userId: string }>(
+      `SELECT f.id, f.playlist_id AS "playlistId", u.id AS "userId"
+       FROM follow f
+       JOIN actor fa ON fa.id = f.follower_id AND fa.is_local JOIN app_user u ON u.actor_id = fa.id
+       JOIN playlist p ON p.id = f.playlist_id AND p.owner_id IS NULL JOIN actor pa ON pa.id = p.actor_id
+       WHERE fa.fid = $1 AND p.fid = $2 AND pa.fid = $3
+       FOR UPDATE OF f`,
+      [activity.followerFid, activity.objectFid, activity.senderFid],
+    );
+    const follow = rows[0];
+    if (!follow) {
+      log.info("{kind} from {sender} matches no follow of {object} by {follower}", { kind, sender: activity.senderFid, ...activity });
+      return false;
+    }
+    const state = kind === "Accept" ? "accepted" : "rejected";
+    await tx.query("UPDATE follow SET state = $2, updated_at = now() WHERE id = $1", [follow.id, state]);
+    if (kind === "Accept") await enqueueRemotePlaylistScan(tx, follow.playlistId, follow.userId);
+    else await dropUnfollowedPlaylist(tx, this.#uploads, follow.playlistId);
+    await notifyFollowEvent(tx, follow.userId, { id: follow.id, playlistId: follow.playlistId, side: "following", state });
+    return true;
+  }
+
+  /**
+   * Our live library or playlist a Follow names: its collection's URL (a playlist's library's too, as
+   * Funkwhale 2.0 follows `playlist.library`), or its actor's. A private playlist is followed by nobody
+   * (`evenPrivate`: still found, for an Undo of a follow made while it was shared).
+   */
+  async #localTarget(objectFid: string, options: { evenPrivate?: boolean } = {}): Promise<LocalTarget | null> {
     if (!URL.canParse(objectFid)) return null;
     const url = new URL(objectFid);
     if (url.origin !== this.#origin.origin) return null;
-    const prefix = LIBRARY_COLLECTION_PATH.replace(":id", "");
-    const id = url.pathname.startsWith(prefix) && !url.search ? url.pathname.slice(prefix.length) : null;
-    const { rows } = await this.#db.pool.query<LocalLibrary>(
-      `SELECT l.id, l.owner_id AS "ownerId", l.privacy, l.approve_follows AS "approveFollows",
+    const idAfter = (path: string) => {
+      const prefix = path.replace(":id", "");
+      return url.pathname.startsWith(prefix) && !url.search ? url.pathname.slice(prefix.length).replace(/\/library$/, "") : "";
+    };
+    const libraries = await this.#db.pool.query<LocalTarget>(
+      `SELECT 'library' AS kind, l.id, l.owner_id AS "ownerId", (l.privacy = 'public' OR NOT l.approve_follows) AS auto,
               a.username AS "actorUsername", a.fid AS "actorFid"
        FROM library l JOIN actor a ON a.id = l.actor_id
-       WHERE l.owner_id IS NOT NULL AND a.deleted_at IS NULL
-         AND (l.id = (CASE WHEN $1 ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN $1 END)::uuid OR a.fid = $2)`,
-      [id ?? "", objectFid],
+       WHERE l.owner_id IS NOT NULL AND a.deleted_at IS NULL AND (l.id = ${UUID_SQL("$1")} OR a.fid = $2)`,
+      [idAfter(LIBRARY_COLLECTION_PATH), objectFid],
     );
-    return rows[0] ?? null;
+    if (libraries.rows[0]) return libraries.rows[0];
+    // Public and instance playlists alike accept at once (README, federation: followed playlists).
+    const playlists = await this.#db.pool.query<LocalTarget>(
+      `SELECT 'playlist' AS kind, p.id, p.owner_id AS "ownerId", true AS auto, a.username AS "actorUsername", a.fid AS "actorFid"
+       FROM playlist p JOIN actor a ON a.id = p.actor_id
+       WHERE p.owner_id IS NOT NULL AND a.deleted_at IS NULL AND ($3::boolean OR p.privacy <> 'private')
+         AND (p.id = ${UUID_SQL("$1")} OR a.fid = $2)`,
+      [idAfter(PLAYLIST_COLLECTION_PATH), objectFid, options.evenPrivate ?? false],
+    );
+    return playlists.rows[0] ?? null;
   }
 }
+
+const eventTarget = (target: LocalTarget) => (target.kind === "library" ? { libraryId: target.id } : { playlistId: target.id });
 
 /**
  * The Follow's own id when it is the follower's (same server) and no other follow holds it; else one
  * made up under the follower's id. Another server's ids are not ours to trust, nor to collide with.
  */
-async function freeFollowFid(tx: pg.PoolClient, fid: string | null, follower: { fid: string; id: string }, libraryId: string): Promise<string> {
+async function freeFollowFid(tx: pg.PoolClient, fid: string | null, follower: { fid: string; id: string }, target: LocalTarget): Promise<string> {
   if (fid && URL.canParse(fid) && new URL(fid).origin === new URL(follower.fid).origin) {
-    const { rowCount } = await tx.query("SELECT 1 FROM follow WHERE fid = $1 AND NOT (library_id = $2 AND follower_id = $3)", [
+    const column = FOLLOW_COLUMN[target.kind];
+    const { rowCount } = await tx.query(`SELECT 1 FROM follow WHERE fid = $1 AND NOT (${column} IS NOT DISTINCT FROM $2 AND follower_id = $3)`, [
       fid,
-      libraryId,
+      target.id,
       follower.id,
     ]);
     if (!rowCount) return fid;

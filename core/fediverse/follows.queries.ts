@@ -43,7 +43,7 @@ export function deliveryTarget(row: Record<string, unknown>, alias: string): Del
  * The remote library `preview` names, created or refreshed (name, description, the actor speaking for
  * it); returns its id. Remote libraries are private: only their accepted followers see them.
  */
-export async function upsertRemoteLibrary(tx: pg.PoolClient, preview: LibraryPreview, speakerId: string): Promise<string> {
+export async function upsertRemoteLibrary(tx: pg.PoolClient, preview: Pick<LibraryPreview, "fid" | "name" | "summary">, speakerId: string): Promise<string> {
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO library (id, owner_id, actor_id, fid, name, description, privacy)
      VALUES ($1, NULL, $2, $3, $4, $5, 'private')
@@ -64,11 +64,16 @@ export async function upsertRemoteLibrary(tx: pg.PoolClient, preview: LibraryPre
  * "remote", the actors on other servers following one of ours, whom its changes are delivered to.
  */
 export function acceptedFollowersSql(library: string, who: "local" | "remote"): string {
+  // A remote library also serves the followers of the remote playlists whose audio it holds.
   return who === "local"
     ? `follow f JOIN actor a ON a.id = f.follower_id AND a.is_local LEFT JOIN app_user u ON u.actor_id = a.id
-       WHERE f.library_id = ${library} AND f.state = 'accepted' AND (u.id IS NOT NULL OR a.represents = 'instance')`
+       WHERE ${followsOfRemoteLibrarySql("f", library)} AND f.state = 'accepted' AND (u.id IS NOT NULL OR a.represents = 'instance')`
     : `follow f JOIN actor a ON a.id = f.follower_id AND NOT a.is_local WHERE f.library_id = ${library} AND f.state = 'accepted'`;
 }
+
+/** SQL condition: follow `f` is of remote library `library`, or of a remote playlist whose audio it holds. */
+export const followsOfRemoteLibrarySql = (f: string, library: string) =>
+  `(${f}.library_id = ${library} OR ${f}.playlist_id IN (SELECT fp.id FROM playlist fp WHERE fp.library_id = ${library}))`;
 
 /**
  * What a remote library keeps here once nobody follows it any more: without an accepted follower its
@@ -80,7 +85,8 @@ export async function dropUnfollowedContent(tx: pg.PoolClient, uploads: UploadsS
   const locked = await tx.query("SELECT 1 FROM library WHERE id = $1 AND owner_id IS NULL FOR UPDATE", [libraryId]);
   if (!locked.rowCount) return;
   const { rows } = await tx.query<{ accepted: number; total: number }>(
-    `SELECT count(*) FILTER (WHERE state = 'accepted')::int AS accepted, count(*)::int AS total FROM follow WHERE library_id = $1`,
+    `SELECT count(*) FILTER (WHERE state = 'accepted')::int AS accepted, count(*)::int AS total FROM follow f
+     WHERE ${followsOfRemoteLibrarySql("f", "$1")}`,
     [libraryId],
   );
   const { accepted, total } = rows[0]!;

@@ -17,12 +17,12 @@ import {
 } from "./follows.queries.ts";
 import { type ActorSummary, type LibraryLookup, type LibraryPreview, summarize } from "./library-lookup.ts";
 import { signingKeyOf } from "./remote-actors.ts";
+import { dropUnfollowedPlaylist, upsertRemotePlaylist } from "./remote-playlists.ts";
 import { objectUrls } from "./object-urls.ts";
 import type { DomainPolicy } from "../moderation/domain-policy.ts";
 import { hasBlocked } from "../moderation/user-blocks.service.ts";
 
-/** The server a lookup target names: a URL's host, or a handle's (`@name@host`); null when neither. */
-/** The server a handle or URL names (for the moderation check before any request to it). */
+/** The server a lookup target names (a URL's host, or a handle's `@name@host`; null when neither), checked by moderation before any request. */
 export function hostOfTarget(target: string): string | null {
   const text = target.trim();
   if (URL.canParse(text) && /^https?:/i.test(text)) return new URL(text).host;
@@ -40,6 +40,15 @@ export interface Following {
   createdAt: Timestamp;
   updatedAt: Timestamp;
   library: { id: string; fid: string; name: string; description: string; lastScanAt: Timestamp | null; actor: ActorSummary };
+}
+
+/** One of a person's follows of a remote playlist. */
+export interface PlaylistFollowing {
+  id: string;
+  state: FollowState;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  playlist: { id: string; fid: string; name: string; description: string; actor: ActorSummary };
 }
 
 /** Someone following one of a person's libraries. */
@@ -107,8 +116,9 @@ export class FollowsService {
   async preview(user: User, target: string): Promise<LibraryPreview & { follow: { id: string; state: FollowState } | null }> {
     const { preview } = await this.#resolve(user, target);
     const { rows } = await this.#pool.query<{ id: string; state: FollowState }>(
-      `SELECT f.id, f.state FROM follow f JOIN library l ON l.id = f.library_id JOIN app_user u ON u.actor_id = f.follower_id
-       WHERE l.fid = $1 AND u.id = $2`,
+      `SELECT f.id, f.state FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
+         LEFT JOIN library l ON l.id = f.library_id LEFT JOIN playlist p ON p.id = f.playlist_id
+       WHERE (l.fid = $1 OR p.fid = $1) AND u.id = $2`,
       [preview.fid, user.id],
     );
     return { ...preview, follow: rows[0] ?? null };
@@ -141,50 +151,79 @@ export class FollowsService {
    * actor speaking for it. Following again re-sends the Follow (a refused one asks anew; an accepted
    * one stays accepted and its server answers again).
    */
-  async follow(user: User, target: string): Promise<Following> {
+  async follow(user: User, target: string): Promise<Following | PlaylistFollowing> {
     const { preview, speaker, me } = await this.#resolve(user, target);
     if (await hasBlocked(this.#pool, user.id, speaker.id)) {
-      throw new Conflict("You blocked the actor speaking for this library; unblock it first (Settings)", "actor_blocked");
+      throw new Conflict("You blocked the actor speaking for this; unblock it first (Settings)", "actor_blocked");
     }
+    const playlist = preview.kind === "playlist";
+    const column = playlist ? "playlist_id" : "library_id";
     const follow = await withTransaction(this.#db, async ({ sql: tx }) => {
-      const libraryId = await upsertRemoteLibrary(tx, preview, speaker.id);
+      const targetId = playlist ? await upsertRemotePlaylist(tx, preview, speaker.id) : await upsertRemoteLibrary(tx, preview, speaker.id);
       const { rows } = await tx.query<{ id: string; fid: string }>(
-        `INSERT INTO follow (id, fid, follower_id, library_id, state) VALUES ($1, $2, $3, $4, 'pending')
-         ON CONFLICT (library_id, follower_id) DO UPDATE
+        `INSERT INTO follow (id, fid, follower_id, ${column}, state) VALUES ($1, $2, $3, $4, 'pending')
+         ON CONFLICT (${column}, follower_id) DO UPDATE
            SET state = CASE WHEN follow.state = 'accepted' THEN 'accepted' ELSE 'pending' END, updated_at = now()
          RETURNING id, fid`,
-        [randomUUID(), `${me.fid}#follows/${randomUUID()}`, me.id, libraryId],
+        [randomUUID(), `${me.fid}#follows/${randomUUID()}`, me.id, targetId],
       );
       const row = rows[0]!;
       await queuedFollowPublisher(tx).sendFollow(me.username, speaker, { fid: row.fid, followerFid: me.fid, objectFid: preview.fid });
       return row;
     });
-    return this.#following(follow.id);
+    return playlist ? this.#playlistFollowing(follow.id) : this.#following(follow.id);
+  }
+
+  async #playlistFollowing(followId: string): Promise<PlaylistFollowing> {
+    const [follow] = await this.#playlistFollows("f.id = $1", followId);
+    if (!follow) throw new NotFound("follow"); // unfollowed meanwhile
+    return follow;
+  }
+
+  /** Follows of remote playlists matching `where` (over follow `f`, its follower's user `u`; `$1` is `param`), newest first. */
+  async #playlistFollows(where: string, param: string): Promise<PlaylistFollowing[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT f.id, f.state, f.created_at AS "createdAt", f.updated_at AS "updatedAt", p.id AS "playlistId", p.fid, p.name, p.description,
+              pa.fid AS "actorFid", pa.name AS "actorName", pa.username, pa.domain
+       FROM follow f JOIN app_user u ON u.actor_id = f.follower_id
+       JOIN playlist p ON p.id = f.playlist_id AND p.owner_id IS NULL JOIN actor pa ON pa.id = p.actor_id
+       WHERE ${where} ORDER BY f.created_at DESC, f.id`,
+      [param],
+    );
+    return rows.map((r) => ({
+      id: r.id, state: r.state, createdAt: r.createdAt, updatedAt: r.updatedAt,
+      playlist: { id: r.playlistId, fid: r.fid, name: r.name, description: r.description, actor: summarize({ fid: r.actorFid, name: r.actorName, username: r.username, domain: r.domain }) },
+    }));
   }
 
   /** Stops following: the follow goes, Undo(Follow) tells the library's server, unseen copies go. */
   async unfollow(user: User, followId: string): Promise<void> {
     await withTransaction(this.#db, async ({ sql: tx }) => {
+      // A library's follow or a playlist's: both name the remote object (fid) and the actor speaking for it.
       const { rows } = await tx.query(
-        `SELECT f.fid, f.library_id AS "libraryId", l.fid AS "libraryFid", me.fid AS "meFid", me.username, ${deliveryColumns("la")}
+        `SELECT f.fid, f.library_id AS "libraryId", f.playlist_id AS "playlistId", coalesce(l.fid, p.fid) AS "libraryFid",
+                me.fid AS "meFid", me.username, ${deliveryColumns("la")}
          FROM follow f
          JOIN app_user u ON u.actor_id = f.follower_id JOIN actor me ON me.id = f.follower_id
-         JOIN library l ON l.id = f.library_id AND l.owner_id IS NULL JOIN actor la ON la.id = l.actor_id
+         LEFT JOIN library l ON l.id = f.library_id AND l.owner_id IS NULL
+         LEFT JOIN playlist p ON p.id = f.playlist_id AND p.owner_id IS NULL
+         JOIN actor la ON la.id = coalesce(l.actor_id, p.actor_id)
          WHERE f.id = $1 AND u.id = $2 FOR UPDATE OF f`,
         [followId, user.id],
       );
       const row = rows[0];
       if (!row) throw new NotFound("follow");
       await tx.query("DELETE FROM follow WHERE id = $1", [followId]);
-      await dropUnfollowedContent(tx, this.#uploads, row.libraryId);
+      if (row.playlistId) await dropUnfollowedPlaylist(tx, this.#uploads, row.playlistId);
+      else await dropUnfollowedContent(tx, this.#uploads, row.libraryId);
       await queuedFollowPublisher(tx).sendUndo(row.username, deliveryTarget(row, "la"), {
         fid: row.fid, followerFid: row.meFid, objectFid: row.libraryFid,
       }, `${row.meFid}#undo/${randomUUID()}`);
     });
   }
 
-  /** The person's follows of remote libraries, newest first. */
-  async listFollowing(user: User): Promise<Following[]> {
+  /** The person's follows of remote libraries and playlists, newest first. */
+  async listFollowing(user: User): Promise<(Following | PlaylistFollowing)[]> {
     const { rows } = await this.#pool.query<FollowingRow>(
       `SELECT ${FOLLOWING_COLUMNS} FROM follow f
        JOIN app_user u ON u.actor_id = f.follower_id
@@ -192,7 +231,9 @@ export class FollowsService {
        WHERE u.id = $1 ORDER BY f.created_at DESC, f.id`,
       [user.id],
     );
-    return rows.map(toFollowing);
+    const all = [...rows.map(toFollowing), ...(await this.#playlistFollows("u.id = $1", user.id))];
+    const time = (follow: { createdAt: Timestamp }) => new Date(follow.createdAt).getTime();
+    return all.sort((x, y) => time(y) - time(x) || x.id.localeCompare(y.id));
   }
 
   async #following(followId: string): Promise<Following> {

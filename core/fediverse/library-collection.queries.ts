@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/core";
 import type pg from "pg";
 import { finishedCopySql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
@@ -108,16 +107,6 @@ export async function publicLibraryIndex(db: pg.Pool, page: number): Promise<{ t
     (page - 1) * LIBRARY_INDEX_PAGE_SIZE,
   ]);
   return { total: rows[0]!.total, heads };
-}
-
-/** The library of a local library actor and its owner's person actor, or null (another kind of actor, or a deleted library). */
-export async function libraryOfActor(em: EntityManager, actorId: string): Promise<{ id: string; ownerFid: string } | null> {
-  const rows = await em.getConnection().execute<{ id: string; ownerFid: string }[]>(
-    `SELECT l.id, oa.fid AS "ownerFid" FROM library l JOIN app_user o ON o.id = l.owner_id JOIN actor oa ON oa.id = o.actor_id
-     WHERE l.actor_id = ?`,
-    [actorId],
-  );
-  return rows[0] ?? null;
 }
 
 /** An ordered credit list (track or album) as JSON, each with its artist. */

@@ -3,13 +3,13 @@ import type { SigningKey } from "./http-signatures.ts";
 import { type KnownActor, parseActorDocument, type RemoteActors } from "./remote-actors.ts";
 import { fetchDocument, idOf, type JsonObject, RemoteDocumentError, stringOf } from "./remote-documents.ts";
 import { OutboundRefused } from "./safe-fetch.ts";
-import { webFingerActor } from "./webfinger-lookup.ts";
+import { pastedTargetUrl } from "./webfinger-lookup.ts";
 
 // What a person pastes to follow a library on another server (a handle, an actor's URL, the Library
 // document's URL or the library's web page), resolved to the Library collection and the actor that
 // speaks for it (its attributedTo: a Polyphony library's own actor, a Funkwhale library's owner).
 
-const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
+const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public", "everyone"]);
 const ACTOR_TYPES = new Set(["Person", "Service", "Application", "Group", "Organization"]);
 
 export interface ActorSummary {
@@ -21,7 +21,9 @@ export interface ActorSummary {
 
 /** A remote library as a person sees it before following it. */
 export interface LibraryPreview {
-  /** The Library collection's id: what a Follow names. */
+  /** What is followed: a library (the default), or a playlist (a Funkwhale 2.0 `Playlist` collection). */
+  kind?: "library" | "playlist";
+  /** The Library collection's id (a playlist's: the Playlist's): what a Follow names. */
   fid: string;
   name: string;
   summary: string | null;
@@ -45,7 +47,6 @@ export const summarize = (actor: Pick<KnownActor, "fid" | "name" | "username" | 
   handle: `@${actor.username}@${actor.domain}`,
 });
 
-const HANDLE = /^@?([^@\s/?#]+)@([^@\s/?#]+)$/;
 
 /** Resolves pasted handles and URLs to remote libraries. Throws Invalid for input no library answers to. */
 export class LibraryLookup {
@@ -68,20 +69,8 @@ export class LibraryLookup {
   }
 
   /** Where the pasted text points: a URL as it is, a handle through WebFinger. */
-  async #documentUrl(input: string): Promise<string> {
-    if (/^https?:\/\//i.test(input)) {
-      if (!URL.canParse(input)) throw new Invalid("This is not a valid URL", undefined, "invalid_target");
-      this.#refuseLocal(new URL(input));
-      return new URL(input).href;
-    }
-    const handle = HANDLE.exec(input);
-    if (!handle) throw new Invalid("Paste a handle such as @name@example.org, or a link to the library", undefined, "invalid_target");
-    const [, name, host] = handle as unknown as [string, string, string];
-    if (!URL.canParse(`https://${host}/`) || new URL(`https://${host}/`).host !== host.toLowerCase()) {
-      throw new Invalid(`“${host}” is not a server name`, undefined, "invalid_target");
-    }
-    if (host.toLowerCase() === this.#origin.host) throw localLibrary();
-    return webFingerActor(name, host.toLowerCase(), this.#actors.policy);
+  #documentUrl(input: string): Promise<string> {
+    return pastedTargetUrl(input, { ownOrigin: this.#origin, policy: this.#actors.policy, hint: "a link to the library", local: localLibrary });
   }
 
   #refuseLocal(url: URL): void {
@@ -99,6 +88,7 @@ export class LibraryLookup {
       if (idOf(document.id) !== fid) throw new RemoteDocumentError(fid, 200, "the document's id does not match its address");
     }
     if (typesOf(document).includes("Library")) return this.#fromLibrary(fid, document, signer);
+    if (typesOf(document).includes("Playlist")) return this.#fromLibrary(fid, document, signer, undefined, "playlist");
     if (typesOf(document).some((type) => ACTOR_TYPES.has(type))) return this.#fromActor(fid, document, signer);
     throw new Invalid(`${fid} is neither a library nor the account of one`, undefined, "not_a_library");
   }
@@ -123,10 +113,11 @@ export class LibraryLookup {
       }
       throw error;
     }
-    if (idOf(library.id) !== libraryFid || !typesOf(library).includes("Library")) {
+    const kind = typesOf(library).includes("Playlist") ? "playlist" : "library";
+    if (idOf(library.id) !== libraryFid || !(kind === "playlist" || typesOf(library).includes("Library"))) {
       throw new RemoteDocumentError(libraryFid, 200, "the actor's library link leads to no library");
     }
-    return this.#fromLibrary(libraryFid, library, signer, { speaker, document });
+    return this.#fromLibrary(libraryFid, library, signer, { speaker, document }, kind);
   }
 
   async #fromLibrary(
@@ -134,6 +125,7 @@ export class LibraryLookup {
     library: JsonObject,
     signer: SigningKey | undefined,
     known?: { speaker: KnownActor; document: JsonObject },
+    kind: "library" | "playlist" = "library",
   ): Promise<ResolvedLibrary> {
     const speakerFid = idOf(library.attributedTo) ?? idOf(library.actor);
     if (!speakerFid) throw new RemoteDocumentError(fid, 200, "the library names no actor (attributedTo)");
@@ -148,10 +140,12 @@ export class LibraryLookup {
     const totalItems = Number.isSafeInteger(library.totalItems) && (library.totalItems as number) >= 0 ? (library.totalItems as number) : null;
     const audience = Array.isArray(library.audience) ? library.audience : [library.audience];
     const preview: LibraryPreview = {
+      ...(kind === "playlist" ? { kind } : {}),
       fid,
       name: (stringOf(library.name) ?? speaker.name ?? "Untitled library").slice(0, 200),
       summary: stringOf(library.summary),
       totalItems,
+      // A Funkwhale 2.0 playlist says "everyone" where a library says Public.
       privacy: audience.some((a) => PUBLIC.has(idOf(a) ?? stringOf(a) ?? "")) ? "public" : "restricted",
       actor: summarize(speaker),
       owner: await this.#ownerOf(speaker, actorDocument),

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { enqueueJob } from "../jobs/enqueue.ts";
-import { microblogActorSql } from "./album-announcements.ts";
+import { audiencesOf, followersOf } from "./follower-audiences.ts";
 import { acceptedFollowersSql } from "./follows.queries.ts";
 
 // Live sync, outbound: what happens to a local library's audio is told to its accepted followers by a
@@ -19,7 +19,8 @@ export interface PublicationRecipient {
 export type Publication =
   | { libraryId: string; kind: "create" | "update" | "delete"; uploadIds: string[] }
   | { libraryId: string; kind: "update-library" }
-  | { libraryId: string; kind: "delete-library"; actorUsername: string; recipients: PublicationRecipient[] };
+  /** `recipients`: library peers (Delete(Library)); `microblogRecipients`: the others (Delete of the actor). */
+  | { libraryId: string; kind: "delete-library"; actorUsername: string; recipients: PublicationRecipient[]; microblogRecipients?: PublicationRecipient[] };
 
 /** Activities per job (and per Delete): a bulk deletion of thousands is delivered in slices. */
 const UPLOADS_PER_JOB = 100;
@@ -55,19 +56,15 @@ export async function publishLibraryUpdate(db: pg.PoolClient, libraryId: string)
 }
 
 /**
- * Queues Delete(Library) to the accepted followers, read now: call in the deleting transaction BEFORE the
- * library row goes (its follows go with it).
+ * Queues Delete(Library) to the accepted followers that sync it, and Delete of its actor to microblog
+ * followers (Mastodon ignores a Delete of a collection; it removes the account on Delete of the actor),
+ * read now: call in the deleting transaction BEFORE the library row goes (its follows go with it).
  */
 export async function publishLibraryDeletion(db: pg.PoolClient, libraryId: string): Promise<void> {
-  const { rows } = await db.query<PublicationRecipient & { username: string }>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox",
-            (SELECT la.username FROM library l JOIN actor la ON la.id = l.actor_id WHERE l.id = $1) AS username
-     FROM ${acceptedFollowersSql("$1", "remote")}`,
-    [libraryId],
-  );
-  if (!rows.length) return;
-  const recipients = rows.map(({ id, inbox, sharedInbox }) => ({ id, inbox, sharedInbox }));
-  await enqueuePublication(db, { libraryId, kind: "delete-library", actorUsername: rows[0]!.username, recipients });
+  const { peers, microblog } = await audiencesOf(db, { kind: "library", id: libraryId });
+  if (!peers.length && !microblog.length) return;
+  const { rows } = await db.query<{ username: string }>("SELECT la.username FROM library l JOIN actor la ON la.id = l.actor_id WHERE l.id = $1", [libraryId]);
+  await enqueuePublication(db, { libraryId, kind: "delete-library", actorUsername: rows[0]!.username, recipients: peers, microblogRecipients: microblog });
 }
 
 function enqueuePublication(db: pg.PoolClient, publication: Publication): Promise<void> {
@@ -80,11 +77,6 @@ function enqueuePublication(db: pg.PoolClient, publication: Publication): Promis
  * delivery recipients of its Audio activities. Microblog followers get Notes instead (album-announcements.ts):
  * Mastodon would turn each Create(Audio) into a post of its own.
  */
-export async function libraryFollowers(db: pg.Pool, libraryId: string): Promise<PublicationRecipient[]> {
-  const { rows } = await db.query<PublicationRecipient>(
-    `SELECT a.fid AS id, a.inbox_url AS inbox, a.shared_inbox_url AS "sharedInbox"
-     FROM ${acceptedFollowersSql("$1", "remote")} AND NOT ${microblogActorSql("a")}`,
-    [libraryId],
-  );
-  return rows;
+export function libraryFollowers(db: pg.Pool, libraryId: string): Promise<PublicationRecipient[]> {
+  return followersOf(db, { kind: "library", id: libraryId }, "peers");
 }

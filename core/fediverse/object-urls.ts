@@ -12,6 +12,8 @@ export const ALBUM_PATH = "/federation/albums/:id";
 export const ARTIST_PATH = "/federation/artists/:id";
 /** A local playlist's Funkwhale 2.0 `Playlist` collection (pages of PlaylistTrack items). */
 export const PLAYLIST_COLLECTION_PATH = "/federation/playlists/:id";
+/** The Library collection of the audio of a playlist's items (the Playlist's `library`), for its followers. */
+export const PLAYLIST_LIBRARY_PATH = "/federation/playlists/:id/library";
 /** An upload's bytes for other servers (signed by an accepted follower, or anyone for public libraries). */
 export const MEDIA_PATH = "/federation/media/:id";
 /** An album cover for other servers, by content hash and file (`600.jpg`), readable like the album. */
@@ -32,6 +34,9 @@ export interface ObjectUrls {
   /** The library's page in the web UI (its HTML links back to the collection). */
   libraryWebPage(id: string): string;
   playlist(id: string): string;
+  playlistPage(id: string, page: number): string;
+  playlistItem(playlistId: string, itemId: string): string;
+  playlistLibrary(id: string): string;
   /** Pages of the web UI that microblog posts and profiles link to. */
   playlistWebPage(id: string): string;
   albumWebPage(id: string): string;
@@ -52,6 +57,9 @@ export function objectUrls(origin: URL): ObjectUrls {
     cover: (hash) => new URL(COVER_PATH.replace(":hash", hash).replace(":file", "600.jpg"), origin).href,
     libraryWebPage: (id) => at("/libraries/:id", id),
     playlist: (id) => at(PLAYLIST_COLLECTION_PATH, id),
+    playlistPage: (id, page) => `${at(PLAYLIST_COLLECTION_PATH, id)}?page=${page}`,
+    playlistItem: (playlistId, itemId) => `${at(PLAYLIST_COLLECTION_PATH, playlistId)}/items/${itemId}`,
+    playlistLibrary: (id) => at(PLAYLIST_LIBRARY_PATH, id),
     playlistWebPage: (id) => at("/playlists/:id", id),
     albumWebPage: (id) => at("/albums/:id", id),
   };

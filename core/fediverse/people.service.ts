@@ -5,7 +5,7 @@ import type { DomainPolicy } from "../moderation/domain-policy.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 import type { FollowState } from "./follows.queries.ts";
 import { personActorOf } from "./follows.queries.ts";
-import { type Following, type FollowsService, hostOfTarget } from "./follows.service.ts";
+import { type Following, type FollowsService, hostOfTarget, type PlaylistFollowing } from "./follows.service.ts";
 import type { LibraryPreview } from "./library-lookup.ts";
 import type { PersonLookup, RemoteProfile } from "./person-lookup.ts";
 import { signingKeyOf } from "./remote-actors.ts";
@@ -62,9 +62,9 @@ export class PeopleService {
   }
 
   /** Follows every public library the person shares that the viewer does not follow yet; returns the new follows. */
-  async followLibraries(user: User, target: string): Promise<{ profile: RemoteProfileView; follows: Following[] }> {
+  async followLibraries(user: User, target: string): Promise<{ profile: RemoteProfileView; follows: (Following | PlaylistFollowing)[] }> {
     const profile = await this.remote(user, target);
-    const follows: Following[] = [];
+    const follows: (Following | PlaylistFollowing)[] = [];
     const libraries = [];
     for (const library of profile.libraries) {
       if (library.privacy !== "public" || library.follow) {

@@ -6,7 +6,7 @@ import { type LibraryLookup, type LibraryPreview, summarize } from "./library-lo
 import { parseActorDocument, type RemoteActors } from "./remote-actors.ts";
 import { fetchDocument, idOf, type JsonObject, RemoteDocumentError, stringOf } from "./remote-documents.ts";
 import { OutboundRefused } from "./safe-fetch.ts";
-import { webFingerActor } from "./webfinger-lookup.ts";
+import { pastedTargetUrl } from "./webfinger-lookup.ts";
 
 const log = getLogger(["polyphony", "fediverse", "people"]);
 
@@ -20,7 +20,6 @@ const log = getLogger(["polyphony", "fediverse", "people"]);
 const MAX_STREAMS = 20;
 /** Pages of a server's library index read to find a person's (100 libraries a page on Funkwhale). */
 const MAX_INDEX_PAGES = 5;
-const HANDLE = /^@?([^@\s/?#]+)@([^@\s/?#]+)$/;
 
 export interface PlaylistPreview {
   fid: string;
@@ -94,20 +93,8 @@ export class PersonLookup {
     }
   }
 
-  async #actorUrl(input: string): Promise<string> {
-    if (/^https?:\/\//i.test(input)) {
-      if (!URL.canParse(input)) throw new Invalid("This is not a valid URL", undefined, "invalid_target");
-      if (new URL(input).origin === this.#origin.origin) throw localPerson();
-      return new URL(input).href;
-    }
-    const handle = HANDLE.exec(input);
-    if (!handle) throw new Invalid("Paste a handle such as @name@example.org, or a link to their profile", undefined, "invalid_target");
-    const [, name, host] = handle as unknown as [string, string, string];
-    if (!URL.canParse(`https://${host}/`) || new URL(`https://${host}/`).host !== host.toLowerCase()) {
-      throw new Invalid(`“${host}” is not a server name`, undefined, "invalid_target");
-    }
-    if (host.toLowerCase() === this.#origin.host) throw localPerson();
-    return webFingerActor(name, host.toLowerCase(), this.#actors.policy);
+  #actorUrl(input: string): Promise<string> {
+    return pastedTargetUrl(input, { ownOrigin: this.#origin, policy: this.#actors.policy, hint: "a link to their profile", local: localPerson });
   }
 
   /** The libraries and playlists the person's `streams` link (on their own server); one that fails to load is left out. */

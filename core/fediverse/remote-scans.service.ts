@@ -112,6 +112,8 @@ export class RemoteScansService {
       `SELECT l.id FROM library l
        WHERE l.owner_id IS NULL
          AND EXISTS (SELECT 1 FROM ${acceptedFollowersSql("l.id", "local")})
+         -- A followed playlist's library is scanned with the playlist (enqueueScheduledPlaylistScans).
+         AND NOT EXISTS (SELECT 1 FROM playlist p WHERE p.library_id = l.id)
          AND NOT EXISTS (SELECT 1 FROM remote_scan s WHERE s.library_id = l.id
                          AND (s.status IN ('queued', 'scanning') OR (s.status = 'finished' AND s.finished_at > now() - $1::interval)))`,
       [`${SCHEDULED_RESCAN_AFTER_MS / 1000} seconds`],

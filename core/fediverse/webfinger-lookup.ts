@@ -5,6 +5,32 @@ import { type OutboundPolicy, safeFetch } from "./safe-fetch.ts";
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 const AP_TYPE = /^application\/(activity\+json|ld\+json)/i;
 
+const HANDLE = /^@?([^@\s/?#]+)@([^@\s/?#]+)$/;
+
+/**
+ * Where a pasted handle or URL points: a URL as it is, a handle (`@name@host`) through WebFinger. What
+ * names this server (`ownOrigin`) throws `local()`; input that is neither gets a 400 ending in `hint`
+ * ("a link to the library").
+ */
+export async function pastedTargetUrl(
+  input: string,
+  options: { ownOrigin: URL; policy: OutboundPolicy; hint: string; local: () => Error },
+): Promise<string> {
+  if (/^https?:\/\//i.test(input)) {
+    if (!URL.canParse(input)) throw new Invalid("This is not a valid URL", undefined, "invalid_target");
+    if (new URL(input).origin === options.ownOrigin.origin) throw options.local();
+    return new URL(input).href;
+  }
+  const handle = HANDLE.exec(input);
+  if (!handle) throw new Invalid(`Paste a handle such as @name@example.org, or ${options.hint}`, undefined, "invalid_target");
+  const [, name, host] = handle as unknown as [string, string, string];
+  if (!URL.canParse(`https://${host}/`) || new URL(`https://${host}/`).host !== host.toLowerCase()) {
+    throw new Invalid(`“${host}” is not a server name`, undefined, "invalid_target");
+  }
+  if (host.toLowerCase() === options.ownOrigin.host) throw options.local();
+  return webFingerActor(name, host.toLowerCase(), options.policy);
+}
+
 /** The scheme of a host's well-known documents: https; http for loopback hosts when private addresses are allowed. */
 export function wellKnownScheme(host: string, policy: OutboundPolicy): "http" | "https" {
   return policy.allowPrivateAddress && LOOPBACK_HOSTS.test(host) ? "http" : "https";

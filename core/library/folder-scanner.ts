@@ -57,14 +57,19 @@ async function* walkDirectory(dir: string, walk: { root: string; realRoot: strin
     walk.unreadable.push(dir);
     return;
   }
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith(".")) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkDirectory(full, walk);
-    else if ((entry.isFile() || entry.isSymbolicLink()) && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+  const visible = entries.filter((entry) => !entry.name.startsWith(".")).sort((a, b) => a.name.localeCompare(b.name));
+  // A folder's files are looked at all at once (one wait, not one a file), then yielded in name order.
+  const files = await Promise.all(
+    visible.map(async (entry) => {
+      if (!(entry.isFile() || entry.isSymbolicLink()) || !AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) return null;
+      const full = path.join(dir, entry.name);
       const found = entry.isFile() ? await lstat(full).catch(() => null) : await linkedFile(full, walk.realRoot);
-      if (found?.isFile()) yield { path: full, size: found.size, mtime: found.mtime };
-    }
+      return found?.isFile() ? { path: full, size: found.size, mtime: found.mtime } : null;
+    }),
+  );
+  for (const [i, entry] of visible.entries()) {
+    if (entry.isDirectory()) yield* walkDirectory(path.join(dir, entry.name), walk);
+    else if (files[i]) yield files[i];
   }
 }
 

@@ -229,19 +229,47 @@ export class Importer {
     let tags = await read({ ...options, skipPictures: true });
     const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(opened));
     const key = albumKey(tags);
-    let known = this.#albumCovers.get(key);
     // The first files of an album seen lately are read again with their pictures, until one has a
     // cover: not every track of an album embeds it, and files are read in no particular order.
-    if (!known || (known.reads < COVER_READS_PER_ALBUM && (await known.cover) === null)) {
-      tags = await read(options);
-      const cover = this.#cover(tags, file, root);
-      known = { cover, reads: (known?.reads ?? 0) + 1 };
-      this.#albumCovers.set(key, known);
-      cover.catch(() => this.#albumCovers.delete(key));
+    const claim = await this.#claimCoverRead(key);
+    if (claim) {
+      try {
+        tags = await read(options);
+      } catch (error) {
+        claim.abandon();
+        throw error;
+      }
+      claim.settle(this.#cover(tags, file, root));
     }
+    const known = this.#albumCovers.get(key);
     // An album's files may sit in several folders (one per disc): each folder's cover counts.
-    const coverHash = (await known.cover) ?? (await this.#folderCover(file, root));
+    const coverHash = (known ? await known.cover : null) ?? (await this.#folderCover(file, root));
     return { upload, tags, checksum, coverHash, size: opened.size, mtime: opened.mtime };
+  }
+
+  /**
+   * Whether this file is the one to read its album's pictures: claimed before any wait, so the files of
+   * one album read side by side decode the picture once, not once each (an Ogg picture is base64).
+   */
+  async #claimCoverRead(key: string): Promise<{ settle(cover: Promise<string | null>): void; abandon(): void } | undefined> {
+    const previous = this.#albumCovers.get(key);
+    if (previous && (previous.reads >= COVER_READS_PER_ALBUM || (await previous.cover) !== null)) return undefined;
+    if (previous && this.#albumCovers.get(key) !== previous) return undefined; // another file claimed it meanwhile
+    const cover = Promise.withResolvers<string | null>();
+    const entry = { cover: cover.promise, reads: (previous?.reads ?? 0) + 1 };
+    this.#albumCovers.set(key, entry);
+    const forget = () => this.#albumCovers.get(key) === entry && this.#albumCovers.delete(key);
+    return {
+      settle(stored) {
+        stored.catch(forget);
+        cover.resolve(stored);
+      },
+      // This file could not be read: the album's next file tries instead.
+      abandon() {
+        forget();
+        cover.resolve(null);
+      },
+    };
   }
 
   async #commitFresh(prepared: Prepared[]): Promise<void> {

@@ -68,10 +68,14 @@ export class LibrariesService {
     return library;
   }
 
-  /** The remote libraries (all, or just `only`) the viewer follows with an accepted follow. */
+  /**
+   * The remote libraries (all, or just `only`) the viewer follows with an accepted follow. A followed
+   * playlist's library (the audio of its items) is not listed: the playlist stands for it.
+   */
   async #followedIds(viewer: User, only?: string): Promise<string[]> {
     const { rows } = await this.#db.pool.query<{ id: string }>(
-      `SELECT l.id FROM library l WHERE ($2::uuid IS NULL OR l.id = $2) AND ${followedLibrarySql("l", "$1")}`,
+      `SELECT l.id FROM library l WHERE ($2::uuid IS NULL OR l.id = $2) AND ${followedLibrarySql("l", "$1")}
+         AND ($2::uuid IS NOT NULL OR NOT EXISTS (SELECT 1 FROM playlist p WHERE p.library_id = l.id))`,
       [viewer.id, only ?? null],
     );
     return rows.map((row) => row.id);

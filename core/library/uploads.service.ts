@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { batchSeconds, importRate, type ImportRate } from "./import-rate.ts";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
@@ -279,6 +280,21 @@ export class UploadsService {
       [batchId],
     );
     return rows;
+  }
+
+  /** How fast the batch imports and how long it has left. */
+  batchRate(batchId: string): Promise<ImportRate> {
+    return importRate(this.#pool, "batch_id", batchId);
+  }
+
+  /** How fast the library's pending uploads import (the caller checked the viewer may see them). */
+  libraryRate(libraryId: string): Promise<ImportRate> {
+    return importRate(this.#pool, "library_id", libraryId);
+  }
+
+  /** From the batch's first upload row to its last settled one, in seconds. */
+  batchSeconds(batchId: string): Promise<number | null> {
+    return batchSeconds(this.#pool, batchId);
   }
 
   /** Every upload of a library counted by status (the caller checked the viewer may see them). */

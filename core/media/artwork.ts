@@ -1,15 +1,17 @@
 /**
- * Cover art: validate an image, store it content-addressed in several sizes and formats, and find the
- * cover file that sits beside an album's audio files.
+ * Cover art: validate an image, store it content-addressed, and find the cover file that sits beside an
+ * album's audio files.
  *
- * Layout: `coversDir/<aa>/<bb>/<sha256>/{64,256,600,original}.{webp,jpg}`. A cover directory appears
- * complete or not at all (rendered in a temp dir, then renamed), so readers never see half a cover.
+ * Layout: `coversDir/<aa>/<bb>/<sha256>/source` (the bytes as they came), and beside it each size and
+ * format once asked for, `{64,256,600,original}.{webp,jpg}` (cover-derivatives.ts). Every file appears
+ * whole or not at all (written to a temp file, then renamed), so readers never see half a cover.
+ * Covers stored before the source existed have all eight files and no source.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import sharp, { type Sharp } from "sharp";
+import sharp from "sharp";
 import { Invalid, NotFound } from "../errors.ts";
 import { isRegularFileInside } from "./safe-open.ts";
 
@@ -41,17 +43,19 @@ export class InvalidImage extends Invalid {
   }
 }
 
-const QUALITY = 80;
 const SIZES: readonly CoverSize[] = [...COVER_THUMBNAIL_SIZES, "original"];
 const FORMATS: readonly CoverFormat[] = ["webp", "jpeg"];
 const EXTENSIONS: Record<CoverFormat, string> = { webp: "webp", jpeg: "jpg" };
-const FILE_NAMES = SIZES.flatMap((size) => FORMATS.map((format) => fileName(size, format)));
+/** The bytes a cover came as; never served as such (they are not re-encoded, metadata and all). */
+const SOURCE = "source";
 const HASH = /^[0-9a-f]{64}$/;
 const MEGABYTE = 1024 * 1024;
 
 /**
- * Validates `input`, then stores it under `coversDir` in every size and format. Idempotent: when the
- * cover is already stored, nothing is decoded or written. Throws InvalidImage for anything we refuse.
+ * Validates `input` (its header, then a small decode that reads every byte: a damaged image is refused
+ * here, at import), then stores the bytes as the cover's source. The sizes and formats clients ask for
+ * are made from it on first request and kept (cover-derivatives.ts): an import encodes nothing.
+ * Idempotent: when the source is stored, nothing is decoded or written. Throws InvalidImage.
  */
 export async function processCover(input: Uint8Array, coversDir: string): Promise<StoredCover> {
   const { width, height } = await inspect(input);
@@ -63,31 +67,41 @@ export async function processCover(input: Uint8Array, coversDir: string): Promis
     sizes: [...COVER_THUMBNAIL_SIZES, Math.min(COVER_ORIGINAL_MAX, Math.max(width, height))],
   };
   const dir = coverDirectory(coversDir, hash);
-  if (await isComplete(dir)) return stored;
-  // Every track of an album carries the same picture and they import side by side: render it once.
+  if (await hasSource(dir)) return stored;
+  // Every track of an album carries the same picture and they import side by side: store it once.
   const key = `${coversDir}\0${hash}`;
-  let rendering = inFlight.get(key);
-  if (!rendering) {
-    rendering = renderInto(input, dir).finally(() => inFlight.delete(key));
-    inFlight.set(key, rendering);
+  let storing = inFlight.get(key);
+  if (!storing) {
+    storing = storeSource(input, dir).finally(() => inFlight.delete(key));
+    inFlight.set(key, storing);
   }
-  await rendering;
+  await storing;
   return stored;
 }
 
 const inFlight = new Map<string, Promise<void>>();
 
-async function renderInto(input: Uint8Array, dir: string): Promise<void> {
-  const parent = path.dirname(dir);
-  await mkdir(parent, { recursive: true });
-  // Same parent as the final directory, so the rename is atomic (one filesystem).
-  const temp = await mkdtemp(path.join(parent, `.tmp-${path.basename(dir).slice(0, 16)}-`));
+async function storeSource(input: Uint8Array, dir: string): Promise<void> {
+  await checkDecodes(input);
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(path.join(dir, SOURCE), input);
+}
+
+/** Writes `file` whole or not at all: a temp file beside it, renamed over (atomic on one filesystem). */
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path.dirname(file)}/.tmp-${randomBytes(6).toString("hex")}-${path.basename(file)}`;
   try {
-    await render(input, temp);
-    await publish(temp, dir);
+    await writeFile(temp, bytes);
+    await rename(temp, file);
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    await rm(temp, { force: true });
   }
+}
+
+/** The stored source of a cover (its bytes as they came), from which every size is made. */
+export function coverSourcePath(coversDir: string, hash: string): string {
+  if (!HASH.test(hash)) throw new NotFound("cover");
+  return path.join(coverDirectory(coversDir, hash), SOURCE);
 }
 
 /** The path of one stored file. Throws NotFound for anything that is not a cover id, size or format. */
@@ -147,32 +161,12 @@ function sniffFormat(bytes: Uint8Array): "jpeg" | "png" | "webp" | "gif" | "heif
 }
 
 /**
- * Decodes once (auto-oriented, shrunk to the original's cap, which lets JPEG shrink on load), then
- * encodes every size and format from that one raw bitmap.
+ * Decodes the whole image into a thumbnail, so corrupt or truncated data is refused now. JPEG and WebP
+ * decode shrunk on load, which makes this a fraction of a full decode.
  */
-async function render(input: Uint8Array, dir: string): Promise<void> {
-  const bitmap = await decode(input);
-  const { width, height, channels } = bitmap.info;
-  const base = sharp(bitmap.data, { raw: { width, height, channels } });
-  await Promise.all(
-    SIZES.flatMap((size) =>
-      FORMATS.map((format) => {
-        const pipeline =
-          size === "original"
-            ? base.clone()
-            : base.clone().resize(size, size, { fit: "inside", withoutEnlargement: true });
-        return encode(pipeline, format).toFile(path.join(dir, fileName(size, format)));
-      }),
-    ),
-  );
-}
-
-async function decode(input: Uint8Array) {
+async function checkDecodes(input: Uint8Array): Promise<void> {
   try {
-    return await sharp(input, { limitInputPixels: MAX_COVER_PIXELS, failOn: "error", autoOrient: true })
-      .resize(COVER_ORIGINAL_MAX, COVER_ORIGINAL_MAX, { fit: "inside", withoutEnlargement: true })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    await sharp(input, { limitInputPixels: MAX_COVER_PIXELS, failOn: "error" }).resize(64, 64, { fit: "inside" }).raw().toBuffer();
   } catch (error) {
     // failOn "error": tolerate the warnings common in real-world files, refuse truncated or corrupt data.
     throw new InvalidImage("The cover image is damaged or truncated and could not be read", {
@@ -181,40 +175,17 @@ async function decode(input: Uint8Array) {
   }
 }
 
-function encode(pipeline: Sharp, format: CoverFormat): Sharp {
-  // sharp strips metadata unless asked to keep it; JPEG has no alpha, so flatten onto white.
-  return format === "webp"
-    ? pipeline.webp({ quality: QUALITY, effort: 2 }) // effort 4 (default) doubles the time for ~5% smaller files
-    : pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: QUALITY });
-}
-
-/** Moves the rendered temp dir into place; a concurrent call may have won the race, which is fine. */
-async function publish(temp: string, dir: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await rename(temp, dir);
-      return;
-    } catch (error) {
-      if (!hasCode(error, "ENOTEMPTY", "EEXIST")) throw error;
-      if (await isComplete(dir)) return;
-      if (attempt >= 3) throw error;
-      // A damaged leftover (files removed by hand): replace it.
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-}
-
-async function isComplete(dir: string): Promise<boolean> {
+async function hasSource(dir: string): Promise<boolean> {
   try {
-    const names = new Set(await readdir(dir));
-    return FILE_NAMES.every((name) => names.has(name));
+    await access(path.join(dir, SOURCE));
+    return true;
   } catch (error) {
     if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
     throw error;
   }
 }
 
-function hasCode(error: unknown, ...codes: string[]): boolean {
+export function hasCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof Error && codes.includes((error as NodeJS.ErrnoException).code ?? "");
 }
 

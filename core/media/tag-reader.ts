@@ -14,6 +14,9 @@ import { bytesSource, probeAudio, scanMpegFrames, type AudioProbe, type ByteSour
 import type { Container } from "./audio-sniff.ts";
 import { openInside, readSidecar, RefusedFile, type OpenFile } from "./safe-open.ts";
 import { embeddedLyrics, lyricsFromText, toTrackTags, type FormatFacts } from "./tag-mapping.ts";
+import { useNativeOggPictureDecoding } from "./ogg-picture-decoding.ts";
+
+await useNativeOggPictureDecoding();
 import type { TrackTags } from "./tags.ts";
 
 export type UnreadableAudioCode =

@@ -4,9 +4,10 @@ import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
-import { Conflict, NotFound } from "../errors.ts";
+import { Conflict, Forbidden, NotFound } from "../errors.ts";
+import { publishPlaylistAdditions, publishPlaylistProfile, publishPlaylistRemoval, publishPlaylistUpdate } from "../fediverse/playlist-publications.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
-import { visiblePlaylistsSql } from "../catalog/catalog-read.ts";
+import { followedPlaylistSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
 import * as items from "./playlist-items.ts";
@@ -20,8 +21,12 @@ export interface PlaylistInput {
 
 export interface PlaylistRow {
   id: string;
-  owner_id: string;
+  /** Null for a playlist followed on another server (read-only here). */
+  owner_id: string | null;
+  /** The owner's username; a followed playlist's: its owner's handle (user@host), else its actor's. */
   owner_username: string;
+  /** A followed playlist's ActivityPub id; null for ours. */
+  fid: string | null;
   actor_fid: string;
   name: string;
   description: string;
@@ -39,9 +44,9 @@ export interface Page {
 
 const visible = visiblePlaylistsSql;
 
-const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, o.username AS owner_username, a.fid AS actor_fid, p.name,
-    p.description, p.privacy, p.created_at, p.updated_at, s.item_count, s.duration_ms
-  FROM playlist p JOIN actor a ON a.id = p.actor_id JOIN app_user o ON o.id = p.owner_id
+const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, p.fid, a.fid AS actor_fid, p.name, p.description, p.privacy, p.created_at, p.updated_at,
+    coalesce(o.username, ro.username || '@' || ro.domain, a.username || '@' || a.domain) AS owner_username, s.item_count, s.duration_ms
+  FROM playlist p JOIN actor a ON a.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id LEFT JOIN actor ro ON ro.id = p.remote_owner_id
   CROSS JOIN LATERAL (SELECT count(*)::int AS item_count, coalesce(sum(i.duration_ms), 0)::bigint AS duration_ms
                       FROM playlist_item i WHERE i.playlist_id = p.id) s`;
 
@@ -99,7 +104,8 @@ export class PlaylistsService {
   }
 
   async list(viewer: User, scope: "mine" | "visible", page: Page): Promise<{ items: PlaylistRow[]; total: number }> {
-    const where = scope === "mine" ? "p.owner_id = $1" : visible("p", "$1");
+    // Theirs: those they own, and those they follow on other servers.
+    const where = scope === "mine" ? `(p.owner_id = $1 OR ${followedPlaylistSql("p", "$1")})` : visible("p", "$1");
     const total = await this.#pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM playlist p WHERE ${where}`, [viewer.id]);
     const { rows } = await this.#pool.query<PlaylistRow>(
       `${SELECT_PLAYLIST} WHERE ${where} ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3`,
@@ -110,12 +116,18 @@ export class PlaylistsService {
 
   async update(owner: User, id: string, changes: Partial<PlaylistInput>): Promise<PlaylistRow> {
     await withTransaction(this.#db, async ({ sql: client }) => {
-      const { rowCount } = await client.query(
+      const { rows } = await client.query<{ privacy: Privacy }>(
         `UPDATE playlist SET name = coalesce($3, name), description = coalesce($4, description),
-           privacy = coalesce($5, privacy), updated_at = now() WHERE id = $1 AND owner_id = $2`,
+           privacy = coalesce($5, privacy), updated_at = now() WHERE id = $1 AND owner_id = $2 RETURNING privacy`,
         [id, owner.id, changes.name ?? null, changes.description ?? null, changes.privacy ?? null],
       );
-      if (!rowCount) throw new NotFound("playlist");
+      if (!rows[0]) throw await this.#notOwned(owner, id);
+      // Followers elsewhere: made private, it is gone for them; else they read it again.
+      if (rows[0].privacy === "private") await publishPlaylistRemoval(client, id);
+      else {
+        await publishPlaylistUpdate(client, id);
+        await publishPlaylistProfile(client, id);
+      }
       // The actor's display name follows the playlist's.
       if (changes.name !== undefined) {
         await client.query("UPDATE actor SET name = $2, updated_at = now() FROM playlist p WHERE p.id = $1 AND actor.id = p.actor_id", [
@@ -130,12 +142,14 @@ export class PlaylistsService {
   /** The playlist and its items, in one transaction; its actor stays as a tombstone (as a library's does). */
   async delete(owner: User, id: string): Promise<void> {
     await withTransaction(this.#db, async ({ sql: client }) => {
+      const owned = await client.query("SELECT 1 FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE", [id, owner.id]);
+      if (!owned.rowCount) throw await this.#notOwned(owner, id);
+      await publishPlaylistRemoval(client, id);
       const { rows } = await client.query<{ actor_id: string }>(
         "DELETE FROM playlist WHERE id = $1 AND owner_id = $2 RETURNING actor_id",
         [id, owner.id],
       );
-      if (!rows[0]) throw new NotFound("playlist");
-      await client.query("UPDATE actor SET deleted_at = now(), updated_at = now() WHERE id = $1", [rows[0].actor_id]);
+      await client.query("UPDATE actor SET deleted_at = now(), updated_at = now() WHERE id = $1", [rows[0]!.actor_id]);
     });
   }
 
@@ -177,7 +191,10 @@ export class PlaylistsService {
     }
     const at = Math.min(position ?? count, count);
     await items.insertItems(client, id, owner.id, at, newItems);
-    return items.listItems(client, id, owner.id, { limit: newItems.length, offset: at });
+    const added = await items.listItems(client, id, owner.id, { limit: newItems.length, offset: at });
+    // Microblog followers see a post of what was added (library peers read the playlist again: #edit).
+    await publishPlaylistAdditions(client, id, added.map((item) => item.id));
+    return added;
   }
 
   async removeItem(owner: User, id: string, itemId: string): Promise<void> {
@@ -206,11 +223,26 @@ export class PlaylistsService {
   async #edit<T>(owner: User, id: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(this.#db, async ({ sql: client }) => {
       const { rowCount } = await client.query("SELECT 1 FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE", [id, owner.id]);
-      if (!rowCount) throw new NotFound("playlist");
+      if (!rowCount) throw await this.#notOwned(owner, id);
       const result = await work(client);
       await client.query("UPDATE playlist SET updated_at = now() WHERE id = $1", [id]);
+      await publishPlaylistUpdate(client, id);
       return result;
     });
+  }
+
+  /**
+   * Why a write found no playlist of this owner: a playlist followed from another server that they may
+   * see is read-only (Forbidden, said plainly); anything else answers like a missing one.
+   */
+  async #notOwned(viewer: User, id: string): Promise<Error> {
+    const { rowCount } = await this.#pool.query(`SELECT 1 FROM playlist p WHERE p.id = $1 AND p.owner_id IS NULL AND ${visible("p", "$2")}`, [
+      id,
+      viewer.id,
+    ]);
+    return rowCount
+      ? new Forbidden("This playlist is followed from another server: it is read-only here; its owner edits it on their server", "read_only")
+      : new NotFound("playlist");
   }
 }
 

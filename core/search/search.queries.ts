@@ -127,9 +127,11 @@ const ITEMS: Record<SearchGroup, { item: string; from: string }> = {
   },
   playlists: {
     item: `json_build_object('id', p.id, 'name', p.name, 'description', p.description, 'privacy', p.privacy,
-      'owner', json_build_object('id', o.id, 'username', o.username),
+      'owner', json_build_object('id', o.id, 'username', coalesce(o.username, ro.username || '@' || ro.domain, pa.username || '@' || pa.domain)),
       'itemCount', (SELECT count(*)::int FROM playlist_item i WHERE i.playlist_id = p.id))`,
-    from: "playlists_ranked r JOIN playlist p ON p.id = r.id JOIN app_user o ON o.id = p.owner_id",
+    // A playlist followed from another server has no owner here: its remote owner's handle (else its actor's) stands for one.
+    from: `playlists_ranked r JOIN playlist p ON p.id = r.id JOIN actor pa ON pa.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id
+      LEFT JOIN actor ro ON ro.id = p.remote_owner_id`,
   },
 };
 

@@ -85,7 +85,8 @@ function collectionProfileFields(profile: CollectionProfile, urls: ObjectUrls, d
     url: new Link({ href: new URL(page), mediaType: "text/html" }),
     discoverable: profile.privacy === "public",
     ...(profile.coverHash ? { icon: new Image({ url: new URL(urls.cover(profile.coverHash)), mediaType: "image/jpeg" }) } : {}),
-    ...(profile.kind === "library" ? { streams: [new URL(urls.library(profile.id))] } : {}),
+    // Its Library or Playlist collection (as:streams: the actor's supplementary collections).
+    streams: [new URL(profile.kind === "library" ? urls.library(profile.id) : urls.playlist(profile.id))],
   };
 }
 

@@ -6,6 +6,7 @@ import type { LibrarySyncInbox } from "../../core/fediverse/library-sync-inbox.t
 import type { RemoteActors } from "../../core/fediverse/remote-actors.ts";
 import type { ReportsService } from "../../core/moderation/reports.service.ts";
 import { registerFlagListeners } from "./flags.ts";
+import type { PlaylistSyncInbox } from "../../core/fediverse/playlist-sync-inbox.ts";
 import { registerFollowListeners } from "./follows.ts";
 import { registerLibrarySyncListeners } from "./library-sync.ts";
 
@@ -16,6 +17,7 @@ export interface InboxDeps {
   librarySync: LibrarySyncInbox;
   reports: ReportsService;
   remoteActors: RemoteActors;
+  playlistSync: PlaylistSyncInbox;
 }
 
 /**
@@ -27,6 +29,6 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     log.error("Inbox listener failed: {error}", { error });
   });
   registerFollowListeners(listeners, deps.follows);
-  registerLibrarySyncListeners(listeners, deps.librarySync);
+  registerLibrarySyncListeners(listeners, deps.librarySync, deps.playlistSync);
   registerFlagListeners(listeners, deps);
 }

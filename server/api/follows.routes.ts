@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import type { Follower, Following } from "../../core/fediverse/follows.service.ts";
+import type { Follower, Following, PlaylistFollowing } from "../../core/fediverse/follows.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -16,21 +16,21 @@ export const followsOperations: Operation[] = [
     method: "get",
     path: "/federation/lookup",
     tag: "Federation",
-    summary: "What a handle (@name@host) or URL (actor, Library document, library page) names: a library on another server",
+    summary: "What a handle (@name@host) or URL (actor, Library or Playlist document, library page) names: a library or playlist on another server",
     auth: true,
     query: lookupQuery,
-    returns: "`{ fid, name, summary, totalItems, privacy: public|restricted, actor, owner, follow }`; 400 for input naming no library, 502-504 when its server fails",
+    returns: "`{ kind?: playlist, fid, name, summary, totalItems, privacy: public|restricted, actor, owner, follow }`; 400 for input naming no library, 502-504 when its server fails",
   },
   {
     method: "post",
     path: "/federation/follows",
     tag: "Federation",
-    summary: "Follow a library on another server (pending until its server accepts)",
+    summary: "Follow a library or playlist on another server (pending until its server accepts); a playlist's answer has `playlist` instead of `library`",
     auth: true,
     body: followBody,
     status: 201,
   },
-  { method: "get", path: "/federation/follows", tag: "Federation", summary: "Libraries on other servers you follow, with each follow's state", auth: true },
+  { method: "get", path: "/federation/follows", tag: "Federation", summary: "Libraries and playlists on other servers you follow, with each follow's state (a playlist's has `playlist` instead of `library`)", auth: true },
   { method: "delete", path: "/federation/follows/:id", tag: "Federation", summary: "Stop following (sends Undo)", auth: true, status: 204 },
   { method: "get", path: "/libraries/:id/followers", tag: "Libraries", summary: "Who follows your library, pending requests first", auth: true },
   {
@@ -51,7 +51,12 @@ export const followsOperations: Operation[] = [
 
 const iso = (date: Date | string | null) => (date ? new Date(date).toISOString() : null);
 
-function toFollowingDto(follow: Following) {
+function toFollowingDto(follow: Following | PlaylistFollowing) {
+  if ("playlist" in follow) {
+    // A followed playlist: it shows among the person's playlists (read-only) once accepted and read.
+    const { playlist } = follow;
+    return { id: follow.id, state: follow.state, createdAt: iso(follow.createdAt), updatedAt: iso(follow.updatedAt), playlist };
+  }
   const { library } = follow;
   return {
     id: follow.id,

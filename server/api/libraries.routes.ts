@@ -49,7 +49,7 @@ export const librariesOperations: Operation[] = [
     method: "get",
     path: "/libraries/:id/import-status",
     tag: "Libraries",
-    summary: "Your library's uploads counted by status, whether a folder scan is waiting or running, and why the last one failed",
+    summary: "Your library's uploads counted by status, how fast they import and the time left, whether a folder scan is waiting or running, and why the last one failed",
     auth: true,
   },
   { method: "post", path: "/libraries/:id/uploads", tag: "Libraries", summary: "Upload files (multipart/form-data)", auth: true, status: 201 },
@@ -136,8 +136,8 @@ export function librariesRoutes(deps: ServerDeps): Router {
     requireUser,
     handle(async (req, res) => {
       const library = await libraries.getOwned(currentAuth(res).user, pathId(req.params.id, "library"));
-      const [scan, counts] = await Promise.all([scans.state(library.id), uploads.libraryCounts(library.id)]);
-      return { ...scan, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts };
+      const [scan, counts, rate] = await Promise.all([scans.state(library.id), uploads.libraryCounts(library.id), uploads.libraryRate(library.id)]);
+      return { ...scan, lastScanAt: library.lastScanAt?.toISOString() ?? null, counts, rate };
     }),
   );
 

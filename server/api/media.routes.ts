@@ -64,7 +64,7 @@ export function mediaRoutes(deps: ServerDeps): Router {
   router.get("/covers/:hash/:file", async (req, res, next) => {
     const file = coverFile(config.mediaDir, String(req.params.hash), String(req.params.file));
     if (!(await catalog.canSeeCover(res.locals.auth?.user?.id ?? null, String(req.params.hash)))) throw new NotFound("cover");
-    sendCover(res, next, file);
+    await sendCover(res, next, file);
   });
 
   router.delete(

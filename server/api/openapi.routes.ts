@@ -18,6 +18,7 @@ import { meOperations } from "./me.routes.ts";
 import { playlistsOperations } from "./playlists.routes.ts";
 import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
+import { lastfmOperations } from "./lastfm.routes.ts";
 import { listenSettingsOperations } from "./listen-settings.routes.ts";
 import { listensOperations } from "./listens.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
@@ -31,6 +32,7 @@ export const OPERATIONS: Operation[] = [
   ...instanceFollowsOperations,
   ...moderationOperations,
   ...blocksOperations,
+  ...lastfmOperations,
   ...librariesOperations,
   ...followsOperations,
   ...peopleOperations,

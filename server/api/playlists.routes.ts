@@ -49,7 +49,7 @@ const fileBody = express.text({ type: () => true, limit: MAX_IMPORT_BYTES });
 
 const tag = "Playlists";
 export const playlistsOperations: Operation[] = [
-  { method: "get", path: "/playlists", tag, summary: "Your playlists (scope=visible adds others' shared ones)", auth: true, query: listQuery },
+  { method: "get", path: "/playlists", tag, summary: "Your playlists and those you follow on other servers (read-only); scope=visible adds others' shared ones", auth: true, query: listQuery },
   { method: "post", path: "/playlists", tag, summary: "Create a playlist", auth: true, body: createBody, status: 201 },
   { method: "post", path: "/playlists/import", tag, summary: "Create a playlist from an M3U8 or XSPF file (the body is the file)", auth: true, query: importQuery, status: 201 },
   { method: "get", path: "/playlists/:id", tag, summary: "A playlist you may see, with a page of its items", query: itemsQuery },
@@ -149,6 +149,9 @@ function toPlaylistDto(p: PlaylistRow, viewerId: string | undefined) {
     actorId: p.actor_fid,
     owner: { id: p.owner_id, username: p.owner_username },
     isOwner: p.owner_id === viewerId,
+    // Followed from another server (`remoteId` is its id there): read-only here.
+    readOnly: p.owner_id === null,
+    remoteId: p.fid,
     itemCount: p.item_count,
     durationMs: Number(p.duration_ms),
     createdAt: new Date(p.created_at).toISOString(),

@@ -47,7 +47,7 @@ export function federationMediaRoutes(deps: {
     const hash = String(req.params.hash);
     const file = coverFile(deps.config.mediaDir, hash, String(req.params.file));
     if (!(await mayReadCover(deps.db.pool, hash, await deps.signer(req)))) throw new NotFound("cover");
-    sendCover(res, next, file);
+    await sendCover(res, next, file);
   });
   return router;
 }

@@ -2,7 +2,8 @@ import type { Request, Response } from "express";
 import type { AppConfig } from "../../config/env.ts";
 import { NotFound } from "../../core/errors.ts";
 import type { UploadRow } from "../../core/library/uploads.service.ts";
-import { coverFilePath, type CoverSize } from "../../core/media/artwork.ts";
+import type { CoverSize } from "../../core/media/artwork.ts";
+import { ensureCoverFile } from "../../core/media/cover-derivatives.ts";
 import type { PlayableAudio } from "../../core/library/playable-audio.ts";
 import type { Transcoder } from "../../core/media/transcoder.ts";
 import { sendPlayable } from "../http/send-media.ts";
@@ -52,8 +53,8 @@ export class ExpressMediaReply implements MediaReply {
     return sendTranscode(this.#req, this.#res, this.#deps.transcoder, job);
   }
 
-  cover(hash: string, size: CoverSize): Promise<void> {
-    const file = coverFilePath(this.#deps.coversDir, hash, size, "jpeg");
+  async cover(hash: string, size: CoverSize): Promise<void> {
+    const file = await ensureCoverFile(this.#deps.coversDir, hash, size, "jpeg");
     const res = this.#res;
     return new Promise<void>((resolve, reject) => {
       // Content-addressed, so the bytes never change; but the URL carries credentials: no shared caches.

@@ -30,6 +30,8 @@ function playlistElem(p: PlaylistRow, songCount = p.item_count): Elem {
     comment: p.description || undefined,
     owner: p.owner_username,
     public: p.privacy !== "private",
+    // OpenSubsonic: a playlist followed from another server cannot be changed here.
+    readonly: p.owner_id === null ? true : undefined,
     songCount,
     duration: Math.round(Number(p.duration_ms) / 1000),
     created: new Date(p.created_at).toISOString(),

@@ -251,7 +251,7 @@ describe.skipIf(!chromiumPath)("following a library on another server, in Chromi
     bobPage.once("dialog", (dialog) => void dialog.accept());
     await bobPage.getByRole("button", { name: `Unfollow ${library.name}` }).click();
     await followRow().waitFor({ state: "detached" });
-    await bobPage.getByRole("heading", { name: "Libraries you follow" }).locator("xpath=following-sibling::p[1]").getByText("None yet.").waitFor();
+    await bobPage.getByRole("heading", { name: "Libraries and playlists you follow" }).locator("xpath=following-sibling::p[1]").getByText("None yet.").waitFor();
 
     // The Undo(Follow) reaches A; alice's page was not reloaded since she revoked bob.
     await alicePage.getByText("Nobody follows this library yet").waitFor({ timeout: 30_000 });

@@ -4,10 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { albumAnnouncements, NOTES_PER_HOUR, NOTES_PER_JOB, notesBudgetKey } from "../../core/fediverse/album-announcements.ts";
-import { actorOfKeyId, digestMatches, verifySignature } from "../../core/fediverse/http-signatures.ts";
 import { hasFfmpeg, makeAudio, makeCoverImage } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
+import { verifyAsMastodon } from "../helpers/mastodon-checks.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { freePort } from "../helpers/ports.ts";
 import { type RemoteActorServer, startRemoteActorServer } from "../helpers/remote-actor-server.ts";
@@ -34,20 +34,6 @@ const received = (type: string) => mastodon.received.map((r) => ({ ...r, json: J
 const jobs = async (task: string) =>
   (await app.db.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = $1", [task])).rows[0].n as number;
 const settled = () => waitUntil(async () => (await jobs("publish_library")) + (await jobs("fedify")) === 0 || undefined, { what: "deliveries" });
-
-/** Verifies a delivery as Mastodon does: Digest of the body, draft-cavage signature by the key its actor document publishes. */
-async function verifyAsMastodon(request: { url: string; headers: Headers; body: string }, origin: string): Promise<string> {
-  expect(digestMatches(request.headers.get("digest") ?? undefined, Buffer.from(request.body))).toBe(true);
-  const result = await verifySignature(
-    { method: "POST", url: new URL(request.url, origin), headers: Object.fromEntries(request.headers) },
-    async (keyId) => {
-      const actor = (await fetch(actorOfKeyId(keyId), { headers: AP }).then((r) => r.json())) as { publicKey: { id: string; publicKeyPem: string } };
-      return actor.publicKey.id === keyId ? actor.publicKey.publicKeyPem : null;
-    },
-  );
-  expect(result).toMatchObject({ ok: true });
-  return result.ok ? result.keyId : "";
-}
 
 async function uploadTracks(libraryId: string, specs: { name: string; title: string; album: string; cover?: boolean }[]) {
   const files = await Promise.all(

@@ -121,6 +121,7 @@ describe.skipIf(!ffmpeg)("managing uploads", () => {
       scanError: null,
       lastScanAt: null,
       counts: { pending: 0, finished: 2, errored: 4, skipped: 0, total: 6 },
+      rate: expect.objectContaining({ secondsLeft: null }),
     });
     const others = await bob.get(`/api/v1/libraries/${library}/import-status`);
     expect(others.status).toBe(404);

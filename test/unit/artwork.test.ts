@@ -8,11 +8,13 @@ import {
   type CoverFormat,
   type CoverSize,
   coverFilePath,
+  coverSourcePath,
   findFolderCover,
   FolderCoverFinder,
   InvalidImage,
   processCover,
 } from "../../core/media/artwork.ts";
+import { ensureCoverFile } from "../../core/media/cover-derivatives.ts";
 import { NotFound } from "../../core/errors.ts";
 import { pngBomb } from "../fixtures/images.ts";
 import { sleep } from "../helpers/wait.ts";
@@ -42,13 +44,17 @@ function sha256(bytes: Uint8Array): string {
 }
 
 async function dimensionsOf(hash: string, size: CoverSize, format: CoverFormat) {
-  const meta = await sharp(coverFilePath(covers, hash, size, format)).metadata();
+  const meta = await sharp(await ensureCoverFile(covers, hash, size, format)).metadata();
   return { format: meta.format, width: meta.width, height: meta.height };
 }
 
 async function mtimes(hash: string): Promise<number[]> {
   const files = SIZES.flatMap((size) => FORMATS.map((format) => coverFilePath(covers, hash, size, format)));
-  return Promise.all(files.map(async (file) => (await stat(file)).mtimeMs));
+  return Promise.all([coverSourcePath(covers, hash), ...files].map(async (file) => (await stat(file)).mtimeMs));
+}
+
+async function ensureAll(hash: string): Promise<void> {
+  for (const size of SIZES) for (const format of FORMATS) await ensureCoverFile(covers, hash, size, format);
 }
 
 /** Resolves with the rejection of `promise` (fails the test if it fulfils). */
@@ -62,9 +68,11 @@ async function rejection(promise: Promise<unknown>): Promise<InvalidImage> {
 }
 
 describe("processCover", () => {
-  it("stores every size in WebP and JPEG, keeping the aspect ratio", async () => {
+  it("stores the source only; each size in WebP and JPEG is made on request, keeping the aspect ratio", async () => {
     const input = await image(1600, 1000);
     const stored = await processCover(input, covers);
+    const dir = path.dirname(coverSourcePath(covers, stored.hash));
+    expect(await readdir(dir)).toEqual(["source"]);
     expect(stored).toEqual({ hash: sha256(input), width: 1600, height: 1000, sizes: [64, 256, 600, 1200] });
     const expected = { 64: [64, 40], 256: [256, 160], 600: [600, 375], original: [1200, 750] };
     for (const size of SIZES) {
@@ -73,9 +81,8 @@ describe("processCover", () => {
         expect(await dimensionsOf(stored.hash, size, format)).toEqual({ format, width, height });
       }
     }
-    const dir = path.dirname(coverFilePath(covers, stored.hash, 64, "webp"));
     expect(path.relative(covers, dir)).toBe(path.join(stored.hash.slice(0, 2), stored.hash.slice(2, 4), stored.hash));
-    expect((await readdir(dir)).sort()).toEqual(SIZES.flatMap((s) => [`${s}.jpg`, `${s}.webp`]).sort());
+    expect((await readdir(dir)).sort()).toEqual([...SIZES.flatMap((s) => [`${s}.jpg`, `${s}.webp`]), "source"].sort());
   });
 
   it("keeps portrait images upright and inside each box", async () => {
@@ -106,7 +113,7 @@ describe("processCover", () => {
     const stored = await processCover(input, covers);
     expect(stored).toMatchObject({ width: 100, height: 200, sizes: [64, 256, 600, 200] });
 
-    const file = coverFilePath(covers, stored.hash, "original", "jpeg");
+    const file = await ensureCoverFile(covers, stored.hash, "original", "jpeg");
     const meta = await sharp(file).metadata();
     expect(meta).toMatchObject({ width: 100, height: 200 });
     expect(meta.orientation).toBeUndefined();
@@ -125,41 +132,51 @@ describe("processCover", () => {
       .png()
       .toBuffer();
     const stored = await processCover(input, covers);
-    const jpeg = await sharp(coverFilePath(covers, stored.hash, 64, "jpeg")).raw().toBuffer();
+    const jpeg = await sharp(await ensureCoverFile(covers, stored.hash, 64, "jpeg")).raw().toBuffer();
     expect([...jpeg.subarray(0, 3)]).toEqual([255, 255, 255]);
-    expect((await sharp(coverFilePath(covers, stored.hash, 64, "webp")).metadata()).hasAlpha).toBe(true);
+    expect((await sharp(await ensureCoverFile(covers, stored.hash, 64, "webp")).metadata()).hasAlpha).toBe(true);
   });
 
   it("does no work the second time", async () => {
     const input = await image(700, 700);
     const first = await processCover(input, covers);
+    await ensureAll(first.hash);
     const before = await mtimes(first.hash);
     await sleep(20); // so a rewrite would show in the mtimes
     expect(await processCover(input, covers)).toEqual(first);
+    await ensureAll(first.hash);
     expect(await mtimes(first.hash)).toEqual(before);
   });
 
-  it("repairs a stored cover that lost a file", async () => {
+  it("makes a lost size again on its next request; without a source, the cover is not found", async () => {
     const input = await image(300, 300);
     const { hash } = await processCover(input, covers);
+    await ensureAll(hash);
     await unlink(coverFilePath(covers, hash, 256, "webp"));
-    await processCover(input, covers);
     expect(await dimensionsOf(hash, 256, "webp")).toMatchObject({ width: 256, height: 256 });
+    await unlink(coverSourcePath(covers, hash));
+    await unlink(coverFilePath(covers, hash, 600, "jpeg"));
+    await expect(ensureCoverFile(covers, hash, 600, "jpeg")).rejects.toBeInstanceOf(NotFound);
+    await processCover(input, covers); // the same cover imported again brings its source back
+    expect(await dimensionsOf(hash, 600, "jpeg")).toMatchObject({ width: 300, height: 300 });
   });
 
-  it("survives concurrent calls for the same bytes", async () => {
+  it("survives concurrent calls for the same bytes, and concurrent first requests of each size", async () => {
     const input = await image(1300, 900);
     const results = await Promise.all(Array.from({ length: 6 }, () => processCover(input, covers)));
     for (const result of results) expect(result).toEqual(results[0]);
     const hash = sha256(input);
+    const requests = SIZES.flatMap((size) => FORMATS.flatMap((format) => Array.from({ length: 4 }, () => ensureCoverFile(covers, hash, size, format))));
+    await Promise.all(requests);
     for (const size of SIZES) {
       for (const format of FORMATS) {
         expect((await dimensionsOf(hash, size, format)).format).toBe(format);
       }
     }
-    // No temp dirs left beside the cover.
-    const parent = path.dirname(path.dirname(coverFilePath(covers, hash, 64, "webp")));
-    expect(await readdir(parent)).toEqual([hash]);
+    // No temp files left beside the cover, nor temp dirs beside its folder.
+    const dir = path.dirname(coverSourcePath(covers, hash));
+    expect((await readdir(dir)).filter((name) => name.startsWith("."))).toEqual([]);
+    expect(await readdir(path.dirname(dir))).toEqual([hash]);
   });
 
   it("refuses a decompression bomb from its header", async () => {
@@ -200,7 +217,7 @@ describe("processCover", () => {
     const error = await rejection(processCover(input.subarray(0, input.length / 2), covers));
     expect(error.message).toBe("The cover image is damaged or truncated and could not be read");
     const hash = sha256(input.subarray(0, input.length / 2));
-    expect(await readdir(path.join(covers, hash.slice(0, 2), hash.slice(2, 4)))).toEqual([]);
+    await expect(stat(path.dirname(coverSourcePath(covers, hash)))).rejects.toThrow(/ENOENT/);
   });
 });
 

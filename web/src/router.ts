@@ -33,6 +33,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/people/:name", component: () => import("./pages/PersonPage.vue"), props: true, meta: { title: "Person" } },
   { path: "/listens", component: () => import("./pages/ListensPage.vue"), meta: { title: "Listening history" } },
   { path: "/stats", component: () => import("./pages/StatsPage.vue"), meta: { title: "Statistics" } },
+  { path: "/lastfm/auth", component: () => import("./pages/LastfmAuthPage.vue"), meta: { title: "Allow a scrobbler" } },
   { path: "/settings", component: () => import("./pages/SettingsPage.vue"), meta: { title: "Settings" } },
   { path: "/admin", component: () => import("./pages/AdminPage.vue"), meta: { title: "Administration", admin: true } },
   { path: "/admin/moderation", component: () => import("./pages/ModerationPage.vue"), meta: { title: "Moderation", admin: true } },

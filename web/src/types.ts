@@ -150,6 +150,8 @@ export interface ImportStatus {
   scanError: string | null;
   lastScanAt: string | null;
   counts: UploadCounts;
+  /** Files settled a second lately and the time the pending ones need at that rate (null: not known yet). */
+  rate?: { filesPerSecond: number | null; secondsLeft: number | null };
 }
 
 /** `event: upload` of GET /api/v1/events. */
@@ -167,8 +169,10 @@ export interface Playlist {
   name: string;
   description: string;
   privacy: Privacy;
-  owner: { id: string; username: string };
+  owner: { id: string | null; username: string };
   isOwner: boolean;
+  /** Followed from another server: read-only here. */
+  readOnly?: boolean;
   itemCount: number;
   durationMs: number;
   updatedAt: string;
@@ -249,7 +253,9 @@ export interface Following {
   state: FollowState;
   createdAt: string;
   updatedAt: string;
-  library: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  /** A library's follow; a playlist's has `playlist` instead. */
+  library?: { id: string; fid: string; name: string; description: string; lastScanAt: string | null; actor: ActorSummary };
+  playlist?: { id: string; fid: string; name: string; description: string; actor: ActorSummary };
 }
 
 /** A follower of one of your libraries (GET /api/v1/libraries/:id/followers). */

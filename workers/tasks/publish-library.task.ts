@@ -5,6 +5,7 @@ import type { Task } from "graphile-worker";
 import type pg from "pg";
 import { libraryFollowers, type Publication } from "../../core/fediverse/library-publications.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { sendActorDeletion } from "../../federation/outbox/actor-deletion.ts";
 import { sendAlbumNotes } from "../../federation/outbox/album-notes.ts";
 import { sendProfileUpdate } from "../../federation/outbox/profile-update.ts";
 import { asRecipient } from "../../federation/outbox/recipients.ts";
@@ -19,7 +20,7 @@ interface LibraryActorRow {
 /**
  * Tells a local library's followers what changed (core/fediverse/library-publications.ts queued it):
  * Create/Update/Delete(Audio), Update(Library), Delete(Library), and to microblog followers a Note per
- * album added (federation/outbox/album-notes.ts). Activities name their objects by id;
+ * album added (federation/outbox/album-notes.ts), an Update of the actor, a Delete of the actor. Activities name their objects by id;
  * a follower reads each Audio it is told of with a signed GET, as a scan does. Fedify delivers them
  * once per shared inbox, with its retries and backoff, each inbox in a job of its own.
  */
@@ -36,7 +37,10 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
         object: new Collection({ id: new URL(urls.library(publication.libraryId)) }),
         to: ctx.getFollowersUri(publication.actorUsername),
       });
-      await ctx.sendActivity({ identifier: publication.actorUsername }, publication.recipients.map(asRecipient), activity, { preferSharedInbox: true });
+      if (publication.recipients.length) {
+        await ctx.sendActivity({ identifier: publication.actorUsername }, publication.recipients.map(asRecipient), activity, { preferSharedInbox: true });
+      }
+      await sendActorDeletion(ctx, publication.actorUsername, publication.microblogRecipients ?? []);
       return;
     }
     const { rows } = await deps.pool.query<LibraryActorRow>(
@@ -50,7 +54,7 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     // Microblog followers see a post per album added and their copy of the profile updated, and nothing
     // of the Audio and Library activities below.
     if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
-    if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, publication.libraryId, library.username);
+    if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, { kind: "library", id: publication.libraryId }, library.username);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;
     const actor = ctx.getActorUri(library.username);
