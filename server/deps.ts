@@ -17,6 +17,7 @@ import type { ListenIngest } from "../core/listens/listen-ingest.ts";
 import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import type { ListenAccessService } from "../core/listens/listen-access.service.ts";
 import type { ListenHistoryService } from "../core/listens/listen-history.service.ts";
+import type { NowPlayingService } from "../core/listens/now-playing.service.ts";
 import type { LbRateLimits } from "./listenbrainz/lb-http.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
 import type { PlayQueueService } from "../core/listens/play-queue.service.ts";
@@ -72,6 +73,8 @@ export interface ServerDeps {
   /** Listen tokens (scrobblers' `Authorization: Token`), listen privacy and who may read whose listens. */
   listenAccess: ListenAccessService;
   listenHistory: ListenHistoryService;
+  /** What people play now, for the web UI (who may see whom by listen privacy). */
+  nowPlaying: NowPlayingService;
   /** ListenBrainz API requests per 10 s, per token owner and per address. */
   listenBrainzLimits: LbRateLimits;
   listens: ListensService;

@@ -4,6 +4,8 @@ import { PgListener } from "../core/db/pg-listener.ts";
 import { CATALOG_EVENTS_CHANNEL, parseCatalogNotification } from "../core/fediverse/catalog-events.ts";
 import { FOLLOW_EVENTS_CHANNEL, parseFollowNotification } from "../core/fediverse/follow-events.ts";
 import { addErrorDetails, parseUploadNotification, UPLOAD_EVENTS_CHANNEL } from "../core/library/upload-events.ts";
+import { LISTENS_EVENTS_CHANNEL, NOW_PLAYING_EVENTS_CHANNEL, parseListenNotification } from "../core/listens/listen-events.ts";
+import { NowPlayingService } from "../core/listens/now-playing.service.ts";
 import { EventStreams } from "./http/event-streams.ts";
 
 const log = getLogger(["polyphony", "web", "events"]);
@@ -17,10 +19,10 @@ export interface LiveEvents {
 }
 
 /**
- * Upload, follow and followed-library changes, wherever they happen (the worker imports, scans and reads
+ * Upload, follow, followed-library, listen and now-playing changes, wherever they happen (the worker imports, scans and reads
  * inboxes in its own process), reach the web process as PostgreSQL notifications on one dedicated
  * connection; each goes to the streams of the person concerned (an upload's library owner; a follow's
- * owner or follower; a remote library's followers).
+ * owner or follower; a remote library's followers; a person's new listens to them; their now playing to those their listen privacy allows).
  */
 export function buildLiveEvents(db: Database): LiveEvents {
   const streams = new EventStreams();
@@ -28,8 +30,10 @@ export function buildLiveEvents(db: Database): LiveEvents {
   let queue = Promise.resolve();
   const listener = new PgListener({
     config: { connectionString: db.url },
-    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL, CATALOG_EVENTS_CHANNEL],
+    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL, CATALOG_EVENTS_CHANNEL, NOW_PLAYING_EVENTS_CHANNEL, LISTENS_EVENTS_CHANNEL],
     onNotification: (channel, payload) => {
+      if (channel === LISTENS_EVENTS_CHANNEL) return relayListensEvent(payload);
+      if (channel === NOW_PLAYING_EVENTS_CHANNEL) return void (queue = queue.then(() => relayNowPlaying(payload)));
       if (channel === FOLLOW_EVENTS_CHANNEL) return relayFollowEvent(payload);
       if (channel === CATALOG_EVENTS_CHANNEL) return relayCatalogEvent(payload);
       queue = queue.then(async () => {
@@ -44,6 +48,27 @@ export function buildLiveEvents(db: Database): LiveEvents {
       });
     },
   });
+  const nowPlaying = new NowPlayingService({ pool: db.pool });
+  // A person's report goes to everyone signed in here unless their listens are private (then to them alone).
+  async function relayNowPlaying(payload: string): Promise<void> {
+    try {
+      const { userId } = parseListenNotification(payload);
+      const found = await nowPlaying.ofUser(userId);
+      if (!found) return;
+      if (found.privacy === "private") streams.send(userId, "now_playing", found.event);
+      else streams.broadcast("now_playing", found.event);
+    } catch (error) {
+      log.error("Could not relay a now-playing notification: {error}", { error });
+    }
+  }
+  // A person's new listens: only their own streams hear of it.
+  function relayListensEvent(payload: string): void {
+    try {
+      streams.send(parseListenNotification(payload).userId, "listens", {});
+    } catch (error) {
+      log.error("Could not relay a listens notification: {error}", { error });
+    }
+  }
   function relayFollowEvent(payload: string): void {
     try {
       const { userId, event } = parseFollowNotification(payload);

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { Invalid } from "../errors.ts";
+import { LISTENS_EVENTS_CHANNEL, notifyListenEvent } from "./listen-events.ts";
 
 /** How a listen is answered: its names, ids and what the source sent, and its catalog match. */
 export interface ListenRecord {
@@ -82,6 +84,16 @@ function toRecord(r: ListenRow): ListenRecord {
   };
 }
 
+// A page cursor: the last listen's start (to the millisecond, as every source's listens are kept) and id.
+const encodeCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString("base64url");
+
+/** The start and id a cursor names; a cursor that is not one of ours is a 400 for the caller. */
+export function decodeCursor(cursor: string): [string, string] {
+  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Invalid("cursor is not valid", undefined, "invalid_cursor");
+  return [at, id];
+}
+
 /** A person's listen history (already checked readable by the caller): reading, counting, deleting. */
 export class ListenHistoryService {
   readonly #pool: pg.Pool;
@@ -105,6 +117,23 @@ export class ListenHistoryService {
     );
     const records = rows.map(toRecord);
     return forward ? records.reverse() : records;
+  }
+
+  /**
+   * One page of listens newest first, for scrolling through the whole history: after `cursor` (the
+   * `next` of the page before), which names a listen exactly (its start and id), so listens started in
+   * the same second are neither skipped nor repeated.
+   */
+  async page(userId: string, q: { cursor?: string; count: number }): Promise<{ listens: ListenRecord[]; next: string | null }> {
+    const [at, id] = q.cursor ? decodeCursor(q.cursor) : [null, null];
+    const { rows } = await this.#pool.query<ListenRow & { id: string }>(
+      `SELECT l.id, ${RECORD_COLUMNS} FROM listen l
+       WHERE l.user_id = $1 AND ($2::timestamptz IS NULL OR (l.listened_at, l.id) < ($2::timestamptz, $3::uuid))
+       ORDER BY l.listened_at DESC, l.id DESC LIMIT $4`,
+      [userId, at, id, Math.min(q.count, MAX_LISTENS_PER_GET)],
+    );
+    const last = rows.length === q.count ? rows[rows.length - 1] : undefined;
+    return { listens: rows.map(toRecord), next: last ? encodeCursor(new Date(last.listened_at), last.id) : null };
   }
 
   /** The number of listens, and the first and last listen's times (null without listens). */
@@ -134,7 +163,10 @@ export class ListenHistoryService {
        SELECT count(*)::int AS deleted FROM gone`,
       [userId, listenedAt, recordingMsid],
     );
-    return rows[0]!.deleted > 0;
+    if (!rows[0]!.deleted) return false;
+    // The person's open statistics pages read again.
+    await notifyListenEvent(this.#pool, LISTENS_EVENTS_CHANNEL, userId);
+    return true;
   }
 
   /** What the person plays now on their most recent player, until it lapses. */

@@ -4,6 +4,7 @@ import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { matchedTrackSql, type ListenColumns } from "./listen-matching.ts";
 import type { ListenSink, ListenSubmissionResult, SubmittedListen } from "./listen-submission.ts";
 import type { ListenSource } from "./listening.entity.ts";
+import { LISTENS_EVENTS_CHANNEL, notifyListenEvent, NOW_PLAYING_EVENTS_CHANNEL } from "./listen-events.ts";
 
 /** A now-playing report without a known track duration lapses after this long. */
 export const NOW_PLAYING_FALLBACK_MS = 10 * 60_000;
@@ -85,6 +86,8 @@ export class ListenIngest implements ListenSink {
          SELECT id FROM added`,
         [userId, JSON.stringify(listens.map(inputRow)), source],
       );
+      // The person's open history and statistics pages read again when this commits.
+      if (rows.length) await notifyListenEvent(sql, LISTENS_EVENTS_CHANNEL, userId);
       return rows.map((r) => r.id);
     });
     return { accepted: ids.length, duplicates: listens.length - ids.length };
@@ -109,6 +112,7 @@ export class ListenIngest implements ListenSink {
          expires_at = EXCLUDED.expires_at`,
       [userId, JSON.stringify([inputRow(listen)]), source, NOW_PLAYING_FALLBACK_MS],
     );
+    await notifyListenEvent(this.#db.pool, NOW_PLAYING_EVENTS_CHANNEL, userId);
     // Lapsed reports are never read again; the table stays as small as the number of active players.
     await this.#db.pool.query("DELETE FROM now_playing WHERE expires_at <= now()");
   }

@@ -89,17 +89,21 @@ export class ListensService {
    * `trackId` is playing on the user's `client` from now: replaces that player's previous report and
    * lapses after the track's duration (NOW_PLAYING_FALLBACK_MS when unknown). No play is counted.
    */
-  async setNowPlaying(userId: string, trackId: string, client: string): Promise<void> {
+  async setNowPlaying(userId: string, trackId: string, client: string, source: ListenSource = "subsonic"): Promise<void> {
     const listen = await this.#trackListen(userId, trackId);
-    await this.#sink.playingNow(userId, { ...listen, client }, "subsonic").catch(trackGone);
+    await this.#sink.playingNow(userId, { ...listen, client }, source).catch(trackGone);
   }
 
-  /** Current reports of tracks the viewer may see, newest first. */
+  /**
+   * Current reports of tracks the viewer may see, newest first (Subsonic needs a track: reports that
+   * matched none are left out), of people whose listen privacy lets the viewer, signed in here, see them.
+   */
   async nowPlaying(viewerId: string): Promise<NowPlayingEntry[]> {
     const { rows } = await this.#pool.query(
       `SELECT np.user_id, u.username, np.client, np.track_id, np.started_at
        FROM now_playing np JOIN app_user u ON u.id = np.user_id JOIN track t ON t.id = np.track_id
        WHERE np.expires_at > now() AND np.track_id IS NOT NULL AND ${visibleItemSql("tracks", "t", "$1")}
+         AND (np.user_id = $1 OR u.listen_privacy <> 'private') AND u.disabled_at IS NULL
        ORDER BY np.started_at DESC, u.username, np.client`,
       [viewerId],
     );

@@ -82,6 +82,12 @@ export class EventStreams {
     for (const res of streams) write(res, message);
   }
 
+  /** Writes to every open stream (of everyone signed in here). */
+  broadcast(event: string, data: unknown): void {
+    const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    this.#writeAll(message);
+  }
+
   /** Open streams of one user (the relay skips work for users with none). */
   count(userId: string): number {
     return this.#byUser.get(userId)?.size ?? 0;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { PASSWORD, TestClient } from "../helpers/client.ts";
+import { openEventStream } from "../helpers/sse.ts";
 import { child, errorCode, lastfm, registerApp, type LfmApp } from "./lastfm-helpers.ts";
 
 const RECORDING = "b1a9c0e9-d987-4042-ae91-78d6a3267d69";
@@ -10,6 +11,7 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
   let player: LfmApp;
   let other: LfmApp;
   let sk: string;
+  let alice: TestClient;
   const now = () => Math.floor(Date.now() / 1000);
   const listens = async () =>
     (await app.db.pool.query(
@@ -19,7 +21,7 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    const alice = new TestClient(app.url);
+    alice = new TestClient(app.url);
     await alice.signup("alice");
     await new TestClient(app.url).signup("bob");
     player = await registerApp(alice, "Test Player");
@@ -143,6 +145,7 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
   });
 
   it("takes now playing (XML and JSON) and refuses it without artist or track", async () => {
+    const stream = await openEventStream(alice);
     const reply = await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "Air", track: "Talisman", album: "Moon Safari", duration: "256" }, { app: player });
     const nowPlaying = child(reply.xml, "nowplaying");
     expect(nowPlaying.children.map((c) => [c.name, c.text])).toEqual([
@@ -155,6 +158,10 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     expect(errorCode(await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "Air" }, { app: player }))).toBe(6);
     const { rows } = await app.db.pool.query("SELECT client, track_name, artist_name, source FROM now_playing");
     expect(rows).toEqual([{ client: "Test Player", track_name: "Talisman", artist_name: "Air", source: "lastfm" }]);
+    // The same now playing reaches the web UI live (event `now_playing`), lasting the track's duration.
+    const event = await stream.waitFor((e) => e.event === "now_playing", 5000);
+    stream.close();
+    expect(event.data).toMatchObject({ username: "alice", playing: { trackName: "Talisman", artistName: "Air", client: "Test Player", durationMs: 256_000 } });
   });
 
   it("tells about the session's person (user.getInfo), and about others as their listen privacy allows", async () => {

@@ -71,8 +71,12 @@ describe.skipIf(!hasFfmpeg())("Subsonic through the subsonic-api client: writing
     // submission=false: playing now, not a play.
     expect((await bob.scrobble({ id: c.id["La Femme d'Argent"]!, submission: false })).status).toBe("ok");
     expect((await bob.getSong({ id: c.id["La Femme d'Argent"]! })).song.playCount ?? 0).toBe(0);
-    const playing = (await alice.getNowPlaying()).nowPlaying.entry ?? [];
-    expect(playing.find((e) => e.username === "bob")?.title).toBe("La Femme d'Argent");
+    // Bob's listens are private (the default): Alice does not see what he plays; shared, she does.
+    const bobPlaying = async () => ((await alice.getNowPlaying()).nowPlaying.entry ?? []).find((e) => e.username === "bob")?.title;
+    expect(await bobPlaying()).toBeUndefined();
+    expect(((await bob.getNowPlaying()).nowPlaying.entry ?? []).map((e) => e.title)).toContain("La Femme d'Argent");
+    await c.app.db.pool.query("UPDATE app_user SET listen_privacy = 'instance' WHERE username = 'bob'");
+    expect(await bobPlaying()).toBe("La Femme d'Argent");
   });
 
   it("saves and reads back a play queue", async () => {

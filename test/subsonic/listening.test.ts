@@ -23,7 +23,12 @@ describe("Subsonic scrobbles, listens and now playing", () => {
     app = await startTestApp();
     aliceClient = new TestClient(app.url);
     alice = await subsonicCredentials(aliceClient, "alice");
-    bob = await subsonicCredentials(new TestClient(app.url), "bob");
+    const bobClient = new TestClient(app.url);
+    bob = await subsonicCredentials(bobClient, "bob");
+    // Both share their listens with the instance: each one's now playing is the other's to see (listen privacy).
+    for (const client of [aliceClient, bobClient]) {
+      expect((await client.request("PUT", "/api/v1/me/listens/privacy", { json: { privacy: "instance" } })).status).toBe(200);
+    }
     // A long track: now playing must not lapse while the test runs.
     const song = (name: string, tags: Record<string, string>, seconds?: number) => ({ name, tags, seconds });
     const air = { ALBUM: "Moon Safari", ALBUMARTIST: "Air", ARTIST: "Air", DATE: "1998" };

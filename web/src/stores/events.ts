@@ -1,9 +1,11 @@
 // Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries,
 // follows (someone asking to follow one of them; an answer to one of the user's own follows), and changes
-// to the music of a library the user follows on another server (`catalog`: its scan, its live updates).
+// to the music of a library the user follows on another server (`catalog`: its scan, its live updates), and
+// the user's new listens (`listens`), what people here play now (`now_playing`, for those whose listen privacy lets the user see it).
 // Pages subscribe; `catalogVersion` goes up (batched) when the music the user sees changed, so lists refresh.
 import { ref } from "vue";
 import type { FollowEvent, UploadEvent } from "../types.ts";
+import type { NowPlaying } from "../util/listens.ts";
 
 type Listener = (event: UploadEvent) => void;
 type FollowListener = (event: FollowEvent) => void;
@@ -11,6 +13,14 @@ type FollowListener = (event: FollowEvent) => void;
 const listeners = new Set<Listener>();
 const followListeners = new Set<FollowListener>();
 const resyncListeners = new Set<() => void>();
+const nowPlayingListeners = new Set<(event: NowPlayingEvent) => void>();
+const listensListeners = new Set<() => void>();
+
+/** Someone's now playing changed (`playing` null: it stopped). */
+export interface NowPlayingEvent {
+  username: string;
+  playing: NowPlaying | null;
+}
 let openedBefore = false;
 let source: EventSource | null = null;
 let bumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -41,6 +51,13 @@ export function connectEvents(): void {
     if (event.status === "finished") catalogChanged();
   });
   source.addEventListener("catalog", catalogChanged);
+  source.addEventListener("listens", () => {
+    for (const listener of listensListeners) listener();
+  });
+  source.addEventListener("now_playing", (message) => {
+    const event = JSON.parse((message as MessageEvent<string>).data) as NowPlayingEvent;
+    for (const listener of nowPlayingListeners) listener(event);
+  });
   source.addEventListener("follow", (message) => {
     const event = JSON.parse((message as MessageEvent<string>).data) as FollowEvent;
     for (const listener of followListeners) listener(event);
@@ -76,4 +93,15 @@ export function onUploadEvent(listener: Listener): () => void {
 export function onFollowEvent(listener: FollowListener): () => void {
   followListeners.add(listener);
   return () => followListeners.delete(listener);
+}
+
+export function onNowPlayingEvent(listener: (event: NowPlayingEvent) => void): () => void {
+  nowPlayingListeners.add(listener);
+  return () => nowPlayingListeners.delete(listener);
+}
+
+/** Listens of the user were added (any player or scrobbler): history and statistics read again. */
+export function onListensEvent(listener: () => void): () => void {
+  listensListeners.add(listener);
+  return () => listensListeners.delete(listener);
 }
