@@ -151,14 +151,18 @@ describe("relay of listens to ListenBrainz and Last.fm", () => {
     expect(names.filter((n) => n.includes("Imported"))).toEqual([]);
   });
 
-  it("stops at a 401 and shows why; the listens stay here", async () => {
+  it("stops at a 401 (Last.fm: error 9) and shows why; the listens stay here", async () => {
     lb.answers.push({ status: 401, body: { code: 401, error: "Invalid authorization token." } });
     await submit("single", [listen(now - 300, "Refused")]);
     const status = await waitUntil(async () => { const r = await relay("listenbrainz"); return r.status === "failing" && r; }, { what: "the relay failing" });
     expect(status.lastError).toBe("ListenBrainz answered 401: Invalid authorization token.");
     const count = lb.received.length;
+    // Last.fm says a bad session key with error 9 (and HTTP 403).
+    fm.answers.push({ status: 403, body: { error: 9, message: "Invalid session key - Please re-authenticate" } });
     await submit("single", [listen(now - 200, "Not sent")]);
     await waitUntil(() => fm.received.find((r) => r.body["track[0]"] === "Not sent"));
+    const fmStatus = await waitUntil(async () => { const r = await relay("lastfm"); return r.status === "failing" && r; }, { what: "Last.fm failing" });
+    expect(fmStatus.lastError).toBe("Last.fm answered 403 (error 9): Invalid session key - Please re-authenticate");
     await sleep(1500);
     expect(lb.received.length).toBe(count);
     expect((await app.db.pool.query("SELECT 1 FROM listen WHERE user_id = $1 AND track_name IN ('Refused', 'Not sent')", [aliceId])).rowCount).toBe(2);
