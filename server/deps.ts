@@ -14,6 +14,7 @@ import type { LibrariesService } from "../core/library/libraries.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import type { ListenIngest } from "../core/listens/listen-ingest.ts";
+import type { ListenRelayService } from "../core/listens/listen-relay.service.ts";
 import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import type { ListenAccessService } from "../core/listens/listen-access.service.ts";
 import type { ListenHistoryService } from "../core/listens/listen-history.service.ts";
@@ -75,6 +76,8 @@ export interface ServerDeps {
   listenHistory: ListenHistoryService;
   /** What people play now, for the web UI (who may see whom by listen privacy). */
   nowPlaying: NowPlayingService;
+  /** Relays of listens to the person's ListenBrainz and Last.fm accounts (credentials sealed). */
+  listenRelays: ListenRelayService;
   /** ListenBrainz API requests per 10 s, per token owner and per address. */
   listenBrainzLimits: LbRateLimits;
   listens: ListensService;

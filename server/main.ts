@@ -15,6 +15,7 @@ import { LibrariesService } from "../core/library/libraries.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { ListenRelayService, listenRelayKey } from "../core/listens/listen-relay.service.ts";
 import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import { ListenAccessService } from "../core/listens/listen-access.service.ts";
 import { NowPlayingService } from "../core/listens/now-playing.service.ts";
@@ -128,6 +129,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listenAccess: new ListenAccessService({ pool }),
     listenHistory: new ListenHistoryService({ pool }),
     nowPlaying: new NowPlayingService({ pool }),
+    listenRelays: new ListenRelayService({ pool, key: listenRelayKey(config) }),
     // More with a listen token than without (as ListenBrainz gives its token holders more).
     listenBrainzLimits: {
       perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),

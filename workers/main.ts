@@ -39,6 +39,9 @@ import { FUNKWHALE_ACTIVITY_TASK } from "../core/fediverse/funkwhale-activities.
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { funkwhaleActivityTask } from "./tasks/funkwhale-activity.task.ts";
 import { DomainPolicy } from "../core/moderation/domain-policy.ts";
+import { ListenRelayDelivery } from "../core/listens/listen-relay-delivery.ts";
+import { ListenRelayService, listenRelayKey, RELAY_LISTENS_TASK, RELAY_NOW_PLAYING_TASK } from "../core/listens/listen-relay.service.ts";
+import { relayListensTask, relayNowPlayingTask } from "./tasks/relay-listens.task.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -82,6 +85,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
   const covers = new AlbumCovers({
     pool: db.pool, catalog: new CatalogService({ pool: db.pool }), coversDir: importer.coversDir, policy, timeoutMs: config.media.remoteTimeoutMs,
   });
+  const relays = new ListenRelayDelivery({ relays: new ListenRelayService({ pool: db.pool, key: listenRelayKey(config) }), policy });
   const tasks: Record<string, Task> = {
     [FEDIFY_TASK]: fedifyTask(federation, new DomainPolicy({ pool: db.pool, mode: config.federation.mode, publicUrl: config.http.publicUrl })),
     [PUBLISH_TASK]: publishLibraryTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
@@ -98,6 +102,8 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [PUBLISH_PLAYLIST_TASK]: publishPlaylistTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
     rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db), db.pool),
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
+    [RELAY_LISTENS_TASK]: relayListensTask(relays),
+    [RELAY_NOW_PLAYING_TASK]: relayNowPlayingTask(relays),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

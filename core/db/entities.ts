@@ -57,4 +57,6 @@ export const sqlOnlyTables = [
   "lastfm_session",
   "scrobbler_password",
   "audioscrobbler_session",
+  // Relays of listens to ListenBrainz and Last.fm accounts (migration 0026).
+  "listen_relay",
 ];

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { visibleLibraryIdsSql } from "../catalog/catalog-read.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { matchedTrackSql, type ListenColumns } from "./listen-matching.ts";
+import { queueListenRelays, queueNowPlayingRelays } from "./listen-relay.service.ts";
 import type { ListenSink, ListenSubmissionResult, SubmittedListen } from "./listen-submission.ts";
 import type { ListenSource } from "./listening.entity.ts";
 import { LISTENS_EVENTS_CHANNEL, notifyListenEvent, NOW_PLAYING_EVENTS_CHANNEL } from "./listen-events.ts";
@@ -55,7 +56,8 @@ function inputRow(l: Partial<SubmittedListen>) {
  * once per (person, start, normalised artist + track + release) (listen.dedup_key, migration 0016),
  * matched to a catalog track the person may see (listen-matching.ts), or kept under its own names and
  * linked when a matching track is imported (linkUnmatched). Matched listens count in play_stat
- * (Subsonic play counts). Each write and its statistics (ListenWriteHook) are one transaction.
+ * (Subsonic play counts). Each write, its statistics (ListenWriteHook) and its relay jobs
+ * (listen-relay.service.ts) are one transaction.
  */
 export class ListenIngest implements ListenSink {
   readonly #db: TransactionSource;
@@ -86,9 +88,12 @@ export class ListenIngest implements ListenSink {
          SELECT id FROM added`,
         [userId, JSON.stringify(listens.map(inputRow)), source],
       );
+      const added = rows.map((r) => r.id);
       // The person's open history and statistics pages read again when this commits.
-      if (rows.length) await notifyListenEvent(sql, LISTENS_EVENTS_CHANNEL, userId);
-      return rows.map((r) => r.id);
+      if (added.length) await notifyListenEvent(sql, LISTENS_EVENTS_CHANNEL, userId);
+      // Relays to the person's ListenBrainz / Last.fm accounts commit with the listens (issue 18 point 7).
+      await queueListenRelays(sql, userId, added, source);
+      return added;
     });
     return { accepted: ids.length, duplicates: listens.length - ids.length };
   }
@@ -113,6 +118,8 @@ export class ListenIngest implements ListenSink {
       [userId, JSON.stringify([inputRow(listen)]), source, NOW_PLAYING_FALLBACK_MS],
     );
     await notifyListenEvent(this.#db.pool, NOW_PLAYING_EVENTS_CHANNEL, userId);
+    const { artistName, trackName, releaseName, durationMs, recordingMbid } = listen;
+    await queueNowPlayingRelays(this.#db.pool, userId, { artistName, trackName, releaseName, durationMs, recordingMbid }, source);
     // Lapsed reports are never read again; the table stays as small as the number of active players.
     await this.#db.pool.query("DELETE FROM now_playing WHERE expires_at <= now()");
   }

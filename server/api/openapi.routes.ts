@@ -21,6 +21,7 @@ import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts"
 import { lastfmOperations } from "./lastfm.routes.ts";
 import { listenSettingsOperations } from "./listen-settings.routes.ts";
 import { listensOperations } from "./listens.routes.ts";
+import { listenRelayOperations } from "./listen-relay.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -43,6 +44,7 @@ export const OPERATIONS: Operation[] = [
   ...subsonicCredentialsOperations,
   ...listenSettingsOperations,
   ...listensOperations,
+  ...listenRelayOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
