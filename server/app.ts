@@ -38,6 +38,7 @@ import { searchRoutes } from "./api/search.routes.ts";
 import { uploadsRoutes } from "./api/uploads.routes.ts";
 import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts";
 import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
+import { listenTransferRoutes } from "./api/listen-transfer.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
 import { lastfmRoutes } from "./api/lastfm.routes.ts";
 import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
@@ -76,6 +77,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(subsonicCredentialsRoutes(deps));
   api.use(lastfmRoutes(deps));
   api.use(listenSettingsRoutes(deps));
+  api.use(listenTransferRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));

@@ -16,6 +16,7 @@ import type { RemoteScansService } from "../core/fediverse/remote-scans.service.
 import type { ListenIngest } from "../core/listens/listen-ingest.ts";
 import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import type { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import type { ListenImportsService } from "../core/listens/listen-imports.service.ts";
 import type { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import type { LbRateLimits } from "./listenbrainz/lb-http.ts";
 import type { ListensService } from "../core/listens/listens.service.ts";
@@ -72,6 +73,8 @@ export interface ServerDeps {
   /** Listen tokens (scrobblers' `Authorization: Token`), listen privacy and who may read whose listens. */
   listenAccess: ListenAccessService;
   listenHistory: ListenHistoryService;
+  /** Listen files people import (ListenBrainz export, Last.fm CSV), fed through the sink by a job. */
+  listenImports: ListenImportsService;
   /** ListenBrainz API requests per 10 s, per token owner and per address. */
   listenBrainzLimits: LbRateLimits;
   listens: ListensService;

@@ -17,6 +17,7 @@ import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
 import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import { ListenImportsService } from "../core/listens/listen-imports.service.ts";
 import { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
@@ -126,6 +127,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listenStats: new ListenStatsService({ pool }),
     listenAccess: new ListenAccessService({ pool }),
     listenHistory: new ListenHistoryService({ pool }),
+    listenImports: new ListenImportsService({ db, sink: listenIngest, dataDir: config.dataDir }),
     // More with a listen token than without (as ListenBrainz gives its token holders more).
     listenBrainzLimits: {
       perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),

@@ -39,6 +39,9 @@ import { FUNKWHALE_ACTIVITY_TASK } from "../core/fediverse/funkwhale-activities.
 import { LibrarySyncInbox } from "../core/fediverse/library-sync-inbox.ts";
 import { funkwhaleActivityTask } from "./tasks/funkwhale-activity.task.ts";
 import { DomainPolicy } from "../core/moderation/domain-policy.ts";
+import { IMPORT_LISTENS_TASK, ListenImportsService } from "../core/listens/listen-imports.service.ts";
+import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { importListensTask } from "./tasks/import-listens.task.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -98,6 +101,7 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [PUBLISH_PLAYLIST_TASK]: publishPlaylistTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
     rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db), db.pool),
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
+    [IMPORT_LISTENS_TASK]: importListensTask(new ListenImportsService({ db, sink: new ListenIngest({ db }), dataDir: config.dataDir })),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

@@ -20,6 +20,7 @@ import { searchOperations } from "./search.routes.ts";
 import { subsonicCredentialsOperations } from "./subsonic-credentials.routes.ts";
 import { lastfmOperations } from "./lastfm.routes.ts";
 import { listenSettingsOperations } from "./listen-settings.routes.ts";
+import { listenTransferOperations } from "./listen-transfer.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -41,6 +42,7 @@ export const OPERATIONS: Operation[] = [
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
   ...listenSettingsOperations,
+  ...listenTransferOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
