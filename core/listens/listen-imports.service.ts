@@ -54,7 +54,8 @@ const STATUS_COLUMNS = `id, format, filename, status, total, processed, accepted
 
 function toStatus(r: Record<string, unknown>): ListenImportStatus {
   const seconds = r.seconds === null ? null : Number(r.seconds);
-  const iso = (v: unknown) => (v ? (v as Date).toISOString() : null);
+  // Timestamps come as text or Date depending on the pool's type parsers.
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return {
     id: r.id as string,
     format: r.format as ListenFileFormat,
@@ -68,7 +69,7 @@ function toStatus(r: Record<string, unknown>): ListenImportStatus {
     errors: r.errors as ListenImportStatus["errors"],
     rate: seconds && seconds > 0 ? Math.round(((r.processed as number) / seconds) * 10) / 10 : null,
     failure: r.failure as string | null,
-    createdAt: (r.created_at as Date).toISOString(),
+    createdAt: iso(r.created_at)!,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
   };
