@@ -138,6 +138,37 @@ describe("listen export and import", () => {
     expect(list.body.imports).toHaveLength(3);
   });
 
+  it("reports progress while it runs: done/total after each batch of 1000", async () => {
+    const carol = new TestClient(app.url);
+    const carolId = (await carol.signup("carol")).body.user.id as string;
+    const lines = Array.from({ length: 2500 }, (_, i) =>
+      JSON.stringify({ listened_at: 1590000000 + i * 300, track_metadata: { artist_name: "Stereolab", track_name: `Song ${i}` } }));
+    // The same listen as line 1501, written in a transaction the test holds open: the second batch waits
+    // on it (unique index), so the job is seen between batches. Rolled back, it never existed.
+    const blocker = await app.db.pool.connect();
+    try {
+      await blocker.query("BEGIN");
+      // Without the statistics triggers: their rollup rows would hold up the first batch too.
+      await blocker.query("SET LOCAL session_replication_role = replica");
+      await blocker.query(
+        `INSERT INTO listen (id, user_id, listened_at, track_name, artist_name, source) VALUES (gen_random_uuid(), $1, to_timestamp($2), 'Song 1500', 'Stereolab', 'import')`,
+        [carolId, 1590000000 + 1500 * 300],
+      );
+      const created = await upload(carol, "big.jsonl", lines.join("\n"));
+      expect(created.status).toBe(201);
+      const midway = await waitUntil(async () => {
+        const res = await carol.get(`/api/v1/me/listens/imports/${created.body.id}`);
+        return res.body.processed > 0 ? res.body : false;
+      }, { timeout: 20_000, what: "the first batch" });
+      expect(midway).toMatchObject({ status: "running", total: 2500, processed: 1000, accepted: 1000 });
+      expect(midway.rate).toBeGreaterThan(0);
+      await blocker.query("ROLLBACK");
+      expect(await finished(carol, created.body.id)).toMatchObject({ status: "done", total: 2500, processed: 2500, accepted: 2500 });
+    } finally {
+      blocker.release();
+    }
+  });
+
   it("imports both Last.fm CSV forms, moving the Last.fm import watermark", async () => {
     const headerless = ['Air,Moon Safari,Sexy Boy,31 Jan 2021 14:05', '"Simon & Garfunkel","Bookends","Mrs. Robinson, Pt. 2",01 Feb 2021 09:30', "Air,,Remember,not a date"].join("\n");
     const plain = await upload(bob, "scrobbles.csv", headerless);
