@@ -164,6 +164,9 @@ describe("listen export and import", () => {
       expect(midway.rate).toBeGreaterThan(0);
       await blocker.query("ROLLBACK");
       expect(await finished(carol, created.body.id)).toMatchObject({ status: "done", total: 2500, processed: 2500, accepted: 2500 });
+      // The export pages through them (1000 a query): every listen once, oldest first.
+      const all = (await exported(carol)).listens;
+      expect(all.map((l) => l.listened_at)).toEqual(Array.from({ length: 2500 }, (_, i) => 1590000000 + i * 300));
     } finally {
       blocker.release();
     }
