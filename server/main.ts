@@ -127,7 +127,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listenStats: new ListenStatsService({ pool }),
     listenAccess: new ListenAccessService({ pool }),
     listenHistory: new ListenHistoryService({ pool }),
-    listenImports: new ListenImportsService({ db, sink: listenIngest, dataDir: config.dataDir }),
+    listenImports: new ListenImportsService({ db, sink: listenIngest, dataDir: config.dataDir, maxBytes: config.listenBrainz.importMaxBytes }),
     // More with a listen token than without (as ListenBrainz gives its token holders more).
     listenBrainzLimits: {
       perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),

@@ -101,7 +101,9 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [PUBLISH_PLAYLIST_TASK]: publishPlaylistTask({ federation, pool: db.pool, publicUrl: config.http.publicUrl }),
     rescan_remote_libraries: rescanRemoteLibrariesTask(new RemoteScansService(db), db.pool),
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
-    [IMPORT_LISTENS_TASK]: importListensTask(new ListenImportsService({ db, sink: new ListenIngest({ db }), dataDir: config.dataDir })),
+    [IMPORT_LISTENS_TASK]: importListensTask(new ListenImportsService({
+      db, sink: new ListenIngest({ db }), dataDir: config.dataDir, maxBytes: config.listenBrainz.importMaxBytes,
+    })),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

@@ -15,8 +15,6 @@ import {
 import type { ListenSink, SubmittedListen } from "./listen-submission.ts";
 
 export const IMPORT_LISTENS_TASK = "import_listens";
-/** The largest listen file taken (a ListenBrainz export of about a million listens fits). */
-export const MAX_LISTEN_FILE_BYTES = 200 * 1024 * 1024;
 /** Listens handed to the sink per transaction, and per progress update. */
 export const LISTEN_IMPORT_BATCH = 1000;
 /** Bad lines kept with their reason (the count goes on past it). */
@@ -84,9 +82,12 @@ export class ListenImportsService {
   readonly #db: TransactionSource;
   readonly #sink: ListenSink;
   readonly #dir: string;
+  /** The largest listen file taken (LISTEN_IMPORT_MAX_MB; 200 MB holds about a million listens of an LB export). */
+  readonly maxBytes: number;
 
-  constructor(deps: { db: TransactionSource; sink: ListenSink; dataDir: string }) {
+  constructor(deps: { db: TransactionSource; sink: ListenSink; dataDir: string; maxBytes: number }) {
     this.#db = deps.db;
+    this.maxBytes = deps.maxBytes;
     this.#sink = deps.sink;
     this.#dir = path.join(deps.dataDir, "listen-imports");
   }
@@ -99,7 +100,7 @@ export class ListenImportsService {
     try {
       await pipeline(stream, createWriteStream(filePath));
       if (stream.truncated) {
-        throw new TooLarge(`A listen file may be at most ${MAX_LISTEN_FILE_BYTES / 1024 / 1024} MB`, "listen_file_too_large");
+        throw new TooLarge(`A listen file may be at most ${Math.round(this.maxBytes / 1024 / 1024)} MB`, "listen_file_too_large");
       }
       const format = detectListenFileFormat(await readHead(filePath));
       // A JSON array cut short (or not one at all) is told now, not after the job has read it.
@@ -232,7 +233,7 @@ function lines(filePath: string) {
 
 /**
  * The file's listens, each with its line (or array entry) number, parsed only when asked, and how many
- * there are. A JSON array is read whole (at most MAX_LISTEN_FILE_BYTES); JSON lines and CSV are
+ * there are. A JSON array is read whole (at most LISTEN_IMPORT_MAX_MB); JSON lines and CSV are
  * streamed, counted by a first pass.
  */
 async function openEntries(filePath: string, format: ListenFileFormat): Promise<{ total: number; entries: AsyncIterable<Entry> }> {

@@ -2,7 +2,6 @@ import { Router } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { exportListens } from "../../core/listens/listen-export.ts";
-import { MAX_LISTEN_FILE_BYTES } from "../../core/listens/listen-imports.service.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -22,7 +21,7 @@ export const listenTransferOperations: Operation[] = [
     method: "post",
     path: "/me/listens/imports",
     tag: "Listens",
-    summary: "Import a ListenBrainz export (JSON array or JSON lines) or a Last.fm scrobble CSV (multipart, one file, at most 200 MB)",
+    summary: "Import a ListenBrainz export (JSON array or JSON lines) or a Last.fm scrobble CSV (multipart, one file, at most LISTEN_IMPORT_MAX_MB, 200 by default)",
     auth: true,
   },
   { method: "get", path: "/me/listens/imports", tag: "Listens", summary: "Your listen imports, newest first, with their progress", auth: true },
@@ -42,7 +41,7 @@ export function listenTransferRoutes(deps: ServerDeps): Router {
   });
   router.post("/me/listens/imports", requireUser, handle(async (req, res) => {
     const { user } = currentAuth(res);
-    const { results } = await forEachFile(req, { files: 1, fileSize: MAX_LISTEN_FILE_BYTES + 1 }, (name, stream) =>
+    const { results } = await forEachFile(req, { files: 1, fileSize: imports.maxBytes + 1 }, (name, stream) =>
       imports.create(user.id, name, stream));
     return results[0];
   }, 201));

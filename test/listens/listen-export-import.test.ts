@@ -35,7 +35,8 @@ describe("listen export and import", () => {
     }, { timeout: 20_000, what: `listen import ${id}` });
 
   beforeAll(async () => {
-    app = await startTestApp({ worker: true });
+    // A 1 MB limit (200 by default), so the test can go past it.
+    app = await startTestApp({ worker: true, env: { LISTEN_IMPORT_MAX_MB: "1" } });
     alice = new TestClient(app.url);
     bob = new TestClient(app.url);
     await alice.signup("alice");
@@ -211,7 +212,7 @@ describe("listen export and import", () => {
     expect((await mark.json()).latest_import).toBe(1612370000);
   });
 
-  it("refuses a file in neither format, or a JSON array cut short, with a 400 and nothing queued", async () => {
+  it("refuses a file in neither format or cut short (400), or over the size limit (413), queueing nothing", async () => {
     const before = (await bob.get("/api/v1/me/listens/imports")).body.imports.length;
     const files: [string, string][] = [["notes.txt", "hello, this is not a listen file\n"], ["empty.json", ""], ["cut.json", '[{"listened_at": 1612101900,']];
     for (const [name, text] of files) {
@@ -219,6 +220,9 @@ describe("listen export and import", () => {
       expect(res.status, name).toBe(400);
       expect(res.body.error.code, name).toBe("unknown_listen_file");
     }
+    const big = await upload(bob, "big.jsonl", `${JSON.stringify({ listened_at: 1612101900, track_metadata: { artist_name: "a", track_name: "b" } })}\n`.repeat(20_000));
+    expect(big.status).toBe(413);
+    expect(big.body.error).toEqual({ code: "listen_file_too_large", message: "A listen file may be at most 1 MB" });
     const noFile = await bob.request("POST", "/api/v1/me/listens/imports", { json: {} });
     expect(noFile.status).toBe(400);
     expect((await bob.get("/api/v1/me/listens/imports")).body.imports).toHaveLength(before);
