@@ -38,6 +38,7 @@ const envSchema = z.object({
   FEDERATION_MODE: z.enum(["open", "allowlist"]).default("open"),
   LISTENBRAINZ_REQUESTS_PER_10S: int(1, 1_000_000).default(300),
   LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S: int(1, 1_000_000).default(60),
+  LISTEN_IMPORT_MAX_MB: int(1, 4096).default(200),
   MAX_UPLOAD_MB: int(1, 1_048_576).default(2048),
   USER_QUOTA_MB: int(0, 1_073_741_824).default(0),
   MEDIA_SERVING: z.enum(["express", "nginx"]).default("express"),
@@ -86,8 +87,8 @@ export interface AppConfig {
     readonly loginMaxAttempts: number;
     readonly loginWindowSeconds: number;
   };
-  /** ListenBrainz API (/1/) requests per 10 s, per listen token's owner and per address without one. */
-  readonly listenBrainz: { readonly requestsPer10s: { readonly user: number; readonly address: number } };
+  /** ListenBrainz API (/1/) requests per 10 s, per listen token's owner and per address without one; the largest listen file imported. */
+  readonly listenBrainz: { readonly requestsPer10s: { readonly user: number; readonly address: number }; readonly importMaxBytes: number };
   readonly federation: {
     readonly allowPrivateAddress: boolean;
     /** Inbound federation requests a minute per remote domain and address (server/http/federation-rate-limit.ts). */
@@ -174,7 +175,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
-    listenBrainz: { requestsPer10s: { user: e.LISTENBRAINZ_REQUESTS_PER_10S, address: e.LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S } },
+    listenBrainz: {
+      requestsPer10s: { user: e.LISTENBRAINZ_REQUESTS_PER_10S, address: e.LISTENBRAINZ_ANONYMOUS_REQUESTS_PER_10S },
+      importMaxBytes: e.LISTEN_IMPORT_MAX_MB * 1024 * 1024,
+    },
     federation: { allowPrivateAddress: e.FEDERATION_ALLOW_PRIVATE_ADDRESS, requestsPerMinute: e.FEDERATION_REQUESTS_PER_MINUTE, mode: e.FEDERATION_MODE },
     media: {
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,

@@ -40,6 +40,7 @@ import { subsonicCredentialsRoutes } from "./api/subsonic-credentials.routes.ts"
 import { listenSettingsRoutes } from "./api/listen-settings.routes.ts";
 import { listensRoutes } from "./api/listens.routes.ts";
 import { listenRelayRoutes } from "./api/listen-relay.routes.ts";
+import { listenTransferRoutes } from "./api/listen-transfer.routes.ts";
 import { subsonicRouter } from "./subsonic/router.ts";
 import { lastfmRoutes } from "./api/lastfm.routes.ts";
 import { audioscrobblerRouter } from "./lastfm/audioscrobbler.router.ts";
@@ -80,6 +81,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(listenSettingsRoutes(deps));
   api.use(listensRoutes(deps));
   api.use(listenRelayRoutes(deps));
+  api.use(listenTransferRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));

@@ -17,6 +17,7 @@ import type { ListenIngest } from "../core/listens/listen-ingest.ts";
 import type { ListenRelayService } from "../core/listens/listen-relay.service.ts";
 import type { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import type { ListenAccessService } from "../core/listens/listen-access.service.ts";
+import type { ListenImportsService } from "../core/listens/listen-imports.service.ts";
 import type { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import type { NowPlayingService } from "../core/listens/now-playing.service.ts";
 import type { LbRateLimits } from "./listenbrainz/lb-http.ts";
@@ -78,6 +79,8 @@ export interface ServerDeps {
   nowPlaying: NowPlayingService;
   /** Relays of listens to the person's ListenBrainz and Last.fm accounts (credentials sealed). */
   listenRelays: ListenRelayService;
+  /** Listen files people import (ListenBrainz export, Last.fm CSV), fed through the sink by a job. */
+  listenImports: ListenImportsService;
   /** ListenBrainz API requests per 10 s, per token owner and per address. */
   listenBrainzLimits: LbRateLimits;
   listens: ListensService;

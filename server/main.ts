@@ -19,6 +19,7 @@ import { ListenRelayService, listenRelayKey } from "../core/listens/listen-relay
 import { ListenStatsService } from "../core/listens/listen-stats.service.ts";
 import { ListenAccessService } from "../core/listens/listen-access.service.ts";
 import { NowPlayingService } from "../core/listens/now-playing.service.ts";
+import { ListenImportsService } from "../core/listens/listen-imports.service.ts";
 import { ListenHistoryService } from "../core/listens/listen-history.service.ts";
 import { ListensService } from "../core/listens/listens.service.ts";
 import { PlayQueueService } from "../core/listens/play-queue.service.ts";
@@ -130,6 +131,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     listenHistory: new ListenHistoryService({ pool }),
     nowPlaying: new NowPlayingService({ pool }),
     listenRelays: new ListenRelayService({ pool, key: listenRelayKey(config) }),
+    listenImports: new ListenImportsService({ db, sink: listenIngest, dataDir: config.dataDir, maxBytes: config.listenBrainz.importMaxBytes }),
     // More with a listen token than without (as ListenBrainz gives its token holders more).
     listenBrainzLimits: {
       perUser: new RateLimiter({ db: pool, max: config.listenBrainz.requestsPer10s.user, windowSeconds: 10 }),

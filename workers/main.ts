@@ -42,6 +42,9 @@ import { DomainPolicy } from "../core/moderation/domain-policy.ts";
 import { ListenRelayDelivery } from "../core/listens/listen-relay-delivery.ts";
 import { ListenRelayService, listenRelayKey, RELAY_LISTENS_TASK, RELAY_NOW_PLAYING_TASK } from "../core/listens/listen-relay.service.ts";
 import { relayListensTask, relayNowPlayingTask } from "./tasks/relay-listens.task.ts";
+import { IMPORT_LISTENS_TASK, ListenImportsService } from "../core/listens/listen-imports.service.ts";
+import { ListenIngest } from "../core/listens/listen-ingest.ts";
+import { importListensTask } from "./tasks/import-listens.task.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -104,6 +107,9 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [FUNKWHALE_ACTIVITY_TASK]: funkwhaleActivityTask(new LibrarySyncInbox({ pool: db.pool, orm: db.orm, policy, uploads, mediaDir: config.mediaDir })),
     [RELAY_LISTENS_TASK]: relayListensTask(relays),
     [RELAY_NOW_PLAYING_TASK]: relayNowPlayingTask(relays),
+    [IMPORT_LISTENS_TASK]: importListensTask(new ListenImportsService({
+      db, sink: new ListenIngest({ db }), dataDir: config.dataDir, maxBytes: config.listenBrainz.importMaxBytes,
+    })),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.

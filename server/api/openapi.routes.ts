@@ -22,6 +22,7 @@ import { lastfmOperations } from "./lastfm.routes.ts";
 import { listenSettingsOperations } from "./listen-settings.routes.ts";
 import { listensOperations } from "./listens.routes.ts";
 import { listenRelayOperations } from "./listen-relay.routes.ts";
+import { listenTransferOperations } from "./listen-transfer.routes.ts";
 import { uploadsOperations } from "./uploads.routes.ts";
 
 export const OPERATIONS: Operation[] = [
@@ -45,6 +46,7 @@ export const OPERATIONS: Operation[] = [
   ...listenSettingsOperations,
   ...listensOperations,
   ...listenRelayOperations,
+  ...listenTransferOperations,
   ...searchOperations,
   ...eventsOperations,
 ];
