@@ -57,6 +57,8 @@ export const sqlOnlyTables = [
   "lastfm_session",
   "scrobbler_password",
   "audioscrobbler_session",
+  // Listen files being imported (migration 0025): a ListenBrainz export or a Last.fm CSV, with progress.
+  "listen_import",
   // Relays of listens to ListenBrainz and Last.fm accounts (migration 0026).
   "listen_relay",
 ];
