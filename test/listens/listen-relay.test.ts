@@ -137,9 +137,13 @@ describe("relay of listens to ListenBrainz and Last.fm", () => {
     expect((await relay("lastfm")).status).toBe("active");
     const tries = () => lbListens().filter((r) => r.body.payload[0].track_metadata.track_name === "Retried");
     await waitUntil(() => tries().length === 2, { timeout: 20_000, what: "the retry" });
+    // Last.fm's retry too, before the next test queues its own answers for that target.
+    const fmTries = () => fm.received.filter((r) => r.body["track[0]"] === "Retried");
+    await waitUntil(() => fmTries().length === 2, { timeout: 20_000, what: "the Last.fm retry" });
     await waitUntil(async () => (await relay("listenbrainz")).lastError === null, { what: "the error cleared" });
     await sleep(1000);
     expect(tries()).toHaveLength(2);
+    expect(fmTries()).toHaveLength(2);
   });
 
   it("does not relay imported listens (they came from elsewhere)", async () => {
