@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Invalid, NotFound, TooLarge } from "../errors.ts";
 import { enqueueJob } from "../jobs/enqueue.ts";
+import { isZip, unpackListenBrainzZip } from "./listen-export-zip.ts";
 import { ListenHistoryService } from "./listen-history.service.ts";
 import {
   detectListenFileFormat, lineError, listenFromLastfmCsv, listenFromListenBrainzExport, splitCsvLine, type ListenFileFormat,
@@ -102,11 +103,16 @@ export class ListenImportsService {
       if (stream.truncated) {
         throw new TooLarge(`A listen file may be at most ${Math.round(this.maxBytes / 1024 / 1024)} MB`, "listen_file_too_large");
       }
+      // A ListenBrainz export as it is downloaded (a zip): its listens files, unpacked, are JSON lines.
+      if (isZip(await readHead(filePath))) {
+        await unpackListenBrainzZip(filePath, `${filePath}.jsonl`, this.maxBytes);
+        await rename(`${filePath}.jsonl`, filePath);
+      }
       const format = detectListenFileFormat(await readHead(filePath));
       // A JSON array cut short (or not one at all) is told now, not after the job has read it.
       if (!format || (format === "listenbrainz-json" && !(await readTail(filePath)).trimEnd().endsWith("]"))) {
         throw new Invalid(
-          "Not a listen file: send a ListenBrainz export (JSON array or JSON lines) or a Last.fm scrobble CSV",
+          "Not a listen file: send a ListenBrainz export (its zip, a JSON array or JSON lines) or a Last.fm scrobble CSV",
           undefined,
           "unknown_listen_file",
         );
@@ -119,6 +125,7 @@ export class ListenImportsService {
       });
     } catch (error) {
       await rm(filePath, { force: true });
+      await rm(`${filePath}.jsonl`, { force: true });
       throw error;
     }
     return this.status(userId, id);

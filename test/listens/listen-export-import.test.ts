@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { makeZip } from "../helpers/zip.ts";
 
 const RECORDING = "5f9b4c4e-8a1b-4c5d-9e0f-112233445566";
 const RELEASE = "0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3";
@@ -115,6 +116,32 @@ describe("listen export and import", () => {
     const again = await upload(bob, "listenbrainz_alice.json", file);
     expect(await finished(bob, again.body.id)).toMatchObject({ status: "done", total: 2, accepted: 0, duplicates: 2 });
     expect((await exported(bob)).listens).toHaveLength(2);
+  });
+
+  it("imports the zip ListenBrainz hands out: its listens files, not its feedback or profile", async () => {
+    const dave = new TestClient(app.url);
+    await dave.signup("dave");
+    const daveUpload = (name: string, data: Buffer) => dave.upload(`/api/v1/me/listens/imports`, [{ name, data }]);
+    const { listens } = await exported(alice);
+    const [first, second] = listens.map((l) => JSON.stringify(l));
+    const zip = makeZip({
+      "user.json": JSON.stringify({ user_name: "alice" }),
+      "feedback.jsonl": JSON.stringify({ score: 1, recording_mbid: RECORDING }),
+      "listens/2021/2.jsonl": second!,
+      "listens/2021/1.jsonl": `${first}\n`,
+    }, ["listens/2021/2.jsonl"]);
+    const created = await daveUpload("listenbrainz_alice.zip", zip);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ format: "listenbrainz-jsonl", filename: "listenbrainz_alice.zip" });
+    expect(await finished(dave, created.body.id)).toMatchObject({ status: "done", total: 2, accepted: 2, errorCount: 0 });
+    expect((await exported(dave)).listens.map((l) => l.track_metadata.track_name)).toEqual(["Sexy Boy", "Kelly Watch the Stars"]);
+
+    const empty = await daveUpload("other.zip", makeZip({ "user.json": "{}" }));
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toContain("no listens/*.jsonl");
+    const cut = await daveUpload("cut.zip", zip.subarray(0, zip.length - 30));
+    expect(cut.status).toBe(400);
+    expect(cut.body.error.code).toBe("unknown_listen_file");
   });
 
   it("imports JSON lines in batches, with progress and bad lines by number", async () => {
