@@ -151,6 +151,11 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     expect(nowPlaying.children.map((c) => [c.name, c.text])).toEqual([
       ["track", "Talisman"], ["artist", "Air"], ["album", "Moon Safari"], ["albumArtist", ""], ["ignoredMessage", ""],
     ]);
+    // The same now playing reaches the web UI live (event `now_playing`), lasting the track's duration. Read
+    // before the next report replaces it (the stream reads the report when told of it).
+    const event = await stream.waitFor((e) => e.event === "now_playing", 5000);
+    stream.close();
+    expect(event.data).toMatchObject({ username: "alice", playing: { trackName: "Talisman", artistName: "Air", client: "Test Player", durationMs: 256_000 } });
     const json = await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "Air", track: "Talisman", format: "json" }, { app: player });
     expect(json.json.nowplaying).toMatchObject({ track: { corrected: "0", "#text": "Talisman" }, ignoredMessage: { code: "0", "#text": "" } });
     const blank = await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "", track: "X", format: "json" }, { app: player });
@@ -158,10 +163,6 @@ describe("Last.fm /2.0/: scrobbles, now playing and user.getInfo", () => {
     expect(errorCode(await lastfm(app.url, { method: "track.updateNowPlaying", sk, artist: "Air" }, { app: player }))).toBe(6);
     const { rows } = await app.db.pool.query("SELECT client, track_name, artist_name, source FROM now_playing");
     expect(rows).toEqual([{ client: "Test Player", track_name: "Talisman", artist_name: "Air", source: "lastfm" }]);
-    // The same now playing reaches the web UI live (event `now_playing`), lasting the track's duration.
-    const event = await stream.waitFor((e) => e.event === "now_playing", 5000);
-    stream.close();
-    expect(event.data).toMatchObject({ username: "alice", playing: { trackName: "Talisman", artistName: "Air", client: "Test Player", durationMs: 256_000 } });
   });
 
   it("tells about the session's person (user.getInfo), and about others as their listen privacy allows", async () => {
