@@ -4,6 +4,15 @@ import { TestClient } from "../helpers/client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { makeZip } from "../helpers/zip.ts";
 
+/** One listen of a ListenBrainz export, as the test reads it. */
+interface ExportedListen {
+  listened_at: number;
+  inserted_at: number;
+  recording_msid: string;
+  user_name: string;
+  track_metadata: { track_name: string; artist_name: string; release_name?: string; additional_info: Record<string, unknown> };
+}
+
 const RECORDING = "5f9b4c4e-8a1b-4c5d-9e0f-112233445566";
 const RELEASE = "0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3";
 const RELEASE_GROUP = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
@@ -26,7 +35,7 @@ describe("listen export and import", () => {
   const exported = async (client: TestClient) => {
     const res = await client.get("/api/v1/me/listens/export");
     expect(res.status).toBe(200);
-    return { res, listens: (typeof res.body === "string" ? JSON.parse(res.body) : res.body) as any[] };
+    return { res, listens: (typeof res.body === "string" ? JSON.parse(res.body) : res.body) as ExportedListen[] };
   };
   const upload = (client: TestClient, name: string, text: string) => client.upload(`/api/v1/me/listens/imports`, [{ name, data: Buffer.from(text) }]);
   const finished = (client: TestClient, id: string) =>
@@ -67,7 +76,7 @@ describe("listen export and import", () => {
     expect(download.headers.get("content-type")).toContain("application/json");
     expect(download.headers.get("content-disposition")).toMatch(/^attachment; filename="?listenbrainz_alice_\d{8}T\d{6}\.json"?$/);
     expect(listens).toHaveLength(2);
-    const [first, second] = listens;
+    const [first, second] = listens as [ExportedListen, ExportedListen];
     expect(Object.keys(first).sort()).toEqual(["inserted_at", "listened_at", "recording_msid", "track_metadata", "user_name"]);
     expect(first.listened_at).toBe(1612101900);
     expect(first.inserted_at).toBeGreaterThan(1612101900);
@@ -111,7 +120,7 @@ describe("listen export and import", () => {
     expect(mine.map((l) => [l.listened_at, l.user_name, l.track_metadata.track_name])).toEqual([
       [1612101900, "bob", "Sexy Boy"], [1612102200, "bob", "Kelly Watch the Stars"],
     ]);
-    expect(mine[0].track_metadata.additional_info).toMatchObject({ recording_mbid: RECORDING, duration_ms: 298000, tags: ["french"] });
+    expect(mine[0]!.track_metadata.additional_info).toMatchObject({ recording_mbid: RECORDING, duration_ms: 298000, tags: ["french"] });
 
     const again = await upload(bob, "listenbrainz_alice.json", file);
     expect(await finished(bob, again.body.id)).toMatchObject({ status: "done", total: 2, accepted: 0, duplicates: 2 });
@@ -219,17 +228,17 @@ describe("listen export and import", () => {
     expect(await finished(bob, header.body.id)).toMatchObject({ status: "done", total: 2, accepted: 2, errorCount: 0 });
 
     const byTime = new Map((await exported(bob)).listens.map((l) => [l.listened_at, l]));
-    expect(byTime.get(Date.UTC(2021, 0, 31, 14, 5) / 1000).track_metadata).toMatchObject({
+    expect(byTime.get(Date.UTC(2021, 0, 31, 14, 5) / 1000)!.track_metadata).toMatchObject({
       artist_name: "Air", track_name: "Sexy Boy", release_name: "Moon Safari",
     });
-    expect(byTime.get(Date.UTC(2021, 1, 1, 9, 30) / 1000).track_metadata).toMatchObject({
+    expect(byTime.get(Date.UTC(2021, 1, 1, 9, 30) / 1000)!.track_metadata).toMatchObject({
       artist_name: "Simon & Garfunkel", release_name: "Bookends", track_name: "Mrs. Robinson, Pt. 2",
     });
-    expect(byTime.get(1612360000).track_metadata).toMatchObject({
+    expect(byTime.get(1612360000)!.track_metadata).toMatchObject({
       artist_name: "Massive Attack", track_name: "Teardrop", release_name: "Mezzanine",
       additional_info: { recording_mbid: RECORDING, release_mbid: RELEASE, artist_mbids: [ARTIST] },
     });
-    expect(byTime.get(1612370000).track_metadata.release_name).toBe("Dummy");
+    expect(byTime.get(1612370000)!.track_metadata.release_name).toBe("Dummy");
     // Re-importing the CSV adds nothing either.
     const again = await upload(bob, "lastfm.csv", withHeader);
     expect(await finished(bob, again.body.id)).toMatchObject({ accepted: 0, duplicates: 2 });
