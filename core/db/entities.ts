@@ -61,4 +61,6 @@ export const sqlOnlyTables = [
   "listen_import",
   // Relays of listens to ListenBrainz and Last.fm accounts (migration 0026).
   "listen_relay",
+  // Audio analysis (migration 0027): each track's measured features.
+  "track_analysis",
 ];
