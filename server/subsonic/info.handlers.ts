@@ -39,12 +39,25 @@ async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
   return albumInfoElem(album.musicBrainzId, coverUrls(ctx, album.coverAlbumId ?? undefined));
 }
 
+/**
+ * Songs nearest in audio features (core/analysis/more-like-this.ts) to a song, or to an album's or an
+ * artist's songs taken together; empty while none of them is analysed.
+ */
+async function similarSongs(ctx: SubsonicContext): Promise<Elem> {
+  const count = countOf(ctx, 50);
+  const id = entityId(ctx);
+  const { items } = await ctx.services.catalog.similarTracks(ctx.user.id, id, count);
+  return { song: await songElems(ctx, items.map((t) => t.id)) };
+}
+
 export const infoHandlers: Record<string, SubsonicHandler> = {
   async getTopSongs(ctx) {
     const ids = await ctx.services.subsonicCatalog.topTrackIds(ctx.user.id, ctx.params.required("artist"), countOf(ctx, 50));
     return { topSongs: { song: await songElems(ctx, ids) } };
   },
 
+  getSimilarSongs: async (ctx) => ({ similarSongs: await similarSongs(ctx) }),
+  getSimilarSongs2: async (ctx) => ({ similarSongs2: await similarSongs(ctx) }),
   getArtistInfo2: async (ctx) => ({ artistInfo2: await artistInfo(ctx) }),
   // The folder model's names for the same answers: our folder ids are the artist and album ids.
   getArtistInfo: async (ctx) => ({ artistInfo: await artistInfo(ctx) }),
