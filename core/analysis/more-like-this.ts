@@ -25,13 +25,19 @@ function keyAngleSql(ta: string): string {
   return `(pi() / 6 * ((((array_position(${tonics}, ${ta}.key_tonic) - 1) + CASE WHEN ${ta}.key_mode = 'minor' THEN 3 ELSE 0 END) * 7) % 12))`;
 }
 
-/** SQL: each analysed track's coordinates (`f_<measure>`, key_x, key_y), z-scored against every analysed track. */
-const FEATURE_VECTORS = `
-  stats AS (SELECT ${MEASURES.map((m) => `avg(${m}) AS mean_${m}, nullif(stddev_pop(${m}), 0) AS sd_${m}`).join(", ")}
-            FROM track_analysis WHERE status = 'done'),
-  vec AS (SELECT ta.track_id, ${MEASURES.map((m) => `coalesce((ta.${m} - s.mean_${m}) / s.sd_${m}, 0) AS f_${m}`).join(", ")},
-            coalesce(cos(${keyAngleSql("ta")}), 0) AS key_x, coalesce(sin(${keyAngleSql("ta")}), 0) AS key_y
-          FROM track_analysis ta CROSS JOIN stats s WHERE ta.status = 'done')`;
+/** SQL: the mean and standard deviation of each measure over every analysed track (one row). */
+const STATS = `SELECT ${MEASURES.map((m) => `avg(${m}) AS mean_${m}, nullif(stddev_pop(${m}), 0) AS sd_${m}`).join(", ")}
+  FROM track_analysis WHERE status = 'done'`;
+
+/** SQL: the coordinates of analysed row `ta` against stats `s`, named as COORDINATES. */
+function coordinatesSql(ta: string, s: string): string {
+  const angle = keyAngleSql(ta);
+  return [
+    ...MEASURES.map((m) => `coalesce((${ta}.${m} - ${s}.mean_${m}) / ${s}.sd_${m}, 0) AS f_${m}`),
+    `coalesce(cos(${angle}), 0) AS key_x`,
+    `coalesce(sin(${angle}), 0) AS key_y`,
+  ].join(", ");
+}
 
 const COORDINATES = [...MEASURES.map((m) => `f_${m}`), "key_x", "key_y"];
 
@@ -62,17 +68,26 @@ export async function seedTrackIds(pool: pg.Pool, viewerId: string | null, id: s
  * first, the seeds left out; null when none of the seeds is analysed (there is nothing to compare).
  */
 export async function nearestTracks(pool: pg.Pool, viewerId: string | null, seeds: string[], limit: number): Promise<Neighbour[] | null> {
-  const { rows } = await pool.query<{ track_id: string | null; distance: number | null; analysed: boolean }>(
-    `WITH ${FEATURE_VECTORS},
-       seed AS (SELECT ${COORDINATES.map((c) => `avg(${c}) AS ${c}`).join(", ")}, count(*) AS n FROM vec WHERE track_id = ANY($2::uuid[]))
-     SELECT true AS analysed, n.track_id, n.distance FROM seed q CROSS JOIN LATERAL (
+  // Every analysed track is ranked first, and visibility is checked in that order only until the page
+  // is full (OFFSET 0 keeps the check out of the sorted subquery): one probe a row shown, not a row analysed.
+  const { rows } = await pool.query<{ track_id: string | null; distance: number | null }>(
+    `WITH s AS MATERIALIZED (${STATS}),
+       q AS MATERIALIZED (SELECT ${COORDINATES.map((c) => `avg(${c}) AS ${c}`).join(", ")}, count(*) AS n
+         FROM (SELECT ${coordinatesSql("ta", "s")} FROM track_analysis ta CROSS JOIN s
+               WHERE ta.track_id = ANY($2::uuid[]) AND ta.status = 'done') seed)
+     SELECT n.track_id, n.distance FROM (
        SELECT v.track_id, sqrt(${COORDINATES.map((c) => `power(v.${c} - q.${c}, 2)`).join(" + ")}) AS distance
-       FROM vec v JOIN track t ON t.id = v.track_id
-       WHERE v.track_id <> ALL($2::uuid[]) AND ${visibleItemSql("tracks", "t", "$1")}
-       ORDER BY distance, v.track_id LIMIT $3) n WHERE q.n > 0
-     UNION ALL SELECT false, null, null FROM seed WHERE n = 0`,
+       FROM (SELECT ta.track_id, ${coordinatesSql("ta", "s")} FROM track_analysis ta CROSS JOIN s
+             WHERE ta.status = 'done' AND ta.track_id <> ALL($2::uuid[])) v CROSS JOIN q
+       WHERE q.n > 0 ORDER BY distance, v.track_id OFFSET 0) n
+     JOIN track t ON t.id = n.track_id WHERE ${visibleItemSql("tracks", "t", "$1")}
+     ORDER BY n.distance, n.track_id LIMIT $3`,
     [viewerId, seeds, limit],
   );
-  if (rows.length === 1 && !rows[0]!.analysed) return null;
-  return rows.filter((r) => r.track_id).map((r) => ({ trackId: r.track_id!, distance: r.distance! }));
+  if (!rows.length) {
+    // Nothing near: say whether there was anything to compare.
+    const analysed = await pool.query("SELECT 1 FROM track_analysis WHERE track_id = ANY($1::uuid[]) AND status = 'done' LIMIT 1", [seeds]);
+    if (!analysed.rowCount) return null;
+  }
+  return rows.map((r) => ({ trackId: r.track_id!, distance: r.distance! }));
 }

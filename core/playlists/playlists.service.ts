@@ -12,7 +12,7 @@ import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
 import * as items from "./playlist-items.ts";
 import type { NewItem, PlaylistItemRow } from "./playlist-items.ts";
-import { smartItems, smartTotals } from "./smart-playlist.queries.ts";
+import { smartItems, smartTotals, totalsOf } from "./smart-playlist.queries.ts";
 import type { SmartRules } from "./smart-rules.ts";
 
 export interface PlaylistInput {
@@ -105,12 +105,26 @@ export class PlaylistsService {
   }
 
   async get(viewer: User | undefined, id: string): Promise<PlaylistRow> {
+    return this.#withSmartTotals(await this.#row(viewer, id));
+  }
+
+  async #row(viewer: User | undefined, id: string): Promise<PlaylistRow> {
     const { rows } = await this.#pool.query<PlaylistRow>(`${SELECT_PLAYLIST} WHERE p.id = $1 AND ${visible("p", "$2")}`, [
       id,
       viewer?.id ?? null,
     ]);
     if (!rows[0]) throw new NotFound("playlist");
-    return this.#withSmartTotals(rows[0]);
+    return rows[0];
+  }
+
+  /** A playlist the viewer may see and a page of its items; a smart playlist's rules are evaluated once for both. */
+  async withItems(viewer: User | undefined, id: string, page: Page): Promise<{ playlist: PlaylistRow; items: PlaylistItemRow[] }> {
+    const playlist = await this.#row(viewer, id);
+    if (playlist.rules && playlist.owner_id) {
+      const all = await smartItems(this.#pool, playlist.owner_id, playlist.rules, playlist.id);
+      return { playlist: { ...playlist, ...totalsOf(all) }, items: all.slice(page.offset, page.offset + page.limit) };
+    }
+    return { playlist, items: await items.listItems(this.#pool, playlist.id, viewer?.id ?? null, page) };
   }
 
   /** A smart playlist's count and duration are those of its tracks now. */
@@ -179,9 +193,7 @@ export class PlaylistsService {
 
   /** A page of the items of a playlist the viewer may see. */
   async items(viewer: User | undefined, id: string, page: Page): Promise<PlaylistItemRow[]> {
-    const playlist = await this.get(viewer, id);
-    if (playlist.rules && playlist.owner_id) return smartItems(this.#pool, playlist.owner_id, playlist.rules, playlist.id, page);
-    return items.listItems(this.#pool, playlist.id, viewer?.id ?? null, page);
+    return (await this.withItems(viewer, id, page)).items;
   }
 
   /**

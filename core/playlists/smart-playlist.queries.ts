@@ -1,5 +1,5 @@
 import { Params } from "../catalog/browse.queries.ts";
-import { visibleItemSql } from "../catalog/catalog-read.ts";
+import { bestCopySql, visibleItemSql } from "../catalog/catalog-read.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { normalizeName } from "../library/normalize.ts";
 import { trackInfoSql, type PlaylistItemRow } from "./playlist-items.ts";
@@ -70,35 +70,39 @@ function matchingSql(ownerId: string, rules: SmartRules, seed: string): { sql: s
 }
 
 /**
- * A page of the playlist's current tracks, shaped as playlist items: an item's id is its track's (a
- * smart playlist keeps no items), `added_at` when the track came to the catalog.
+ * The playlist's current tracks (at most its limit), shaped as playlist items: an item's id is its
+ * track's (a smart playlist keeps no items), `added_at` when the track came to the catalog.
  */
-export async function smartItems(
-  db: Queryable,
-  ownerId: string,
-  rules: SmartRules,
-  seed: string,
-  page: { limit: number; offset: number },
-): Promise<PlaylistItemRow[]> {
+export async function smartItems(db: Queryable, ownerId: string, rules: SmartRules, seed: string): Promise<PlaylistItemRow[]> {
   const { sql, p } = matchingSql(ownerId, rules, seed);
   const { rows } = await db.query(
     `WITH m AS (${sql})
      SELECT v.track_id AS id, m.position, m.created_at AS added_at, v.track_id, v.album_id, v.title, v.artist, v.album, v.duration_ms, v.mbid
      FROM m JOIN LATERAL (${trackInfoSql("m.id", "$1")}) v ON true
-     ORDER BY m.position LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)}`,
+     ORDER BY m.position`,
     p.values,
   );
   return rows as PlaylistItemRow[];
 }
 
-/** How many tracks the playlist holds now, and their length (the copies the owner would hear). */
-export async function smartTotals(db: Queryable, ownerId: string, rules: SmartRules, seed: string): Promise<{ item_count: number; duration_ms: string }> {
+export interface SmartTotals {
+  item_count: number;
+  duration_ms: string;
+}
+
+/** Count and length of items (as PlaylistRow has them). */
+export function totalsOf(items: PlaylistItemRow[]): SmartTotals {
+  return { item_count: items.length, duration_ms: String(items.reduce((sum, i) => sum + (i.duration_ms ?? 0), 0)) };
+}
+
+/** How many tracks the playlist holds now, and their length (the copies the owner would hear), without loading them. */
+export async function smartTotals(db: Queryable, ownerId: string, rules: SmartRules, seed: string): Promise<SmartTotals> {
   const { sql, p } = matchingSql(ownerId, rules, seed);
   const { rows } = await db.query(
     `WITH m AS (${sql})
-     SELECT count(*)::int AS item_count, coalesce(sum(v.duration_ms), 0)::bigint AS duration_ms
-     FROM m JOIN LATERAL (${trackInfoSql("m.id", "$1")}) v ON true`,
+     SELECT count(*)::int AS item_count, coalesce(sum(b.duration_ms), 0)::bigint AS duration_ms
+     FROM m JOIN LATERAL (${bestCopySql("m.id", { viewer: "$1" }, "u.duration_ms")}) b ON true`,
     p.values,
   );
-  return rows[0] as { item_count: number; duration_ms: string };
+  return rows[0] as SmartTotals;
 }

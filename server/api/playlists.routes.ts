@@ -98,8 +98,7 @@ export function playlistsRoutes(deps: ServerDeps): Router {
   router.get("/:id", handle(async (req, res) => {
     const viewer = res.locals.auth?.user;
     const page = parse(itemsQuery, req.query);
-    const playlist = await playlists.get(viewer, id(req.params.id));
-    const items = await playlists.items(viewer, playlist.id, page);
+    const { playlist, items } = await playlists.withItems(viewer, id(req.params.id), page);
     return { ...toPlaylistDto(playlist, viewer?.id), items: items.map(toItemDto), ...page };
   }));
 

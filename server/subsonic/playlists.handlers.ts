@@ -68,8 +68,8 @@ async function playableItems(ctx: SubsonicContext, id: string): Promise<Playlist
 }
 
 async function withEntries(ctx: SubsonicContext, id: string): Promise<Elem> {
-  const playlist = await as70(service(ctx).get(asUser(ctx), id));
-  const items = await playableItems(ctx, id);
+  const { playlist, items: all } = await as70(service(ctx).withItems(asUser(ctx), id, ALL));
+  const items = all.filter((i) => i.track_id);
   const entry = await songElems(ctx, items.map((i) => i.track_id!));
   return { ...playlistElem(playlist, entry.length), entry };
 }
