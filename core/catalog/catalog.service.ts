@@ -76,13 +76,13 @@ export class CatalogService {
    * artist, unless `trackOnly`) `id` names, nearest first (core/analysis/more-like-this.ts). NotFound when it names nothing
    * the viewer sees; `analysed` false (and no items) when none of its tracks is analysed yet.
    */
-  async similarTracks(viewerId: string | null, id: string, limit: number, options: { trackOnly?: boolean } = {}) {
+  async similarTracks(viewerId: string | null, id: string, limit: number, options: { trackOnly?: boolean; files?: boolean } = {}) {
     const seeds = await seedTrackIds(this.#pool, viewerId, id, options.trackOnly);
     if (!seeds.length) throw new NotFound("track");
     const neighbours = await nearestTracks(this.#pool, viewerId, seeds, limit);
     if (!neighbours) return { analysed: false, items: [] };
     const distance = new Map(neighbours.map((n) => [n.trackId, n.distance]));
-    const tracks = await loadTracks(this.#pool, neighbours.map((n) => n.trackId), viewerId);
+    const tracks = await loadTracks(this.#pool, neighbours.map((n) => n.trackId), viewerId, { files: options.files });
     return { analysed: true, items: tracks.map((t) => ({ ...t, distance: distance.get(t.id)! })) };
   }
 

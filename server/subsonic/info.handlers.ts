@@ -1,7 +1,7 @@
 import { artistElems, entityId, orNotFound, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
-import { albumInfoElem, artistInfoElem, type ImageUrls } from "./serializers.ts";
+import { albumInfoElem, artistInfoElem, songElem, type ImageUrls } from "./serializers.ts";
 
 // Top songs and artist/album infos from local data only: no biography or notes (we fetch nothing
 // from the internet), MusicBrainz ids from tags, images from our own covers.
@@ -46,8 +46,8 @@ async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
 async function similarSongs(ctx: SubsonicContext): Promise<Elem> {
   const count = countOf(ctx, 50);
   const id = entityId(ctx);
-  const { items } = await ctx.services.catalog.similarTracks(ctx.user.id, id, count);
-  return { song: await songElems(ctx, items.map((t) => t.id)) };
+  const { items } = await ctx.services.catalog.similarTracks(ctx.user.id, id, count, { files: true });
+  return { song: items.map(songElem) };
 }
 
 export const infoHandlers: Record<string, SubsonicHandler> = {
