@@ -119,6 +119,19 @@ describe("smart playlists", () => {
     expect(born.status).toBe(400);
   });
 
+  it("are listed with their current count, exported as files, and never published to other servers", async () => {
+    const pl = await create(alice, { mode: "major", sort: { by: "tempo" } });
+    const listed = (await alice.get("/api/v1/playlists?limit=200")).body.items.find((p: { id: string }) => p.id === pl.id);
+    expect(listed).toMatchObject({ smart: true, itemCount: 2 });
+    expect(listed.durationMs).toBeGreaterThan(2000);
+    const m3u = await alice.get(`/api/v1/playlists/${pl.id}/export?format=m3u8`);
+    expect(m3u.status).toBe(200);
+    expect(m3u.body.indexOf("Mid")).toBeGreaterThan(0);
+    expect(m3u.body.indexOf("Fast")).toBeGreaterThan(m3u.body.indexOf("Mid"));
+    // Private: its actor answers like a missing one, so no other server can follow it.
+    expect((await alice.get(new URL(pl.actorId).pathname, { accept: "application/activity+json" })).status).toBe(404);
+  });
+
   it("refuse edits of their items with 403, and rules on an ordinary playlist with 409", async () => {
     const pl = await create(alice, { mode: "major" });
     const add = await alice.post(`/api/v1/playlists/${pl.id}/items`, { trackIds: [track.Slow] });
