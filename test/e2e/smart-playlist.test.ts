@@ -74,6 +74,7 @@ describe.skipIf(!chromiumPath)("smart playlists in Chromium", () => {
     await page.getByText("Smart", { exact: true }).waitFor();
     await page.locator("[data-testid=playlist-items] .title").first().waitFor();
     expect(await titles()).toEqual(["Sprint", "Canter"]);
+    expect(await page.getByTestId("smart-rules").innerText()).toBe("Tempo 120–160 BPM · minor · by tempo, descending · at most 100");
     // Its items follow its rules: no reordering or removing by hand.
     expect(await page.getByRole("button", { name: "Remove Sprint" }).count()).toBe(0);
     await screenshot(page, "smart-playlist");
