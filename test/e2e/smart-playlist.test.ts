@@ -68,6 +68,7 @@ describe.skipIf(!chromiumPath)("smart playlists in Chromium", () => {
     await page.getByLabel("Mode").selectOption("minor");
     await page.getByLabel("Sort by").selectOption("tempo");
     await page.getByLabel("Order").selectOption("desc");
+    await screenshot(page, "smart-playlist-form");
     await page.getByRole("button", { name: "Create smart playlist" }).click();
 
     await page.getByRole("heading", { name: "Brisk minor" }).waitFor();
