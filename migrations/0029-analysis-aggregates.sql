@@ -1,7 +1,8 @@
 -- Aggregates of audio features (issue 20) over big scopes, precomputed per "cell".
 --
 -- Who sees a track is decided by the libraries holding it: search_document.library_ids (0005). Tracks
--- with the same set of libraries form one cell; every track is in exactly one cell, so the cells a
+-- with the same set of libraries form one cell, split in 8 buckets by a hash of the track id (so a
+-- change recomputes an eighth of a big library); every track is in exactly one cell, so the cells a
 -- viewer sees (library_ids && their visible libraries) add up to their whole collection without
 -- counting a track twice, and a library's tracks are the cells containing it. A cell's `stats` are
 -- mergeable sums (counts, sums, sums of squares, extremes with their track, key and tempo counts,
@@ -12,30 +13,40 @@
 -- its stored snapshot does not see; the next read of a stale cell recomputes it in one statement, so
 -- a read is exact and an import or analysis run pays one insert per statement.
 CREATE TABLE analysis_cell (
-  library_ids uuid[] PRIMARY KEY,
+  library_ids uuid[] NOT NULL,
+  bucket smallint NOT NULL,
   -- The snapshot the stats were computed in; null until the first read.
   computed_in pg_snapshot,
-  stats jsonb
+  stats jsonb,
+  PRIMARY KEY (library_ids, bucket)
 );
 CREATE TABLE analysis_cell_change (
   library_ids uuid[] NOT NULL,
+  bucket smallint NOT NULL,
   xid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
-CREATE INDEX analysis_cell_change_library_ids_index ON analysis_cell_change (library_ids, xid);
+CREATE INDEX analysis_cell_change_cell_index ON analysis_cell_change (library_ids, bucket, xid);
+
+-- A track's bucket: the top 3 bits of the hash that also ranks it for the sampled chart points, so
+-- the lowest ranks (the sample) sit in the lowest buckets.
+CREATE FUNCTION analysis_bucket(track_id uuid) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN ((hashtext(track_id::text)::bigint + 2147483648) >> 29)::smallint;
 
 -- A cell's tracks, found by its key when it is recomputed.
-CREATE INDEX search_document_track_libraries_index ON search_document (library_ids) WHERE kind = 'track';
+CREATE INDEX search_document_track_cell_index ON search_document (library_ids, analysis_bucket(id)) WHERE kind = 'track';
 
--- Marks cells stale (an array of library_ids arrays, as text: PostgreSQL has no arrays of arrays of
--- different lengths), creating the ones seen for the first time.
-CREATE FUNCTION analysis_touch_cells(cells text[]) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO analysis_cell (library_ids) SELECT c::uuid[] FROM unnest(cells) c ON CONFLICT DO NOTHING;
-  INSERT INTO analysis_cell_change (library_ids) SELECT c::uuid[] FROM unnest(cells) c;
+-- Marks cells stale: those of the tracks given by id and library set (as text: PostgreSQL has no
+-- arrays of arrays of different lengths), creating the ones seen for the first time.
+CREATE FUNCTION analysis_touch_cells(track_ids uuid[], libraries text[]) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO analysis_cell_change (library_ids, bucket)
+  SELECT DISTINCT l::uuid[], analysis_bucket(t) FROM unnest(track_ids, libraries) AS x(t, l);
+  INSERT INTO analysis_cell (library_ids, bucket)
+  SELECT DISTINCT l::uuid[], analysis_bucket(t) FROM unnest(track_ids, libraries) AS x(t, l) ON CONFLICT DO NOTHING;
 $$;
 
 -- Marks stale the cells of the given tracks (by their current libraries).
 CREATE FUNCTION analysis_touch_tracks(track_ids uuid[]) RETURNS void LANGUAGE sql AS $$
-  SELECT analysis_touch_cells(ARRAY(SELECT DISTINCT d.library_ids::text FROM search_document d WHERE d.id = ANY(track_ids) AND d.kind = 'track'))
+  SELECT analysis_touch_cells(array_agg(d.id), array_agg(d.library_ids::text)) FROM search_document d WHERE d.id = ANY(track_ids) AND d.kind = 'track' 
 $$;
 
 CREATE FUNCTION analysis_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -59,18 +70,17 @@ CREATE TRIGGER analysis_cell_analysis_delete AFTER DELETE ON track_analysis REFE
 CREATE FUNCTION analysis_documents_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    PERFORM analysis_touch_cells(ARRAY(SELECT DISTINCT n.library_ids::text FROM new_rows n WHERE n.kind = 'track'));
+    PERFORM analysis_touch_cells(array_agg(n.id), array_agg(n.library_ids::text)) FROM new_rows n WHERE n.kind = 'track';
   ELSE
-    PERFORM analysis_touch_cells(ARRAY(SELECT DISTINCT o.library_ids::text FROM old_rows o WHERE o.kind = 'track'));
+    PERFORM analysis_touch_cells(array_agg(o.id), array_agg(o.library_ids::text)) FROM old_rows o WHERE o.kind = 'track';
   END IF;
   RETURN NULL;
 END $$;
 CREATE FUNCTION analysis_documents_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM analysis_touch_cells(ARRAY(
-    SELECT DISTINCT x.library_ids::text FROM new_rows n JOIN old_rows o ON o.id = n.id,
-      LATERAL (VALUES (n.library_ids), (o.library_ids)) x(library_ids)
-    WHERE n.kind = 'track' AND n.library_ids IS DISTINCT FROM o.library_ids));
+  PERFORM analysis_touch_cells(array_agg(n.id), array_agg(x.library_ids::text))
+  FROM new_rows n JOIN old_rows o ON o.id = n.id, LATERAL (VALUES (n.library_ids), (o.library_ids)) x(library_ids)
+  WHERE n.kind = 'track' AND n.library_ids IS DISTINCT FROM o.library_ids;
   RETURN NULL;
 END $$;
 CREATE TRIGGER analysis_cell_document_insert AFTER INSERT ON search_document REFERENCING NEW TABLE AS new_rows
@@ -99,4 +109,4 @@ CREATE TRIGGER analysis_cell_track_update AFTER UPDATE ON track REFERENCING NEW 
   FOR EACH STATEMENT EXECUTE FUNCTION analysis_tracks_updated();
 
 -- The cells of the music already here, to be computed on their first read.
-INSERT INTO analysis_cell (library_ids) SELECT DISTINCT library_ids FROM search_document WHERE kind = 'track';
+INSERT INTO analysis_cell (library_ids, bucket) SELECT DISTINCT library_ids, analysis_bucket(id) FROM search_document WHERE kind = 'track';

@@ -82,6 +82,7 @@ export const SCOPE_TRACKS_SQL: Record<"album" | "artist" | "playlist", string> =
 
 export interface CellRow {
   library_ids: string[];
+  bucket: number;
   stats: CellStats | null;
   stale: boolean;
 }
@@ -93,8 +94,9 @@ export interface CellRow {
 export async function readCells(pool: pg.Pool, viewerId: string | null, libraryId: string | null): Promise<CellRow[]> {
   const { rows } = await pool.query<CellRow>({
     name: "analysis-cells", // prepared once per connection
-    text: `SELECT c.library_ids, c.stats, (c.computed_in IS NULL OR EXISTS (
-               SELECT 1 FROM analysis_cell_change x WHERE x.library_ids = c.library_ids AND NOT pg_visible_in_snapshot(x.xid, c.computed_in))) AS stale
+    text: `SELECT c.library_ids, c.bucket, c.stats, (c.computed_in IS NULL OR EXISTS (
+               SELECT 1 FROM analysis_cell_change x WHERE x.library_ids = c.library_ids AND x.bucket = c.bucket
+                 AND NOT pg_visible_in_snapshot(x.xid, c.computed_in))) AS stale
            FROM analysis_cell c
            WHERE CASE WHEN $2::uuid IS NULL THEN c.library_ids && ${visibleLibraryIdsSql("$1")} ELSE c.library_ids @> ARRAY[$2::uuid] END`,
     values: [viewerId, libraryId],
@@ -106,19 +108,20 @@ export async function readCells(pool: pg.Pool, viewerId: string | null, libraryI
  * Recomputes one cell in one statement (its stats and the snapshot they saw), then forgets the
  * changes that snapshot saw. A recompute never replaces a newer one (another reader's, in parallel).
  */
-export async function recomputeCell(pool: pg.Pool, libraryIds: string[]): Promise<CellStats> {
+export async function recomputeCell(pool: pg.Pool, { library_ids: libraryIds, bucket }: CellRow): Promise<CellStats> {
   const { rows } = await pool.query<{ stats: CellStats }>(
-    `WITH s AS (${cellStatsSql("SELECT d.id FROM search_document d WHERE d.kind = 'track' AND d.library_ids = $1::uuid[]")}),
+    `WITH s AS (${cellStatsSql("SELECT d.id FROM search_document d WHERE d.kind = 'track' AND d.library_ids = $1::uuid[] AND analysis_bucket(d.id) = $2")}),
      done AS (UPDATE analysis_cell c SET stats = s.stats, computed_in = pg_current_snapshot() FROM s
-              WHERE c.library_ids = $1::uuid[] AND (c.computed_in IS NULL OR pg_snapshot_xmin(c.computed_in) <= pg_snapshot_xmin(pg_current_snapshot()))
+              WHERE c.library_ids = $1::uuid[] AND c.bucket = $2 AND (c.computed_in IS NULL OR pg_snapshot_xmin(c.computed_in) <= pg_snapshot_xmin(pg_current_snapshot()))
               RETURNING c.computed_in)
      SELECT s.stats FROM s`,
-    [libraryIds],
+    [libraryIds, bucket],
   );
   await pool.query(
     `DELETE FROM analysis_cell_change x USING analysis_cell c
-     WHERE c.library_ids = $1::uuid[] AND x.library_ids = c.library_ids AND x.xid < pg_snapshot_xmin(c.computed_in)`,
-    [libraryIds],
+     WHERE c.library_ids = $1::uuid[] AND c.bucket = $2 AND x.library_ids = c.library_ids AND x.bucket = c.bucket
+       AND x.xid < pg_snapshot_xmin(c.computed_in)`,
+    [libraryIds, bucket],
   );
   return rows[0]!.stats;
 }

@@ -74,7 +74,7 @@ export class AnalysisStatsService {
 
   async #fromCells(viewerId: string | null, libraryId: string | null): Promise<CellStats> {
     const cells = await readCells(this.#pool, viewerId, libraryId);
-    const parts = await Promise.all(cells.map((cell) => (cell.stale || !cell.stats ? recomputeCell(this.#pool, cell.library_ids) : cell.stats)));
+    const parts = await Promise.all(cells.map((cell) => (cell.stale || !cell.stats ? recomputeCell(this.#pool, cell) : cell.stats)));
     return mergeStats(parts);
   }
 
