@@ -4,6 +4,7 @@
 // an album, an artist and a playlist, each from one client (latency alone) and from several at once.
 // The collection and library read precomputed cells (migrations/0029); the first read after a change
 // recomputes the changed cell, measured separately ("after a change").
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { TestClient } from "../test/helpers/client.ts";
 import { loadAnalysisFixture } from "./analysis-fixtures.ts";
@@ -85,6 +86,9 @@ try {
     for (const [label, latencies] of byScope) console.log(`  ${label.padEnd(24)} ${summary(latencies)}`);
     console.log(`  ${"all".padEnd(24)} ${summary([...byScope.values()].flat())}`);
   };
+  // The machine may be shared: the load average says how much of its cores the figures below had.
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" / ");
+  console.log(`Load average before measuring (1 / 5 / 15 min): ${load()} on ${os.availableParallelism()} cores`);
   const requests = Number(values.requests);
   report(`1 client, ${requests} requests`, await run(url, token, paths, 1, requests));
   const clients = Number(values.clients);
@@ -98,7 +102,8 @@ try {
     await run(url, token, paths.slice(0, 1), 1, 1);
     after.push(performance.now() - t);
   }
-  console.log(`Collection, first read after a change (recomputes the cell): ${summary(after)}`);
+  console.log(`Collection, first read after a change (recomputes the changed cell, an eighth of the library): ${summary(after)}`);
+  console.log(`Load average after measuring: ${load()}`);
 } finally {
   await server.close();
 }
