@@ -16,4 +16,8 @@ export function themedOptions() {
   return { animation: false as const, responsive: true, maintainAspectRatio: false, color: text, axis };
 }
 
-export { accentColor };
+/** The theme's accent (see accentColor), read again when the theme is toggled. */
+export function themedAccent(alpha = 1): string {
+  void theme.value;
+  return accentColor(alpha);
+}
