@@ -93,7 +93,12 @@ export interface CellRow {
 export async function readCells(pool: pg.Pool, viewerId: string | null, libraryId: string | null): Promise<CellRow[]> {
   const { rows } = await pool.query<CellRow>({
     name: "analysis-cells", // prepared once per connection
-    text: `SELECT c.library_ids, c.bucket, c.stats, (c.computed_in IS NULL OR EXISTS (
+    // Points only from the buckets that can hold the merged sample: every rank in bucket b is below
+    // every rank in bucket b + 1, so once the lower buckets hold POINT_SAMPLE points the rest are not read.
+    text: `SELECT c.library_ids, c.bucket, CASE WHEN coalesce(sum(jsonb_array_length(c.stats->'points')) OVER (
+               ORDER BY c.bucket RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < ${POINT_SAMPLE}
+               THEN c.stats ELSE c.stats - 'points' END AS stats,
+             (c.computed_in IS NULL OR EXISTS (
                SELECT 1 FROM analysis_cell_change x WHERE x.library_ids = c.library_ids AND x.bucket = c.bucket
                  AND NOT pg_visible_in_snapshot(x.xid, c.computed_in))) AS stale
            FROM analysis_cell c
@@ -136,11 +141,14 @@ export interface TrackLabel {
 /** Titles, artists and albums of tracks (superlatives and points), by id. */
 export async function trackLabels(pool: pg.Pool, ids: string[]): Promise<Map<string, TrackLabel>> {
   if (!ids.length) return new Map();
-  const { rows } = await pool.query<TrackLabel>(
-    `SELECT t.id, t.title, ar.name AS "artistName", t.album_id AS "albumId", al.title AS "albumTitle"
-     FROM track t LEFT JOIN artist ar ON ar.id = t.artist_id LEFT JOIN album al ON al.id = t.album_id WHERE t.id = ANY($1::uuid[])`,
-    [ids],
-  );
+  // Names looked up row by row (scalar subqueries): joined, the planner hashed all albums and artists.
+  const { rows } = await pool.query<TrackLabel>({
+    name: "analysis-track-labels",
+    text: `SELECT t.id, t.title, (SELECT ar.name FROM artist ar WHERE ar.id = t.artist_id) AS "artistName", t.album_id AS "albumId",
+                  (SELECT al.title FROM album al WHERE al.id = t.album_id) AS "albumTitle"
+           FROM track t WHERE t.id = ANY($1::uuid[])`,
+    values: [ids],
+  });
   return new Map(rows.map((row) => [row.id, row]));
 }
 

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { NotFound } from "../errors.ts";
 import {
-  keyDistribution, mergeStats, STAT_FEATURES, summarise, SUPERLATIVES, TEMPO_BIN_BPM, tempoHistogram,
+  emptyStats, keyDistribution, mergeStats, STAT_FEATURES, summarise, SUPERLATIVES, TEMPO_BIN_BPM, tempoHistogram,
   type CellStats, type FeatureSummary, type StatFeature,
 } from "./analysis-stats.ts";
 import {
@@ -73,9 +73,15 @@ export class AnalysisStatsService {
   }
 
   async #fromCells(viewerId: string | null, libraryId: string | null): Promise<CellStats> {
-    const cells = await readCells(this.#pool, viewerId, libraryId);
-    const parts = await Promise.all(cells.map((cell) => (cell.stale || !cell.stats ? recomputeCell(this.#pool, cell) : cell.stats)));
-    return mergeStats(parts);
+    let cells = await readCells(this.#pool, viewerId, libraryId);
+    const stale = cells.filter((cell) => cell.stale || !cell.stats);
+    if (stale.length) {
+      await Promise.all(stale.map((cell) => recomputeCell(this.#pool, cell)));
+      // Read again: which cells' points the sample needs depends on their fresh counts. A cell changed
+      // meanwhile (stale again) is taken as just computed: the change is as new as this request.
+      cells = await readCells(this.#pool, viewerId, libraryId);
+    }
+    return mergeStats(cells.map((cell) => cell.stats ?? emptyStats()));
   }
 
   async #answer(scope: AnalysisStats["scope"], stats: CellStats, pointLimit: number): Promise<AnalysisStats> {

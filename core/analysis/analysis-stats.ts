@@ -40,7 +40,7 @@ export interface CellStats {
   tempoBins: Record<string, number>;
   /** Release year -> [tracks, sum of loudness]. */
   years: Record<string, [number, number]>;
-  /** [rank, track id, energy, danceability], by rank. */
+  /** [rank, track id, energy, danceability], by rank; left out of cells whose points cannot be in the merged sample. */
   points: [number, string, number, number][];
 }
 
@@ -81,7 +81,7 @@ export function mergeStats(parts: CellStats[]): CellStats {
       const [n0, sum0] = total.years[year] ?? [0, 0];
       total.years[year] = [n0 + n, sum0 + sum];
     }
-    total.points.push(...part.points);
+    total.points.push(...(part.points ?? []));
   }
   total.points = total.points.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1)).slice(0, POINT_SAMPLE);
   return total;
