@@ -23,6 +23,7 @@ import { moderationRoutes } from "./api/moderation.routes.ts";
 import { blocksRoutes } from "./api/blocks.routes.ts";
 import { authRoutes } from "./api/auth.routes.ts";
 import { healthRoutes } from "./api/health.routes.ts";
+import { analysisRoutes } from "./api/analysis.routes.ts";
 import { catalogRoutes } from "./api/catalog.routes.ts";
 import { eventsRoutes } from "./api/events.routes.ts";
 import { followsRoutes } from "./api/follows.routes.ts";
@@ -82,6 +83,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(listensRoutes(deps));
   api.use(listenRelayRoutes(deps));
   api.use(listenTransferRoutes(deps));
+  api.use(analysisRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));

@@ -5,6 +5,7 @@ import type { AccountService } from "../core/accounts/accounts.service.ts";
 import type { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import type { SessionService } from "../core/accounts/sessions.service.ts";
 import type { RemoteActors } from "../core/fediverse/remote-actors.ts";
+import type { AnalysisStatsService } from "../core/analysis/analysis-stats.service.ts";
 import type { CatalogService } from "../core/catalog/catalog.service.ts";
 import type { UserDataService } from "../core/catalog/user-data.service.ts";
 import type { FollowsService } from "../core/fediverse/follows.service.ts";
@@ -72,6 +73,8 @@ export interface ServerDeps {
   listenIngest: ListenIngest;
   /** Live listening statistics (rollups kept by the listen table's triggers). */
   listenStats: ListenStatsService;
+  /** Audio feature aggregates per scope (precomputed cells for the collection and libraries) and per track. */
+  analysisStats: AnalysisStatsService;
   /** Listen tokens (scrobblers' `Authorization: Token`), listen privacy and who may read whose listens. */
   listenAccess: ListenAccessService;
   listenHistory: ListenHistoryService;

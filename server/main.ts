@@ -9,6 +9,7 @@ import { ActorService } from "../core/accounts/actors.service.ts";
 import { ApiTokenService } from "../core/accounts/api-tokens.service.ts";
 import { SessionService } from "../core/accounts/sessions.service.ts";
 import type { Database } from "../core/db/database.ts";
+import { AnalysisStatsService } from "../core/analysis/analysis-stats.service.ts";
 import { CatalogService } from "../core/catalog/catalog.service.ts";
 import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
@@ -127,6 +128,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     userData: new UserDataService({ pool }),
     listenIngest,
     listenStats: new ListenStatsService({ pool }),
+    analysisStats: new AnalysisStatsService({ pool }),
     listenAccess: new ListenAccessService({ pool }),
     listenHistory: new ListenHistoryService({ pool }),
     nowPlaying: new NowPlayingService({ pool }),

@@ -63,4 +63,7 @@ export const sqlOnlyTables = [
   "listen_relay",
   // Audio analysis (migration 0027): each track's measured features.
   "track_analysis",
+  // Feature aggregates per cell of tracks, and the changes that make a cell stale (migration 0029).
+  "analysis_cell",
+  "analysis_cell_change",
 ];

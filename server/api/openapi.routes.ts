@@ -5,6 +5,7 @@ import { adminOperations } from "./admin.routes.ts";
 import { blocksOperations } from "./blocks.routes.ts";
 import { moderationOperations } from "./moderation.routes.ts";
 import { authOperations } from "./auth.routes.ts";
+import { analysisOperations } from "./analysis.routes.ts";
 import { catalogOperations } from "./catalog.routes.ts";
 import { eventsOperations } from "./events.routes.ts";
 import { followsOperations } from "./follows.routes.ts";
@@ -41,6 +42,7 @@ export const OPERATIONS: Operation[] = [
   ...uploadsOperations,
   ...mediaOperations,
   ...catalogOperations,
+  ...analysisOperations,
   ...playlistsOperations,
   ...subsonicCredentialsOperations,
   ...listenSettingsOperations,
