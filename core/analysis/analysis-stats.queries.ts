@@ -58,12 +58,15 @@ export async function statsOf(pool: pg.Pool, tracks: string, params: unknown[]):
 
 export type Scope = "collection" | "library" | "album" | "artist" | "playlist";
 
-/** SQL: the name of a scope the viewer ($1) may see ($2 its id); no row when it is missing or hidden. */
+/**
+ * SQL: the name of a scope the viewer ($1) may see ($2 its id); no row when it is missing or hidden. A
+ * playlist's row also has its owner and rules: a smart playlist's tracks are its rules' matches.
+ */
 export const SCOPE_NAME_SQL: Record<Exclude<Scope, "collection">, string> = {
   library: `SELECT l.name FROM library l WHERE l.id = $2 AND ${visibleLibrariesSql("l", "$1")}`,
   album: `SELECT a.title AS name FROM album a WHERE a.id = $2 AND ${visibleItemSql("albums", "a", "$1")}`,
   artist: `SELECT ar.name FROM artist ar WHERE ar.id = $2 AND ${visibleItemSql("artists", "ar", "$1")}`,
-  playlist: `SELECT p.name FROM playlist p WHERE p.id = $2 AND ${visiblePlaylistsSql("p", "$1")}`,
+  playlist: `SELECT p.name, p.owner_id, p.rules FROM playlist p WHERE p.id = $2 AND ${visiblePlaylistsSql("p", "$1")}`,
 };
 
 /** SQL: the visible tracks ($1 the viewer) of the small scopes ($2 the scope's id), as `id`. */
@@ -74,7 +77,7 @@ export const SCOPE_TRACKS_SQL: Record<"album" | "artist" | "playlist", string> =
              UNION SELECT tt.id FROM track tt JOIN album al ON al.id = tt.album_id WHERE al.album_artist_id = $2
              UNION SELECT tt.id FROM artist_credit c JOIN track tt ON tt.album_id = c.album_id WHERE c.artist_id = $2) t
            WHERE ${visibleItemSql("tracks", "t", "$1")}`,
-  // A track listed twice counts once.
+  // A track listed twice counts once. (A smart playlist has no items: the service asks its rules.)
   playlist: `SELECT DISTINCT t.id FROM playlist_item i JOIN track t ON t.id = i.track_id WHERE i.playlist_id = $2
                AND ${visibleItemSql("tracks", "t", "$1")}`,
 };

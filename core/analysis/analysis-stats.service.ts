@@ -4,6 +4,8 @@ import {
   emptyStats, keyDistribution, mergeStats, STAT_FEATURES, summarise, SUPERLATIVES, TEMPO_BIN_BPM, tempoHistogram,
   type CellStats, type FeatureSummary, type StatFeature,
 } from "./analysis-stats.ts";
+import { matchingSql } from "../playlists/smart-playlist.queries.ts";
+import type { SmartRules } from "../playlists/smart-rules.ts";
 import {
   readCells, recomputeCell, SCOPE_NAME_SQL, SCOPE_TRACKS_SQL, statsOf, trackFeatureRow, trackLabels, type Scope, type TrackLabel,
 } from "./analysis-stats.queries.ts";
@@ -41,9 +43,14 @@ export class AnalysisStatsService {
   async stats(viewerId: string | null, scope: Scope, id: string | null = null, options: { points?: number } = {}): Promise<AnalysisStats> {
     let name: string | null = null;
     if (scope !== "collection") {
-      const { rows } = await this.#pool.query<{ name: string }>(SCOPE_NAME_SQL[scope], [viewerId, id]);
+      const { rows } = await this.#pool.query<{ name: string; owner_id?: string; rules?: SmartRules | null }>(SCOPE_NAME_SQL[scope], [viewerId, id]);
       if (!rows[0]) throw new NotFound(scope);
       name = rows[0].name;
+      const { owner_id: ownerId, rules } = rows[0];
+      if (rules && ownerId && id) {
+        const { sql, p } = matchingSql(ownerId, rules, id);
+        return this.#answer({ kind: scope, id, name }, await statsOf(this.#pool, `SELECT m.id FROM (${sql}) m`, p.values), options.points ?? Infinity);
+      }
     }
     const stats = scope === "collection" || scope === "library"
       ? await this.#fromCells(viewerId, scope === "library" ? id : null)

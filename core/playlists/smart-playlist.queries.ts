@@ -58,7 +58,7 @@ function orderBy(rules: SmartRules, seed: string, p: Params): string {
 }
 
 /** SQL and values of the matching tracks (`id`, `position` from 0), for owner $1. */
-function matchingSql(ownerId: string, rules: SmartRules, seed: string): { sql: string; p: Params } {
+export function matchingSql(ownerId: string, rules: SmartRules, seed: string): { sql: string; p: Params } {
   const p = new Params(ownerId);
   const where = conditions(rules, p);
   const order = orderBy(rules, seed, p);

@@ -101,6 +101,12 @@ describe("feature aggregates", () => {
     const mix = (await alice.get(`/api/v1/playlists/${playlist}/analysis`)).body;
     // A track listed twice counts once: One and Four analysed, Pending not yet.
     expect([mix.tracks, mix.analysed, mix.features.tempo.mean, mix.superlatives[0].track.title]).toEqual([3, 2, 80, "One"]);
+
+    // A smart playlist keeps no items: its scope is what its rules admit now (tempo 100-130: One and Three).
+    const smart = await alice.post("/api/v1/playlists", { name: "Mid tempo", privacy: "private", rules: { tempo: { min: 100, max: 130 } } });
+    expect(smart.status).toBe(201);
+    const mid = (await alice.get(`/api/v1/playlists/${smart.body.id}/analysis`)).body;
+    expect([mid.tracks, mid.analysed, mid.features.tempo.mean]).toEqual([2, 2, 110]);
   });
 
   it("never counts another user's private music, and follows each change at once", async () => {
