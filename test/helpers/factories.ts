@@ -72,12 +72,15 @@ export async function seedTracks(app: SeedTarget, libraryId: string, seeds: Trac
       );
     }
     const outcomes = await commitBatch(client, items);
-    return Promise.all(items.map(async (item) => {
+    // One statement at a time: a pg client queues parallel queries, which pg 9 will refuse.
+    const seeded: SeededTrack[] = [];
+    for (const item of items) {
       const outcome = outcomes.get(item.uploadId);
       if (outcome?.kind !== "finished") throw new Error(`${item.originalName} was not imported: ${JSON.stringify(outcome)}`);
       await markFinished(client, item, outcome.trackId);
-      return { uploadId: item.uploadId, trackId: outcome.trackId };
-    }));
+      seeded.push({ uploadId: item.uploadId, trackId: outcome.trackId });
+    }
+    return seeded;
   });
 }
 
