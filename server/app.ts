@@ -29,6 +29,7 @@ import { followsRoutes } from "./api/follows.routes.ts";
 import { peopleRoutes } from "./api/people.routes.ts";
 import { instanceFollowsRoutes } from "./api/instance-follows.routes.ts";
 import { instanceRoutes } from "./api/instance.routes.ts";
+import { analysisRoutes } from "./api/analysis.routes.ts";
 import { librariesRoutes } from "./api/libraries.routes.ts";
 import { mediaRoutes } from "./api/media.routes.ts";
 import { meRoutes } from "./api/me.routes.ts";
@@ -83,6 +84,7 @@ export function createApp(deps: ServerDeps): Express {
   api.use(listenRelayRoutes(deps));
   api.use(listenTransferRoutes(deps));
   api.use("/libraries", librariesRoutes(deps));
+  api.use("/libraries", analysisRoutes(deps));
   api.use(followsRoutes(deps));
   api.use(peopleRoutes(deps));
   api.use("/playlists", playlistsRoutes(deps));

@@ -11,6 +11,7 @@ import { followsOperations } from "./follows.routes.ts";
 import { healthOperations } from "./health.routes.ts";
 import { instanceOperations } from "./instance.routes.ts";
 import { instanceFollowsOperations } from "./instance-follows.routes.ts";
+import { analysisOperations } from "./analysis.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { peopleOperations } from "./people.routes.ts";
@@ -36,6 +37,7 @@ export const OPERATIONS: Operation[] = [
   ...blocksOperations,
   ...lastfmOperations,
   ...librariesOperations,
+  ...analysisOperations,
   ...followsOperations,
   ...peopleOperations,
   ...uploadsOperations,
