@@ -113,7 +113,7 @@ export class AnalysisRunsService {
 
   async #latest(libraryId: string, db: pg.Pool | pg.PoolClient): Promise<AnalysisRunProgress | null> {
     const { rows } = await db.query<{
-      id: string; analyser_version: string | null; created_at: Date; prepared: boolean;
+      id: string; analyser_version: string | null; created_at: Date | string; prepared: boolean;
       total: number; done: number; failed: number; recent: number; seconds: number;
     }>(
       `SELECT r.id, r.analyser_version, r.created_at, r.prepared_at IS NOT NULL AS prepared, c.*,
@@ -138,7 +138,7 @@ export class AnalysisRunsService {
       id: r.id,
       state: !r.prepared ? "preparing" : left > 0 ? "running" : "finished",
       analyserVersion: r.analyser_version,
-      startedAt: r.created_at.toISOString(),
+      startedAt: new Date(r.created_at).toISOString(), // the pool may hand timestamps over as text
       total: r.total,
       done: r.done,
       failed: r.failed,
