@@ -51,21 +51,27 @@ export class AnalysisRunsService {
   /** Starts a run unless one is still going (then that one). Owner or administrator: otherwise NotFound. */
   async start(user: User, libraryId: string): Promise<LibraryAnalysis> {
     await this.#authorize(user, libraryId);
+    return this.startForOperator(libraryId, user.id);
+  }
+
+  /** `start` for the command line (no account: the operator may run it on any local library). */
+  async startForOperator(libraryId: string, requestedBy: string | null = null): Promise<LibraryAnalysis> {
     await withTransaction(this.#db, async ({ sql }) => {
       // One start at a time per library: two clicks make one run.
-      await sql.query("SELECT 1 FROM library WHERE id = $1 FOR UPDATE", [libraryId]);
+      const { rowCount } = await sql.query("SELECT 1 FROM library WHERE id = $1 AND owner_id IS NOT NULL FOR UPDATE", [libraryId]);
+      if (!rowCount) throw new NotFound("library");
       const latest = await this.#latest(libraryId, sql);
       if (latest && latest.state !== "finished") return;
       const id = randomUUID();
-      await sql.query("INSERT INTO analysis_run (id, library_id, requested_by) VALUES ($1, $2, $3)", [id, libraryId, user.id]);
+      await sql.query("INSERT INTO analysis_run (id, library_id, requested_by) VALUES ($1, $2, $3)", [id, libraryId, requestedBy]);
       await enqueueJob(sql, ANALYZE_LIBRARY_TASK, { runId: id }, { priority: ANALYSIS_PRIORITY - 1, maxAttempts: 5 });
     });
-    return this.#state(libraryId);
+    return this.progressForOperator(libraryId);
   }
 
   async progress(user: User, libraryId: string): Promise<LibraryAnalysis> {
     await this.#authorize(user, libraryId);
-    return this.#state(libraryId);
+    return this.progressForOperator(libraryId);
   }
 
   /**
@@ -100,7 +106,8 @@ export class AnalysisRunsService {
     if (!owner || (owner !== user.id && user.role !== "admin")) throw new NotFound("library");
   }
 
-  async #state(libraryId: string): Promise<LibraryAnalysis> {
+  /** `progress` for the command line. */
+  async progressForOperator(libraryId: string): Promise<LibraryAnalysis> {
     const { rows } = await this.#db.pool.query<{ tracks: number; analysed: number; failed: number }>(
       `SELECT count(*)::int AS tracks, count(*) FILTER (WHERE ta.status = 'done')::int AS analysed,
          count(*) FILTER (WHERE ta.status = 'failed')::int AS failed
