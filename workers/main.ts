@@ -81,7 +81,7 @@ export async function installJobQueueSchema(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: graphileLogger });
 }
 
-export function buildTaskList(config: AppConfig, db: Database, extraTasks: Record<string, Task> = {}, analyser = buildAnalyser(config)): TaskList {
+export function buildTaskList(config: AppConfig, db: Database, analyser: AudioAnalyser, extraTasks: Record<string, Task> = {}): TaskList {
   const federation = buildFederation({
     config,
     orm: db.orm,
@@ -143,11 +143,13 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   // graphile-worker locks a job with its pool's id (jobs.locked_by), not its job slot's: the heartbeat
   // must vouch for exactly those ids, or other workers take this one's long jobs.
   const poolIds: string[] = [];
+  const ownAnalyser = options.analyser ? undefined : buildAnalyser(config);
+  const analyser = options.analyser ?? ownAnalyser!;
   events.on("pool:create", ({ workerPool }) => poolIds.push(workerPool.id));
   const runner: Runner = await run({
     events,
     pgPool: db.pool,
-    taskList: buildTaskList(config, db, options.extraTasks, options.analyser),
+    taskList: buildTaskList(config, db, analyser, options.extraTasks),
     crontab: CRONTAB,
     concurrency: config.worker.concurrency,
     noHandleSignals: true,
@@ -161,6 +163,7 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   const stop = async () => {
     // The heartbeat goes on while running jobs drain: a silent worker's jobs would be run a second time.
     await runner.stop();
+    await ownAnalyser?.close(); // its Essentia thread
     await heartbeat.stop();
     log.info("Worker {id} stopped", { id });
   };

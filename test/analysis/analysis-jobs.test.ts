@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrackAnalysisJob } from "../../core/analysis/track-analysis-job.ts";
-import type { AudioAnalyser } from "../../core/analysis/track-features.ts";
+import type { EssentiaAnalyser } from "../../core/analysis/essentia-analyser.ts";
 import { buildAnalyser } from "../../workers/analyser.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -21,7 +21,7 @@ describe.skipIf(!hasFfmpeg())("analysis jobs", () => {
   let owner: TestClient;
   let creds: Credentials;
   let libraryId: string;
-  let analyser: AudioAnalyser;
+  let analyser: EssentiaAnalyser;
   const tracks: Record<string, string> = {};
 
   const analysisOf = async (trackId: string) =>
@@ -58,6 +58,7 @@ describe.skipIf(!hasFfmpeg())("analysis jobs", () => {
     for (const row of rows) tracks[row.title] = row.id;
   });
   afterAll(async () => {
+    await analyser?.close();
     await app?.close();
     await rm(dir, { recursive: true, force: true });
   });
