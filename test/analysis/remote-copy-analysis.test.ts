@@ -51,6 +51,5 @@ describe.skipIf(!hasFfmpeg())("analysis of remote tracks", () => {
     )).rows[0], { timeout: 60_000, what: "the remote track's analysis" });
     expect(row).toMatchObject({ status: "done", upload_id: uploadId });
     expect(row.loudness_lufs).toBeLessThan(-15);
-
   }, 90_000);
 });
