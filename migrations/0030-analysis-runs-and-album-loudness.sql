@@ -32,3 +32,17 @@ CREATE TABLE analysis_run_track (
 );
 CREATE INDEX analysis_run_track_track_index ON analysis_run_track (track_id);
 CREATE INDEX track_analysis_analysed_at_index ON track_analysis (analysed_at);
+
+-- Subsonic answers (songs' replayGain) and REST tracks show ReplayGain computed from these loudness values:
+-- a change to one moves the catalog generation (0009, 0011), so no kept answer shows the old gain. A track
+-- analysed again with the same loudness moves nothing.
+CREATE CONSTRAINT TRIGGER catalog_generation_track_loudness_added AFTER INSERT OR DELETE ON track_analysis
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_generation_bump();
+CREATE CONSTRAINT TRIGGER catalog_generation_track_loudness_changed AFTER UPDATE ON track_analysis DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN ((OLD.status, OLD.loudness_lufs, OLD.true_peak_dbtp) IS DISTINCT FROM (NEW.status, NEW.loudness_lufs, NEW.true_peak_dbtp))
+  EXECUTE FUNCTION catalog_generation_bump();
+CREATE CONSTRAINT TRIGGER catalog_generation_album_loudness_added AFTER INSERT OR DELETE ON album_loudness
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_generation_bump();
+CREATE CONSTRAINT TRIGGER catalog_generation_album_loudness_changed AFTER UPDATE ON album_loudness DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN ((OLD.loudness_lufs, OLD.true_peak_dbtp) IS DISTINCT FROM (NEW.loudness_lufs, NEW.true_peak_dbtp))
+  EXECUTE FUNCTION catalog_generation_bump();

@@ -63,4 +63,8 @@ export const sqlOnlyTables = [
   "listen_relay",
   // Audio analysis (migration 0027): each track's measured features.
   "track_analysis",
+  // Analysis runs of a library and albums' loudness for their ReplayGain (migration 0030).
+  "analysis_run",
+  "analysis_run_track",
+  "album_loudness",
 ];

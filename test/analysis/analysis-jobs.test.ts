@@ -101,6 +101,18 @@ describe.skipIf(!hasFfmpeg())("analysis jobs", () => {
     expect(dto.replayGain).toEqual(computed);
   });
 
+  it("never gives a Subsonic answer kept from before the track was analysed", async () => {
+    await app.db.pool.query("DELETE FROM track_analysis WHERE track_id = $1", [tracks.Quiet]);
+    await app.db.pool.query("DELETE FROM album_loudness");
+    const before = (await song(tracks.Quiet!)).replayGain;
+    expect(before.trackGain).toBeUndefined();
+    expect((await song(tracks.Quiet!)).replayGain).toEqual(before); // asked twice: the second answer is the kept one
+    expect(await jobFor(analyser.version).run(tracks.Quiet!, { lastAttempt: false })).toBe("done");
+    const after = (await song(tracks.Quiet!)).replayGain;
+    expect(after.trackGain).toBeCloseTo(-18 - (await analysisOf(tracks.Quiet!)).loudness_lufs, 1);
+    expect(after.albumGain).toEqual(expect.any(Number));
+  });
+
   it("leaves a track analysed at the same version alone, and analyses it again at a new version", async () => {
     const before = await analysisOf(tracks.Quiet!);
     expect(await jobFor(analyser.version).run(tracks.Quiet!, { lastAttempt: false })).toBe("skipped");
