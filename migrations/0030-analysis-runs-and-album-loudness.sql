@@ -11,6 +11,44 @@ CREATE TABLE album_loudness (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- The one computation of an album's loudness: the power mean 10*log10(sum(d*10^(L/10)) / sum(d)) of its
+-- analysed tracks' loudness L weighted by their duration d (a track without one weighs 1), and their
+-- highest true peak. No analysed track: no row. Called by the worker after each analysis (album row locked).
+CREATE FUNCTION refresh_album_loudness(p_album uuid) RETURNS void LANGUAGE sql AS $$
+  WITH measured AS (
+    SELECT coalesce(ta.duration_seconds, 1)::float8 AS d, ta.loudness_lufs::float8 AS l, ta.true_peak_dbtp AS peak
+    FROM track t JOIN track_analysis ta ON ta.track_id = t.id
+    WHERE t.album_id = p_album AND ta.status = 'done' AND ta.loudness_lufs IS NOT NULL AND coalesce(ta.duration_seconds, 1) > 0
+  ), album_mean AS (
+    SELECT count(*)::int AS n, 10 * log(sum(d * power(10::float8, l / 10)) / sum(d)) AS lufs, max(peak) AS peak FROM measured
+  ), emptied AS (
+    DELETE FROM album_loudness WHERE album_id = p_album AND (SELECT n FROM album_mean) = 0
+  )
+  INSERT INTO album_loudness (album_id, loudness_lufs, true_peak_dbtp, track_count)
+  SELECT p_album, lufs, peak, n FROM album_mean WHERE n > 0 AND EXISTS (SELECT 1 FROM album WHERE id = p_album)
+  ON CONFLICT (album_id) DO UPDATE SET loudness_lufs = EXCLUDED.loudness_lufs, true_peak_dbtp = EXCLUDED.true_peak_dbtp,
+    track_count = EXCLUDED.track_count, updated_at = now();
+$$;
+
+-- A track deleted (its last upload gone) or moved to another album changes the loudness of the albums
+-- it left and joined: those with a row are computed again, in the same statement's transaction.
+CREATE FUNCTION album_loudness_after_track_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM refresh_album_loudness(x.album_id) FROM (SELECT DISTINCT album_id FROM old_tracks) x
+      WHERE EXISTS (SELECT 1 FROM album_loudness al WHERE al.album_id = x.album_id);
+  ELSE
+    PERFORM refresh_album_loudness(x.album_id) FROM (
+      SELECT o.album_id FROM old_tracks o JOIN new_tracks n ON n.id = o.id WHERE o.album_id <> n.album_id
+      UNION SELECT n.album_id FROM old_tracks o JOIN new_tracks n ON n.id = o.id WHERE o.album_id <> n.album_id) x;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER album_loudness_track_deleted AFTER DELETE ON track REFERENCING OLD TABLE AS old_tracks
+  FOR EACH STATEMENT EXECUTE FUNCTION album_loudness_after_track_change();
+CREATE TRIGGER album_loudness_track_moved AFTER UPDATE ON track REFERENCING OLD TABLE AS old_tracks NEW TABLE AS new_tracks
+  FOR EACH STATEMENT EXECUTE FUNCTION album_loudness_after_track_change();
+
 -- A request to analyse what a library is missing. The worker picks the tracks (none analysed at its
 -- analyser's version) into analysis_run_track and queues a job for each; progress is counted from
 -- track_analysis rows written since the run was created, so a track analysed by any job counts.

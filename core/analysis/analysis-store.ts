@@ -1,10 +1,10 @@
 /**
  * Writing what the analyser found (track_analysis, migration 0027) and what follows from it: the album's
- * loudness for its ReplayGain (album_loudness, migration 0030), and a notification to the owners of the
+ * loudness for its ReplayGain (album_loudness, migration 0030, which also follows tracks deleted or moved
+ * between albums by itself), and a notification to the owners of the
  * libraries that hold the track, whose library page shows an analysis run's progress.
  */
 import type pg from "pg";
-import { albumLoudness } from "./replay-gain.ts";
 import type { TrackFeatures } from "./track-features.ts";
 
 /** The channel an analysed track is announced on: `{ o: owner id, l: library id }`, once per library. */
@@ -12,12 +12,23 @@ export const ANALYSIS_EVENTS_CHANNEL = "polyphony_analysis";
 
 export type AnalysisOutcome = { status: "done"; features: TrackFeatures } | { status: "failed"; reason: string };
 
+/**
+ * Stores one track's result and its album's new loudness. The album row is locked first (before the
+ * insert's key lock on the track, as an import locks album then track), so two tracks of one album
+ * analysed side by side each see the other's result. False when the track is gone.
+ */
 export async function storeAnalysis(
   client: pg.PoolClient,
   track: { id: string; uploadId: string | null },
   version: string,
   outcome: AnalysisOutcome,
-): Promise<void> {
+): Promise<boolean> {
+  const { rows: albums } = await client.query<{ id: string }>(
+    "SELECT a.id FROM track t JOIN album a ON a.id = t.album_id WHERE t.id = $1 FOR UPDATE OF a",
+    [track.id],
+  );
+  const albumId = albums[0]?.id;
+  if (!albumId) return false;
   const f = outcome.status === "done" ? outcome.features : null;
   await client.query(
     `INSERT INTO track_analysis (track_id, upload_id, analyser_version, status, error_message, analysed_at, duration_seconds,
@@ -38,45 +49,17 @@ export async function storeAnalysis(
       f?.danceability ?? null, f?.dynamicComplexity ?? null, JSON.stringify(f?.extra ?? {}),
     ],
   );
-  await refreshAlbumLoudness(client, track.id);
+  // The power mean over the album's analysed tracks (migration 0030's refresh_album_loudness).
+  await client.query("SELECT refresh_album_loudness($1)", [albumId]);
   await client.query(
     `SELECT pg_notify('${ANALYSIS_EVENTS_CHANNEL}', json_build_object('o', l.owner_id, 'l', l.id)::text)
      FROM library l WHERE l.owner_id IS NOT NULL AND l.id IN (SELECT library_id FROM upload WHERE track_id = $1)`,
     [track.id],
   );
+  return true;
 }
 
 /** Silence measures -inf LUFS: no loudness to store (and none a gain could be computed from). */
 function finite(value: number | null | undefined): number | null {
   return value === null || value === undefined || !Number.isFinite(value) ? null : value;
-}
-
-/**
- * Recomputes the loudness of the track's album from its analysed tracks. The album row is locked first,
- * so two tracks of one album analysed side by side each see the other's result (one waits).
- */
-export async function refreshAlbumLoudness(client: pg.PoolClient, trackId: string): Promise<void> {
-  const { rows: albums } = await client.query<{ album_id: string }>(
-    "SELECT a.id AS album_id FROM album a JOIN track t ON t.album_id = a.id WHERE t.id = $1 FOR UPDATE OF a",
-    [trackId],
-  );
-  const albumId = albums[0]?.album_id;
-  if (!albumId) return;
-  const { rows } = await client.query<{ lufs: number; peak: number | null; seconds: number }>(
-    `SELECT ta.loudness_lufs AS lufs, ta.true_peak_dbtp AS peak, coalesce(ta.duration_seconds, 1) AS seconds
-     FROM track t JOIN track_analysis ta ON ta.track_id = t.id
-     WHERE t.album_id = $1 AND ta.status = 'done' AND ta.loudness_lufs IS NOT NULL`,
-    [albumId],
-  );
-  const album = albumLoudness(rows.map((r) => ({ loudnessLufs: r.lufs, truePeakDbtp: r.peak, durationSeconds: r.seconds })));
-  if (!album) {
-    await client.query("DELETE FROM album_loudness WHERE album_id = $1", [albumId]);
-    return;
-  }
-  await client.query(
-    `INSERT INTO album_loudness (album_id, loudness_lufs, true_peak_dbtp, track_count) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (album_id) DO UPDATE SET loudness_lufs = EXCLUDED.loudness_lufs, true_peak_dbtp = EXCLUDED.true_peak_dbtp,
-       track_count = EXCLUDED.track_count, updated_at = now()`,
-    [albumId, album.loudnessLufs, album.truePeakDbtp, rows.length],
-  );
 }

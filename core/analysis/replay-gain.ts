@@ -1,8 +1,8 @@
 /**
  * ReplayGain from measured loudness (issue 20): ReplayGain 2.0 takes -18 LUFS (EBU R128 integrated
  * loudness) as its reference, so a track's gain is -18 minus its loudness, and its peak is the true peak
- * as a linear sample value. An album's loudness is the duration-weighted power mean of its tracks'
- * (what a measurement of the whole album played through would give); its peak is its loudest track's.
+ * as a linear sample value. An album's loudness (album_loudness, computed in SQL by migration 0030's
+ * refresh_album_loudness) is the duration-weighted power mean of its tracks'; its peak is its loudest track's.
  */
 
 export const REPLAY_GAIN_REFERENCE_LUFS = -18;
@@ -47,14 +47,4 @@ export function effectiveReplayGain(
     albumPeak: pick(tagged?.albumPeak, peakOf(album?.truePeakDbtp ?? null)),
   };
   return Object.values(gain).some((v) => v !== null) ? gain : null;
-}
-
-/** An album's loudness from its tracks' (each weighted by its duration), as album_loudness stores it. */
-export function albumLoudness(tracks: { loudnessLufs: number; durationSeconds: number; truePeakDbtp: number | null }[]): MeasuredLoudness | null {
-  const measured = tracks.filter((t) => Number.isFinite(t.loudnessLufs) && t.durationSeconds > 0);
-  if (!measured.length) return null;
-  const seconds = measured.reduce((sum, t) => sum + t.durationSeconds, 0);
-  const power = measured.reduce((sum, t) => sum + t.durationSeconds * 10 ** (t.loudnessLufs / 10), 0) / seconds;
-  const peaks = measured.flatMap((t) => (t.truePeakDbtp === null ? [] : [t.truePeakDbtp]));
-  return { loudnessLufs: 10 * Math.log10(power), truePeakDbtp: peaks.length ? Math.max(...peaks) : null };
 }

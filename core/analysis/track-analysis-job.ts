@@ -54,13 +54,9 @@ export class TrackAnalysisJob {
       }
     }
     if (outcome.status === "failed") log.info("Track {trackId} could not be analysed: {reason}", { trackId, reason: outcome.reason });
-    const stored = await withTransaction(this.#deps, async ({ sql }) => {
-      // The track may have gone while it was measured (its last upload deleted).
-      const { rowCount } = await sql.query("SELECT 1 FROM track WHERE id = $1 FOR KEY SHARE", [trackId]);
-      if (!rowCount) return false;
-      await storeAnalysis(sql, { id: trackId, uploadId: file?.uploadId ?? null }, analyser.version, outcome);
-      return true;
-    });
+    // False when the track went while it was measured (its last upload deleted).
+    const stored = await withTransaction(this.#deps, ({ sql }) =>
+      storeAnalysis(sql, { id: trackId, uploadId: file?.uploadId ?? null }, analyser.version, outcome));
     return stored ? outcome.status : "gone";
   }
 

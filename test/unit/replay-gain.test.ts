@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { albumLoudness, effectiveReplayGain, gainOf, peakOf } from "../../core/analysis/replay-gain.ts";
+import { effectiveReplayGain, gainOf, peakOf } from "../../core/analysis/replay-gain.ts";
 
 describe("ReplayGain from loudness", () => {
   it("takes -18 LUFS as the reference and the true peak as a linear value", () => {
@@ -9,17 +9,6 @@ describe("ReplayGain from loudness", () => {
     expect(gainOf(-Infinity)).toBeNull();
     expect(peakOf(0)).toBe(1);
     expect(peakOf(-6.0206)).toBeCloseTo(0.5, 4);
-  });
-
-  it("weighs an album's tracks by their duration in power, not by averaging their LUFS", () => {
-    // 3 minutes at -10 LUFS and 1 minute at -20: power mean 10*log10((3*0.1 + 1*0.01)/4) = -11.11, not -12.5.
-    const album = albumLoudness([
-      { loudnessLufs: -10, durationSeconds: 180, truePeakDbtp: -0.5 },
-      { loudnessLufs: -20, durationSeconds: 60, truePeakDbtp: -3 },
-    ]);
-    expect(album!.loudnessLufs).toBeCloseTo(-11.11, 2);
-    expect(album!.truePeakDbtp).toBe(-0.5);
-    expect(albumLoudness([])).toBeNull();
   });
 
   it("keeps each tag the file has and computes only the missing ones", () => {
