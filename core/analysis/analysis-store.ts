@@ -13,9 +13,8 @@ export const ANALYSIS_EVENTS_CHANNEL = "polyphony_analysis";
 export type AnalysisOutcome = { status: "done"; features: TrackFeatures } | { status: "failed"; reason: string };
 
 /**
- * Stores one track's result and its album's new loudness. The album row is locked first (before the
- * insert's key lock on the track, as an import locks album then track), so two tracks of one album
- * analysed side by side each see the other's result. False when the track is gone.
+ * Stores one track's result and its album's new loudness. The album row is locked first, so two tracks
+ * of one album analysed side by side each see the other's result (one waits). False when the track is gone.
  */
 export async function storeAnalysis(
   client: pg.PoolClient,
