@@ -45,12 +45,12 @@ export class EssentiaAnalyser implements AudioAnalyser {
     this.#ffmpegPath = options.ffmpegPath;
     this.#excerptSeconds = options.excerptSeconds ?? DEFAULT_EXCERPT_SECONDS;
     this.#timeLimitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
-    const { rhythm, key, danceability, dynamicComplexity } = ANALYSIS_SETTINGS;
+    const { rhythm, key, danceability, dynamicComplexity, onsets } = ANALYSIS_SETTINGS;
     this.version = [
       `r${REVISION}`,
       `essentia.js ${ESSENTIA_JS_VERSION}`,
       `excerpt ${this.#excerptSeconds}s@${EXCERPT_SAMPLE_RATE}Hz`,
-      `rhythm ${rhythm.method} ${rhythm.minTempo}-${rhythm.maxTempo}`,
+      `rhythm ${rhythm.method} ${rhythm.minTempo}-${rhythm.maxTempo} if onsets>=${onsets.minPerSecond}/s in ${onsets.seconds}s`,
       `key ${key.profile} ${key.frameSize}/${key.hopSize} ${key.minFrequency}-${key.maxFrequency}Hz`,
       `dance ${danceability.minTauMs}-${danceability.maxTauMs}ms /${DANCEABILITY_SCALE}`,
       `dyncomp ${dynamicComplexity.frameSeconds}s`,

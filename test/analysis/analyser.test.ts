@@ -35,6 +35,8 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.tempoBpm).toBeLessThan(bpm + BPM_TOLERANCE);
     expect(features.tempoConfidence).toBeGreaterThan(0.5);
     expect(features.durationSeconds).toBeCloseTo(30, 1);
+    // One click a beat: the onset rate is the tempo in beats per second.
+    expect(features.extra.onsetRate).toBeCloseTo(bpm / 60, 1);
   });
 
   it.each([
@@ -69,6 +71,11 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.energy).toBeCloseTo((-20 + 30) / 25, 3);
     expect(features.danceability).toBe(0);
     expect(features.dynamicComplexity).toBe(0);
+    // A held tone has no onsets but its start, so no beat: no tempo rather than the beat tracker's guess.
+    expect(features.extra.onsetRate).toBeLessThan(0.5);
+    expect(features.tempoBpm).toBeNull();
+    expect(features.keyTonic).not.toBeNull();
+    expect(features.extra.zeroCrossingsPerSecond).toBeCloseTo(2000, -1);
   });
 
   it("measures loudness over the whole file, not the excerpt: a quiet half and a loud half", async () => {
