@@ -70,9 +70,20 @@ export class EssentiaAnalyser implements AudioAnalyser {
    * time limit counts from the start of the call's turn.
    */
   analyse(path: string, options: { signal?: AbortSignal; timeLimitMs?: number } = {}): Promise<TrackFeatures> {
-    const result = this.#turn.then(() => this.#analyse(path, options.signal, options.timeLimitMs ?? this.#timeLimitMs));
+    const { signal } = options;
+    const result = this.#turn.then(() => this.#analyse(path, signal, options.timeLimitMs ?? this.#timeLimitMs));
     this.#turn = result.catch(() => {});
-    return result;
+    if (!signal) return result;
+    // A call still waiting for its turn ends at once when aborted (its turn then ends at its first check).
+    // The listener goes when the call settles: one signal may serve a worker's every job.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    return Promise.race([result, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
   }
 
   /** Ends the analysis thread. */
