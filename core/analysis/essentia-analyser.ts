@@ -45,12 +45,12 @@ export class EssentiaAnalyser implements AudioAnalyser {
     this.#ffmpegPath = options.ffmpegPath;
     this.#excerptSeconds = options.excerptSeconds ?? DEFAULT_EXCERPT_SECONDS;
     this.#timeLimitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
-    const { rhythm, key, danceability, dynamicComplexity } = ANALYSIS_SETTINGS;
+    const { rhythm, key, danceability, dynamicComplexity, onsets } = ANALYSIS_SETTINGS;
     this.version = [
       `r${REVISION}`,
       `essentia.js ${ESSENTIA_JS_VERSION}`,
       `excerpt ${this.#excerptSeconds}s@${EXCERPT_SAMPLE_RATE}Hz`,
-      `rhythm ${rhythm.method} ${rhythm.minTempo}-${rhythm.maxTempo}`,
+      `rhythm ${rhythm.method} ${rhythm.minTempo}-${rhythm.maxTempo} if onsets>=${onsets.minPerSecond}/s in ${onsets.seconds}s`,
       `key ${key.profile} ${key.frameSize}/${key.hopSize} ${key.minFrequency}-${key.maxFrequency}Hz`,
       `dance ${danceability.minTauMs}-${danceability.maxTauMs}ms /${DANCEABILITY_SCALE}`,
       `dyncomp ${dynamicComplexity.frameSeconds}s`,
@@ -70,9 +70,20 @@ export class EssentiaAnalyser implements AudioAnalyser {
    * time limit counts from the start of the call's turn.
    */
   analyse(path: string, options: { signal?: AbortSignal; timeLimitMs?: number } = {}): Promise<TrackFeatures> {
-    const result = this.#turn.then(() => this.#analyse(path, options.signal, options.timeLimitMs ?? this.#timeLimitMs));
+    const { signal } = options;
+    const result = this.#turn.then(() => this.#analyse(path, signal, options.timeLimitMs ?? this.#timeLimitMs));
     this.#turn = result.catch(() => {});
-    return result;
+    if (!signal) return result;
+    // A call still waiting for its turn ends at once when aborted (its turn then ends at its first check).
+    // The listener goes when the call settles: one signal may serve a worker's every job.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    return Promise.race([result, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
   }
 
   /** Ends the analysis thread. */

@@ -14,6 +14,8 @@ export const ANALYSIS_SETTINGS = {
   key: { profile: "bgate", frameSize: 4096, hopSize: 4096, hpcpSize: 12, minFrequency: 25, maxFrequency: 3500 },
   danceability: { minTauMs: 310, maxTauMs: 8800 },
   dynamicComplexity: { frameSeconds: 0.2 },
+  /** Onsets are counted over the middle of the excerpt; fewer than this many per second is no beat to track. */
+  onsets: { seconds: 30, minPerSecond: 0.5 },
 } as const;
 
 /** Below this level (dBFS RMS) the excerpt is silence: no tempo or key is claimed. */
@@ -43,7 +45,7 @@ export function measureExcerpt(essentia: Essentia, samples: Float32Array, sample
     const extra: Record<string, number> = {
       excerptSeconds: round(samples.length / sampleRate, 2),
       ...(Number.isFinite(rmsDbfs) ? { excerptRmsDbfs: round(rmsDbfs, 2) } : {}),
-      zeroCrossingRateHz: round(essentia.ZeroCrossingRate(signal).zeroCrossingRate * sampleRate, 1),
+      zeroCrossingsPerSecond: round(essentia.ZeroCrossingRate(signal).zeroCrossingRate * sampleRate, 1),
     };
     const dynamics = essentia.DynamicComplexity(signal, ANALYSIS_SETTINGS.dynamicComplexity.frameSeconds, sampleRate);
     const dance = essentia.Danceability(signal, ANALYSIS_SETTINGS.danceability.maxTauMs, ANALYSIS_SETTINGS.danceability.minTauMs, sampleRate);
@@ -53,9 +55,28 @@ export function measureExcerpt(essentia: Essentia, samples: Float32Array, sample
       dynamicComplexity: silent ? null : round(dynamics.dynamicComplexity, 3),
     };
     if (silent) return { ...base, tempoBpm: null, tempoConfidence: null, keyTonic: null, keyMode: null, keyStrength: null, extra };
-    return { ...base, ...measureTempo(essentia, signal, extra), ...measureKey(essentia, signal, sampleRate), extra };
+    const onsetRate = measureOnsetRate(essentia, samples, sampleRate);
+    extra.onsetRate = round(onsetRate, 2);
+    // A beat tracker finds a "tempo" in a held tone too; without onsets there is no beat to claim.
+    const tempo = onsetRate >= ANALYSIS_SETTINGS.onsets.minPerSecond ? measureTempo(essentia, signal, extra) : { tempoBpm: null, tempoConfidence: null };
+    return { ...base, ...tempo, ...measureKey(essentia, signal, sampleRate), extra };
   } finally {
     signal.delete();
+  }
+}
+
+/** Onsets per second in the middle of the excerpt (OnsetRate: HFC and complex-domain detection functions). */
+function measureOnsetRate(essentia: Essentia, samples: Float32Array, sampleRate: number): number {
+  const length = Math.min(samples.length, Math.round(ANALYSIS_SETTINGS.onsets.seconds * sampleRate));
+  const start = Math.floor((samples.length - length) / 2);
+  const middle = essentia.arrayToVector(samples.subarray(start, start + length));
+  try {
+    const result = essentia.OnsetRate(middle);
+    result.onsets.delete();
+    // OnsetRate counts per second of a 44.1 kHz signal; it is given exactly that.
+    return result.onsetRate;
+  } finally {
+    middle.delete();
   }
 }
 

@@ -1,6 +1,7 @@
 // The analyser's answers on audio whose truth is known (synthesised by test/fixtures/synthetic-music.ts),
 // with the real ffmpeg and essentia.js: tempo, key and mode, loudness and true peak, and the reasons it gives
 // when it cannot measure a file.
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,11 +10,27 @@ import { EssentiaAnalyser } from "../../core/analysis/essentia-analyser.ts";
 import { AnalysisError } from "../../core/analysis/track-features.ts";
 import { encodeWav, synthesizeClicks, synthesizeSine, synthesizeSong, writeWav } from "../fixtures/synthetic-music.ts";
 import { systemProgram } from "../helpers/system-programs.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const ffmpeg = systemProgram("ffmpeg");
 
 /** Beat trackers place beats to a frame (11.6 ms at 44.1 kHz): ±1 BPM is the tempo, not a neighbour. */
 const BPM_TOLERANCE = 1;
+
+/** The measuring ffmpeg processes this test process started that are still running, from /proc. */
+function liveFfmpegChildren(): number[] {
+  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+    try {
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(readFileSync(`/proc/${pid}/stat`, "utf8").trim())!;
+      const [state, ppid] = rest!.split(" ");
+      if (comm !== "ffmpeg" || Number(ppid) !== process.pid || state === "Z") return [];
+      // The measuring one (not the quick look at the file's header before it).
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("ebur128") ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
   let dir: string;
@@ -23,6 +40,10 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "polyphony-analysis-"));
     analyser = new EssentiaAnalyser({ ffmpegPath: ffmpeg!, timeLimitMs: 60_000 });
   });
+  /** Two minutes of song, made once: long enough that the time limit and the abort come before the end. */
+  let long: Promise<string> | undefined;
+  const longSong = () => (long ??= writeWav(path.join(dir, "long.wav"), synthesizeSong({ bpm: 100, tonic: "C", mode: "major", seconds: 120 })));
+
   afterAll(async () => {
     await analyser.close();
     await rm(dir, { recursive: true, force: true });
@@ -35,6 +56,8 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.tempoBpm).toBeLessThan(bpm + BPM_TOLERANCE);
     expect(features.tempoConfidence).toBeGreaterThan(0.5);
     expect(features.durationSeconds).toBeCloseTo(30, 1);
+    // One click a beat: the onset rate is the tempo in beats per second.
+    expect(features.extra.onsetRate).toBeCloseTo(bpm / 60, 1);
   });
 
   it.each([
@@ -69,6 +92,11 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.energy).toBeCloseTo((-20 + 30) / 25, 3);
     expect(features.danceability).toBe(0);
     expect(features.dynamicComplexity).toBe(0);
+    // A held tone has no onsets but its start, so no beat: no tempo rather than the beat tracker's guess.
+    expect(features.extra.onsetRate).toBeLessThan(0.5);
+    expect(features.tempoBpm).toBeNull();
+    expect(features.keyTonic).not.toBeNull();
+    expect(features.extra.zeroCrossingsPerSecond).toBeCloseTo(2000, -1);
   });
 
   it("measures loudness over the whole file, not the excerpt: a quiet half and a loud half", async () => {
@@ -128,23 +156,31 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
   });
 
   it("stops at the time limit with an AnalysisError, and measures the next file as usual", async () => {
-    const wav = await writeWav(path.join(dir, "long.wav"), synthesizeSong({ bpm: 100, tonic: "C", mode: "major", seconds: 120 }));
+    const wav = await longSong();
     const started = performance.now();
     const error = await analyser.analyse(wav, { timeLimitMs: 300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalysisError);
     expect((error as Error).message).toMatch(/time limit of 0.3 s/);
     expect(performance.now() - started).toBeLessThan(2_000);
-    const next = await analyser.analyse(path.join(dir, "sine.wav"));
+    const next = await analyser.analyse(await writeWav(path.join(dir, "after-limit.wav"), synthesizeSine(1000, -20, 5)));
     expect(next.loudnessLufs).toBeCloseTo(-20, 1);
   });
 
   it("stops when the signal aborts, with the signal's reason (not the file's fault)", async () => {
     const controller = new AbortController();
-    const pending = analyser.analyse(path.join(dir, "long.wav"), { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("the worker is shutting down")), 400);
-    const error = await pending.catch((e: unknown) => e);
+    const wav = await longSong();
+    const pending = analyser.analyse(wav, { signal: controller.signal });
+    // A second call waits for the first's turn to end; the same abort ends it too, without its turn.
+    const queued = analyser.analyse(wav, { signal: controller.signal });
+    await waitUntil(() => liveFfmpegChildren().length > 0, { what: "the analysis's ffmpeg", interval: 5 });
+    controller.abort(new Error("the worker is shutting down"));
+    const started = performance.now();
+    const [error, queuedError] = await Promise.all([pending.catch((e: unknown) => e), queued.catch((e: unknown) => e)]);
+    expect(performance.now() - started).toBeLessThan(1_500);
     expect(error).not.toBeInstanceOf(AnalysisError);
     expect((error as Error).message).toBe("the worker is shutting down");
+    expect((queuedError as Error).message).toBe("the worker is shutting down");
+    await waitUntil(() => liveFfmpegChildren().length === 0, { timeout: 250, interval: 10, what: "ffmpeg to be killed" });
     await expect(analyser.analyse(path.join(dir, "missing.wav"), { signal: AbortSignal.abort() })).rejects.toThrow();
   });
 
