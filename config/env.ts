@@ -28,7 +28,7 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
   WORKER_CONCURRENCY: int(1, 64).default(2),
   ANALYSIS_CONCURRENCY: int(1, 64).default(1),
-  ANALYSIS_TIME_LIMIT_SECONDS: int(1, 3600).default(120),
+  ANALYSIS_TIME_LIMIT_SECONDS: int(1, 3600).default(60),
   JSON_BODY_LIMIT_KB: int(1, 10_240).default(256),
   HEAP_GROWTH_PERCENT: int(0, 1000).default(0),
   SESSION_TTL_DAYS: int(1, 3650).default(30),
