@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrackAnalysisJob } from "../../core/analysis/track-analysis-job.ts";
-import type { EssentiaAnalyser } from "../../core/analysis/essentia-analyser.ts";
+import type { AnalyserPool } from "../../core/analysis/analyser-pool.ts";
 import { buildAnalyser } from "../../workers/analyser.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -21,7 +21,7 @@ describe.skipIf(!hasFfmpeg())("analysis jobs", () => {
   let owner: TestClient;
   let creds: Credentials;
   let libraryId: string;
-  let analyser: EssentiaAnalyser;
+  let analyser: AnalyserPool;
   const tracks: Record<string, string> = {};
 
   const analysisOf = async (trackId: string) =>
