@@ -33,7 +33,7 @@ export interface BrowseQuery extends BrowseFilter {
 }
 
 /** Builds parameterised SQL: `$1` is always the viewer's id (null for anonymous). */
-class Params {
+export class Params {
   readonly values: unknown[];
   constructor(viewerId: string | null) {
     this.values = [viewerId];

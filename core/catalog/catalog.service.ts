@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { nearestTracks, seedTrackIds } from "../analysis/more-like-this.ts";
 import { NotFound } from "../errors.ts";
 import type { UploadRow } from "../library/uploads.service.ts";
 import { browseIds, browsePageIds, browseSampleIds, type BrowseFilter, type BrowseQuery } from "./browse.queries.ts";
@@ -68,6 +69,21 @@ export class CatalogService {
     )]);
     if (!track || !rows.length) throw new NotFound("track");
     return { ...track, uploads: rows };
+  }
+
+  /**
+   * "More like this": the visible analysed tracks nearest in audio features to the track (or album, or
+   * artist, unless `trackOnly`) `id` names, nearest first (core/analysis/more-like-this.ts). NotFound when it names nothing
+   * the viewer sees; `analysed` false (and no items) when none of its tracks is analysed yet.
+   */
+  async similarTracks(viewerId: string | null, id: string, limit: number, options: { trackOnly?: boolean; files?: boolean } = {}) {
+    const seeds = await seedTrackIds(this.#pool, viewerId, id, options.trackOnly);
+    if (!seeds.length) throw new NotFound("track");
+    const neighbours = await nearestTracks(this.#pool, viewerId, seeds, limit);
+    if (!neighbours) return { analysed: false, items: [] };
+    const distance = new Map(neighbours.map((n) => [n.trackId, n.distance]));
+    const tracks = await loadTracks(this.#pool, neighbours.map((n) => n.trackId), viewerId, { files: options.files });
+    return { analysed: true, items: tracks.map((t) => ({ ...t, distance: distance.get(t.id)! })) };
   }
 
   genres(viewerId: string | null, sort: "name" | "tracks") {

@@ -1,27 +1,15 @@
 import type pg from "pg";
-import { recordingMsidSql } from "./listen-history.service.ts";
+import { recordingMsidSql, type ListenRow } from "./listen-history.service.ts";
 
 /** Listens read per query while exporting: memory stays flat whatever the history's size. */
 const EXPORT_PAGE = 1000;
 
-interface ExportRow {
+interface ExportRow extends Omit<ListenRow, "listened_at" | "created_at" | "track_id" | "source"> {
   id: string;
   /** As text: a Date would drop the microseconds the keyset needs. */
   listened_at: string;
   ts: string;
   inserted_ts: string;
-  recording_msid: string;
-  track_name: string;
-  artist_name: string;
-  release_name: string | null;
-  track_duration_ms: number | null;
-  recording_mbid: string | null;
-  release_mbid: string | null;
-  release_group_mbid: string | null;
-  artist_mbids: string[] | null;
-  track_number: number | null;
-  additional_info: Record<string, unknown> | null;
-  client: string | null;
 }
 
 /**

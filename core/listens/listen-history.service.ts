@@ -44,9 +44,10 @@ const RECORD_COLUMNS = `l.listened_at, l.created_at, ${recordingMsidSql("l")} AS
   l.release_name, l.track_duration_ms, l.recording_mbid, l.release_mbid, l.release_group_mbid, l.artist_mbids, l.track_number,
   l.additional_info, l.track_id, l.source, l.client`;
 
-interface ListenRow {
-  listened_at: string;
-  created_at: string;
+/** A listen row as RECORD_COLUMNS reads it (the export reads the same names, its start as text). */
+export interface ListenRow {
+  listened_at: Date;
+  created_at: Date;
   recording_msid: string;
   track_name: string;
   artist_name: string;

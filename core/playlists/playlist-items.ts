@@ -31,7 +31,7 @@ export interface NewItem {
  * The catalog's view of track `trackSql` for viewer `viewerParam`: no row unless the viewer may see a
  * finished copy of it. Artist is the credit as written; duration is the copy streaming would pick.
  */
-function trackInfoSql(trackSql: string, viewerParam: string): string {
+export function trackInfoSql(trackSql: string, viewerParam: string): string {
   return `SELECT t.id AS track_id, t.album_id, t.title, al.title AS album, t.mbid, best.duration_ms,
       coalesce((SELECT string_agg(c.credited_name || c.join_phrase, '' ORDER BY c.position)
                 FROM artist_credit c WHERE c.track_id = t.id), ar.name) AS artist

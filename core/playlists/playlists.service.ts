@@ -4,7 +4,7 @@ import type pg from "pg";
 import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
-import { Conflict, Forbidden, NotFound } from "../errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
 import { publishPlaylistAdditions, publishPlaylistProfile, publishPlaylistRemoval, publishPlaylistUpdate } from "../fediverse/playlist-publications.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { followedPlaylistSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
@@ -12,11 +12,15 @@ import type { Privacy } from "../library/library.entity.ts";
 import { MAX_PLAYLIST_ITEMS } from "./playlist-entry.ts";
 import * as items from "./playlist-items.ts";
 import type { NewItem, PlaylistItemRow } from "./playlist-items.ts";
+import { smartItems, smartTotals, totalsOf } from "./smart-playlist.queries.ts";
+import type { SmartRules } from "./smart-rules.ts";
 
 export interface PlaylistInput {
   name: string;
   description?: string;
   privacy?: Privacy;
+  /** A smart playlist's rules (validated: smart-rules.ts); its tracks come from them, never from edits. */
+  rules?: SmartRules;
 }
 
 export interface PlaylistRow {
@@ -31,6 +35,8 @@ export interface PlaylistRow {
   name: string;
   description: string;
   privacy: Privacy;
+  /** Null for an ordinary playlist. */
+  rules: SmartRules | null;
   item_count: number;
   duration_ms: string;
   created_at: string;
@@ -44,7 +50,7 @@ export interface Page {
 
 const visible = visiblePlaylistsSql;
 
-const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, p.fid, a.fid AS actor_fid, p.name, p.description, p.privacy, p.created_at, p.updated_at,
+const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, p.fid, a.fid AS actor_fid, p.name, p.description, p.privacy, p.rules, p.created_at, p.updated_at,
     coalesce(o.username, ro.username || '@' || ro.domain, a.username || '@' || a.domain) AS owner_username, s.item_count, s.duration_ms
   FROM playlist p JOIN actor a ON a.id = p.actor_id LEFT JOIN app_user o ON o.id = p.owner_id LEFT JOIN actor ro ON ro.id = p.remote_owner_id
   CROSS JOIN LATERAL (SELECT count(*)::int AS item_count, coalesce(sum(i.duration_ms), 0)::bigint AS duration_ms
@@ -53,7 +59,9 @@ const SELECT_PLAYLIST = `SELECT p.id, p.owner_id, p.fid, a.fid AS actor_fid, p.n
 /**
  * Playlists: each with its own ActivityPub actor, items kept in a dense order (0..n-1) by edits that
  * lock the playlist row first. Others' private playlists, and every write to others' playlists,
- * answer NotFound exactly like a missing one.
+ * answer NotFound exactly like a missing one. A smart playlist (with rules) keeps no items: its tracks
+ * are evaluated on each read (smart-playlist.queries.ts), it stays private to its owner, and it is
+ * never published to other servers.
  */
 export class PlaylistsService {
   readonly #db: TransactionSource;
@@ -68,6 +76,7 @@ export class PlaylistsService {
 
   /** The actor (with its key pairs) and the playlist row commit together. */
   async create(owner: User, input: PlaylistInput): Promise<PlaylistRow> {
+    if (input.rules) assertSmartPrivacy(input.privacy);
     const id = randomUUID();
     await withTransaction(this.#db, async (tx) => {
       const actor = await this.#actors.createLocal(tx.em, {
@@ -77,13 +86,14 @@ export class PlaylistsService {
         represents: "playlist",
       });
       await tx.em.flush();
-      await tx.sql.query("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy) VALUES ($1, $2, $3, $4, $5, $6)", [
+      await tx.sql.query("INSERT INTO playlist (id, owner_id, actor_id, name, description, privacy, rules) VALUES ($1, $2, $3, $4, $5, $6, $7)", [
         id,
         owner.id,
         actor.id,
         input.name,
         input.description ?? "",
         input.privacy ?? "private",
+        input.rules ? JSON.stringify(input.rules) : null,
       ]);
     });
     return this.get(owner, id);
@@ -95,12 +105,32 @@ export class PlaylistsService {
   }
 
   async get(viewer: User | undefined, id: string): Promise<PlaylistRow> {
+    return this.#withSmartTotals(await this.#row(viewer, id));
+  }
+
+  async #row(viewer: User | undefined, id: string): Promise<PlaylistRow> {
     const { rows } = await this.#pool.query<PlaylistRow>(`${SELECT_PLAYLIST} WHERE p.id = $1 AND ${visible("p", "$2")}`, [
       id,
       viewer?.id ?? null,
     ]);
     if (!rows[0]) throw new NotFound("playlist");
     return rows[0];
+  }
+
+  /** A playlist the viewer may see and a page of its items; a smart playlist's rules are evaluated once for both. */
+  async withItems(viewer: User | undefined, id: string, page: Page): Promise<{ playlist: PlaylistRow; items: PlaylistItemRow[] }> {
+    const playlist = await this.#row(viewer, id);
+    if (playlist.rules && playlist.owner_id) {
+      const all = await smartItems(this.#pool, playlist.owner_id, playlist.rules, playlist.id);
+      return { playlist: { ...playlist, ...totalsOf(all) }, items: all.slice(page.offset, page.offset + page.limit) };
+    }
+    return { playlist, items: await items.listItems(this.#pool, playlist.id, viewer?.id ?? null, page) };
+  }
+
+  /** A smart playlist's count and duration are those of its tracks now. */
+  async #withSmartTotals(row: PlaylistRow): Promise<PlaylistRow> {
+    if (!row.rules || !row.owner_id) return row;
+    return { ...row, ...(await smartTotals(this.#pool, row.owner_id, row.rules, row.id)) };
   }
 
   async list(viewer: User, scope: "mine" | "visible", page: Page): Promise<{ items: PlaylistRow[]; total: number }> {
@@ -111,19 +141,27 @@ export class PlaylistsService {
       `${SELECT_PLAYLIST} WHERE ${where} ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3`,
       [viewer.id, page.limit, page.offset],
     );
-    return { items: rows, total: total.rows[0]!.n };
+    return { items: await Promise.all(rows.map((row) => this.#withSmartTotals(row))), total: total.rows[0]!.n };
   }
 
+  /** Rules change only a smart playlist's (an ordinary one keeps its items: Conflict). */
   async update(owner: User, id: string, changes: Partial<PlaylistInput>): Promise<PlaylistRow> {
     await withTransaction(this.#db, async ({ sql: client }) => {
+      const found = await client.query<{ smart: boolean }>(
+        "SELECT rules IS NOT NULL AS smart FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE",
+        [id, owner.id],
+      );
+      if (!found.rows[0]) throw await this.#notOwned(owner, id);
+      if (found.rows[0].smart) assertSmartPrivacy(changes.privacy);
+      else if (changes.rules) throw new Conflict("This playlist is not a smart one: its tracks are chosen by hand", "not_smart");
       const { rows } = await client.query<{ privacy: Privacy }>(
         `UPDATE playlist SET name = coalesce($3, name), description = coalesce($4, description),
-           privacy = coalesce($5, privacy), updated_at = now() WHERE id = $1 AND owner_id = $2 RETURNING privacy`,
-        [id, owner.id, changes.name ?? null, changes.description ?? null, changes.privacy ?? null],
+           privacy = coalesce($5, privacy), rules = coalesce($6::jsonb, rules), updated_at = now()
+         WHERE id = $1 AND owner_id = $2 RETURNING privacy`,
+        [id, owner.id, changes.name ?? null, changes.description ?? null, changes.privacy ?? null, changes.rules ? JSON.stringify(changes.rules) : null],
       );
-      if (!rows[0]) throw await this.#notOwned(owner, id);
       // Followers elsewhere: made private, it is gone for them; else they read it again.
-      if (rows[0].privacy === "private") await publishPlaylistRemoval(client, id);
+      if (rows[0]!.privacy === "private") await publishPlaylistRemoval(client, id);
       else {
         await publishPlaylistUpdate(client, id);
         await publishPlaylistProfile(client, id);
@@ -155,8 +193,7 @@ export class PlaylistsService {
 
   /** A page of the items of a playlist the viewer may see. */
   async items(viewer: User | undefined, id: string, page: Page): Promise<PlaylistItemRow[]> {
-    const playlist = await this.get(viewer, id);
-    return items.listItems(this.#pool, playlist.id, viewer?.id ?? null, page);
+    return (await this.withItems(viewer, id, page)).items;
   }
 
   /**
@@ -222,8 +259,14 @@ export class PlaylistsService {
    */
   async #edit<T>(owner: User, id: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(this.#db, async ({ sql: client }) => {
-      const { rowCount } = await client.query("SELECT 1 FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE", [id, owner.id]);
-      if (!rowCount) throw await this.#notOwned(owner, id);
+      const { rows } = await client.query<{ smart: boolean }>(
+        "SELECT rules IS NOT NULL AS smart FROM playlist WHERE id = $1 AND owner_id = $2 FOR UPDATE",
+        [id, owner.id],
+      );
+      if (!rows[0]) throw await this.#notOwned(owner, id);
+      if (rows[0].smart) {
+        throw new Forbidden("A smart playlist's tracks come from its rules: change the rules, not the items", "smart_playlist");
+      }
       const result = await work(client);
       await client.query("UPDATE playlist SET updated_at = now() WHERE id = $1", [id]);
       await publishPlaylistUpdate(client, id);
@@ -250,4 +293,11 @@ export class PlaylistsService {
 export async function assertVisibleTracks(db: Queryable, owner: Pick<User, "id">, trackIds: string[]): Promise<void> {
   const missing = await items.invisibleTracks(db, owner.id, trackIds);
   if (missing.length > 0) throw new NotFound("track", { trackIds: missing });
+}
+
+/** A smart playlist is its owner's alone: what it holds depends on what they may see and have rated. */
+function assertSmartPrivacy(privacy: Privacy | undefined): void {
+  if (privacy !== undefined && privacy !== "private") {
+    throw new Invalid("A smart playlist stays private to its owner", [{ path: "privacy", message: "A smart playlist is private" }], "smart_playlist_private");
+  }
 }

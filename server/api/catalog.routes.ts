@@ -27,10 +27,18 @@ const browseQuery = (kind: ItemKind) =>
 const kindParam = z.enum(ITEM_KINDS);
 const ratingBody = z.strictObject({ rating: z.number().int().min(1).max(5) });
 const genresQuery = z.strictObject({ sort: z.enum(["name", "tracks"]).default("name") });
+const similarQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 
 export const catalogOperations: Operation[] = [
   ...ITEM_KINDS.map((kind): Operation => ({ method: "get", path: `/${kind}`, tag: "Catalog", summary: `Browse ${kind}`, query: browseQuery(kind) })),
   ...ITEM_KINDS.map((kind): Operation => ({ method: "get", path: `/${kind}/:id`, tag: "Catalog", summary: `One of the ${kind}, with details` })),
+  {
+    method: "get",
+    path: "/tracks/:id/similar",
+    tag: "Catalog",
+    summary: "More like this: the analysed tracks you may see nearest in audio features, nearest first (analysed: false when this one is not analysed yet)",
+    query: similarQuery,
+  },
   { method: "get", path: "/genres", tag: "Catalog", summary: "Genres with counts", query: genresQuery },
   { method: "put", path: "/favorites/:kind/:id", tag: "Catalog", summary: "Mark as favourite", auth: true, status: 204 },
   { method: "delete", path: "/favorites/:kind/:id", tag: "Catalog", summary: "Unmark favourite", auth: true, status: 204 },
@@ -55,6 +63,11 @@ export function catalogRoutes(deps: ServerDeps): Router {
   router.get("/artists/:id", handle(async (req, res) => albumOrArtistDto(await catalog.artist(viewer(res), pathId(req.params.id, "artist")))));
   router.get("/albums/:id", handle(async (req, res) => albumOrArtistDto(await catalog.album(viewer(res), pathId(req.params.id, "album")))));
   router.get("/tracks/:id", handle(async (req, res) => trackDto(await catalog.track(viewer(res), pathId(req.params.id, "track")))));
+  router.get("/tracks/:id/similar", handle(async (req, res) => {
+    const { limit } = parse(similarQuery, req.query);
+    const similar = await catalog.similarTracks(viewer(res), pathId(req.params.id, "track"), limit, { trackOnly: true });
+    return { analysed: similar.analysed, items: similar.items.map(trackDto) };
+  }));
   router.get(
     "/genres",
     handle(async (req, res) => {

@@ -6,6 +6,7 @@ import { MAX_IMPORT_BYTES } from "../../core/playlists/playlist-entry.ts";
 import { formatOf, PLAYLIST_FORMATS } from "../../core/playlists/playlist-formats.ts";
 import type { PlaylistItemRow } from "../../core/playlists/playlist-items.ts";
 import type { PlaylistRow } from "../../core/playlists/playlists.service.ts";
+import { smartRulesSchema } from "../../core/playlists/smart-rules.ts";
 import { currentAuth, requireUser } from "../http/auth.ts";
 import { handle, parse } from "../http/handle.ts";
 import { pathId } from "../http/ids.ts";
@@ -18,11 +19,14 @@ const fields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(5000),
   privacy: z.enum(PRIVACY_LEVELS),
+  rules: smartRulesSchema,
 };
+/** With `rules`, a smart playlist: its tracks are evaluated from them on every read. */
 const createBody = z.strictObject({
   name: fields.name,
   description: fields.description.optional(),
   privacy: fields.privacy.optional(),
+  rules: fields.rules.optional(),
 });
 const updateBody = z.strictObject(fields).partial();
 const position = z.number().int().min(0).max(1_000_000);
@@ -50,13 +54,13 @@ const fileBody = express.text({ type: () => true, limit: MAX_IMPORT_BYTES });
 const tag = "Playlists";
 export const playlistsOperations: Operation[] = [
   { method: "get", path: "/playlists", tag, summary: "Your playlists and those you follow on other servers (read-only); scope=visible adds others' shared ones", auth: true, query: listQuery },
-  { method: "post", path: "/playlists", tag, summary: "Create a playlist", auth: true, body: createBody, status: 201 },
+  { method: "post", path: "/playlists", tag, summary: "Create a playlist; with `rules`, a smart one (private, its tracks evaluated on each read)", auth: true, body: createBody, status: 201 },
   { method: "post", path: "/playlists/import", tag, summary: "Create a playlist from an M3U8 or XSPF file (the body is the file)", auth: true, query: importQuery, status: 201 },
   { method: "get", path: "/playlists/:id", tag, summary: "A playlist you may see, with a page of its items", query: itemsQuery },
-  { method: "patch", path: "/playlists/:id", tag, summary: "Rename, describe or re-share your playlist", auth: true, body: updateBody },
+  { method: "patch", path: "/playlists/:id", tag, summary: "Rename, describe or re-share your playlist; change a smart one's rules", auth: true, body: updateBody },
   { method: "delete", path: "/playlists/:id", tag, summary: "Delete your playlist", auth: true, status: 204 },
   { method: "get", path: "/playlists/:id/export", tag, summary: "The playlist as an M3U8 or XSPF file", query: exportQuery },
-  { method: "post", path: "/playlists/:id/items", tag, summary: "Add tracks (at the end, or at a position)", auth: true, body: addBody, status: 201 },
+  { method: "post", path: "/playlists/:id/items", tag, summary: "Add tracks (at the end, or at a position); a smart playlist's items cannot be edited (403)", auth: true, body: addBody, status: 201 },
   { method: "delete", path: "/playlists/:id/items", tag, summary: "Remove every item", auth: true, status: 204 },
   { method: "delete", path: "/playlists/:id/items/:itemId", tag, summary: "Remove one item", auth: true, status: 204 },
   { method: "post", path: "/playlists/:id/items/:itemId/move", tag, summary: "Move an item to a position", auth: true, body: moveBody },
@@ -94,8 +98,7 @@ export function playlistsRoutes(deps: ServerDeps): Router {
   router.get("/:id", handle(async (req, res) => {
     const viewer = res.locals.auth?.user;
     const page = parse(itemsQuery, req.query);
-    const playlist = await playlists.get(viewer, id(req.params.id));
-    const items = await playlists.items(viewer, playlist.id, page);
+    const { playlist, items } = await playlists.withItems(viewer, id(req.params.id), page);
     return { ...toPlaylistDto(playlist, viewer?.id), items: items.map(toItemDto), ...page };
   }));
 
@@ -152,6 +155,9 @@ function toPlaylistDto(p: PlaylistRow, viewerId: string | undefined) {
     // Followed from another server (`remoteId` is its id there): read-only here.
     readOnly: p.owner_id === null,
     remoteId: p.fid,
+    // Smart: its tracks come from `rules`, evaluated on each read; its items cannot be edited.
+    smart: p.rules !== null,
+    rules: p.rules,
     itemCount: p.item_count,
     durationMs: Number(p.duration_ms),
     createdAt: new Date(p.created_at).toISOString(),

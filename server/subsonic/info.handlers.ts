@@ -1,7 +1,7 @@
 import { artistElems, entityId, orNotFound, songElems } from "./browsing.handlers.ts";
 import type { SubsonicContext, SubsonicHandler } from "./context.ts";
 import { SubsonicError, type Elem } from "./response.ts";
-import { albumInfoElem, artistInfoElem, type ImageUrls } from "./serializers.ts";
+import { albumInfoElem, artistInfoElem, songElem, type ImageUrls } from "./serializers.ts";
 
 // Top songs and artist/album infos from local data only: no biography or notes (we fetch nothing
 // from the internet), MusicBrainz ids from tags, images from our own covers.
@@ -39,12 +39,25 @@ async function albumInfo(ctx: SubsonicContext): Promise<Elem> {
   return albumInfoElem(album.musicBrainzId, coverUrls(ctx, album.coverAlbumId ?? undefined));
 }
 
+/**
+ * Songs nearest in audio features (core/analysis/more-like-this.ts) to a song, or to an album's or an
+ * artist's songs taken together; empty while none of them is analysed.
+ */
+async function similarSongs(ctx: SubsonicContext): Promise<Elem> {
+  const count = countOf(ctx, 50);
+  const id = entityId(ctx);
+  const { items } = await ctx.services.catalog.similarTracks(ctx.user.id, id, count, { files: true });
+  return { song: items.map(songElem) };
+}
+
 export const infoHandlers: Record<string, SubsonicHandler> = {
   async getTopSongs(ctx) {
     const ids = await ctx.services.subsonicCatalog.topTrackIds(ctx.user.id, ctx.params.required("artist"), countOf(ctx, 50));
     return { topSongs: { song: await songElems(ctx, ids) } };
   },
 
+  getSimilarSongs: async (ctx) => ({ similarSongs: await similarSongs(ctx) }),
+  getSimilarSongs2: async (ctx) => ({ similarSongs2: await similarSongs(ctx) }),
   getArtistInfo2: async (ctx) => ({ artistInfo2: await artistInfo(ctx) }),
   // The folder model's names for the same answers: our folder ids are the artist and album ids.
   getArtistInfo: async (ctx) => ({ artistInfo: await artistInfo(ctx) }),

@@ -30,8 +30,9 @@ function playlistElem(p: PlaylistRow, songCount = p.item_count): Elem {
     comment: p.description || undefined,
     owner: p.owner_username,
     public: p.privacy !== "private",
-    // OpenSubsonic: a playlist followed from another server cannot be changed here.
-    readonly: p.owner_id === null ? true : undefined,
+    // OpenSubsonic: a playlist followed from another server cannot be changed here, nor a smart one
+    // (its songs come from its rules: edited in the web UI).
+    readonly: p.owner_id === null || p.rules !== null ? true : undefined,
     songCount,
     duration: Math.round(Number(p.duration_ms) / 1000),
     created: new Date(p.created_at).toISOString(),
@@ -56,13 +57,19 @@ async function ownerWrite<T>(ctx: SubsonicContext, id: string, work: Promise<T>)
   }
 }
 
+/** A smart playlist is read-only to Subsonic clients (50, before anything is written). */
+async function refuseSmart(ctx: SubsonicContext, id: string): Promise<void> {
+  const playlist = await service(ctx).get(asUser(ctx), id).catch(() => undefined);
+  if (playlist?.rules) throw new SubsonicError(50, "A smart playlist's songs come from its rules: change them in the web UI");
+}
+
 async function playableItems(ctx: SubsonicContext, id: string): Promise<PlaylistItemRow[]> {
   return (await as70(service(ctx).items(asUser(ctx), id, ALL))).filter((i) => i.track_id);
 }
 
 async function withEntries(ctx: SubsonicContext, id: string): Promise<Elem> {
-  const playlist = await as70(service(ctx).get(asUser(ctx), id));
-  const items = await playableItems(ctx, id);
+  const { playlist, items: all } = await as70(service(ctx).withItems(asUser(ctx), id, ALL));
+  const items = all.filter((i) => i.track_id);
   const entry = await songElems(ctx, items.map((i) => i.track_id!));
   return { ...playlistElem(playlist, entry.length), entry };
 }
@@ -102,6 +109,7 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
   async createPlaylist(ctx) {
     const playlists = service(ctx);
     const existing = ctx.params.get("playlistId") === undefined ? undefined : entityId(ctx, "playlistId");
+    if (existing) await refuseSmart(ctx, existing);
     const name = existing ? undefined : ctx.params.required("name");
     const songs = await songIds(ctx, "songId");
     const id = existing ?? (await playlists.create(asUser(ctx), { name: name! })).id;
@@ -116,6 +124,7 @@ export const playlistHandlers: Record<string, SubsonicHandler> = {
   async updatePlaylist(ctx) {
     const id = entityId(ctx, "playlistId");
     const playlists = service(ctx);
+    await refuseSmart(ctx, id);
     // Everything is checked before the first write: a bad index or song changes nothing.
     const add = await songIds(ctx, "songIdToAdd");
     const remove = await itemsToRemove(ctx, id);

@@ -65,6 +65,7 @@ const cases: Case[] = [
   ["REST album cover", "album", api((id) => ["GET", `/api/v1/albums/${id}/cover`])],
   ["REST cover file", "cover", api((hash) => ["GET", `/api/v1/covers/${hash}/600.jpg`])],
   ["REST play", "track", api((id) => ["POST", `/api/v1/tracks/${id}/plays`])],
+  ["REST more like this", "track", api((id) => ["GET", `/api/v1/tracks/${id}/similar`])],
   ["REST playlist add", "track", api((id, me) => ["POST", `/api/v1/playlists/${me.playlist}/items`, { trackIds: [id] }])],
   // Subsonic: browsing, search, bytes, lyrics, annotations, lists, playlists and the play queue.
   ["Subsonic getSong", "track", sub("getSong", (id) => ({ id }))],
@@ -85,6 +86,8 @@ const cases: Case[] = [
   ["Subsonic getLyricsBySongId", "track", sub("getLyricsBySongId", (id) => ({ id }))],
   ["Subsonic getLyrics", "title", sub("getLyrics", (title) => ({ artist: "Alice Alone", title }))],
   ["Subsonic getTopSongs", "artistName", sub("getTopSongs", (artist) => ({ artist }))],
+  ...(["track", "album", "artist"] as const).map((kind): Case => [`Subsonic getSimilarSongs ${kind}`, kind, sub("getSimilarSongs", (id) => ({ id }))]),
+  ["Subsonic getSimilarSongs2", "artist", sub("getSimilarSongs2", (id) => ({ id }))],
   ...(["track", "album", "artist"] as const).flatMap((kind): Case[] => [
     [`Subsonic star ${kind}`, kind, sub("star", (id) => ({ id }))],
     [`Subsonic unstar ${kind}`, kind, sub("unstar", (id) => ({ id }))],

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg } from "../fixtures/audio.ts";
 import { conformanceCatalog, type ConformanceCatalog } from "./conformance-catalog.ts";
 import { rest, tokenParams, type Credentials } from "./helpers.ts";
+import { seedTrackAnalysis } from "../helpers/seed-track-analysis.ts";
 import { expectFailedJson, expectValidJson, expectXmlLikeJson, RESPONSES } from "./schema.ts";
 import { parseXml } from "./xml.ts";
 
@@ -60,6 +61,8 @@ const CASES: Case[] = [
   { method: "getLyricsBySongId", params: ({ id }) => ({ id: id.Hunter! }) },
   { method: "getLyrics", params: () => ({ artist: "Björk", title: "Hunter" }) },
   { method: "getTopSongs", params: () => ({ artist: "The Beatles" }) },
+  { method: "getSimilarSongs", params: async (c) => ({ id: await analysed(c, "Hunter", ["Something", "Come Together"]) }) },
+  { method: "getSimilarSongs2", params: async (c) => ({ id: (await analysed(c, "Hunter", ["Something"]), c.id["The Beatles"]!) }) },
   { method: "getArtistInfo2", params: ({ id }) => ({ id: id["The Beatles"]! }) },
   { method: "getArtistInfo", params: ({ id }) => ({ id: id["The Beatles"]! }) },
   { method: "getAlbumInfo2", params: ({ id }) => ({ id: id["Abbey Road"]! }) },
@@ -75,6 +78,14 @@ const BINARY: Record<string, { params: (c: ConformanceCatalog) => Params; type: 
   download: { params: ({ id }) => ({ id: id.Hunter! }), type: /^audio\/flac/ },
   getCoverArt: { params: ({ id }) => ({ id: id["Abbey Road"]!, size: "64" }), type: /^image\/jpeg/ },
 };
+
+/** Gives the seed and the others audio features (as the analyser would), so similar songs have songs; returns the seed's id. */
+async function analysed(c: ConformanceCatalog, seed: string, others: string[]): Promise<string> {
+  for (const [i, title] of [seed, ...others].entries()) {
+    await seedTrackAnalysis(c.app.db.pool, c.id[title]!, { tempoBpm: 90 + 10 * i, energy: 0.5, danceability: 0.5, loudnessLufs: -12 });
+  }
+  return c.id[seed]!;
+}
 
 async function scratchPlaylist(c: ConformanceCatalog): Promise<string> {
   return (await rest(c.app.url, "createPlaylist", { ...tokenParams(c.alice), f: "json", name: "To delete" })).json.playlist.id;

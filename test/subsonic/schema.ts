@@ -58,6 +58,7 @@ export const RESPONSES: Record<string, [string, string] | null> = {
   getPlayQueue: ["playQueue", "PlayQueue"],
   savePlayQueue: null,
   getTopSongs: ["topSongs", "Songs"],
+  getSimilarSongs: ["similarSongs", "Songs"],
   getSimilarSongs2: ["similarSongs2", "Songs"],
   getArtistInfo2: ["artistInfo2", "ArtistInfo2"],
   getArtistInfo: ["artistInfo", "ArtistInfo"],

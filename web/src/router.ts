@@ -21,6 +21,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/albums", component: () => import("./pages/AlbumsPage.vue"), meta: { title: "Albums" } },
   { path: "/albums/:id", component: () => import("./pages/AlbumPage.vue"), props: true, meta: { title: "Album" } },
   { path: "/tracks", component: () => import("./pages/TracksPage.vue"), meta: { title: "Tracks" } },
+  { path: "/tracks/:id/similar", component: () => import("./pages/SimilarTracksPage.vue"), props: true, meta: { title: "More like this" } },
   { path: "/genres", component: () => import("./pages/GenresPage.vue"), meta: { title: "Genres" } },
   { path: "/search", component: () => import("./pages/SearchPage.vue"), meta: { title: "Search" } },
   { path: "/playlists", component: () => import("./pages/PlaylistsPage.vue"), meta: { title: "Playlists" } },

@@ -191,6 +191,9 @@ export interface Playlist {
   isOwner: boolean;
   /** Followed from another server: read-only here. */
   readOnly?: boolean;
+  /** Its tracks come from `rules`, evaluated on each read (its items cannot be edited). */
+  smart?: boolean;
+  rules?: SmartRules | null;
   itemCount: number;
   durationMs: number;
   updatedAt: string;
@@ -330,4 +333,24 @@ export interface InstanceFollow {
   domain: string;
   createdAt: string;
   library: { id: string; fid: string; name: string; lastScanAt: string | null; tracks: number };
+}
+
+export interface FeatureRange {
+  min?: number;
+  max?: number;
+}
+
+/** A smart playlist's rules (core/playlists/smart-rules.ts): every one given must hold. */
+export interface SmartRules {
+  tempo?: FeatureRange;
+  keys?: string[];
+  mode?: "major" | "minor";
+  energy?: FeatureRange;
+  danceability?: FeatureRange;
+  loudness?: FeatureRange;
+  genres?: string[];
+  year?: FeatureRange;
+  minRating?: number;
+  sort: { by: "tempo" | "energy" | "danceability" | "loudness" | "year" | "title" | "added" | "random"; order: "asc" | "desc" };
+  limit: number;
 }
