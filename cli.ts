@@ -22,12 +22,17 @@ Commands:
                                             the running worker's progress (done/total, files/s, time
                                             left) until the batch is done, then sums it up and lists
                                             the files that failed, each with its reason
+  analyse --library <id> [--wait]           analyse the audio of the library's tracks that have no
+                                            analysis by the worker's analyser (never analysed, failed,
+                                            or by an older version), in the worker; --wait follows the
+                                            progress (done/total, tracks/s, time left) to the end
   help                                      show this text`;
 
 type Command = (args: string[], connection: Connection) => Promise<string>;
 
 const commands: Record<string, Command> = {
   import: importFolder,
+  analyse: analyseLibrary,
 
   async migrate(_args, connection) {
     // Loaded here only: the worker's modules (Fedify and all) take longer to load than an import's scan.
@@ -103,6 +108,34 @@ async function importFolder(args: string[], connection: Connection): Promise<str
     `Imported ${settled} files in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(settled / seconds) : settled} files/s): ` +
     `${counts.finished} finished, ${counts.errored} failed, ${counts.skipped} skipped as duplicates.`;
   return [done, ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+}
+
+async function analyseLibrary(args: string[], connection: Connection): Promise<string> {
+  const { values } = parseArgs({ args, options: { library: { type: "string" }, wait: { type: "boolean" } } });
+  if (!values.library || !/^[0-9a-f-]{36}$/i.test(values.library)) throw new UsageError("analyse needs --library <id>");
+  const { AnalysisRunsService } = await import("./core/analysis/analysis-runs.service.ts");
+  const { NotFound } = await import("./core/errors.ts");
+  const runs = new AnalysisRunsService({ pool: connection.db.pool, orm: connection.db.orm, queues: loadConfig().analysis.concurrency });
+  let state = await runs.startForOperator(values.library).catch((error: unknown) => {
+    throw error instanceof NotFound ? new UsageError(`No library of this server with id ${values.library}`) : error;
+  });
+  if (!values.wait) return `Analysis run ${state.run!.id} queued: the worker analyses what is missing in the background.`;
+  let lastLine = 0;
+  while (state.run!.state !== "finished") {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    state = await runs.progressForOperator(values.library);
+    const run = state.run!;
+    if (Date.now() - lastLine < (process.stdout.isTTY ? 0 : 10_000)) continue;
+    const speed = run.tracksPerSecond === null ? "" : `, ${run.tracksPerSecond.toFixed(1)} tracks/s`;
+    const left = run.secondsLeft === null ? "" : `, ${duration(run.secondsLeft)} left`;
+    const line = run.state === "preparing" ? "Finding the tracks to analyse…" : `${run.done}/${run.total} tracks${speed}${left}`;
+    if (process.stdout.isTTY) process.stdout.write(`\r${line}\x1b[K`);
+    else console.log(line);
+    lastLine = Date.now();
+  }
+  if (process.stdout.isTTY) process.stdout.write("\r\x1b[K");
+  const run = state.run!;
+  return `Analysed ${run.done} tracks (${run.failed} failed) with analyser ${run.analyserVersion}; ${state.analysed} of the library's ${state.tracks} tracks have features.`;
 }
 
 /** "1200/2005 files, 410 files/s, 2 s left (3 failed)": what a person waiting wants to know. */

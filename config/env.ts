@@ -27,6 +27,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
   WORKER_CONCURRENCY: int(1, 64).default(2),
+  ANALYSIS_CONCURRENCY: int(1, 64).default(1),
+  ANALYSIS_TIME_LIMIT_SECONDS: int(1, 3600).default(60),
   JSON_BODY_LIMIT_KB: int(1, 10_240).default(256),
   HEAP_GROWTH_PERCENT: int(0, 1000).default(0),
   SESSION_TTL_DAYS: int(1, 3650).default(30),
@@ -82,6 +84,8 @@ export interface AppConfig {
   readonly registration: Registration;
   readonly log: { readonly level: LogLevel; readonly format: "text" | "json" };
   readonly worker: { readonly concurrency: number };
+  /** Audio analysis jobs (issue 20): how many run at once across all workers, and each one's time limit. */
+  readonly analysis: { readonly concurrency: number; readonly timeLimitMs: number };
   readonly auth: {
     readonly sessionTtlDays: number;
     readonly loginMaxAttempts: number;
@@ -170,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registration: e.REGISTRATION,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     worker: { concurrency: e.WORKER_CONCURRENCY },
+    analysis: { concurrency: e.ANALYSIS_CONCURRENCY, timeLimitMs: e.ANALYSIS_TIME_LIMIT_SECONDS * 1000 },
     auth: {
       sessionTtlDays: e.SESSION_TTL_DAYS,
       loginMaxAttempts: e.LOGIN_MAX_ATTEMPTS,

@@ -12,6 +12,7 @@ import type { FollowsService } from "../core/fediverse/follows.service.ts";
 import type { PeopleService } from "../core/fediverse/people.service.ts";
 import type { InstanceFollowsService } from "../core/fediverse/instance-follows.service.ts";
 import type { LibrariesService } from "../core/library/libraries.service.ts";
+import type { AnalysisRunsService } from "../core/analysis/analysis-runs.service.ts";
 import type { LibraryScansService } from "../core/library/library-scans.service.ts";
 import type { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import type { ListenIngest } from "../core/listens/listen-ingest.ts";
@@ -65,6 +66,8 @@ export interface ServerDeps {
   /** Album cover hashes; a remote album's cover is fetched and stored the first time it is asked for. */
   covers: AlbumCovers;
   scans: LibraryScansService;
+  /** Libraries' "analyse what is missing" runs and their progress (issue 20). */
+  analysisRuns: AnalysisRunsService;
   /** Scans of followed remote libraries: asking for one, and their state for the library page. */
   remoteScans: RemoteScansService;
   catalog: CatalogService;

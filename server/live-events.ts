@@ -1,4 +1,5 @@
 import { getLogger } from "../config/logging.ts";
+import { ANALYSIS_EVENTS_CHANNEL } from "../core/analysis/analysis-store.ts";
 import type { Database } from "../core/db/database.ts";
 import { PgListener } from "../core/db/pg-listener.ts";
 import { CATALOG_EVENTS_CHANNEL, parseCatalogNotification } from "../core/fediverse/catalog-events.ts";
@@ -30,8 +31,10 @@ export function buildLiveEvents(db: Database): LiveEvents {
   let queue = Promise.resolve();
   const listener = new PgListener({
     config: { connectionString: db.url },
-    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL, CATALOG_EVENTS_CHANNEL, NOW_PLAYING_EVENTS_CHANNEL, LISTENS_EVENTS_CHANNEL],
+    channels: [UPLOAD_EVENTS_CHANNEL, FOLLOW_EVENTS_CHANNEL, CATALOG_EVENTS_CHANNEL, NOW_PLAYING_EVENTS_CHANNEL, LISTENS_EVENTS_CHANNEL,
+      ANALYSIS_EVENTS_CHANNEL],
     onNotification: (channel, payload) => {
+      if (channel === ANALYSIS_EVENTS_CHANNEL) return relayAnalysisEvent(payload);
       if (channel === LISTENS_EVENTS_CHANNEL) return relayListensEvent(payload);
       if (channel === NOW_PLAYING_EVENTS_CHANNEL) return void (queue = queue.then(() => relayNowPlaying(payload)));
       if (channel === FOLLOW_EVENTS_CHANNEL) return relayFollowEvent(payload);
@@ -67,6 +70,15 @@ export function buildLiveEvents(db: Database): LiveEvents {
       streams.send(parseListenNotification(payload).userId, "listens", {});
     } catch (error) {
       log.error("Could not relay a listens notification: {error}", { error });
+    }
+  }
+  // A track of one of the person's libraries was analysed: their library page reads its progress again.
+  function relayAnalysisEvent(payload: string): void {
+    try {
+      const { o: ownerId, l: libraryId } = JSON.parse(payload) as { o: string; l: string };
+      streams.send(ownerId, "analysis", { libraryId });
+    } catch (error) {
+      log.error("Could not relay an analysis notification: {error}", { error });
     }
   }
   function relayFollowEvent(payload: string): void {

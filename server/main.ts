@@ -13,6 +13,7 @@ import { AnalysisStatsService } from "../core/analysis/analysis-stats.service.ts
 import { CatalogService } from "../core/catalog/catalog.service.ts";
 import { UserDataService } from "../core/catalog/user-data.service.ts";
 import { LibrariesService } from "../core/library/libraries.service.ts";
+import { AnalysisRunsService } from "../core/analysis/analysis-runs.service.ts";
 import { LibraryScansService } from "../core/library/library-scans.service.ts";
 import { RemoteScansService } from "../core/fediverse/remote-scans.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
@@ -123,6 +124,7 @@ export function buildServerDeps(config: AppConfig, db: Database): ServerDeps {
     covers: new AlbumCovers({ pool, catalog, coversDir: path.join(config.mediaDir, "covers"), policy, timeoutMs: config.media.remoteTimeoutMs }),
     libraries: new LibrariesService({ pool, orm: db.orm, actors, uploads, serverDirs: serverDirs(config) }),
     scans: new LibraryScansService({ pool }),
+    analysisRuns: new AnalysisRunsService({ pool, orm: db.orm, queues: config.analysis.concurrency }),
     remoteScans: new RemoteScansService({ pool, orm: db.orm }),
     catalog,
     userData: new UserDataService({ pool }),

@@ -45,6 +45,13 @@ import { relayListensTask, relayNowPlayingTask } from "./tasks/relay-listens.tas
 import { IMPORT_LISTENS_TASK, ListenImportsService } from "../core/listens/listen-imports.service.ts";
 import { ListenIngest } from "../core/listens/listen-ingest.ts";
 import { importListensTask } from "./tasks/import-listens.task.ts";
+import { ANALYZE_LIBRARY_TASK, ANALYZE_TRACK_TASK } from "../core/analysis/analysis-queue.ts";
+import { AnalysisRunsService } from "../core/analysis/analysis-runs.service.ts";
+import { TrackAnalysisJob } from "../core/analysis/track-analysis-job.ts";
+import type { AudioAnalyser } from "../core/analysis/track-features.ts";
+import { analyzeLibraryTask } from "./tasks/analyze-library.task.ts";
+import { analyzeTrackTask } from "./tasks/analyze-track.task.ts";
+import { buildAnalyser } from "./analyser.ts";
 
 const log = getLogger(["polyphony", "worker"]);
 
@@ -59,6 +66,8 @@ export interface WorkerOptions {
   extraTasks?: Record<string, Task>;
   /** How often the heartbeat is written, and how long a worker may be silent before it counts as dead. */
   heartbeat?: HeartbeatTiming;
+  /** The audio analyser `analyze_track` runs (tests give one of another version); the real one by default. */
+  analyser?: AudioAnalyser;
 }
 
 export interface Worker {
@@ -72,7 +81,7 @@ export async function installJobQueueSchema(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: graphileLogger });
 }
 
-export function buildTaskList(config: AppConfig, db: Database, extraTasks: Record<string, Task> = {}): TaskList {
+export function buildTaskList(config: AppConfig, db: Database, analyser: AudioAnalyser, extraTasks: Record<string, Task> = {}): TaskList {
   const federation = buildFederation({
     config,
     orm: db.orm,
@@ -80,7 +89,9 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     kv: new PostgresKvStore(db),
     queue: new GraphileMessageQueue(db.pool),
   });
-  const importer = new Importer({ pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators });
+  const importer = new Importer({
+    pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, genreSeparators: config.media.genreSeparators, analysisQueues: config.analysis.concurrency,
+  });
   const uploads = buildUploadsService(config, db);
   const scans = new LibraryScansService({ pool: db.pool });
   const policy = outboundPolicy(config);
@@ -110,6 +121,10 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     [IMPORT_LISTENS_TASK]: importListensTask(new ListenImportsService({
       db, sink: new ListenIngest({ db }), dataDir: config.dataDir, maxBytes: config.listenBrainz.importMaxBytes,
     })),
+    [ANALYZE_TRACK_TASK]: analyzeTrackTask(new TrackAnalysisJob({
+      pool: db.pool, orm: db.orm, mediaDir: config.mediaDir, analyser, timeLimitMs: config.analysis.timeLimitMs,
+    })),
+    [ANALYZE_LIBRARY_TASK]: analyzeLibraryTask(new AnalysisRunsService({ pool: db.pool, orm: db.orm, queues: config.analysis.concurrency }), analyser.version),
     ...extraTasks,
   };
   // Each job runs with its id in the log context.
@@ -128,11 +143,13 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   // graphile-worker locks a job with its pool's id (jobs.locked_by), not its job slot's: the heartbeat
   // must vouch for exactly those ids, or other workers take this one's long jobs.
   const poolIds: string[] = [];
+  const ownAnalyser = options.analyser ? undefined : buildAnalyser(config);
+  const analyser = options.analyser ?? ownAnalyser!;
   events.on("pool:create", ({ workerPool }) => poolIds.push(workerPool.id));
   const runner: Runner = await run({
     events,
     pgPool: db.pool,
-    taskList: buildTaskList(config, db, options.extraTasks),
+    taskList: buildTaskList(config, db, analyser, options.extraTasks),
     crontab: CRONTAB,
     concurrency: config.worker.concurrency,
     noHandleSignals: true,
@@ -146,6 +163,7 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   const stop = async () => {
     // The heartbeat goes on while running jobs drain: a silent worker's jobs would be run a second time.
     await runner.stop();
+    await ownAnalyser?.close(); // its Essentia thread
     await heartbeat.stop();
     log.info("Worker {id} stopped", { id });
   };

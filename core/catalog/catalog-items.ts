@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { effectiveReplayGain, type MeasuredLoudness, type ReplayGain } from "../analysis/replay-gain.ts";
 import { albumOrderSql, discNumberSql } from "../library/track-position.ts";
 import { bestCopySql, visibleItemSql, visibleLibraryIdsSql } from "./catalog-read.ts";
 
@@ -42,6 +43,15 @@ const USER_DATA = (column: string, alias: string) => `
 const CREDITS = (column: string, alias: string) => `(SELECT json_agg(json_build_object('id', c.artist_id, 'name', c.credited_name,
   'joinPhrase', c.join_phrase) ORDER BY c.position) FROM artist_credit c WHERE c.${column} = ${alias}.id)`;
 
+/** What ReplayGain is computed from where the tags have none (effectiveReplayGain): the track's and its album's loudness. */
+const MEASURED_LOUDNESS = `(SELECT json_build_object('loudnessLufs', ta.loudness_lufs, 'truePeakDbtp', ta.true_peak_dbtp)
+    FROM track_analysis ta WHERE ta.track_id = t.id AND ta.status = 'done') AS track_loudness,
+  (SELECT json_build_object('loudnessLufs', al.loudness_lufs, 'truePeakDbtp', al.true_peak_dbtp)
+    FROM album_loudness al WHERE al.album_id = a.id) AS album_loudness`;
+
+const replayGainOf = (r: Record<string, unknown>) =>
+  effectiveReplayGain(r.replay_gain as ReplayGain | null, r.track_loudness as MeasuredLoudness | null, r.album_loudness as MeasuredLoudness | null);
+
 /** The file a listener hears of a track: `stream` sends the same one (CatalogService.bestCopy). */
 export interface TrackFile {
   uploadId: string;
@@ -52,7 +62,8 @@ export interface TrackFile {
   sampleRate: number | null;
   bitDepth: number | null;
   channels: number | null;
-  replayGain: { trackGain?: number | null; trackPeak?: number | null; albumGain?: number | null; albumPeak?: number | null } | null;
+  /** The file's ReplayGain tags, each missing one computed from the measured loudness (replay-gain.ts). */
+  replayGain: ReplayGain | null;
 }
 
 interface TrackOptions {
@@ -74,7 +85,7 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
        a.year, a.cover_hash, best.*, ps.play_count, ps.last_played_at, ${USER_DATA("track_id", "t")},
        ${CREDITS("track_id", "t")} AS artists,
        (SELECT coalesce(array_agg(g.name ORDER BY g.name), '{}') FROM track_genre tg JOIN genre g ON g.id = tg.genre_id
-          WHERE tg.track_id = t.id) AS genres
+          WHERE tg.track_id = t.id) AS genres, ${MEASURED_LOUDNESS}
        ${withArtist ? ", aa.id AS album_artist_id, aa.name AS album_artist_name" : ""}
        ${ids ? "" : `, a.release_date AS album_release_date, a.compilation AS album_compilation, a.mbid AS album_mbid,
          a.created_at AS album_created_at, a.album_artists, a.album_starred_at, a.album_rating`}
@@ -84,8 +95,8 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
          (SELECT r.rating FROM rating r WHERE r.user_id = $1 AND r.album_id = a.id) AS album_rating
        FROM album a WHERE a.id = $2 OFFSET 0) a`} ON a.id = t.album_id -- OFFSET 0: the album's own values once, not once a track
      ${withArtist ? "JOIN artist aa ON aa.id = a.album_artist_id" : ""}
-     ${ids ? "LEFT " : ""}JOIN LATERAL (${bestCopySql("t.id", { viewer: "$1" }, `u.id AS upload_id, u.duration_ms
-         ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels, u.replay_gain" : ""}`)}) best ON true
+     ${ids ? "LEFT " : ""}JOIN LATERAL (${bestCopySql("t.id", { viewer: "$1" }, `u.id AS upload_id, u.duration_ms, u.replay_gain
+         ${files ? ", u.size::float8 AS size, u.mime_type, u.original_name, u.bitrate, u.sample_rate, u.bit_depth, u.channels" : ""}`)}) best ON true
      LEFT JOIN play_stat ps ON ps.user_id = $1 AND ps.track_id = t.id
      ${ids
        ? `WHERE ${ids.where}`
@@ -107,7 +118,7 @@ function trackFile(r: Record<string, unknown>): TrackFile | undefined {
     sampleRate: r.sample_rate as number | null,
     bitDepth: r.bit_depth as number | null,
     channels: r.channels as number | null,
-    replayGain: r.replay_gain as TrackFile["replayGain"],
+    replayGain: replayGainOf(r),
   };
 }
 
@@ -132,6 +143,7 @@ function toTrack(r: Record<string, unknown>, files: boolean) {
     playCount: (r.play_count as number | null) ?? 0,
     lastPlayedAt: iso(r.last_played_at as Date | null),
     createdAt: iso(r.created_at as Date | null),
+    replayGain: replayGainOf(r),
     ...(files ? { file: trackFile(r), albumArtist: { id: r.album_artist_id as string, name: r.album_artist_name as string } } : {}),
   };
 }

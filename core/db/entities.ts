@@ -66,4 +66,8 @@ export const sqlOnlyTables = [
   // Feature aggregates per cell of tracks, and the changes that make a cell stale (migration 0029).
   "analysis_cell",
   "analysis_cell_change",
+  // Analysis runs of a library and albums' loudness for their ReplayGain (migration 0030).
+  "analysis_run",
+  "analysis_run_track",
+  "album_loudness",
 ];

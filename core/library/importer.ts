@@ -5,6 +5,7 @@ import type pg from "pg";
 import { getLogger } from "../../config/logging.ts";
 import { linkUnmatchedListens } from "../listens/listen-ingest.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
+import { enqueueTrackAnalysis } from "../analysis/analysis-queue.ts";
 import { publishUploads } from "../fediverse/library-publications.ts";
 import { DomainError } from "../errors.ts";
 import { FolderCoverFinder, processCover } from "../media/artwork.ts";
@@ -137,6 +138,7 @@ export class Importer {
   readonly #pool: pg.Pool;
   readonly #mediaDir: string;
   readonly #genreSeparators: string | undefined;
+  readonly #analysisQueues: number;
   #covers = new FolderCoverFinder();
   /** Album key -> the cover its files gave (or null): the rest of an album's files skip their pictures. */
   #albumCovers = new Map<string, { cover: Promise<string | null>; reads: number }>();
@@ -145,11 +147,13 @@ export class Importer {
   #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
 
-  constructor(deps: TransactionSource & { mediaDir: string; genreSeparators?: string }) {
+  /** `analysisQueues`: ANALYSIS_CONCURRENCY, the queues analysis jobs are spread over (analysis-queue.ts). */
+  constructor(deps: TransactionSource & { mediaDir: string; genreSeparators?: string; analysisQueues?: number }) {
     this.#db = { pool: deps.pool, orm: deps.orm };
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
     this.#genreSeparators = deps.genreSeparators;
+    this.#analysisQueues = deps.analysisQueues ?? 1;
   }
 
   get coversDir(): string {
@@ -290,6 +294,8 @@ export class Importer {
       if (finished.length) await markFinished(client, finished);
       // Listens kept under their own names until their track came: linked now, in the same transaction.
       if (finished.length) await linkUnmatchedListens(client, [...new Set(finished.map((row) => row.track_id))]);
+      // Each new track's audio analysis, queued with the import's commit (a low-priority job).
+      await enqueueTrackAnalysis(client, finished.map((row) => row.track_id), this.#analysisQueues);
       if (skipped.length) await markSkipped(client, skipped);
       const libraryOf = new Map(items.map((i) => [i.upload.id, i.upload.library_id]));
       await publishUploads(client, "create", finished.map((row) => ({ id: row.id, library_id: libraryOf.get(row.id)! })));
@@ -364,6 +370,7 @@ export class Importer {
       const soleUploadOf = upload.track_id && (await this.#isSoleUpload(client, upload)) ? upload.track_id : null;
       const trackId = await writeCatalog(client, tags, { coverHash: item.coverHash, soleUploadOf });
       await markFinished(client, [finishedRow(item, trackId)]);
+      await enqueueTrackAnalysis(client, [trackId], this.#analysisQueues);
       if (upload.track_id && upload.track_id !== trackId) await deleteOrphans(client, [upload.track_id]);
       await publishUploads(client, "update", [upload]);
       return "finished" as const;

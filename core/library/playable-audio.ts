@@ -16,6 +16,7 @@ import type { SigningKey } from "../fediverse/http-signatures.ts";
 import { signingKeyOf } from "../fediverse/remote-actors.ts";
 import type { OutboundPolicy } from "../fediverse/safe-fetch.ts";
 import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
+import { enqueueAnalysisOf } from "../analysis/analysis-queue.ts";
 import { AudioFill, type ByteRange, type FillLease } from "./remote-audio-fill.ts";
 import { evictCopies, forgetCopy, newCopyPath, recordCopy, removeCopies, touchCopy } from "./remote-cache.ts";
 import { openUploadFile, type UploadFileFields } from "./upload-files.ts";
@@ -58,6 +59,8 @@ export interface PlayableAudioDeps {
   timeoutMs: number;
   /** No remote file may be larger than this (MAX_UPLOAD_MB: what we would take as an upload). */
   maxFileBytes: number;
+  /** ANALYSIS_CONCURRENCY: a copied remote track not analysed yet is queued for analysis (analysis-queue.ts). */
+  analysisQueues?: number;
 }
 
 export class PlayableAudioService {
@@ -174,6 +177,13 @@ export class PlayableAudioService {
       throw new NotFound("upload");
     }
     if (replaced !== relative) await removeCopies(mediaDir, [replaced]);
+    // The server holds the bytes now: the track can be analysed (once; a later copy finds its row).
+    await enqueueAnalysisOf(
+      pool,
+      "SELECT u.track_id FROM upload u WHERE u.id = $1 AND NOT EXISTS (SELECT 1 FROM track_analysis ta WHERE ta.track_id = u.track_id)",
+      [uploadId],
+      this.#deps.analysisQueues ?? 1,
+    ).catch((error: unknown) => log.warning("Queuing the analysis of upload {uploadId} failed: {error}", { uploadId, error }));
     await evictCopies(pool, mediaDir, cacheMaxBytes, uploadId).catch((error: unknown) => {
       log.warning("Evicting remote audio copies failed: {error}", { error });
     });
@@ -218,5 +228,6 @@ export function buildPlayableAudio(config: AppConfig, pool: pg.Pool, policy: Out
     cacheMaxBytes: config.media.remoteCacheMaxBytes,
     timeoutMs: config.media.remoteTimeoutMs,
     maxFileBytes: config.media.maxUploadBytes,
+    analysisQueues: config.analysis.concurrency,
   });
 }

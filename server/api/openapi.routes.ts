@@ -5,13 +5,14 @@ import { adminOperations } from "./admin.routes.ts";
 import { blocksOperations } from "./blocks.routes.ts";
 import { moderationOperations } from "./moderation.routes.ts";
 import { authOperations } from "./auth.routes.ts";
-import { analysisOperations } from "./analysis.routes.ts";
 import { catalogOperations } from "./catalog.routes.ts";
 import { eventsOperations } from "./events.routes.ts";
 import { followsOperations } from "./follows.routes.ts";
 import { healthOperations } from "./health.routes.ts";
 import { instanceOperations } from "./instance.routes.ts";
 import { instanceFollowsOperations } from "./instance-follows.routes.ts";
+import { analysisOperations } from "./analysis.routes.ts";
+import { analysisRunOperations } from "./analysis-runs.routes.ts";
 import { librariesOperations } from "./libraries.routes.ts";
 import { mediaOperations } from "./media.routes.ts";
 import { peopleOperations } from "./people.routes.ts";
@@ -37,6 +38,7 @@ export const OPERATIONS: Operation[] = [
   ...blocksOperations,
   ...lastfmOperations,
   ...librariesOperations,
+  ...analysisRunOperations,
   ...followsOperations,
   ...peopleOperations,
   ...uploadsOperations,

@@ -154,6 +154,24 @@ export interface ImportStatus {
   rate?: { filesPerSecond: number | null; secondsLeft: number | null };
 }
 
+/** GET /libraries/:id/analysis: the library's tracks by audio analysis, and its latest "analyse what is missing" run. */
+export interface LibraryAnalysis {
+  tracks: number;
+  analysed: number;
+  failed: number;
+  run: {
+    id: string;
+    state: "preparing" | "running" | "finished";
+    analyserVersion: string | null;
+    startedAt: string;
+    total: number;
+    done: number;
+    failed: number;
+    tracksPerSecond: number | null;
+    secondsLeft: number | null;
+  } | null;
+}
+
 /** `event: upload` of GET /api/v1/events. */
 export interface UploadEvent {
   id: string;

@@ -3,6 +3,7 @@
 import { reactive, watch } from "vue";
 import { notify } from "../stores/toasts.ts";
 import { current, nextIndex, previousIndex, queue, replaceQueue, restoreQueue, saveQueue, streamUrl, type PlayerTrack, type QueueEntry } from "./queue.ts";
+import { applyGain, connectGain, replayGainMode, resumeGain } from "./replay-gain.ts";
 import { listened, seeked, startListening } from "./scrobble.ts";
 
 export const playback = reactive({ playing: false, position: 0, duration: 0, buffering: false });
@@ -41,7 +42,9 @@ const finite = (value: number, fallback: number) => (Number.isFinite(value) ? va
 
 function load(audio: HTMLAudioElement, entry: QueueEntry): void {
   audio.dataset.key = entry.key;
+  audio.dataset.trackId = entry.track.id;
   audio.src = streamUrl(entry.track);
+  void applyGain(audio);
 }
 
 function swap(): void {
@@ -77,6 +80,10 @@ function showCurrent(play: boolean): void {
 async function start(): Promise<void> {
   playback.playing = true;
   active.preload = "auto";
+  // ReplayGain's GainNodes need an AudioContext, which a browser only lets run after a click: made here.
+  connectGain(active);
+  connectGain(standby);
+  resumeGain();
   try {
     await active.play();
   } catch (error) {
@@ -231,6 +238,9 @@ export function initPlayer(): void {
     },
     { immediate: true },
   );
+  watch(replayGainMode, () => {
+    for (const audio of [active, standby]) void applyGain(audio);
+  });
   // Keep the position when the page goes away (reload, tab closed, phone locks).
   addEventListener("pagehide", () => saveQueue(active.currentTime));
   document.addEventListener("visibilitychange", () => document.hidden && saveQueue(active.currentTime));

@@ -1,7 +1,7 @@
 // Live updates from GET /api/v1/events (server-sent events): upload status changes of the user's libraries,
 // follows (someone asking to follow one of them; an answer to one of the user's own follows), and changes
 // to the music of a library the user follows on another server (`catalog`: its scan, its live updates), and
-// the user's new listens (`listens`), what people here play now (`now_playing`, for those whose listen privacy lets the user see it).
+// the user's new listens (`listens`), analysed tracks of the user's libraries (`analysis`), what people here play now (`now_playing`, for those whose listen privacy lets the user see it).
 // Pages subscribe; `catalogVersion` goes up (batched) when the music the user sees changed, so lists refresh.
 import { ref } from "vue";
 import type { FollowEvent, UploadEvent } from "../types.ts";
@@ -15,6 +15,7 @@ const followListeners = new Set<FollowListener>();
 const resyncListeners = new Set<() => void>();
 const nowPlayingListeners = new Set<(event: NowPlayingEvent) => void>();
 const listensListeners = new Set<() => void>();
+const analysisListeners = new Set<(libraryId: string) => void>();
 
 /** Someone's now playing changed (`playing` null: it stopped). */
 export interface NowPlayingEvent {
@@ -53,6 +54,10 @@ export function connectEvents(): void {
   source.addEventListener("catalog", catalogChanged);
   source.addEventListener("listens", () => {
     for (const listener of listensListeners) listener();
+  });
+  source.addEventListener("analysis", (message) => {
+    const { libraryId } = JSON.parse((message as MessageEvent<string>).data) as { libraryId: string };
+    for (const listener of analysisListeners) listener(libraryId);
   });
   source.addEventListener("now_playing", (message) => {
     const event = JSON.parse((message as MessageEvent<string>).data) as NowPlayingEvent;
@@ -104,4 +109,10 @@ export function onNowPlayingEvent(listener: (event: NowPlayingEvent) => void): (
 export function onListensEvent(listener: () => void): () => void {
   listensListeners.add(listener);
   return () => listensListeners.delete(listener);
+}
+
+/** A track of one of the user's libraries was analysed (issue 20): its analysis progress reads again. */
+export function onAnalysisEvent(listener: (libraryId: string) => void): () => void {
+  analysisListeners.add(listener);
+  return () => analysisListeners.delete(listener);
 }
