@@ -2,7 +2,7 @@
 // with the real ffmpeg and essentia.js: tempo, key and mode, loudness and true peak, and the reasons it gives
 // when it cannot measure a file.
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +136,19 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     const error = await analyser.analyse(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalysisError);
     expect((error as Error).message).toMatch(/cannot read this file as audio/);
+  });
+
+  it("rejects a file cut short with a reason that says so", async () => {
+    // Four minutes, so the excerpt (the middle minute) lies past what is left after the cut.
+    const wav = await writeWav(path.join(dir, "whole.wav"), synthesizeSine(440, -10, 240));
+    const flac = await encodeWav(ffmpeg!, wav, path.join(dir, "whole.flac"));
+    const cut = path.join(dir, "cut.flac");
+    // The first tenth: the header still announces 240 s.
+    const bytes = await readFile(flac);
+    await writeFile(cut, bytes.subarray(0, Math.round(bytes.length / 10)));
+    const error = await analyser.analyse(cut).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalysisError);
+    expect((error as Error).message).toMatch(/cut short: ffmpeg decoded \d+\.\d s of audio/);
   });
 
   it("rejects a file that is gone, and a file with no audio stream", async () => {
