@@ -168,6 +168,26 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     await without.close();
   });
 
+  it("leaves the event loop free while Essentia works (its thread, not this one)", async () => {
+    const wav = await longSong();
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 20);
+    try {
+      const features = await analyser.analyse(wav);
+      expect(features.tempoBpm).toBeCloseTo(100, 0);
+    } finally {
+      clearInterval(ticker);
+    }
+    // Essentia's work on the 60 s excerpt takes well over a second of CPU: on this thread it would block
+    // the ticker that long.
+    expect(longestGap).toBeLessThan(750);
+  });
+
   it("stops at the time limit with an AnalysisError, and measures the next file as usual", async () => {
     const wav = await longSong();
     const started = performance.now();
