@@ -23,7 +23,7 @@ export const ENERGY_SCALE = { quietLufs: -30, loudLufs: -5 } as const;
 export const DANCEABILITY_SCALE = 3;
 
 /** Bumped when what the analyser stores changes without a settings change (e.g. a fixed mapping). */
-const REVISION = 1;
+const REVISION = 2;
 
 export interface EssentiaAnalyserOptions {
   ffmpegPath: string;

@@ -46,6 +46,8 @@ export function measureExcerpt(essentia: Essentia, samples: Float32Array, sample
       excerptSeconds: round(samples.length / sampleRate, 2),
       ...(Number.isFinite(rmsDbfs) ? { excerptRmsDbfs: round(rmsDbfs, 2) } : {}),
       zeroCrossingsPerSecond: round(essentia.ZeroCrossingRate(signal).zeroCrossingRate * sampleRate, 1),
+      // Brightness: SpectralCentroidTime's time-domain estimate over the whole excerpt (Hz).
+      spectralCentroidHz: round(essentia.SpectralCentroidTime(signal, sampleRate).centroid, 0),
     };
     const dynamics = essentia.DynamicComplexity(signal, ANALYSIS_SETTINGS.dynamicComplexity.frameSeconds, sampleRate);
     const dance = essentia.Danceability(signal, ANALYSIS_SETTINGS.danceability.maxTauMs, ANALYSIS_SETTINGS.danceability.minTauMs, sampleRate);

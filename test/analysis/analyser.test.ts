@@ -97,6 +97,7 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.tempoBpm).toBeNull();
     expect(features.keyTonic).not.toBeNull();
     expect(features.extra.zeroCrossingsPerSecond).toBeCloseTo(2000, -1);
+    expect(Math.abs(features.extra.spectralCentroidHz! - 1000)).toBeLessThan(20);
   });
 
   it("measures loudness over the whole file, not the excerpt: a quiet half and a loud half", async () => {
