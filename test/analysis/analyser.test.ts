@@ -131,6 +131,14 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.durationSeconds).toBeCloseTo(10, 1);
   });
 
+  it("measures only loudness in a track of a few seconds: too short for tempo, key and danceability", async () => {
+    const file = await writeWav(path.join(dir, "jingle.wav"), synthesizeSong({ bpm: 120, tonic: "C", mode: "major", seconds: 4 }));
+    const features = await analyser.analyse(file);
+    expect(features).toMatchObject({ tempoBpm: null, keyTonic: null, keyMode: null, danceability: null, dynamicComplexity: null });
+    expect(features.loudnessLufs).toBeLessThan(-5);
+    expect(features.durationSeconds).toBeCloseTo(4, 1);
+  });
+
   it("rejects a file that is not audio with a reason a person can act on", async () => {
     const file = path.join(dir, "broken.mp3");
     await writeFile(file, Buffer.from("this is not an MP3, whatever its name says\n".repeat(500)));
