@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { ANALYSIS_SETTINGS, EXCERPT_SAMPLE_RATE, type ExcerptFeatures } from "./essentia-features.ts";
 import { EssentiaThread } from "./essentia-thread.ts";
 import type { WorkerMemory } from "./essentia-worker.ts";
-import { probeDuration, startMeasure, type WholeFileMeasure } from "./ffmpeg-measure.ts";
+import { probeDuration, startMeasure, type RunningMeasure, type WholeFileMeasure } from "./ffmpeg-measure.ts";
 import { AnalysisError, type AudioAnalyser, type TrackFeatures } from "./track-features.ts";
 
 const ESSENTIA_JS_VERSION = (createRequire(import.meta.url)("essentia.js/package.json") as { version: string }).version;
@@ -23,7 +23,7 @@ export const ENERGY_SCALE = { quietLufs: -30, loudLufs: -5 } as const;
 export const DANCEABILITY_SCALE = 3;
 
 /** Bumped when what the analyser stores changes without a settings change (e.g. a fixed mapping). */
-const REVISION = 1;
+const REVISION = 2;
 
 export interface EssentiaAnalyserOptions {
   ffmpegPath: string;
@@ -45,11 +45,11 @@ export class EssentiaAnalyser implements AudioAnalyser {
     this.#ffmpegPath = options.ffmpegPath;
     this.#excerptSeconds = options.excerptSeconds ?? DEFAULT_EXCERPT_SECONDS;
     this.#timeLimitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
-    const { rhythm, key, danceability, dynamicComplexity, onsets } = ANALYSIS_SETTINGS;
+    const { minSeconds, rhythm, key, danceability, dynamicComplexity, onsets } = ANALYSIS_SETTINGS;
     this.version = [
       `r${REVISION}`,
       `essentia.js ${ESSENTIA_JS_VERSION}`,
-      `excerpt ${this.#excerptSeconds}s@${EXCERPT_SAMPLE_RATE}Hz`,
+      `excerpt ${this.#excerptSeconds}s@${EXCERPT_SAMPLE_RATE}Hz min ${minSeconds}s`,
       `rhythm ${rhythm.method} ${rhythm.minTempo}-${rhythm.maxTempo} if onsets>=${onsets.minPerSecond}/s in ${onsets.seconds}s`,
       `key ${key.profile} ${key.frameSize}/${key.hopSize} ${key.minFrequency}-${key.maxFrequency}Hz`,
       `dance ${danceability.minTauMs}-${danceability.maxTauMs}ms /${DANCEABILITY_SCALE}`,
@@ -99,16 +99,17 @@ export class EssentiaAnalyser implements AudioAnalyser {
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener("abort", onOuterAbort, { once: true });
     const signal = controller.signal;
+    let measure: RunningMeasure | undefined;
     try {
       const duration = await probeDuration(this.#ffmpegPath, path, signal).catch((error: unknown) => {
         throw signal.aborted ? signal.reason : error;
       });
       const seconds = duration === null ? this.#excerptSeconds : Math.min(this.#excerptSeconds, duration);
       const startSeconds = duration === null ? 0 : Math.max(0, (duration - seconds) / 2);
-      const measure = startMeasure(this.#ffmpegPath, path, { startSeconds, seconds, sampleRate: EXCERPT_SAMPLE_RATE });
+      measure = startMeasure(this.#ffmpegPath, path, { startSeconds, seconds, sampleRate: EXCERPT_SAMPLE_RATE });
       const aborted = new Promise<never>((_, reject) => {
         const stop = () => {
-          measure.stop();
+          measure?.stop();
           reject(signal.reason);
         };
         if (signal.aborted) stop();
@@ -121,6 +122,8 @@ export class EssentiaAnalyser implements AudioAnalyser {
       const whole = await Promise.race([measure.whole, aborted]);
       return combine(essentia, whole, whole.decodedSeconds ?? duration ?? excerptSeconds);
     } finally {
+      // Whatever failed, ffmpeg goes too (a no-op once it has ended).
+      measure?.stop();
       clearTimeout(timer);
       outer?.removeEventListener("abort", onOuterAbort);
     }

@@ -9,6 +9,8 @@ import { KEY_TONICS, type KeyMode, type KeyTonic } from "./track-features.ts";
 export const EXCERPT_SAMPLE_RATE = 44_100;
 
 export const ANALYSIS_SETTINGS = {
+  /** A shorter excerpt (a track under 10 s) gets only loudness and the spectral extras. */
+  minSeconds: 10,
   /** Degara's beat tracker: a fifth of the multifeature one's time at the same BPM (README, "Audio analysis"). */
   rhythm: { method: "degara", minTempo: 40, maxTempo: 208 },
   key: { profile: "bgate", frameSize: 4096, hopSize: 4096, hpcpSize: 12, minFrequency: 25, maxFrequency: 3500 },
@@ -46,15 +48,17 @@ export function measureExcerpt(essentia: Essentia, samples: Float32Array, sample
       excerptSeconds: round(samples.length / sampleRate, 2),
       ...(Number.isFinite(rmsDbfs) ? { excerptRmsDbfs: round(rmsDbfs, 2) } : {}),
       zeroCrossingsPerSecond: round(essentia.ZeroCrossingRate(signal).zeroCrossingRate * sampleRate, 1),
+      // Brightness: SpectralCentroidTime's time-domain estimate over the whole excerpt (Hz).
+      spectralCentroidHz: round(essentia.SpectralCentroidTime(signal, sampleRate).centroid, 0),
     };
+    // Silence has no tempo, key or dynamics; a few seconds are too few for them (the DFA alone spans 8.8 s).
+    if (silent || samples.length < ANALYSIS_SETTINGS.minSeconds * sampleRate) {
+      return { danceabilityRaw: null, dynamicComplexity: null, tempoBpm: null, tempoConfidence: null, keyTonic: null, keyMode: null, keyStrength: null, extra };
+    }
     const dynamics = essentia.DynamicComplexity(signal, ANALYSIS_SETTINGS.dynamicComplexity.frameSeconds, sampleRate);
     const dance = essentia.Danceability(signal, ANALYSIS_SETTINGS.danceability.maxTauMs, ANALYSIS_SETTINGS.danceability.minTauMs, sampleRate);
     dance.dfa.delete();
-    const base = {
-      danceabilityRaw: silent ? null : round(dance.danceability, 4),
-      dynamicComplexity: silent ? null : round(dynamics.dynamicComplexity, 3),
-    };
-    if (silent) return { ...base, tempoBpm: null, tempoConfidence: null, keyTonic: null, keyMode: null, keyStrength: null, extra };
+    const base = { danceabilityRaw: round(dance.danceability, 4), dynamicComplexity: round(dynamics.dynamicComplexity, 3) };
     const onsetRate = measureOnsetRate(essentia, samples, sampleRate);
     extra.onsetRate = round(onsetRate, 2);
     // A beat tracker finds a "tempo" in a held tone too; without onsets there is no beat to claim.

@@ -34,5 +34,6 @@ declare module "essentia.js/dist/essentia.js-core.umd.js" {
     OnsetRate(signal: EssentiaVector): { onsets: EssentiaVector; onsetRate: number };
     ZeroCrossingRate(signal: EssentiaVector, threshold?: number): { zeroCrossingRate: number };
     RMS(array: EssentiaVector): { rms: number };
+    SpectralCentroidTime(array: EssentiaVector, sampleRate?: number): { centroid: number };
   }
 }

@@ -89,8 +89,14 @@ export function startMeasure(ffmpegPath: string, path: string, plan: ExcerptPlan
       if (filled > 0) done();
     });
     exited.then((code) => {
-      if (filled === 0 && !settled) reject(new AnalysisError(failureReason(stderr, code) ?? "the file holds no audio ffmpeg can decode"));
-      else done();
+      if (filled > 0 || settled) return done();
+      const decoded = lastReportedTime(stderr);
+      if (code === 0 && decoded !== null && decoded > 0 && decoded <= plan.startSeconds) {
+        // The header promised more than the file holds: a download or copy cut short.
+        reject(new AnalysisError(`the file is cut short: ffmpeg decoded ${decoded.toFixed(1)} s of audio, less than its header announces`));
+      } else {
+        reject(new AnalysisError(failureReason(stderr, code) ?? "the file holds no audio ffmpeg can decode"));
+      }
     }, reject);
   });
   excerpt.catch(() => {});

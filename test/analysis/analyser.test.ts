@@ -2,7 +2,7 @@
 // with the real ffmpeg and essentia.js: tempo, key and mode, loudness and true peak, and the reasons it gives
 // when it cannot measure a file.
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,7 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.tempoBpm).toBeNull();
     expect(features.keyTonic).not.toBeNull();
     expect(features.extra.zeroCrossingsPerSecond).toBeCloseTo(2000, -1);
+    expect(Math.abs(features.extra.spectralCentroidHz! - 1000)).toBeLessThan(20);
   });
 
   it("measures loudness over the whole file, not the excerpt: a quiet half and a loud half", async () => {
@@ -130,12 +131,33 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(features.durationSeconds).toBeCloseTo(10, 1);
   });
 
+  it("measures only loudness in a track of a few seconds: too short for tempo, key and danceability", async () => {
+    const file = await writeWav(path.join(dir, "jingle.wav"), synthesizeSong({ bpm: 120, tonic: "C", mode: "major", seconds: 4 }));
+    const features = await analyser.analyse(file);
+    expect(features).toMatchObject({ tempoBpm: null, keyTonic: null, keyMode: null, danceability: null, dynamicComplexity: null });
+    expect(features.loudnessLufs).toBeLessThan(-5);
+    expect(features.durationSeconds).toBeCloseTo(4, 1);
+  });
+
   it("rejects a file that is not audio with a reason a person can act on", async () => {
     const file = path.join(dir, "broken.mp3");
     await writeFile(file, Buffer.from("this is not an MP3, whatever its name says\n".repeat(500)));
     const error = await analyser.analyse(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalysisError);
     expect((error as Error).message).toMatch(/cannot read this file as audio/);
+  });
+
+  it("rejects a file cut short with a reason that says so", async () => {
+    // Four minutes, so the excerpt (the middle minute) lies past what is left after the cut.
+    const wav = await writeWav(path.join(dir, "whole.wav"), synthesizeSine(440, -10, 240));
+    const flac = await encodeWav(ffmpeg!, wav, path.join(dir, "whole.flac"));
+    const cut = path.join(dir, "cut.flac");
+    // The first tenth: the header still announces 240 s.
+    const bytes = await readFile(flac);
+    await writeFile(cut, bytes.subarray(0, Math.round(bytes.length / 10)));
+    const error = await analyser.analyse(cut).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalysisError);
+    expect((error as Error).message).toMatch(/cut short: ffmpeg decoded \d+\.\d s of audio/);
   });
 
   it("rejects a file that is gone, and a file with no audio stream", async () => {
@@ -153,6 +175,26 @@ describe.skipIf(!ffmpeg)("EssentiaAnalyser", () => {
     expect(error).toBeInstanceOf(AnalysisError);
     expect((error as Error).message).toMatch(/ffmpeg is not available at .*FFMPEG_PATH/);
     await without.close();
+  });
+
+  it("leaves the event loop free while Essentia works (its thread, not this one)", async () => {
+    const wav = await longSong();
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 20);
+    try {
+      const features = await analyser.analyse(wav);
+      expect(features.tempoBpm).toBeCloseTo(100, 0);
+    } finally {
+      clearInterval(ticker);
+    }
+    // Essentia's work on the 60 s excerpt takes well over a second of CPU: on this thread it would block
+    // the ticker that long.
+    expect(longestGap).toBeLessThan(750);
   });
 
   it("stops at the time limit with an AnalysisError, and measures the next file as usual", async () => {
