@@ -21,7 +21,13 @@ export interface TrackAnalysisDeps extends TransactionSource {
   timeLimitMs: number;
 }
 
-type Candidate = UploadFileFields & { id: string };
+type Candidate = UploadFileFields & { id: string; duration_ms: number | null };
+
+/**
+ * Loudness reads the whole file: a long one gets its time limit plus a tenth of its length (a 2-hour
+ * mix took 45 s on a busy 2-core machine), so only a file analysed slower than 10x real time fails.
+ */
+export const timeLimitFor = (baseMs: number, durationMs: number | null) => baseMs + Math.max(0, durationMs ?? 0) / 10;
 
 export class TrackAnalysisJob {
   readonly #deps: TrackAnalysisDeps;
@@ -45,7 +51,7 @@ export class TrackAnalysisJob {
       outcome = { status: "failed", reason: "No copy of this track's audio is on this server" };
     } else {
       try {
-        const features = await analyser.analyse(file.path, { signal: options.signal, timeLimitMs: this.#deps.timeLimitMs });
+        const features = await analyser.analyse(file.path, { signal: options.signal, timeLimitMs: timeLimitFor(this.#deps.timeLimitMs, file.durationMs) });
         outcome = { status: "done", features };
       } catch (error) {
         if (!(error instanceof AnalysisError) && !options.lastAttempt) throw error;
@@ -65,9 +71,9 @@ export class TrackAnalysisJob {
    * rate), then a remote upload's cached copy. Opened through its folder's boundary (safe-open.ts) before
    * the analyser is handed its path, so a link out of the folder is never followed.
    */
-  async #localFile(trackId: string): Promise<{ path: string; uploadId: string } | undefined> {
+  async #localFile(trackId: string): Promise<{ path: string; uploadId: string; durationMs: number | null } | undefined> {
     const { rows } = await this.#deps.pool.query<Candidate>(
-      `SELECT id, storage, path, root, cached_path FROM upload
+      `SELECT id, storage, path, root, cached_path, duration_ms FROM upload
        WHERE track_id = $1 AND status = 'finished' AND (storage <> 'remote' OR cached_path IS NOT NULL)
        ORDER BY storage = 'remote', lossless DESC NULLS LAST, bitrate DESC NULLS LAST, id LIMIT 5`,
       [trackId],
@@ -76,7 +82,7 @@ export class TrackAnalysisJob {
       try {
         const opened = await openUploadFile(this.#deps.mediaDir, upload);
         await opened.handle.close();
-        return { path: uploadLocation(this.#deps.mediaDir, upload).file, uploadId: upload.id };
+        return { path: uploadLocation(this.#deps.mediaDir, upload).file, uploadId: upload.id, durationMs: upload.duration_ms };
       } catch (error) {
         if (!(error instanceof RefusedFile)) throw error;
       }
