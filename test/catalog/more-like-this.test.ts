@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
-import { seedTrackAnalysis, type FeatureSeed } from "../helpers/seed-track-analysis.ts";
+import { seedFeatures, type FeatureSeed } from "../helpers/analysis.ts";
 
 // "More like this": nearest neighbours over z-scored features and the key on the circle of fifths.
 
@@ -18,7 +18,7 @@ describe("more like this", () => {
     const seeded = await seedTracks(app, library, list.map(([TITLE]) => ({ tags: { TITLE, ALBUM: "Shapes", ARTIST: "Band" } })));
     for (const [i, [title, features]] of list.entries()) {
       track[title] = seeded[i]!.trackId;
-      if (features) await seedTrackAnalysis(app.db.pool, seeded[i]!.trackId, features);
+      if (features) await seedFeatures(app.db.pool, seeded[i]!.trackId, features);
     }
   };
 

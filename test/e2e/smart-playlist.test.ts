@@ -10,7 +10,7 @@ import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
-import { seedTrackAnalysis } from "../helpers/seed-track-analysis.ts";
+import { seedFeatures } from "../helpers/analysis.ts";
 import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
@@ -40,7 +40,7 @@ describe.skipIf(!chromiumPath)("smart playlists in Chromium", () => {
     const audio = await Promise.all(songs.map(([name], i) => makeAudio(dir, { name, format: "mp3", seconds: 20 + i }).then((f) => readFile(f))));
     const seeded = await seedTracks(app, library, songs.map(([TITLE], i) => ({ tags: { TITLE, ARTIST: "Horses", ALBUM: "Gaits" }, data: audio[i], seconds: 20 + i })));
     for (const [i, [, tempoBpm, keyMode]] of songs.entries()) {
-      await seedTrackAnalysis(app.db.pool, seeded[i]!.trackId, { tempoBpm, keyTonic: "A", keyMode, energy: tempoBpm / 200, danceability: 0.5, loudnessLufs: -12 });
+      await seedFeatures(app.db.pool, seeded[i]!.trackId, { tempoBpm, keyTonic: "A", keyMode, energy: tempoBpm / 200, danceability: 0.5, loudnessLufs: -12 });
     }
     browser = await launchChromium(chromiumPath!);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -25,7 +25,7 @@ export async function seedFeatures(pool: pg.Pool, trackId: string, features: Fea
 }
 
 /** Stores a failed analysis with its reason (no features). */
-export async function seedFailedAnalysis(pool: pg.Pool, trackId: string, reason: string): Promise<void> {
+export async function seedFailedAnalysis(pool: pg.Pool, trackId: string, reason = "not audio"): Promise<void> {
   await pool.query(
     `INSERT INTO track_analysis (track_id, analyser_version, status, error_message) VALUES ($1, 'test-1', 'failed', $2)
      ON CONFLICT (track_id) DO UPDATE SET status = 'failed', error_message = $2`,

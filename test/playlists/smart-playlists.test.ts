@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
-import { seedFailedAnalysis, seedTrackAnalysis, type FeatureSeed } from "../helpers/seed-track-analysis.ts";
+import { seedFailedAnalysis, seedFeatures, type FeatureSeed } from "../helpers/analysis.ts";
 
 // Smart playlists over the REST API: rules evaluated on each read over what the owner may see.
 
@@ -20,7 +20,7 @@ describe("smart playlists", () => {
     })));
     for (const [i, [title, , , features]] of list.entries()) {
       track[title] = seeded[i]!.trackId;
-      if (features) await seedTrackAnalysis(app.db.pool, seeded[i]!.trackId, features);
+      if (features) await seedFeatures(app.db.pool, seeded[i]!.trackId, features);
     }
   };
 
@@ -97,7 +97,7 @@ describe("smart playlists", () => {
   it("stay current: a track analysed after the playlist was made is in it on the next read", async () => {
     const pl = await create(alice, { tempo: { min: 100, max: 125 }, sort: { by: "tempo" } });
     expect(await titles(alice, pl.id)).toEqual(["Mid", "Edge"]);
-    await seedTrackAnalysis(app.db.pool, track.Unanalysed!, { tempoBpm: 110, energy: 0.5, loudnessLufs: -14 });
+    await seedFeatures(app.db.pool, track.Unanalysed!, { tempoBpm: 110, energy: 0.5, loudnessLufs: -14 });
     expect(await titles(alice, pl.id)).toEqual(["Unanalysed", "Mid", "Edge"]);
     expect((await alice.get(`/api/v1/playlists/${pl.id}`)).body.itemCount).toBe(3);
     // Its rules can change too; the list follows.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasFfmpeg } from "../fixtures/audio.ts";
 import { conformanceCatalog, type ConformanceCatalog } from "./conformance-catalog.ts";
 import { rest, tokenParams, type Credentials } from "./helpers.ts";
-import { seedTrackAnalysis } from "../helpers/seed-track-analysis.ts";
+import { seedFeatures } from "../helpers/analysis.ts";
 import { expectFailedJson, expectValidJson, expectXmlLikeJson, RESPONSES } from "./schema.ts";
 import { parseXml } from "./xml.ts";
 
@@ -82,7 +82,7 @@ const BINARY: Record<string, { params: (c: ConformanceCatalog) => Params; type: 
 /** Gives the seed and the others audio features (as the analyser would), so similar songs have songs; returns the seed's id. */
 async function analysed(c: ConformanceCatalog, seed: string, others: string[]): Promise<string> {
   for (const [i, title] of [seed, ...others].entries()) {
-    await seedTrackAnalysis(c.app.db.pool, c.id[title]!, { tempoBpm: 90 + 10 * i, energy: 0.5, danceability: 0.5, loudnessLufs: -12 });
+    await seedFeatures(c.app.db.pool, c.id[title]!, { tempoBpm: 90 + 10 * i, energy: 0.5, danceability: 0.5, loudnessLufs: -12 });
   }
   return c.id[seed]!;
 }

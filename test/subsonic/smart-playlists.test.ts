@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
-import { seedTrackAnalysis } from "../helpers/seed-track-analysis.ts";
+import { seedFeatures } from "../helpers/analysis.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 // Smart playlists and "more like this" as Subsonic clients see them: read-only playlists with their
@@ -35,7 +35,7 @@ describe("Subsonic smart playlists and similar songs", () => {
     const seeded = await seedTracks(app, lib, songs.map(([TITLE, ALBUM]) => ({ tags: { TITLE, ALBUM, ARTIST: "Band" } })));
     for (const [i, [title, album, tempoBpm, energy]] of songs.entries()) {
       id[title] = seeded[i]!.trackId;
-      await seedTrackAnalysis(app.db.pool, seeded[i]!.trackId, { tempoBpm, energy, danceability: energy, loudnessLufs: -20 + energy * 12 });
+      await seedFeatures(app.db.pool, seeded[i]!.trackId, { tempoBpm, energy, danceability: energy, loudnessLufs: -20 + energy * 12 });
       id[album] = (await app.db.pool.query("SELECT album_id FROM track WHERE id = $1", [seeded[i]!.trackId])).rows[0].album_id;
     }
     const smart = await web.post("/api/v1/playlists", { name: "Energetic", rules: { energy: { min: 0.5 }, sort: { by: "energy", order: "desc" } } });
