@@ -12,6 +12,17 @@ export async function waitForImports(pool: pg.Pool, libraryId: string, timeoutMs
   }, { timeout: timeoutMs, what: "the library's imports" });
 }
 
+/**
+ * Waits until the worker has analysed what the imports queued (no analyze_track job left), so a test
+ * that reads features or ReplayGain sees them settled rather than changing between two requests.
+ */
+export async function waitForAnalyses(pool: pg.Pool, timeoutMs = 120_000): Promise<void> {
+  await waitUntil(async () => {
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'analyze_track'");
+    return rows[0].n === 0 || undefined;
+  }, { timeout: timeoutMs, what: "the tracks' analyses" });
+}
+
 /** Waits until no library scan is queued or running (the files it found are then pending or imported). */
 export async function waitForScans(pool: pg.Pool, timeoutMs = 60_000): Promise<void> {
   await waitUntil(async () => {

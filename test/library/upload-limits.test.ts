@@ -91,7 +91,11 @@ describe("upload limits", () => {
       `SELECT (SELECT count(*) FROM upload_reservation)::int AS reservations,
         (SELECT count(*) FROM import_batch b WHERE NOT EXISTS (SELECT 1 FROM upload u WHERE u.batch_id = b.id))::int AS empty_batches`,
     )).rows[0];
-    await waitUntil(async () => (await leftovers()).reservations === 0 || undefined, { timeout: 5_000 }).catch(() => {});
+    // The request gives its batch up after the parked reservation settles: wait for both, then say which is left.
+    await waitUntil(async () => {
+      const left = await leftovers();
+      return (left.reservations === 0 && left.empty_batches === 0) || undefined;
+    }, { timeout: 15_000 }).catch(() => {});
     expect(await leftovers()).toEqual({ reservations: 0, empty_batches: 0 });
   });
 

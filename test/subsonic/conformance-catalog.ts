@@ -7,7 +7,7 @@ import path from "node:path";
 import { makeAudio, makeCoverImage, type AudioFormat, type TagValues } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { waitForImports } from "../helpers/imports.ts";
+import { waitForAnalyses, waitForImports } from "../helpers/imports.ts";
 import { rest, subsonicCredentials, tokenParams, type Credentials } from "./helpers.ts";
 
 export interface ConformanceCatalog {
@@ -61,6 +61,8 @@ export async function conformanceCatalog(): Promise<ConformanceCatalog> {
   const library = (await owner.post("/api/v1/libraries", { name: "Music", privacy: "instance" })).body.id as string;
   await owner.upload(`/api/v1/libraries/${library}/uploads`, files);
   await waitForImports(app.db.pool, library);
+  // The worker measures each imported track; its album gains must not change between a JSON and an XML call.
+  await waitForAnalyses(app.db.pool);
   const id: Record<string, string> = {};
   const { rows } = await app.db.pool.query("SELECT id, title AS name FROM track UNION ALL SELECT id, title FROM album UNION ALL SELECT id, name FROM artist");
   for (const row of rows) id[row.name] = row.id;
