@@ -72,7 +72,8 @@ export async function installJobQueueSchema(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: graphileLogger });
 }
 
-export function buildTaskList(config: AppConfig, db: Database, extraTasks: Record<string, Task> = {}): TaskList {
+/** The worker's tasks, and what to close when it stops (the importer's reader threads). */
+export function buildTaskList(config: AppConfig, db: Database, extraTasks: Record<string, Task> = {}): { taskList: TaskList; close(): Promise<void> } {
   const federation = buildFederation({
     config,
     orm: db.orm,
@@ -113,12 +114,13 @@ export function buildTaskList(config: AppConfig, db: Database, extraTasks: Recor
     ...extraTasks,
   };
   // Each job runs with its id in the log context.
-  return Object.fromEntries(
+  const taskList: TaskList = Object.fromEntries(
     Object.entries(tasks).map(([name, task]) => [
       name,
       (payload, helpers) => withContext({ jobId: helpers.job.id, task: name }, () => task(payload, helpers)),
     ]),
   );
+  return { taskList, close: () => importer.close() };
 }
 
 /** Composition root of the worker process. */
@@ -129,10 +131,11 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   // must vouch for exactly those ids, or other workers take this one's long jobs.
   const poolIds: string[] = [];
   events.on("pool:create", ({ workerPool }) => poolIds.push(workerPool.id));
+  const tasks = buildTaskList(config, db, options.extraTasks);
   const runner: Runner = await run({
     events,
     pgPool: db.pool,
-    taskList: buildTaskList(config, db, options.extraTasks),
+    taskList: tasks.taskList,
     crontab: CRONTAB,
     concurrency: config.worker.concurrency,
     noHandleSignals: true,
@@ -146,6 +149,7 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   const stop = async () => {
     // The heartbeat goes on while running jobs drain: a silent worker's jobs would be run a second time.
     await runner.stop();
+    await tasks.close();
     await heartbeat.stop();
     log.info("Worker {id} stopped", { id });
   };
