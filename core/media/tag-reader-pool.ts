@@ -54,6 +54,8 @@ interface Thread {
   timer?: NodeJS.Timeout;
   /** Why the thread is being ended, for the file it was reading. */
   ending?: string;
+  /** Whether its script loaded (it says so): a thread that dies before is our fault, not the file's. */
+  ready?: boolean;
 }
 
 function readerStopped(reason: string): UnreadableAudio {
@@ -116,7 +118,7 @@ export class TagReaderPool {
     const worker = new Worker(this.#script, { resourceLimits: { maxOldGenerationSizeMb: 512 } });
     const thread: Thread = { worker };
     this.#threads.add(thread);
-    thread.worker.on("message", (reply: ReadReply) => this.#settle(thread, reply));
+    thread.worker.on("message", (reply: ReadReply | { ready: true }) => ("ready" in reply ? (thread.ready = true) : this.#settle(thread, reply)));
     // Either way the thread is gone: its file fails with the reason, the queue goes on with a new one.
     thread.worker.on("error", (error) => (thread.ending ??= error.message));
     thread.worker.on("exit", (code) => this.#gone(thread, thread.ending ?? `it exited with code ${code}`));
@@ -159,7 +161,12 @@ export class TagReaderPool {
     this.#threads.delete(thread);
     const idle = this.#idle.indexOf(thread);
     if (idle >= 0) this.#idle.splice(idle, 1);
-    thread.task?.reject(this.#closed ? new Error("The tag reader pool is closed") : readerStopped(reason));
+    // A reader that never started (a broken install) fails the chunk like any internal error: retried, then
+    // reported as the server's failure, never blamed on the files.
+    const failure = this.#closed
+      ? new Error("The tag reader pool is closed")
+      : thread.ready ? readerStopped(reason) : new Error(`The tag reader could not start: ${reason}`);
+    thread.task?.reject(failure);
     thread.task = undefined;
     if (!this.#closed) this.#pump();
   }

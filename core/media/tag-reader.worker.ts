@@ -54,3 +54,6 @@ parentPort!.on("message", async ({ id, request }: { id: number; request: ReadReq
   if (reply.result?.tags.picture) transfer.push(reply.result.tags.picture.data.buffer as ArrayBuffer);
   parentPort!.postMessage(reply, transfer);
 });
+
+// Loaded: from here on, a thread that dies was killed by the file it was reading (tag-reader-pool.ts).
+parentPort!.postMessage({ ready: true });

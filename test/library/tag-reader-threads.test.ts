@@ -6,6 +6,7 @@ import { scanFolder } from "../../core/library/folder-scanner.ts";
 import { Importer } from "../../core/library/importer.ts";
 import { serverDirs } from "../../core/library/music-folder.ts";
 import { TagReaderPool } from "../../core/media/tag-reader-pool.ts";
+import { UnreadableAudio } from "../../core/media/tag-reader.ts";
 import { hasFfmpeg, makeAudio } from "../fixtures/audio.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
@@ -64,6 +65,17 @@ describe.skipIf(!hasFfmpeg())("tag reader threads", () => {
     await importer.close();
     expect(reader.threads).toBe(0);
     await expect(reader.read({ file: path.join(music, "01 Fine.mp3"), root: music, skipPictures: true, hash: true })).rejects.toThrow("closed");
+  });
+
+  it("blames a reader that cannot start on the server, not on the file", async () => {
+    const reader = new TagReaderPool({ size: 1, script: new URL("data:text/javascript,throw new Error('a broken install')") });
+    try {
+      const read = reader.read({ file: path.join(music, "01 Fine.mp3"), root: music, skipPictures: true, hash: true });
+      await expect(read).rejects.toThrow("The tag reader could not start: a broken install");
+      await expect(read).rejects.not.toBeInstanceOf(UnreadableAudio);
+    } finally {
+      await reader.close();
+    }
   });
 
   it("reads tags and the checksum on a thread, with the file's bytes handed back", async () => {
