@@ -18,6 +18,8 @@ export interface Timed {
   /** Peak resident memory of the process that does the work (our server process; supysonic's scanner), MiB. */
   peakMiB: number;
   output: string;
+  /** Ours: the CPU seconds of each process (the CLI, the server, its PostgreSQL). */
+  cpuParts?: { cli: number; server: number; postgres: number };
 }
 
 export interface PeerServer {
@@ -57,17 +59,28 @@ function timed(command: string, args: string[], options: { cwd?: string; env?: N
   });
 }
 
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
+/** CPU seconds of each process still running. */
+function cpuByPid(pids: number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
   for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // gone
     }
   }
-  return ticks / 100;
+  return seconds;
+}
+
+/**
+ * CPU spent between two readings: per process, so a PostgreSQL backend that exits meanwhile (its time is
+ * lost with it) does not make the sum go negative; one started meanwhile counts whole.
+ */
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, now] of after) seconds += Math.max(0, now - (before.get(pid) ?? 0));
+  return seconds;
 }
 
 function peakMiB(pid: number): number {
@@ -97,19 +110,23 @@ function postgresPids(dataDir: string): number[] {
 
 /** Ours, fresh: a new DATA_DIR, `node main.ts all` with the defaults, one admin and one library on `music`. */
 export async function startOurs(music: string): Promise<PeerServer> {
-  const server: PolyphonyProcess = await startPolyphonyProcess("peer-bench");
+  // PEER_SERVER_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles our server process.
+  const nodeOptions = process.env.PEER_SERVER_NODE_OPTIONS;
+  const server: PolyphonyProcess = await startPolyphonyProcess("peer-bench", nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
   const client = new TestClient(server.url);
   await client.signup("bench");
   const library = (await client.post("/api/v1/libraries", { name: "Music" })).body as { id: string };
   const subsonic = (await client.get("/api/v1/me/subsonic")).body as { password: string };
   const dbPort = /@127\.0\.0\.1:(\d+)\//.exec((server.pool as unknown as { options: { connectionString: string } }).options.connectionString)![1]!;
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: server.dataDir, EMBEDDED_DB_PORT: dbPort, LOG_LEVEL: "warning" };
-  const serverPids = () => [server.process.child.pid!, ...postgresPids(server.dataDir)];
+  const serverPid = server.process.child.pid!;
   // The CLI's own CPU comes from GNU time; the server's and PostgreSQL's from /proc around it.
   const cliImport = async () => {
-    const before = cpuSeconds(serverPids());
+    const before = { server: cpuByPid([serverPid]), postgres: cpuByPid(postgresPids(server.dataDir)) };
     const run = await timed(process.execPath, ["cli.ts", "import", music, "--library", library.id, "--wait"], { cwd: ROOT, env });
-    return { ...run, cpuSeconds: run.cpuSeconds + cpuSeconds(serverPids()) - before, peakMiB: peakMiB(server.process.child.pid!) };
+    const after = { server: cpuByPid([serverPid]), postgres: cpuByPid(postgresPids(server.dataDir)) };
+    const cpuParts = { cli: run.cpuSeconds, server: cpuSince(before.server, after.server), postgres: cpuSince(before.postgres, after.postgres) };
+    return { ...run, cpuSeconds: cpuParts.cli + cpuParts.server + cpuParts.postgres, cpuParts, peakMiB: peakMiB(serverPid) };
   };
   return {
     label: "ours",

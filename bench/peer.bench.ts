@@ -1,4 +1,4 @@
-// npm run bench:peer -- [--n 2000] [--rounds 3] [--requests 500] [--dir <folder>]
+// npm run bench:peer -- [--tracks 2000] [--rounds 3] [--requests 500 (0: no load set)] [--ours-only] [--dir <folder>]
 // Ours against Debian's supysonic on the same generated library (issue 19): a fresh import into each,
 // alternating (three rounds, fresh databases, warm page cache), then a rescan with nothing changed, then
 // the Subsonic load set against both. Ours runs as a user runs it: `node main.ts all` with its defaults
@@ -15,13 +15,16 @@ import { rm } from "node:fs/promises";
 
 const { values } = parseArgs({
   options: {
-    n: { type: "string", default: "2000" },
+    tracks: { type: "string", default: "2000" },
+    n: { type: "string" }, // the old name of --tracks
+    "ours-only": { type: "boolean", default: false },
     rounds: { type: "string", default: "3" },
     requests: { type: "string", default: "500" },
     dir: { type: "string" },
   },
 });
 const ROUNDS = Number(values.rounds);
+const TRACKS = Number(values.n ?? values.tracks);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "-");
@@ -38,7 +41,9 @@ async function round(start: () => Promise<PeerServer>, side: Side, keep: boolean
   try {
     side.imports.push(await server.importAll());
     side.rescans.push(await server.rescan());
-    console.log(`  ${server.label}: import ${fmt(side.imports.at(-1)!.seconds)} s, rescan ${fmt(side.rescans.at(-1)!.seconds)} s`);
+    const parts = (t: Timed) => (t.cpuParts ? ` (CPU s: CLI ${fmt(t.cpuParts.cli)}, server ${fmt(t.cpuParts.server)}, PostgreSQL ${fmt(t.cpuParts.postgres)})` : "");
+    const [imported, rescanned] = [side.imports.at(-1)!, side.rescans.at(-1)!];
+    console.log(`  ${server.label}: import ${fmt(imported.seconds)} s${parts(imported)}, peak ${fmt(imported.peakMiB, 0)} MiB; rescan ${fmt(rescanned.seconds)} s${parts(rescanned)}`);
   } catch (error) {
     await server.stop();
     throw error;
@@ -56,13 +61,13 @@ function row(label: string, ours: number, peer: number, digits = 2, higherIsBett
 async function main() {
   const work = await workFolder("peer", values.dir);
   const music = path.join(work, "music");
-  console.log(`Generating about ${values.n} files in ${music} ...`);
-  const library = await generateRealisticLibrary(music, Number(values.n));
+  console.log(`Generating about ${TRACKS} files in ${music} ...`);
+  const library = await generateRealisticLibrary(music, TRACKS);
   const tracks = library.files.length;
   console.log(`  ${tracks} tracks in ${library.albums} albums, ${library.broken.length} broken files`);
   for (const file of [...library.files, ...library.broken]) await readFile(file); // warm page cache for both
-  const peer = hasSupysonic();
-  if (!peer) console.log("supysonic is not installed (apt-get install supysonic python3-gunicorn): measuring our side only.");
+  const peer = !values["ours-only"] && hasSupysonic();
+  if (!peer && !values["ours-only"]) console.log("supysonic is not installed (apt-get install supysonic python3-gunicorn): measuring our side only.");
   const ours: Side = { imports: [], rescans: [] };
   const theirs: Side = { imports: [], rescans: [] };
   const kept: PeerServer[] = [];
@@ -82,8 +87,8 @@ async function main() {
         }
       }
     }
-    console.log("Subsonic load set (8 connections) ...");
-    for (const server of kept) (server.label === "ours" ? ours : theirs).load = await runLoadSet(server.baseUrl, server.auth, Number(values.requests));
+    if (Number(values.requests) > 0) console.log("Subsonic load set (8 connections) ...");
+    for (const server of Number(values.requests) > 0 ? kept : []) (server.label === "ours" ? ours : theirs).load = await runLoadSet(server.baseUrl, server.auth, Number(values.requests));
   } finally {
     for (const server of kept) await server.stop();
     if (!values.dir) await rm(work, { recursive: true, force: true });

@@ -81,7 +81,8 @@ export async function installJobQueueSchema(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: graphileLogger });
 }
 
-export function buildTaskList(config: AppConfig, db: Database, analyser: AudioAnalyser, extraTasks: Record<string, Task> = {}): TaskList {
+/** The worker's tasks, and what to close when it stops (the importer's reader threads). */
+export function buildTaskList(config: AppConfig, db: Database, analyser: AudioAnalyser, extraTasks: Record<string, Task> = {}): { taskList: TaskList; close(): Promise<void> } {
   const federation = buildFederation({
     config,
     orm: db.orm,
@@ -128,12 +129,13 @@ export function buildTaskList(config: AppConfig, db: Database, analyser: AudioAn
     ...extraTasks,
   };
   // Each job runs with its id in the log context.
-  return Object.fromEntries(
+  const taskList: TaskList = Object.fromEntries(
     Object.entries(tasks).map(([name, task]) => [
       name,
       (payload, helpers) => withContext({ jobId: helpers.job.id, task: name }, () => task(payload, helpers)),
     ]),
   );
+  return { taskList, close: () => importer.close() };
 }
 
 /** Composition root of the worker process. */
@@ -146,10 +148,11 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   const ownAnalyser = options.analyser ? undefined : buildAnalyser(config);
   const analyser = options.analyser ?? ownAnalyser!;
   events.on("pool:create", ({ workerPool }) => poolIds.push(workerPool.id));
+  const tasks = buildTaskList(config, db, analyser, options.extraTasks);
   const runner: Runner = await run({
     events,
     pgPool: db.pool,
-    taskList: buildTaskList(config, db, analyser, options.extraTasks),
+    taskList: tasks.taskList,
     crontab: CRONTAB,
     concurrency: config.worker.concurrency,
     noHandleSignals: true,
@@ -163,6 +166,7 @@ export async function startWorker(config: AppConfig, db: Database, options: Work
   const stop = async () => {
     // The heartbeat goes on while running jobs drain: a silent worker's jobs would be run a second time.
     await runner.stop();
+    await tasks.close();
     await ownAnalyser?.close(); // its Essentia thread
     await heartbeat.stop();
     log.info("Worker {id} stopped", { id });

@@ -1,6 +1,6 @@
 import type { AppConfig } from "../../config/env.ts";
 import { getLogger } from "../../config/logging.ts";
-import { openDatabase, type Database } from "./database.ts";
+import { openDatabase, sqlOnlyDatabase, type Database } from "./database.ts";
 import { EmbeddedPostgres } from "./embedded-postgres.ts";
 import { migrate } from "./migrate.ts";
 
@@ -16,7 +16,11 @@ export interface Connection {
  * Opens DATABASE_URL, or starts the embedded PostgreSQL under DATA_DIR when it is unset (only where
  * `allowEmbedded`: one process owns an embedded server). Applies pending migrations.
  */
-export async function connect(config: AppConfig, options: { allowEmbedded: boolean; extraConnections?: number }): Promise<Connection> {
+export async function connect(
+  config: AppConfig,
+  // `sqlOnly`: a pool without the ORM (database.ts's sqlOnlyDatabase), for CLI commands that only run SQL.
+  options: { allowEmbedded: boolean; extraConnections?: number; sqlOnly?: boolean },
+): Promise<Connection> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (!url) {
@@ -29,7 +33,8 @@ export async function connect(config: AppConfig, options: { allowEmbedded: boole
   }
   let db: Database | undefined;
   try {
-    db = await openDatabase(url, config.database.poolSize + (options.extraConnections ?? 0));
+    const poolSize = config.database.poolSize + (options.extraConnections ?? 0);
+    db = options.sqlOnly ? sqlOnlyDatabase(url, poolSize) : await openDatabase(url, poolSize);
     await migrate(db.pool);
   } catch (error) {
     await db?.close();

@@ -1,4 +1,4 @@
-import { EntityManager } from "@mikro-orm/postgresql";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { sqlOn } from "../db/entity-manager-sql.ts";
 
 /** Anything that runs SQL: a pg Pool, a PoolClient inside a transaction, or a pg Client. */
@@ -27,7 +27,8 @@ export async function enqueueJob(
   payload: unknown,
   options: JobOptions = {},
 ): Promise<void> {
-  const sql = db instanceof EntityManager ? sqlOn(db) : db;
+  // Told apart by shape, not instanceof: a command that runs SQL only never loads MikroORM (cli.ts).
+  const sql = "getKysely" in db ? sqlOn(db) : db;
   await sql.query(
     `SELECT graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4,
        max_attempts => $5, job_key => $6, priority => $7)`,

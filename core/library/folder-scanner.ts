@@ -119,22 +119,37 @@ export async function scanFolder(
     [libraryId, root + path.sep],
   );
   const known = new Map(rows.map((r) => [r.path, r]));
+  // A first scan (nothing known) queues new files a chunk at a time as the walk finds them: the import
+  // starts while the walk goes on, and a big library is never held in memory whole. A rescan queues at
+  // the end, after the walk: a file moved within the folder must not be imported (and skipped as a
+  // duplicate) before its old place is found vanished and removed.
+  const streaming = known.size === 0;
   const added: FoundFile[] = [];
   const changed: (FoundFile & { id: string })[] = [];
-  let unchanged = 0;
+  const counts = { added: 0, changed: 0, unchanged: 0 };
+  let batch: Promise<string> | undefined;
+  const batchId = () => (batch ??= deps.uploads.startBatch(libraryId, "folder"));
+  const flush = async (all: boolean) => {
+    if (added.length && (all || added.length >= CHUNK)) await insertPending(deps, { libraryId, batchId: await batchId(), root }, added.splice(0));
+    if (changed.length && (all || changed.length >= CHUNK)) await markChanged(deps, await batchId(), changed.splice(0));
+  };
   const unreadable: string[] = [];
   for await (const file of walkAudioFiles(root, unreadable)) {
     const row = known.get(file.path);
     known.delete(file.path);
-    if (!row) added.push(file);
-    else if (Number(row.size) !== file.size || !row.mtime || new Date(row.mtime).getTime() !== file.mtime.getTime()) {
+    if (!row) {
+      added.push(file);
+      counts.added++;
+    } else if (Number(row.size) !== file.size || !row.mtime || new Date(row.mtime).getTime() !== file.mtime.getTime()) {
       changed.push({ ...file, id: row.id });
-    }
-    else unchanged++;
+      counts.changed++;
+    } else counts.unchanged++;
+    if (streaming) await flush(false);
   }
+  await flush(true);
   for (const dir of unreadable) for (const file of known.keys()) if (file.startsWith(dir + path.sep)) known.delete(file);
   // A mount point whose disk is not mounted is an empty folder: that is no reason to forget the disk's music.
-  if (added.length + changed.length + unchanged === 0 && known.size > 0) {
+  if (counts.added + counts.changed + counts.unchanged === 0 && known.size > 0) {
     const files = `${known.size} file${known.size === 1 ? "" : "s"}`;
     throw new Invalid(
       `The music folder ${root} is empty: its ${files} were kept. If its disk is not mounted, mount it and scan again; ` +
@@ -143,14 +158,11 @@ export async function scanFolder(
       "music_folder_empty",
     );
   }
-  const batchId = await deps.uploads.startBatch(libraryId, "folder");
-  for (let i = 0; i < added.length; i += CHUNK) await insertPending(deps, { libraryId, batchId, root }, added.slice(i, i + CHUNK));
-  for (let i = 0; i < changed.length; i += CHUNK) await markChanged(deps, batchId, changed.slice(i, i + CHUNK));
   const gone = [...known.values()].map((r) => r.id);
   const removed = gone.length ? await deps.uploads.deleteVanished(gone) : 0;
   const covers = await attachFolderCovers(deps.pool, deps.coversDir, libraryId, root);
   await deps.pool.query("UPDATE library SET last_scan_at = now() WHERE id = $1", [libraryId]);
-  const result = { batchId, added: added.length, changed: changed.length, removed, unchanged, covers };
+  const result = { batchId: await batchId(), ...counts, removed, covers };
   log.info("Scanned {folder}: {added} new, {changed} changed, {removed} removed, {unchanged} unchanged, {covers} covers found", {
     folder: root,
     ...result,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
@@ -12,7 +11,8 @@ import { FolderCoverFinder, processCover } from "../media/artwork.ts";
 import { withFileNameTags } from "../media/file-name-tags.ts";
 import { withFolderTags } from "../media/folder-tags.ts";
 import type { TrackTags } from "../media/tags.ts";
-import { readTags, refusedAudio, type ReadTagsOptions } from "../media/tag-reader.ts";
+import { refusedAudio } from "../media/tag-reader.ts";
+import { TagReaderPool } from "../media/tag-reader-pool.ts";
 import { RefusedFile, readAll, type OpenFile } from "../media/safe-open.ts";
 import { commitBatch } from "./catalog-batch.ts";
 import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
@@ -122,12 +122,6 @@ async function lockStillPending<T extends { upload: PendingUpload }>(client: pg.
   return items.filter((i) => pending.has(i.upload.id));
 }
 
-async function sha256File(file: OpenFile): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 /**
  * Imports one pending upload: tags -> cover -> catalog match -> finished; or errored with a reason a
  * person can act on; or skipped when the same bytes are already in the library. Safe to run again
@@ -146,14 +140,24 @@ export class Importer {
   #folderCovers = new Map<string, Promise<string | null>>();
   #folders = new Map<string, Promise<ReadonlySet<string>>>();
   #coversSince = Date.now();
+  readonly #reader: TagReaderPool;
 
-  /** `analysisQueues`: ANALYSIS_CONCURRENCY, the queues analysis jobs are spread over (analysis-queue.ts). */
-  constructor(deps: TransactionSource & { mediaDir: string; genreSeparators?: string; analysisQueues?: number }) {
+  /**
+   * `analysisQueues`: ANALYSIS_CONCURRENCY, the queues analysis jobs are spread over (analysis-queue.ts).
+   * `reader`: the threads that read tags and checksums (one pool per process).
+   */
+  constructor(deps: TransactionSource & { mediaDir: string; genreSeparators?: string; analysisQueues?: number; reader?: TagReaderPool }) {
     this.#db = { pool: deps.pool, orm: deps.orm };
+    this.#reader = deps.reader ?? new TagReaderPool();
     this.#pool = deps.pool;
     this.#mediaDir = deps.mediaDir;
     this.#genreSeparators = deps.genreSeparators;
     this.#analysisQueues = deps.analysisQueues ?? 1;
+  }
+
+  /** Ends the reader threads (the worker's stop); an import after this fails. */
+  close(): Promise<void> {
+    return this.#reader.close();
   }
 
   get coversDir(): string {
@@ -222,23 +226,21 @@ export class Importer {
 
   async #read(upload: PendingUpload, opened: OpenFile): Promise<Prepared> {
     const { file, root } = uploadLocation(this.#mediaDir, upload);
-    // Small files are read once, for both the tags and the checksum.
+    // Small files are read once, for both the tags and the checksum (parsed and hashed on a reader thread).
     const bytes = opened.size <= WHOLE_FILE_BYTES ? await readAll(opened) : undefined;
     this.#expireCaches();
-    const siblings = await this.#siblings(file);
+    const request = { file, root, siblings: [...(await this.#siblings(file))], genreSeparators: this.#genreSeparators };
+    const first = await this.#reader.read({ ...request, bytes, skipPictures: true, hash: !upload.checksum });
     // Untagged files are titled and numbered from their names, never all one "Untitled" track.
-    const read = async (options: ReadTagsOptions) =>
-      withPlaceTags(await readTags(file, { ...options, genreSeparators: this.#genreSeparators }), upload, file, root);
-    const options = { bytes, file: opened, root, siblings };
-    let tags = await read({ ...options, skipPictures: true });
-    const checksum = upload.checksum ?? (bytes ? createHash("sha256").update(bytes).digest("hex") : await sha256File(opened));
+    let tags = withPlaceTags(first.tags, upload, file, root);
+    const checksum = upload.checksum ?? first.checksum!;
     const key = albumKey(tags);
     // The first files of an album seen lately are read again with their pictures, until one has a
     // cover: not every track of an album embeds it, and files are read in no particular order.
     const claim = await this.#claimCoverRead(key);
     if (claim) {
       try {
-        tags = await read(options);
+        tags = withPlaceTags((await this.#reader.read({ ...request, bytes: first.bytes, skipPictures: false, hash: false })).tags, upload, file, root);
       } catch (error) {
         claim.abandon();
         throw error;

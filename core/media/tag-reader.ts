@@ -100,12 +100,13 @@ export interface ReadTagsOptions {
 
 export async function readTags(filePath: string, options: ReadTagsOptions = {}): Promise<TrackTags> {
   const root = options.root ?? path.dirname(filePath);
-  const file = options.file ?? (await openAudio(root, filePath));
+  // With the whole file in `bytes`, nothing is read from disk but a sidecar .lrc.
+  const file = options.file ?? (options.bytes ? undefined : await openAudio(root, filePath));
   try {
-    const source: ByteSource = options.bytes ? bytesSource(options.bytes) : file.handle;
-    const size = options.bytes ? options.bytes.length : file.size;
+    const source: ByteSource = options.bytes ? bytesSource(options.bytes) : file!.handle;
+    const size = options.bytes ? options.bytes.length : file!.size;
     const probe = await probeSource(source, size, filePath);
-    const metadata = await parse(file.handle, size, probe, options.bytes, options.skipPictures ?? false);
+    const metadata = await parse(file?.handle, size, probe, options.bytes, options.skipPictures ?? false);
     checkPlayable(metadata, probe.container);
     const facts = formatFacts(metadata, probe, size);
     if (facts.durationSeconds === null && (probe.container === "mpeg" || probe.container === "aac")) {
@@ -115,7 +116,7 @@ export async function readTags(filePath: string, options: ReadTagsOptions = {}):
     const lyrics = embeddedLyrics(metadata.common.lyrics) ?? (await sidecarLyrics(filePath, root, options.siblings));
     return { ...tags, lyrics };
   } finally {
-    if (!options.file) await file.handle.close();
+    if (!options.file) await file?.handle.close();
   }
 }
 
@@ -202,7 +203,7 @@ function oversized(bytes: number): UnreadableAudio {
 }
 
 async function parse(
-  handle: FileHandle,
+  handle: FileHandle | undefined,
   size: number,
   probe: AudioProbe,
   bytes: Uint8Array | undefined,
@@ -211,7 +212,7 @@ async function parse(
   try {
     // A file tokenizer reads with positioned reads (a Blob copies every chunk through a stream: ~1 ms a
     // file); the MIME type we found by content, not the file name, picks the parser.
-    const tokenizer = bytes ? fromBuffer(bytes, { fileInfo: { size: bytes.length } }) : new BorrowedFileTokenizer(handle, size);
+    const tokenizer = bytes ? fromBuffer(bytes, { fileInfo: { size: bytes.length } }) : new BorrowedFileTokenizer(handle!, size);
     try {
       tokenizer.fileInfo.mimeType = PARSER_TYPES[probe.container];
       // No `duration: true`: it makes music-metadata read every Ogg page and every frame of a VBR MP3 without a

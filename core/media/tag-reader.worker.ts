@@ -1,0 +1,59 @@
+/**
+ * A tag-reader thread (tag-reader-pool.ts): reads one file's tags and, when asked, its SHA-256, off the
+ * importer's main thread. The file's bytes come in and go back out as transfers (no copy either way).
+ */
+import { createHash } from "node:crypto";
+import { parentPort } from "node:worker_threads";
+import { DomainError } from "../errors.ts";
+import type { OpenFile } from "./safe-open.ts";
+import { openAudio, readTags } from "./tag-reader.ts";
+import type { ReadReply, ReadRequest, ReadResult } from "./tag-reader-pool.ts";
+
+async function sha256File(file: OpenFile): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function read(request: ReadRequest): Promise<ReadResult> {
+  const { file, root, bytes } = request;
+  const options = { root, bytes, siblings: new Set(request.siblings), skipPictures: request.skipPictures, genreSeparators: request.genreSeparators };
+  if (bytes) {
+    const tags = await readTags(file, options);
+    return { tags, checksum: request.hash ? createHash("sha256").update(bytes).digest("hex") : null, bytes };
+  }
+  // A file too big to hold whole: opened here, inside its folder as the importer's own open was (safe-open.ts).
+  const opened = await openAudio(root, file);
+  try {
+    const tags = await readTags(file, { ...options, file: opened });
+    return { tags, checksum: request.hash ? await sha256File(opened) : null };
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** What can cross to the other thread: a domain error keeps its code, message and details. */
+function failure(error: unknown): ReadReply["error"] {
+  if (error instanceof DomainError) return { domain: true, code: error.code, message: error.message, details: error.details };
+  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
+  return { domain: false, code: name, message, details: stack };
+}
+
+parentPort!.on("message", async ({ id, request }: { id: number; request: ReadRequest }) => {
+  let reply: ReadReply;
+  try {
+    const result = await read(request);
+    // The picture may be a view into the file's bytes: its own copy, so both buffers can be transferred.
+    if (result.tags.picture) result.tags.picture.data = result.tags.picture.data.slice();
+    reply = { id, result };
+  } catch (error) {
+    reply = { id, error: failure(error) };
+  }
+  const transfer: ArrayBuffer[] = [];
+  if (reply.result?.bytes) transfer.push(reply.result.bytes.buffer as ArrayBuffer);
+  if (reply.result?.tags.picture) transfer.push(reply.result.tags.picture.data.buffer as ArrayBuffer);
+  parentPort!.postMessage(reply, transfer);
+});
+
+// Loaded: from here on, a thread that dies was killed by the file it was reading (tag-reader-pool.ts).
+parentPort!.postMessage({ ready: true });
