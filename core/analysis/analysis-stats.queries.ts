@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { visibleItemSql, visibleLibrariesSql, visibleLibraryIdsSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
-import { POINT_SAMPLE, STAT_FEATURES, TEMPO_BIN_BPM, type CellStats } from "./analysis-stats.ts";
+import { emptyStats, mergeStats, POINT_SAMPLE, STAT_FEATURES, TEMPO_BIN_BPM, type CellStats } from "./analysis-stats.ts";
 
 // The SQL behind feature aggregates (issue 20). One statement computes the mergeable stats of a set
 // of tracks (CellStats); big scopes read them precomputed per cell (migrations/0029), small ones
@@ -89,11 +89,15 @@ export interface CellRow {
   stale: boolean;
 }
 
+/** Whose cells: a viewer's whole collection, one library of theirs, or every cell on the server. */
+export type CellScope = { viewerId: string | null; libraryId: string | null } | "server";
+
 /**
  * The cells of the viewer's whole collection ($1 the viewer) or, with a library ($2), of that library,
- * each with whether a change it has not seen is pending.
+ * or ($3) all of them, each with whether a change it has not seen is pending.
  */
-export async function readCells(pool: pg.Pool, viewerId: string | null, libraryId: string | null): Promise<CellRow[]> {
+export async function readCells(pool: pg.Pool, scope: CellScope): Promise<CellRow[]> {
+  const [viewerId, libraryId] = scope === "server" ? [null, null] : [scope.viewerId, scope.libraryId];
   const { rows } = await pool.query<CellRow>({
     name: "analysis-cells", // prepared once per connection
     // Points only from the buckets that can hold the merged sample: every rank in bucket b is below
@@ -105,8 +109,8 @@ export async function readCells(pool: pg.Pool, viewerId: string | null, libraryI
                SELECT 1 FROM analysis_cell_change x WHERE x.library_ids = c.library_ids AND x.bucket = c.bucket
                  AND NOT pg_visible_in_snapshot(x.xid, c.computed_in))) AS stale
            FROM analysis_cell c
-           WHERE CASE WHEN $2::uuid IS NULL THEN c.library_ids && ${visibleLibraryIdsSql("$1")} ELSE c.library_ids @> ARRAY[$2::uuid] END`,
-    values: [viewerId, libraryId],
+           WHERE $3 OR CASE WHEN $2::uuid IS NULL THEN c.library_ids && ${visibleLibraryIdsSql("$1")} ELSE c.library_ids @> ARRAY[$2::uuid] END`,
+    values: [viewerId, libraryId, scope === "server"],
   });
   return rows;
 }
@@ -131,6 +135,21 @@ export async function recomputeCell(pool: pg.Pool, { library_ids: libraryIds, bu
     [libraryIds, bucket],
   );
   return rows[0]!.stats;
+}
+
+/**
+ * The merged stats of a scope's cells, current: a stale cell is recomputed first, in parallel.
+ */
+export async function statsOfCells(pool: pg.Pool, scope: CellScope): Promise<CellStats> {
+  let cells = await readCells(pool, scope);
+  const stale = cells.filter((cell) => cell.stale || !cell.stats);
+  if (stale.length) {
+    await Promise.all(stale.map((cell) => recomputeCell(pool, cell)));
+    // Read again: which cells' points the sample needs depends on their fresh counts. A cell changed
+    // meanwhile (stale again) is taken as just computed: the change is as new as this request.
+    cells = await readCells(pool, scope);
+  }
+  return mergeStats(cells.map((cell) => cell.stats ?? emptyStats()));
 }
 
 export interface TrackLabel {
