@@ -102,7 +102,7 @@ try {
     await run(url, token, paths.slice(0, 1), 1, 1);
     after.push(performance.now() - t);
   }
-  console.log(`Collection, first read after a change (recomputes the changed cell, an eighth of the library): ${summary(after)}`);
+  console.log(`Collection, first read after a change (recomputes the changed cell, a thirty-second of the library): ${summary(after)}`);
   console.log(`Load average after measuring: ${load()}`);
 } finally {
   await server.close();

@@ -54,7 +54,7 @@ export class AnalysisStatsService {
     }
     const stats = scope === "collection" || scope === "library"
       ? await statsOfCells(this.#pool, { viewerId, libraryId: scope === "library" ? id : null })
-      : await statsOf(this.#pool, SCOPE_TRACKS_SQL[scope], [viewerId, id]);
+      : await statsOf(this.#pool, SCOPE_TRACKS_SQL[scope], [viewerId, id], `analysis-stats-${scope}`);
     return this.#answer({ kind: scope, id, name }, stats, options.points ?? Infinity);
   }
 
