@@ -1,7 +1,8 @@
 // npm run bench:analysis-stats -- [--tracks 100000] [--requests 300] [--clients 4] [--dir <folder>]
 // Feature aggregates through the real HTTP endpoints over a synthetic catalog (bench/catalog-fixtures.ts)
 // whose tracks all have analysis rows (bench/analysis-fixtures.ts): the whole collection, the library,
-// an album, an artist and a playlist, each from one client (latency alone) and from several at once.
+// an album, an artist and a playlist, each from one client (latency alone) and from several at once,
+// and "more like this" for a track.
 // The collection and library read precomputed cells (migrations/0029); the first read after a change
 // recomputes the changed cell, measured separately ("after a change").
 import os from "node:os";
@@ -73,6 +74,8 @@ try {
     ["album (10 tracks)", () => `/albums/${pick(albums)}/analysis`],
     ["artist (20 tracks)", () => `/artists/${pick(artists)}/analysis`],
     [`playlist (${PLAYLIST_TRACKS} tracks)`, () => `/playlists/${playlist}/analysis`],
+    // Not an aggregate, but it reads the same cells (for its normalisation) and ranks every analysed track.
+    ["more like this (50)", () => `/tracks/${pick(playlistTracks)}/similar?limit=50`],
   ];
 
   // The first read computes the cell; what a read costs after a change is measured below.
@@ -102,7 +105,7 @@ try {
     await run(url, token, paths.slice(0, 1), 1, 1);
     after.push(performance.now() - t);
   }
-  console.log(`Collection, first read after a change (recomputes the changed cell, an eighth of the library): ${summary(after)}`);
+  console.log(`Collection, first read after a change (recomputes the changed cell, a thirty-second of the library): ${summary(after)}`);
   console.log(`Load average after measuring: ${load()}`);
 } finally {
   await server.close();

@@ -1,13 +1,13 @@
 import type pg from "pg";
 import { NotFound } from "../errors.ts";
 import {
-  emptyStats, keyDistribution, mergeStats, STAT_FEATURES, summarise, SUPERLATIVES, TEMPO_BIN_BPM, tempoHistogram,
+  keyDistribution, STAT_FEATURES, summarise, SUPERLATIVES, TEMPO_BIN_BPM, tempoHistogram,
   type CellStats, type FeatureSummary, type StatFeature,
 } from "./analysis-stats.ts";
 import { matchingSql } from "../playlists/smart-playlist.queries.ts";
 import type { SmartRules } from "../playlists/smart-rules.ts";
 import {
-  readCells, recomputeCell, SCOPE_NAME_SQL, SCOPE_TRACKS_SQL, statsOf, trackFeatureRow, trackLabels, type Scope, type TrackLabel,
+  SCOPE_NAME_SQL, SCOPE_TRACKS_SQL, statsOf, statsOfCells, trackFeatureRow, trackLabels, type Scope, type TrackLabel,
 } from "./analysis-stats.queries.ts";
 
 export type { Scope } from "./analysis-stats.queries.ts";
@@ -53,8 +53,8 @@ export class AnalysisStatsService {
       }
     }
     const stats = scope === "collection" || scope === "library"
-      ? await this.#fromCells(viewerId, scope === "library" ? id : null)
-      : await statsOf(this.#pool, SCOPE_TRACKS_SQL[scope], [viewerId, id]);
+      ? await statsOfCells(this.#pool, { viewerId, libraryId: scope === "library" ? id : null })
+      : await statsOf(this.#pool, SCOPE_TRACKS_SQL[scope], [viewerId, id], `analysis-stats-${scope}`);
     return this.#answer({ kind: scope, id, name }, stats, options.points ?? Infinity);
   }
 
@@ -77,18 +77,6 @@ export class AnalysisStatsService {
         dynamicComplexity: row.dynamic_complexity, extra: row.extra,
       },
     };
-  }
-
-  async #fromCells(viewerId: string | null, libraryId: string | null): Promise<CellStats> {
-    let cells = await readCells(this.#pool, viewerId, libraryId);
-    const stale = cells.filter((cell) => cell.stale || !cell.stats);
-    if (stale.length) {
-      await Promise.all(stale.map((cell) => recomputeCell(this.#pool, cell)));
-      // Read again: which cells' points the sample needs depends on their fresh counts. A cell changed
-      // meanwhile (stale again) is taken as just computed: the change is as new as this request.
-      cells = await readCells(this.#pool, viewerId, libraryId);
-    }
-    return mergeStats(cells.map((cell) => cell.stats ?? emptyStats()));
   }
 
   async #answer(scope: AnalysisStats["scope"], stats: CellStats, pointLimit: number): Promise<AnalysisStats> {

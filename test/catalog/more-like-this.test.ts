@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
 import { seedFeatures, type FeatureSeed } from "../helpers/analysis.ts";
+import { nearestTracks } from "../../core/analysis/more-like-this.ts";
 
 // "More like this": nearest neighbours over z-scored features and the key on the circle of fifths.
 
@@ -13,6 +14,7 @@ describe("more like this", () => {
   let alice: TestClient;
   let anonymous: TestClient;
   const track: Record<string, string> = {};
+  let lib: string;
 
   const songs = async (library: string, list: [string, FeatureSeed | null][]) => {
     const seeded = await seedTracks(app, library, list.map(([TITLE]) => ({ tags: { TITLE, ALBUM: "Shapes", ARTIST: "Band" } })));
@@ -28,7 +30,7 @@ describe("more like this", () => {
     const bob = new TestClient(app.url);
     await alice.signup("alice");
     await bob.signup("bob");
-    const lib = (await alice.post("/api/v1/libraries", { name: "Alice's", privacy: "private" })).body.id;
+    lib = (await alice.post("/api/v1/libraries", { name: "Alice's", privacy: "private" })).body.id;
     const bobs = (await bob.post("/api/v1/libraries", { name: "Bob's", privacy: "private" })).body.id;
     await songs(lib, [
       ["Query", BASE],
@@ -78,5 +80,23 @@ describe("more like this", () => {
     expect((await similar(alice, "Bob's twin")).status).toBe(404);
     expect((await similar(anonymous, "Query")).status).toBe(404);
     expect((await alice.get("/api/v1/tracks/not-a-uuid/similar")).status).toBe(404);
+  });
+
+  it("ranks past invisible neighbours when fewer than a page of the nearest candidates are visible", async () => {
+    // One candidate: Bob's twin (the nearest, hidden from Alice) fills it, so the ranking is redone over every track.
+    const aliceId = (await app.db.pool.query("SELECT id FROM app_user WHERE username = 'alice'")).rows[0].id;
+    const items = await nearestTracks(app.db.pool, aliceId, [track.Query!], 2, 1);
+    expect(items!.map((n) => n.trackId)).toEqual([track.Twin, track.Near]);
+  });
+
+  it("scales by the current deviations: a track analysed since the last answer counts at once", async () => {
+    const before = (await similar(alice, "Query")).body.items.find((t: { title: string }) => t.title === "Faster").distance;
+    await songs(lib, [["Very fast", { ...BASE, tempoBpm: 240 }]]);
+    const tempos = [120, 120, 120, 140, 120, 180, 120, 240];
+    const mean = tempos.reduce((a, b) => a + b) / tempos.length;
+    const sd = Math.sqrt(tempos.reduce((a, b) => a + (b - mean) ** 2, 0) / tempos.length);
+    const after = (await similar(alice, "Query")).body.items.find((t: { title: string }) => t.title === "Faster").distance;
+    expect(after).toBeCloseTo(20 / sd, 4);
+    expect(after).not.toBeCloseTo(before, 2);
   });
 });
