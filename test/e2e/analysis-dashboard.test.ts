@@ -8,7 +8,7 @@ import { seedFeatures } from "../helpers/analysis.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
 import { freePort } from "../helpers/ports.ts";
-import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, screenshot, signedInPage } from "./browser.ts";
 
 const chromiumPath = findChromium();
 
@@ -19,15 +19,8 @@ describe.skipIf(!chromiumPath)("audio feature dashboard, in Chromium", () => {
   const problems: string[] = [];
   const tracks: string[] = [];
 
-  async function pageOf(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    const [name, value] = alice.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: alice.baseUrl }]);
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
-    return page;
+  function pageOf(viewport = { width: 1280, height: 900 }): Promise<Page> {
+    return signedInPage(browser, alice, { viewport, problems });
   }
 
   beforeAll(async () => {

@@ -56,6 +56,30 @@ export function launchChromium(executablePath: string): Promise<Browser> {
   });
 }
 
+/**
+ * A page in a fresh browser context, signed in with the client's session cookie. With `problems`, page
+ * errors and failed responses (from 400, or from 500 with `serverErrorsOnly`: a missing cover's 404 is
+ * expected on some pages) are collected there for the test to assert none happened.
+ */
+export async function signedInPage(
+  browser: Browser,
+  client: { cookie: string | undefined; baseUrl: string },
+  options: { viewport?: { width: number; height: number }; timeoutMs?: number; problems?: string[]; serverErrorsOnly?: boolean } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+  const [name, value] = client.cookie!.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: client.baseUrl }]);
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.timeoutMs ?? 20_000);
+  const { problems } = options;
+  if (problems) {
+    const from = options.serverErrorsOnly ? 500 : 400;
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("response", (r) => r.status() >= from && problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  }
+  return page;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   // Covers in view must have loaded (lazy ones below the fold never start, so only those on screen count).

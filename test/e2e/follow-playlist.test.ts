@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { freePort } from "../helpers/ports.ts";
-import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, screenshot, signedInPage } from "./browser.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
 
@@ -52,13 +52,7 @@ describe.skipIf(!chromiumPath)("following a playlist on another server, in Chrom
     await alice.post(`/api/v1/playlists/${playlist.id}/items`, { trackIds: ["Noon", "Sunrise"].map((t) => tracks.find((x) => x.title === t)!.id) });
 
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const [name, value] = bob.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: bob.baseUrl }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("response", (r) => r.status() >= 500 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
+    page = await signedInPage(browser, bob, { problems, serverErrorsOnly: true });
   }, 180_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { child, errorCode, lastfm, type LfmApp } from "../listens/lastfm-helpers.ts";
-import { buildWebUi, findChromium, launchChromium } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, signedInPage } from "./browser.ts";
 
 const chromiumPath = findChromium();
 
@@ -22,13 +22,7 @@ describe.skipIf(!chromiumPath)("Last.fm scrobblers in the web UI", () => {
     alice = new TestClient(app.url);
     await alice.signup("alice");
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const [name, value] = alice.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: alice.baseUrl }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+    page = await signedInPage(browser, alice, { viewport: { width: 1280, height: 900 }, problems });
   }, 180_000);
 
   afterAll(async () => {

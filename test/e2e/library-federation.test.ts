@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, TEST_ORIGIN, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, screenshot, signedInPage } from "./browser.ts";
 
 const chromiumPath = findChromium();
 
@@ -20,11 +20,7 @@ describe.skipIf(!chromiumPath)("a library's federation details in Chromium", () 
     owner = new TestClient(app.url);
     await owner.signup("sharer");
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const [name, value] = owner.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: app.url }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
+    page = await signedInPage(browser, owner, { timeoutMs: 30_000 });
   }, 180_000);
 
   afterAll(async () => {

@@ -12,20 +12,13 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { seedTracks } from "../helpers/factories.ts";
 import { TestClient } from "../helpers/client.ts";
 import { freePort } from "../helpers/ports.ts";
-import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, screenshot, signedInPage } from "./browser.ts";
 
 const chromiumPath = findChromium();
 
 /** A page signed in as the client's user; HTTP errors and page errors are collected. */
-async function pageOf(browser: Browser, client: TestClient, problems: string[]): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const [name, value] = client.cookie!.split("=") as [string, string];
-  await context.addCookies([{ name, value, url: client.baseUrl }]);
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
-  return page;
+function pageOf(browser: Browser, client: TestClient, problems: string[]): Promise<Page> {
+  return signedInPage(browser, client, { viewport: { width: 1280, height: 900 }, problems });
 }
 
 describe.skipIf(!chromiumPath)("listens, in Chromium", () => {

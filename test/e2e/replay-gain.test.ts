@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { waitForImports } from "../helpers/imports.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { buildWebUi, findChromium, launchChromium } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, signedInPage } from "./browser.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
 
@@ -43,11 +43,7 @@ describe.skipIf(!chromiumPath)("ReplayGain in the web UI", () => {
     loudness = row.loudness_lufs;
     albumId = row.album_id;
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const [name, value] = client.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: app.url }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
+    page = await signedInPage(browser, client, { timeoutMs: 30_000 });
   }, 180_000);
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
 import { seedTracks } from "../helpers/factories.ts";
 import { seedFeatures } from "../helpers/analysis.ts";
-import { buildWebUi, findChromium, launchChromium, screenshot } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, screenshot, signedInPage } from "./browser.ts";
 
 const chromiumPath = hasFfmpeg() ? findChromium() : undefined;
 
@@ -43,14 +43,8 @@ describe.skipIf(!chromiumPath)("smart playlists in Chromium", () => {
       await seedFeatures(app.db.pool, seeded[i]!.trackId, { tempoBpm, keyTonic: "A", keyMode, energy: tempoBpm / 200, danceability: 0.5, loudnessLufs: -12 });
     }
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const [name, value] = alice.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: app.url }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     // A cover the albums here do not have answers 404, as it should: only server errors are problems.
-    page.on("response", (r) => r.status() >= 500 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
+    page = await signedInPage(browser, alice, { viewport: { width: 1280, height: 900 }, problems, serverErrorsOnly: true });
   }, 180_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalogFixture } from "../../bench/catalog-fixtures.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { TestClient } from "../helpers/client.ts";
-import { buildWebUi, findChromium, launchChromium } from "./browser.ts";
+import { buildWebUi, findChromium, launchChromium, signedInPage } from "./browser.ts";
 
 const chromiumPath = findChromium();
 const TRACKS = 100_000;
@@ -34,12 +34,7 @@ describe.skipIf(!chromiumPath)("virtualised tracks list at 100k tracks", () => {
     await loadCatalogFixture(app.db.pool, library, TRACKS);
     await app.db.pool.query("VACUUM ANALYZE");
     browser = await launchChromium(chromiumPath!);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    // The browser shares the account's session cookie.
-    const [name, value] = client.cookie!.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: app.url }]);
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
+    page = await signedInPage(browser, client, { timeoutMs: 30_000 });
   }, 240_000);
 
   afterAll(async () => {
