@@ -1,6 +1,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import pg from "pg";
 import { getLogger } from "../../config/logging.ts";
+import { loadEntityManagerSupport } from "./transaction.ts";
 
 const log = getLogger(["polyphony", "db"]);
 
@@ -15,7 +16,11 @@ export interface Database {
 
 export async function openDatabase(url: string, poolSize: number): Promise<Database> {
   // Loaded here, not at the top: a CLI command that needs no ORM (sqlOnlyDatabase) never pays its ~0.5 s load.
-  const [{ MikroORM }, { entities, sqlOnlyTables }] = await Promise.all([import("@mikro-orm/postgresql"), import("./entities.ts")]);
+  const [{ MikroORM }, { entities, sqlOnlyTables }] = await Promise.all([
+    import("@mikro-orm/postgresql"),
+    import("./entities.ts"),
+    loadEntityManagerSupport(),
+  ]);
   // `?host=` (a Unix socket's directory, say): pg reads it from the URL, MikroORM only from its `host` option.
   const socketDir = new URL(url).searchParams.get("host");
   const orm = await MikroORM.init({

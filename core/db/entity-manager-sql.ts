@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { CompiledQuery } from "kysely";
 import type { Queryable } from "../jobs/enqueue.ts";
+import { loadedKysely } from "./transaction.ts";
 
 /**
  * SQL written for pg ($1 parameters, sent as parameters) run on the connection an EntityManager uses:
@@ -8,6 +8,7 @@ import type { Queryable } from "../jobs/enqueue.ts";
  * rolls back with the entities. em.execute would inline the values into the text instead.
  */
 export function sqlOn(em: EntityManager): Queryable {
+  const { CompiledQuery } = loadedKysely();
   return {
     async query(text: string, values: unknown[] = []) {
       const { rows, numAffectedRows } = await em.getKysely().executeQuery(CompiledQuery.raw(text, values));

@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
-import { Kysely, PostgresDialect, type PostgresPool } from "kysely";
+import type * as KyselyModule from "kysely";
+import type { PostgresPool } from "kysely";
 import type pg from "pg";
 
 /** What a transaction is opened on: the ORM and the pg pool it owns (a Database has both). */
@@ -18,6 +19,20 @@ export interface Transaction {
    * savepoint, and no flush of its own (flush before reading its rows through `sql`).
    */
   readonly em: EntityManager;
+}
+
+// Kysely (~250 modules) is loaded with the ORM only (openDatabase): a CLI command on a pool without the
+// ORM (sqlOnlyDatabase) opens transactions too, and each command pays for its imports at start.
+let kysely: typeof KyselyModule | undefined;
+/** Loads what `tx.em` and sqlOn need; openDatabase awaits it beside the ORM. */
+export async function loadEntityManagerSupport(): Promise<void> {
+  kysely ??= await import("kysely");
+}
+
+/** Kysely, loaded by openDatabase: whoever holds an EntityManager has it. */
+export function loadedKysely(): typeof KyselyModule {
+  if (!kysely) throw new Error("An EntityManager needs a database opened with the ORM (openDatabase)");
+  return kysely;
 }
 
 type AfterCommit = () => Promise<void>;
@@ -81,6 +96,7 @@ function entityManagerOn(orm: MikroORM, client: pg.PoolClient): EntityManager {
     end: async () => {},
     options: {},
   };
+  const { Kysely, PostgresDialect } = loadedKysely();
   const em = orm.em.fork({ disableTransactions: true });
   em.setTransactionContext(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: oneConnection }) }));
   return em;

@@ -13,7 +13,7 @@ import { withFolderTags } from "../media/folder-tags.ts";
 import type { TrackTags } from "../media/tags.ts";
 import { refusedAudio } from "../media/tag-reader.ts";
 import { TagReaderPool } from "../media/tag-reader-pool.ts";
-import { RefusedFile, readAll, type OpenFile } from "../media/safe-open.ts";
+import { RefusedFile, type OpenFile } from "../media/safe-open.ts";
 import { commitBatch } from "./catalog-batch.ts";
 import { albumKey, catalogLockKeys, lockKeys, writeCatalog } from "./catalog-writer.ts";
 import { storeFolderCover } from "./folder-covers.ts";
@@ -226,11 +226,12 @@ export class Importer {
 
   async #read(upload: PendingUpload, opened: OpenFile): Promise<Prepared> {
     const { file, root } = uploadLocation(this.#mediaDir, upload);
-    // Small files are read once, for both the tags and the checksum (parsed and hashed on a reader thread).
-    const bytes = opened.size <= WHOLE_FILE_BYTES ? await readAll(opened) : undefined;
+    // Small files are read once, for both the tags and the checksum, whole, on a reader thread through our
+    // descriptor: their bytes never come to this thread, whose garbage collection they drove.
+    const whole = opened.size <= WHOLE_FILE_BYTES ? { fd: opened.handle.fd, size: opened.size } : undefined;
     this.#expireCaches();
     const request = { file, root, siblings: [...(await this.#siblings(file))], genreSeparators: this.#genreSeparators };
-    const first = await this.#reader.read({ ...request, bytes, skipPictures: true, hash: !upload.checksum });
+    const first = await this.#reader.read({ ...request, opened: whole, skipPictures: true, hash: !upload.checksum });
     // Untagged files are titled and numbered from their names, never all one "Untitled" track.
     let tags = withPlaceTags(first.tags, upload, file, root);
     const checksum = upload.checksum ?? first.checksum!;
@@ -240,7 +241,7 @@ export class Importer {
     const claim = await this.#claimCoverRead(key);
     if (claim) {
       try {
-        tags = withPlaceTags((await this.#reader.read({ ...request, bytes: first.bytes, skipPictures: false, hash: false })).tags, upload, file, root);
+        tags = withPlaceTags((await this.#reader.read({ ...request, opened: whole, skipPictures: false, hash: false })).tags, upload, file, root);
       } catch (error) {
         claim.abandon();
         throw error;

@@ -150,6 +150,10 @@ const PLAY_COUNTS = (rows: string, user: string) => `
  */
 export async function linkUnmatchedListens(client: pg.PoolClient, trackIds: string[]): Promise<number> {
   if (!trackIds.length) return 0;
+  // Most imports find no listen waiting (a new server, a library imported before anyone plays): one look
+  // at the unmatched listens' partial index spares the matching query, ~10 ms of PostgreSQL a chunk.
+  const waiting = await client.query("SELECT 1 FROM listen WHERE track_id IS NULL LIMIT 1");
+  if (!waiting.rowCount) return 0;
   const { rows } = await client.query<{ id: string }>(
     `WITH new_tracks AS (SELECT t.id, t.mbid, search_normalize(t.title) AS title_key FROM track t WHERE t.id = ANY($1::uuid[])),
      waiting AS (

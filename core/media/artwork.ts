@@ -11,7 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import { access, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import sharp from "sharp";
+import type sharpModule from "sharp";
 import { Invalid, NotFound } from "../errors.ts";
 import { isRegularFileInside } from "./safe-open.ts";
 
@@ -120,6 +120,14 @@ function fileName(size: CoverSize, format: CoverFormat): string {
 }
 
 /** Refuses what we will not decode, reading only the header. Returns the upright dimensions. */
+// Loaded on the first cover checked: the CLI's scan reaches this module for folder covers but a rescan
+// rarely checks one, and loading libvips costs each command ~50 ms of start.
+let sharpLoaded: Promise<typeof sharpModule> | undefined;
+function loadSharp(): Promise<typeof sharpModule> {
+  sharpLoaded ??= import("sharp").then((module) => module.default);
+  return sharpLoaded;
+}
+
 async function inspect(input: Uint8Array): Promise<{ width: number; height: number }> {
   if (input.byteLength > MAX_COVER_BYTES) {
     const mb = (input.byteLength / MEGABYTE).toFixed(1);
@@ -132,6 +140,7 @@ async function inspect(input: Uint8Array): Promise<{ width: number; height: numb
   const format = sniffFormat(input);
   if (!format) throw notReadable();
   // No pixel limit here: we want the dimensions for the message; reading a header decodes no pixels.
+  const sharp = await loadSharp();
   const meta = await sharp(input, { limitInputPixels: false })
     .metadata()
     .catch(() => null);
@@ -165,6 +174,7 @@ function sniffFormat(bytes: Uint8Array): "jpeg" | "png" | "webp" | "gif" | "heif
  * decode shrunk on load, which makes this a fraction of a full decode.
  */
 async function checkDecodes(input: Uint8Array): Promise<void> {
+  const sharp = await loadSharp();
   try {
     await sharp(input, { limitInputPixels: MAX_COVER_PIXELS, failOn: "error" }).resize(64, 64, { fit: "inside" }).raw().toBuffer();
   } catch (error) {

@@ -15,6 +15,12 @@ export interface ReadRequest {
   root: string;
   /** The whole file, when the caller holds it: transferred to the thread and back (read `result.bytes` after). */
   bytes?: Uint8Array;
+  /**
+   * The caller's open descriptor of the file and its size, for a file to read whole on the thread: threads
+   * share the process's descriptors, so the file the caller opened (inside its folder) is the one read, and
+   * its bytes never land on the caller's heap (whose GC they drove). Kept open until the read settles.
+   */
+  opened?: { fd: number; size: number };
   siblings?: string[];
   skipPictures: boolean;
   genreSeparators?: string;

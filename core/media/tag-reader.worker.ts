@@ -1,8 +1,11 @@
 /**
  * A tag-reader thread (tag-reader-pool.ts): reads one file's tags and, when asked, its SHA-256, off the
- * importer's main thread. The file's bytes come in and go back out as transfers (no copy either way).
+ * importer's main thread. The file is read here through the importer's open descriptor, or its bytes come in
+ * and go back out as transfers (no copy either way).
  */
 import { createHash } from "node:crypto";
+import { read as readAt } from "node:fs";
+import { promisify } from "node:util";
 import { parentPort } from "node:worker_threads";
 import { DomainError } from "../errors.ts";
 import type { OpenFile } from "./safe-open.ts";
@@ -15,8 +18,27 @@ async function sha256File(file: OpenFile): Promise<string> {
   return hash.digest("hex");
 }
 
+const readAtAsync = promisify(readAt);
+
+/** A descriptor the caller holds open, read whole (at most the size it had when opened), from offset 0. */
+async function readWhole({ fd, size }: { fd: number; size: number }): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(size); // every byte is read over, or cut off below
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await readAtAsync(fd, buffer, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
 async function read(request: ReadRequest): Promise<ReadResult> {
-  const { file, root, bytes } = request;
+  const { file, root } = request;
+  if (request.opened) {
+    const { bytes: _moved, ...rest } = await read({ ...request, opened: undefined, bytes: await readWhole(request.opened) });
+    return rest; // the caller has the file open; its bytes stay here
+  }
+  const { bytes } = request;
   const options = { root, bytes, siblings: new Set(request.siblings), skipPictures: request.skipPictures, genreSeparators: request.genreSeparators };
   if (bytes) {
     const tags = await readTags(file, options);

@@ -97,4 +97,27 @@ describe.skipIf(!hasFfmpeg())("tag reader threads", () => {
       await reader.close();
     }
   });
+
+  it("reads a file whole on a thread through the caller's open descriptor, its bytes kept there", async () => {
+    const reader = new TagReaderPool({ size: 1 });
+    const { copyFile, open } = await import("node:fs/promises");
+    const fine = path.join(music, "01 Fine.mp3");
+    const gone = path.join(music, "Gone.mp3");
+    await copyFile(fine, gone);
+    const handle = await open(gone);
+    try {
+      const fromPath = await reader.read({ file: fine, root: music, skipPictures: true, hash: true });
+      const { size } = await handle.stat();
+      // Removed after it was opened: only the descriptor still reads it (the thread opens no path).
+      await rm(gone);
+      const fromDescriptor = await reader.read({ file: gone, root: music, opened: { fd: handle.fd, size }, skipPictures: true, hash: true });
+      expect(fromDescriptor.tags).toMatchObject({ album: fromPath.tags.album, trackNumber: fromPath.tags.trackNumber, durationSeconds: fromPath.tags.durationSeconds });
+      expect(fromDescriptor.checksum).toBe(fromPath.checksum);
+      expect(fromDescriptor.bytes).toBeUndefined();
+    } finally {
+      await handle.close();
+      await rm(gone, { force: true });
+      await reader.close();
+    }
+  });
 });
