@@ -107,7 +107,7 @@ function trackStatement(source: string[] | { albumId: string }, files: boolean, 
 }
 
 /** The file columns of a track row loaded with `files`; none when no visible copy is finished. */
-function trackFile(r: Record<string, unknown>): TrackFile | undefined {
+function trackFile(r: Record<string, unknown>, replayGain: ReplayGain | null): TrackFile | undefined {
   if (!r.upload_id) return undefined;
   return {
     uploadId: r.upload_id as string,
@@ -118,12 +118,13 @@ function trackFile(r: Record<string, unknown>): TrackFile | undefined {
     sampleRate: r.sample_rate as number | null,
     bitDepth: r.bit_depth as number | null,
     channels: r.channels as number | null,
-    replayGain: replayGainOf(r),
+    replayGain,
   };
 }
 
 function toTrack(r: Record<string, unknown>, files: boolean) {
   const artists = (r.artists ?? []) as Credit[];
+  const replayGain = replayGainOf(r);
   return {
     id: r.id as string,
     title: r.title as string,
@@ -143,8 +144,8 @@ function toTrack(r: Record<string, unknown>, files: boolean) {
     playCount: (r.play_count as number | null) ?? 0,
     lastPlayedAt: iso(r.last_played_at as Date | null),
     createdAt: iso(r.created_at as Date | null),
-    replayGain: replayGainOf(r),
-    ...(files ? { file: trackFile(r), albumArtist: { id: r.album_artist_id as string, name: r.album_artist_name as string } } : {}),
+    replayGain,
+    ...(files ? { file: trackFile(r, replayGain), albumArtist: { id: r.album_artist_id as string, name: r.album_artist_name as string } } : {}),
   };
 }
 
