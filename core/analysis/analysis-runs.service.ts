@@ -121,14 +121,15 @@ export class AnalysisRunsService {
   async #latest(libraryId: string, db: pg.Pool | pg.PoolClient): Promise<AnalysisRunProgress | null> {
     const { rows } = await db.query<{
       id: string; analyser_version: string | null; created_at: Date | string; prepared: boolean;
-      total: number; done: number; failed: number; recent: number; seconds: number;
+      total: number; done: number; failed: number; recent: number; seconds: number; run_seconds: number | null;
     }>(
       `SELECT r.id, r.analyser_version, r.created_at, r.prepared_at IS NOT NULL AS prepared, c.*,
          extract(epoch FROM clock_timestamp() - r.created_at)::float AS seconds
        FROM analysis_run r, LATERAL (
          SELECT count(*)::int AS total, count(ta.track_id)::int AS done,
            count(ta.track_id) FILTER (WHERE ta.status = 'failed')::int AS failed,
-           count(ta.track_id) FILTER (WHERE ta.analysed_at > clock_timestamp() - make_interval(secs => $2))::int AS recent
+           count(ta.track_id) FILTER (WHERE ta.analysed_at > clock_timestamp() - make_interval(secs => $2))::int AS recent,
+           extract(epoch FROM max(ta.analysed_at) - r.created_at)::float AS run_seconds
          FROM analysis_run_track rt
          LEFT JOIN track_analysis ta ON ta.track_id = rt.track_id AND ta.analysed_at >= r.created_at
            AND ta.analyser_version = r.analyser_version
@@ -138,9 +139,12 @@ export class AnalysisRunsService {
     );
     const r = rows[0];
     if (!r) return null;
-    const window = Math.min(RATE_WINDOW_SECONDS, r.seconds);
-    const tracksPerSecond = r.recent > 0 && window >= 0.5 ? r.recent / window : null;
     const left = r.total - r.done;
+    // While running: the recent rate, which follows changes. Once finished: the whole run's, which stays put.
+    const window = Math.min(RATE_WINDOW_SECONDS, r.seconds);
+    const tracksPerSecond = r.prepared && left === 0
+      ? (r.done > 0 && r.run_seconds !== null ? r.done / Math.max(r.run_seconds, 0.001) : null)
+      : (r.recent > 0 && window >= 0.5 ? r.recent / window : null);
     return {
       id: r.id,
       state: !r.prepared ? "preparing" : left > 0 ? "running" : "finished",
