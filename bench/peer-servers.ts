@@ -124,6 +124,9 @@ export async function startOurs(music: string): Promise<PeerServer> {
   const cliImport = async () => {
     const before = { server: cpuByPid([serverPid]), postgres: cpuByPid(postgresPids(server.dataDir)) };
     const run = await timed(process.execPath, ["cli.ts", "import", music, "--library", library.id, "--wait"], { cwd: ROOT, env });
+    // The CLI's own summary: its time runs from the first upload row, so the rest is the CLI's start and scan.
+    const summary = run.output.split("\n").find((line) => line.startsWith("Imported"));
+    if (summary) console.log(`  ours, the CLI says: ${summary}`);
     const after = { server: cpuByPid([serverPid]), postgres: cpuByPid(postgresPids(server.dataDir)) };
     const cpuParts = { cli: run.cpuSeconds, server: cpuSince(before.server, after.server), postgres: cpuSince(before.postgres, after.postgres) };
     return { ...run, cpuSeconds: cpuParts.cli + cpuParts.server + cpuParts.postgres, cpuParts, peakMiB: peakMiB(serverPid) };

@@ -6,7 +6,7 @@
  * (O_NONBLOCK) and refused, so a FIFO named `song.lrc` or `cover.jpg` never parks a libuv thread.
  */
 import { constants } from "node:fs";
-import { open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { getLogger } from "../../config/logging.ts";
 
@@ -65,20 +65,36 @@ export async function openInside(root: string, file: string, options: { maxBytes
     const info = await handle.stat();
     if (!info.isFile()) throw new RefusedFile("not_a_file", file);
     if (options.maxBytes !== undefined && info.size > options.maxBytes) throw new RefusedFile("too_large", file, { size: info.size });
-    const [realRoot, realPath] = await Promise.all([realpath(root), realpath(file)]).catch((error: unknown) => {
+    const [realRoot, opened] = await Promise.all([realpath(root), descriptorPath(handle)]).catch((error: unknown) => {
       throw refusal(error, file);
     });
+    // Where the descriptor itself leads (Linux): the file we opened, with no name to swap in between.
+    const realPath = opened ?? (await realpath(file).catch((error: unknown) => {
+      throw refusal(error, file);
+    }));
     if (!isInside(realRoot, realPath)) throw new RefusedFile("outside_folder", file);
-    // The name resolved now must still be the file we opened: a link swapped in between fails here.
-    const named = await stat(realPath).catch(() => null);
-    // Deleted in between is missing, not a way out of the folder.
-    if (!named) throw new RefusedFile("missing", file);
-    if (named.dev !== info.dev || named.ino !== info.ino) throw new RefusedFile("outside_folder", file);
+    if (!opened) {
+      // The name resolved now must still be the file we opened: a link swapped in between fails here.
+      const named = await stat(realPath).catch(() => null);
+      // Deleted in between is missing, not a way out of the folder.
+      if (!named) throw new RefusedFile("missing", file);
+      if (named.dev !== info.dev || named.ino !== info.ino) throw new RefusedFile("outside_folder", file);
+    }
     return { handle, size: info.size, mtime: info.mtime, realPath, realRoot };
   } catch (error) {
     await handle.close();
     throw error;
   }
+}
+
+/**
+ * The real path of an open descriptor, from /proc/self/fd: one call instead of resolving the name and
+ * checking it is still the file opened. Null where there is no /proc, or the file was deleted meanwhile
+ * (its link then ends in " (deleted)"), for the caller to resolve the name as before.
+ */
+async function descriptorPath(handle: FileHandle): Promise<string | null> {
+  const target = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => null);
+  return target?.startsWith("/") && !target.endsWith(" (deleted)") ? target : null;
 }
 
 /**

@@ -20,23 +20,43 @@ async function sha256File(file: OpenFile): Promise<string> {
 
 const readAtAsync = promisify(readAt);
 
-/** A descriptor the caller holds open, read whole (at most the size it had when opened), from offset 0. */
-async function readWhole({ fd, size }: { fd: number; size: number }): Promise<Uint8Array> {
-  const buffer = Buffer.allocUnsafeSlow(size); // every byte is read over, or cut off below
+/**
+ * One buffer the files are read into, kept for the next (the pool gives a thread one file at a time):
+ * a new one a file made this thread's garbage collection and page faults a large part of its work.
+ */
+let spare: Buffer | null = null;
+const MIB = 1024 * 1024;
+
+/**
+ * A descriptor the caller holds open, read whole (at most the size it had when opened), from offset 0, into
+ * the spare buffer when it is free; `release` hands it back once nothing refers to the bytes.
+ */
+async function readWhole({ fd, size }: { fd: number; size: number }): Promise<{ bytes: Uint8Array; release(): void }> {
+  const reused = spare && spare.length >= size ? spare : null;
+  if (reused || spare) spare = null; // taken, or too small: the one this file gets is kept instead
+  // Every byte is read over, or cut off below; whole MiB, so a slightly larger next file fits too.
+  const buffer = reused ?? Buffer.allocUnsafeSlow(Math.ceil(size / MIB) * MIB);
   let filled = 0;
   while (filled < size) {
     const { bytesRead } = await readAtAsync(fd, buffer, filled, size - filled, filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return buffer.subarray(0, filled);
+  return { bytes: buffer.subarray(0, filled), release: () => void (spare ??= buffer) };
 }
 
 async function read(request: ReadRequest): Promise<ReadResult> {
   const { file, root } = request;
   if (request.opened) {
-    const { bytes: _moved, ...rest } = await read({ ...request, opened: undefined, bytes: await readWhole(request.opened) });
-    return rest; // the caller has the file open; its bytes stay here
+    const whole = await readWhole(request.opened);
+    try {
+      const { bytes: _kept, ...rest } = await read({ ...request, opened: undefined, bytes: whole.bytes });
+      // The caller has the file open; its bytes stay here. The picture may be a view into them: its own copy.
+      if (rest.tags.picture) rest.tags.picture.data = rest.tags.picture.data.slice();
+      return rest;
+    } finally {
+      whole.release();
+    }
   }
   const { bytes } = request;
   const options = { root, bytes, siblings: new Set(request.siblings), skipPictures: request.skipPictures, genreSeparators: request.genreSeparators };
@@ -66,7 +86,8 @@ parentPort!.on("message", async ({ id, request }: { id: number; request: ReadReq
   try {
     const result = await read(request);
     // The picture may be a view into the file's bytes: its own copy, so both buffers can be transferred.
-    if (result.tags.picture) result.tags.picture.data = result.tags.picture.data.slice();
+    const picture = result.tags.picture?.data;
+    if (picture && picture.byteLength !== picture.buffer.byteLength) result.tags.picture!.data = picture.slice();
     reply = { id, result };
   } catch (error) {
     reply = { id, error: failure(error) };

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { useSharedTagMaps } from "../../core/media/shared-tag-maps.ts";
+
+interface Mapper {
+  tagMap: Record<string, string>;
+  getCommonName(tag: string): string | undefined;
+}
+
+async function mapperClass(file: string, name: string): Promise<new () => Mapper> {
+  const url = new URL(`./${file}`, import.meta.resolve("music-metadata"));
+  return ((await import(url.href)) as Record<string, new () => Mapper>)[name]!;
+}
+
+describe("music-metadata's tag tables, shared between parses", () => {
+  it("are upper-cased once per table, and name tags in any case as before", async () => {
+    // All five case-insensitive mappers are re-parented (each checked against the original first).
+    expect(await useSharedTagMaps()).toBe(5);
+    const MP4TagMapper = await mapperClass("mp4/MP4TagMapper.js", "MP4TagMapper");
+    const ID3v24TagMapper = await mapperClass("id3v2/ID3v24TagMapper.js", "ID3v24TagMapper");
+    // One table for every parse: no copy a file.
+    expect(new MP4TagMapper().tagMap).toBe(new MP4TagMapper().tagMap);
+    expect(new ID3v24TagMapper().tagMap).toBe(new ID3v24TagMapper().tagMap);
+    expect(new ID3v24TagMapper().getCommonName("TPE1")).toBe("artist");
+    expect(new ID3v24TagMapper().getCommonName("tpe1")).toBe("artist");
+    expect(new MP4TagMapper().getCommonName("©ART")).toBe("artist");
+    expect(new MP4TagMapper().getCommonName("----:com.apple.iTunes:MusicBrainz Album Id")).toBe("musicbrainz_albumid");
+  });
+});
