@@ -13,6 +13,7 @@ import { access, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises"
 import path from "node:path";
 import type sharpModule from "sharp";
 import { Invalid, NotFound } from "../errors.ts";
+import { jpegDamage, pngDamage } from "./image-completeness.ts";
 import { isRegularFileInside } from "./safe-open.ts";
 
 /** Larger files are refused before decoding; real covers are a few MB at most. */
@@ -52,13 +53,13 @@ const HASH = /^[0-9a-f]{64}$/;
 const MEGABYTE = 1024 * 1024;
 
 /**
- * Validates `input` (its header, then a small decode that reads every byte: a damaged image is refused
- * here, at import), then stores the bytes as the cover's source. The sizes and formats clients ask for
- * are made from it on first request and kept (cover-derivatives.ts): an import encodes nothing.
+ * Validates `input` (its header, then that it is whole: a damaged image is refused here, at import), then
+ * stores the bytes as the cover's source. The sizes and formats clients ask for are made from it on first
+ * request and kept (cover-derivatives.ts): an import encodes nothing.
  * Idempotent: when the source is stored, nothing is decoded or written. Throws InvalidImage.
  */
 export async function processCover(input: Uint8Array, coversDir: string): Promise<StoredCover> {
-  const { width, height } = await inspect(input);
+  const { width, height, format } = await inspect(input);
   const hash = createHash("sha256").update(input).digest("hex");
   const stored: StoredCover = {
     hash,
@@ -72,7 +73,7 @@ export async function processCover(input: Uint8Array, coversDir: string): Promis
   const key = `${coversDir}\0${hash}`;
   let storing = inFlight.get(key);
   if (!storing) {
-    storing = storeSource(input, dir).finally(() => inFlight.delete(key));
+    storing = storeSource(input, format, dir).finally(() => inFlight.delete(key));
     inFlight.set(key, storing);
   }
   await storing;
@@ -81,8 +82,8 @@ export async function processCover(input: Uint8Array, coversDir: string): Promis
 
 const inFlight = new Map<string, Promise<void>>();
 
-async function storeSource(input: Uint8Array, dir: string): Promise<void> {
-  await checkDecodes(input);
+async function storeSource(input: Uint8Array, format: ImageFormat, dir: string): Promise<void> {
+  await checkWhole(input, format);
   await mkdir(dir, { recursive: true });
   await writeAtomically(path.join(dir, SOURCE), input);
 }
@@ -128,7 +129,7 @@ function loadSharp(): Promise<typeof sharpModule> {
   return sharpLoaded;
 }
 
-async function inspect(input: Uint8Array): Promise<{ width: number; height: number }> {
+async function inspect(input: Uint8Array): Promise<{ width: number; height: number; format: ImageFormat }> {
   if (input.byteLength > MAX_COVER_BYTES) {
     const mb = (input.byteLength / MEGABYTE).toFixed(1);
     throw new InvalidImage(`The cover image file is too big (${mb} MB; the limit is ${MAX_COVER_BYTES / MEGABYTE} MB)`, {
@@ -151,15 +152,17 @@ async function inspect(input: Uint8Array): Promise<{ width: number; height: numb
       { width: meta.width, height: meta.height, limitPixels: MAX_COVER_PIXELS },
     );
   }
-  return meta.autoOrient;
+  return { ...meta.autoOrient, format };
 }
 
 function notReadable(): InvalidImage {
   return new InvalidImage("The cover is not a readable image (use a JPEG, PNG, WebP, GIF or AVIF file)");
 }
 
+type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "heif";
+
 /** The format named by the file's magic bytes, spelled as sharp's metadata spells it. */
-function sniffFormat(bytes: Uint8Array): "jpeg" | "png" | "webp" | "gif" | "heif" | null {
+function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const ascii = (start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
   if (ascii(0, 8) === "\x89PNG\r\n\x1a\n") return "png";
@@ -170,18 +173,22 @@ function sniffFormat(bytes: Uint8Array): "jpeg" | "png" | "webp" | "gif" | "heif
 }
 
 /**
- * Decodes the whole image into a thumbnail, so corrupt or truncated data is refused now. JPEG and WebP
- * decode shrunk on load, which makes this a fraction of a full decode.
+ * Refuses a damaged or truncated image now, at import: JPEG and PNG from their structure
+ * (image-completeness.ts), the other formats by decoding the whole image into a thumbnail.
  */
-async function checkDecodes(input: Uint8Array): Promise<void> {
+async function checkWhole(input: Uint8Array, format: ImageFormat): Promise<void> {
+  const damage = format === "jpeg" ? jpegDamage(input) : format === "png" ? pngDamage(input) : await decodeDamage(input);
+  if (damage !== null) throw new InvalidImage("The cover image is damaged or truncated and could not be read", { reason: damage });
+}
+
+async function decodeDamage(input: Uint8Array): Promise<string | null> {
   const sharp = await loadSharp();
   try {
     await sharp(input, { limitInputPixels: MAX_COVER_PIXELS, failOn: "error" }).resize(64, 64, { fit: "inside" }).raw().toBuffer();
+    return null;
   } catch (error) {
     // failOn "error": tolerate the warnings common in real-world files, refuse truncated or corrupt data.
-    throw new InvalidImage("The cover image is damaged or truncated and could not be read", {
-      reason: error instanceof Error ? error.message : String(error),
-    });
+    return error instanceof Error ? error.message : String(error);
   }
 }
 

@@ -6,9 +6,11 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import sharp from "sharp";
+import { getLogger } from "../../config/logging.ts";
 import { NotFound } from "../errors.ts";
 import { COVER_ORIGINAL_MAX, coverFilePath, coverSourcePath, hasCode, writeAtomically, type CoverFormat, type CoverSize } from "./artwork.ts";
 
+const log = getLogger(["polyphony", "media"]);
 const QUALITY = 80;
 const rendering = new Map<string, Promise<void>>();
 
@@ -41,7 +43,12 @@ async function renderFile(source: string, file: string, size: CoverSize, format:
     format === "webp"
       ? pipeline.webp({ quality: QUALITY, effort: 2 }) // effort 4 (default) doubles the time for ~5% smaller files
       : pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: QUALITY }); // JPEG has no alpha: onto white
-  await writeAtomically(file, await encoded.toBuffer());
+  const bytes = await encoded.toBuffer().catch((error: unknown) => {
+    // Whole by its structure at import, yet not decodable (crafted, or stored by an older check): no cover.
+    log.warning("The cover {source} cannot be decoded: {error}", { source, error });
+    throw new NotFound("cover");
+  });
+  await writeAtomically(file, bytes);
 }
 
 async function exists(file: string): Promise<boolean> {

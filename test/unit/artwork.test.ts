@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -210,6 +211,35 @@ describe("processCover", () => {
       expect(error.code).toBe("invalid_image");
       expect(error.message).toBe("The cover is not a readable image (use a JPEG, PNG, WebP, GIF or AVIF file)");
     }
+  });
+
+  it("keeps a PNG whole by its structure yet undecodable, and renders what can be decoded of it on request", async () => {
+    // Chunks with good CRCs around data that is no image: only a decode tells, and that is on request.
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([head, body, crc]);
+    };
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(300, 0);
+    header.writeUInt32BE(200, 4);
+    header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB
+    const png = Buffer.concat([(await image(1, 1, "png")).subarray(0, 8), chunk("IHDR", header), chunk("IDAT", Buffer.from("no zlib here")), chunk("IEND", Buffer.alloc(0))]);
+    const stored = await processCover(png, covers);
+    expect(stored).toMatchObject({ width: 300, height: 200 });
+    // As the decode at import let through damage inside a JPEG's data, and as any client shows such an image.
+    const meta = await sharp(await ensureCoverFile(covers, stored.hash, 64, "jpeg")).metadata();
+    expect(meta).toMatchObject({ format: "jpeg", width: 64, height: 43 });
+  });
+
+  it("answers no cover, not an error, for a stored source no decoder reads", async () => {
+    const hash = "cd".repeat(32);
+    await mkdir(path.dirname(coverSourcePath(covers, hash)), { recursive: true });
+    await writeFile(coverSourcePath(covers, hash), "not an image, put there by hand");
+    await expect(ensureCoverFile(covers, hash, 256, "webp")).rejects.toBeInstanceOf(NotFound);
   });
 
   it("refuses a truncated image and leaves nothing behind", async () => {
