@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { jpegDamage, pngDamage } from "../../core/media/image-completeness.ts";
 
 /** A noisy image (so its data is not trivially small), as a real cover's would be. */
-function noisy(width: number, height: number): sharp.Sharp {
+function noisy(width: number, height: number): ReturnType<typeof sharp> {
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919) % 251;
   return sharp(pixels, { raw: { width, height, channels: 3 } });
@@ -58,7 +58,8 @@ describe("a PNG is whole", () => {
       expect(pngDamage(png.subarray(0, cut)), `cut at ${cut} of ${png.length}`).not.toBeNull();
     }
     const damaged = Buffer.from(png);
-    damaged[Math.floor(png.length / 2)] ^= 0x01;
+    const middle = Math.floor(png.length / 2);
+    damaged[middle] = damaged[middle]! ^ 0x01;
     expect(pngDamage(damaged)).toMatch(/IDAT chunk is damaged \(CRC mismatch\)/);
     // Its chunks in order, then IEND: whole, whatever the data says (a decode would find the rest).
     const signature = png.subarray(0, 8);
