@@ -65,13 +65,17 @@ export async function openInside(root: string, file: string, options: { maxBytes
     const info = await handle.stat();
     if (!info.isFile()) throw new RefusedFile("not_a_file", file);
     if (options.maxBytes !== undefined && info.size > options.maxBytes) throw new RefusedFile("too_large", file, { size: info.size });
-    const [realRoot, opened] = await Promise.all([realpath(root), descriptorPath(handle)]).catch((error: unknown) => {
+    const [remembered, opened] = await Promise.all([realRootOf(root), descriptorPath(handle)]).catch((error: unknown) => {
       throw refusal(error, file);
     });
     // Where the descriptor itself leads (Linux): the file we opened, with no name to swap in between.
     const realPath = opened ?? (await realpath(file).catch((error: unknown) => {
       throw refusal(error, file);
     }));
+    // Outside by a remembered root: the root itself may have moved since, so it is resolved again first.
+    const realRoot = isInside(remembered, realPath) ? remembered : await realRootOf(root, { fresh: true }).catch((error: unknown) => {
+      throw refusal(error, file);
+    });
     if (!isInside(realRoot, realPath)) throw new RefusedFile("outside_folder", file);
     if (!opened) {
       // The name resolved now must still be the file we opened: a link swapped in between fails here.
@@ -86,6 +90,23 @@ export async function openInside(root: string, file: string, options: { maxBytes
     throw error;
   }
 }
+
+/**
+ * A root's real path, resolved at most once a second: an import opens thousands of files under one root,
+ * and each file's own real path is what is checked against it (a file found outside is checked again
+ * against the root resolved anew, so the memo never refuses what a fresh look would accept).
+ */
+async function realRootOf(root: string, { fresh = false } = {}): Promise<string> {
+  const now = Date.now();
+  const known = realRoots.get(root);
+  if (known && !fresh && now - known.at < ROOT_MEMO_MS) return known.real;
+  const real = await realpath(root);
+  if (realRoots.size >= 64) realRoots.clear();
+  realRoots.set(root, { real, at: now });
+  return real;
+}
+const realRoots = new Map<string, { real: string; at: number }>();
+const ROOT_MEMO_MS = 1000;
 
 /**
  * The real path of an open descriptor, from /proc/self/fd: one call instead of resolving the name and

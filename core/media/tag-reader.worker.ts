@@ -4,8 +4,7 @@
  * and go back out as transfers (no copy either way).
  */
 import { createHash } from "node:crypto";
-import { read as readAt } from "node:fs";
-import { promisify } from "node:util";
+import { readSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { DomainError } from "../errors.ts";
 import type { OpenFile } from "./safe-open.ts";
@@ -18,8 +17,6 @@ async function sha256File(file: OpenFile): Promise<string> {
   return hash.digest("hex");
 }
 
-const readAtAsync = promisify(readAt);
-
 /**
  * One buffer the files are read into, kept for the next (the pool gives a thread one file at a time):
  * a new one a file made this thread's garbage collection and page faults a large part of its work.
@@ -31,14 +28,16 @@ const MIB = 1024 * 1024;
  * A descriptor the caller holds open, read whole (at most the size it had when opened), from offset 0, into
  * the spare buffer when it is free; `release` hands it back once nothing refers to the bytes.
  */
-async function readWhole({ fd, size }: { fd: number; size: number }): Promise<{ bytes: Uint8Array; release(): void }> {
+function readWhole({ fd, size }: { fd: number; size: number }): { bytes: Uint8Array; release(): void } {
   const reused = spare && spare.length >= size ? spare : null;
   if (reused || spare) spare = null; // taken, or too small: the one this file gets is kept instead
   // Every byte is read over, or cut off below; whole MiB, so a slightly larger next file fits too.
   const buffer = reused ?? Buffer.allocUnsafeSlow(Math.ceil(size / MIB) * MIB);
   let filled = 0;
   while (filled < size) {
-    const { bytesRead } = await readAtAsync(fd, buffer, filled, size - filled, filled);
+    // Synchronous: this thread reads one file at a time and has nothing else to do meanwhile, and the
+    // call then costs no hop through libuv's pool.
+    const bytesRead = readSync(fd, buffer, filled, size - filled, filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
@@ -48,7 +47,7 @@ async function readWhole({ fd, size }: { fd: number; size: number }): Promise<{ 
 async function read(request: ReadRequest): Promise<ReadResult> {
   const { file, root } = request;
   if (request.opened) {
-    const whole = await readWhole(request.opened);
+    const whole = readWhole(request.opened);
     try {
       const { bytes: _kept, ...rest } = await read({ ...request, opened: undefined, bytes: whole.bytes });
       // The caller has the file open; its bytes stay here. The picture may be a view into them: its own copy.

@@ -57,6 +57,21 @@ describe("openInside", () => {
     await linkedRoot.handle.close();
   });
 
+  it("follows a root that is a link moved to another folder at once, though its real path is remembered", async () => {
+    const moving = path.join(base, "moving-root");
+    await symlink(root, moving);
+    await (await openInside(moving, path.join(moving, "album", "song.lrc"))).handle.close();
+    // Within the second the root's real path is remembered, it now leads to `outside`: its files are inside it.
+    await rm(moving);
+    await symlink(outside, moving);
+    const moved = await openInside(moving, path.join(moving, "secret"));
+    expect(moved.realRoot).toBe(outside);
+    await moved.handle.close();
+    // And what is now outside the root is refused, remembered root or not.
+    expect(await refusal(openInside(moving, path.join(root, "album", "song.lrc")))).toBe("outside_folder");
+    await rm(moving);
+  });
+
   it("refuses links and paths that lead out of the root", async () => {
     expect(await refusal(openInside(root, path.join(root, "album", "leak.lrc")))).toBe("outside_folder");
     expect(await refusal(openInside(root, path.join(root, "..", "outside", "secret")))).toBe("outside_folder");
