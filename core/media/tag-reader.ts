@@ -15,9 +15,11 @@ import type { Container } from "./audio-sniff.ts";
 import { openInside, readSidecar, RefusedFile, type OpenFile } from "./safe-open.ts";
 import { embeddedLyrics, lyricsFromText, toTrackTags, type FormatFacts } from "./tag-mapping.ts";
 import { useNativeOggPictureDecoding } from "./ogg-picture-decoding.ts";
+import { skipUndecodedOggPictures } from "./ogg-picture-skipping.ts";
 import { useSharedTagMaps } from "./shared-tag-maps.ts";
 
 await useNativeOggPictureDecoding();
+await skipUndecodedOggPictures();
 await useSharedTagMaps();
 import type { TrackTags } from "./tags.ts";
 
