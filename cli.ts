@@ -86,18 +86,24 @@ async function importFolder(args: string[], connection: Connection): Promise<str
   const summary = `Batch ${result.batchId}: ${result.added} new, ${result.changed} changed, ${result.removed} removed, ${result.unchanged} unchanged.`;
   if (result.added + result.changed === 0) return `${summary} Nothing to import.`;
   if (!values.wait) return `${summary} The worker imports them in the background.`;
-  // A terminal sees the progress redrawn on one line; a file or pipe gets a line every ten seconds.
+  // A terminal sees the progress redrawn on one line (4 times a second at most); a file or pipe gets a
+  // line every ten seconds.
   const redraw = process.stdout.isTTY;
   let lastLine = 0;
+  const changes = await uploadChanges(connection.db.url, values.library);
   let counts = await uploads.batchCounts(result.batchId);
-  while (counts.pending > 0) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    counts = await uploads.batchCounts(result.batchId);
-    if (!redraw && Date.now() - lastLine < 10_000) continue;
-    const line = progressLine(counts, await uploads.batchRate(result.batchId));
-    if (redraw) process.stdout.write(`\r${line}\x1b[K`);
-    else console.log(line);
-    lastLine = Date.now();
+  try {
+    while (counts.pending > 0) {
+      await changes.next();
+      counts = await uploads.batchCounts(result.batchId);
+      if (Date.now() - lastLine < (redraw ? 250 : 10_000)) continue;
+      const line = progressLine(counts, await uploads.batchRate(result.batchId));
+      if (redraw) process.stdout.write(`\r${line}\x1b[K`);
+      else console.log(line);
+      lastLine = Date.now();
+    }
+  } finally {
+    await changes.close();
   }
   if (redraw) process.stdout.write("\r\x1b[K");
   const seconds = (await uploads.batchSeconds(result.batchId)) ?? 0;
@@ -108,6 +114,42 @@ async function importFolder(args: string[], connection: Connection): Promise<str
     `Imported ${settled} files in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(settled / seconds) : settled} files/s): ` +
     `${counts.finished} finished, ${counts.errored} failed, ${counts.skipped} skipped as duplicates.`;
   return [done, ...(failures.length ? [`Failed (${failures.length}):`, ...listed] : []), summary].join("\n");
+}
+
+/**
+ * Waits for the library's uploads to change: woken by the import's own notifications (one a chunk), so the
+ * end of a batch is seen at once rather than at the next poll; a second at most without one.
+ */
+async function uploadChanges(url: string, libraryId: string): Promise<{ next(): Promise<void>; close(): Promise<void> }> {
+  const { PgListener } = await import("./core/db/pg-listener.ts");
+  const { UPLOAD_EVENTS_CHANNEL } = await import("./core/library/upload-events.ts");
+  let changed = false;
+  let wake: (() => void) | undefined;
+  const listener = new PgListener({
+    config: { connectionString: url },
+    channels: [UPLOAD_EVENTS_CHANNEL],
+    onNotification: (_channel, payload) => {
+      if (!payload.includes(libraryId)) return;
+      changed = true;
+      wake?.();
+    },
+  });
+  await listener.start();
+  return {
+    next: () =>
+      new Promise<void>((resolve) => {
+        if (changed) return resolve();
+        const timer = setTimeout(resolve, 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }).finally(() => {
+        changed = false;
+        wake = undefined;
+      }),
+    close: () => listener.close(),
+  };
 }
 
 async function analyseLibrary(args: string[], connection: Connection): Promise<string> {
