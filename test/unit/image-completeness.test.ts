@@ -1,7 +1,7 @@
-import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { jpegDamage, pngDamage } from "../../core/media/image-completeness.ts";
+import { PNG_SIGNATURE, pngChunk } from "../fixtures/images.ts";
 
 /** A noisy image (so its data is not trivially small), as a real cover's would be. */
 function noisy(width: number, height: number): ReturnType<typeof sharp> {
@@ -17,14 +17,6 @@ function withThumbnailMarker(jpeg: Buffer): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
 describe("a JPEG is whole", () => {
   it("when it ends with its end-of-image marker, trailing bytes or not, baseline or progressive", async () => {
@@ -62,7 +54,6 @@ describe("a PNG is whole", () => {
     damaged[middle] = damaged[middle]! ^ 0x01;
     expect(pngDamage(damaged)).toMatch(/IDAT chunk is damaged \(CRC mismatch\)/);
     // Its chunks in order, then IEND: whole, whatever the data says (a decode would find the rest).
-    const signature = png.subarray(0, 8);
-    expect(pngDamage(Buffer.concat([signature, pngChunk("IHDR", Buffer.alloc(13)), pngChunk("IEND", Buffer.alloc(0))]))).toBeNull();
+    expect(pngDamage(Buffer.concat([PNG_SIGNATURE, pngChunk("IHDR", Buffer.alloc(13)), pngChunk("IEND", Buffer.alloc(0))]))).toBeNull();
   });
 });
