@@ -7,6 +7,7 @@
  * left alone when the package's layout ever changes.
  */
 import { getLogger } from "../../config/logging.ts";
+import { musicMetadataModule } from "./music-metadata-internals.ts";
 
 const log = getLogger(["polyphony", "media"]);
 
@@ -17,8 +18,7 @@ interface PictureTokenClass {
 
 export async function useNativeOggPictureDecoding(): Promise<boolean> {
   try {
-    const url = new URL("./ogg/vorbis/Vorbis.js", import.meta.resolve("music-metadata"));
-    const token = ((await import(url.href)) as { VorbisPictureToken?: PictureTokenClass }).VorbisPictureToken;
+    const token = (await musicMetadataModule("ogg/vorbis/Vorbis.js")).VorbisPictureToken as PictureTokenClass | undefined;
     if (typeof token?.fromBase64 !== "function" || typeof token.fromBuffer !== "function") return false;
     const original = token.fromBase64.bind(token);
     const native = (base64: string) => {

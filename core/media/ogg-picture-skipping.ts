@@ -8,6 +8,7 @@
  * music-metadata's own method. Left alone when the package's layout ever changes.
  */
 import { getLogger } from "../../config/logging.ts";
+import { musicMetadataModule } from "./music-metadata-internals.ts";
 
 const log = getLogger(["polyphony", "media"]);
 
@@ -32,8 +33,7 @@ export function isPictureComment(page: Uint8Array, offset: number): boolean {
 
 export async function skipUndecodedOggPictures(): Promise<boolean> {
   try {
-    const url = new URL("./ogg/vorbis/VorbisStream.js", import.meta.resolve("music-metadata"));
-    const stream = ((await import(url.href)) as { VorbisStream?: { prototype: VorbisStreamPrototype } }).VorbisStream;
+    const stream = (await musicMetadataModule("ogg/vorbis/VorbisStream.js")).VorbisStream as { prototype: VorbisStreamPrototype } | undefined;
     const original = stream?.prototype.parseUserComment;
     if (typeof original !== "function" || original.length !== 2) return false;
     stream!.prototype.parseUserComment = function (this: VorbisStreamPrototype, page: Uint8Array, offset: number) {

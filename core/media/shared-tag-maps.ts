@@ -8,6 +8,7 @@
  * package's layout ever changes.
  */
 import { getLogger } from "../../config/logging.ts";
+import { musicMetadataModule } from "./music-metadata-internals.ts";
 
 const log = getLogger(["polyphony", "media"]);
 
@@ -30,8 +31,7 @@ const MAPPERS: [string, string][] = [
 ];
 
 async function exported<T>(file: string, name: string): Promise<T | undefined> {
-  const url = new URL(`./${file}`, import.meta.resolve("music-metadata"));
-  return ((await import(url.href)) as Record<string, T | undefined>)[name];
+  return (await musicMetadataModule(file))[name] as T | undefined;
 }
 
 export async function useSharedTagMaps(): Promise<number> {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { musicMetadataModule } from "../../core/media/music-metadata-internals.ts";
 import { isPictureComment } from "../../core/media/ogg-picture-skipping.ts";
 import { readTags } from "../../core/media/tag-reader.ts"; // applies the patch on load
 import { makeAudio, makeCoverImage } from "../fixtures/audio.ts";
@@ -28,9 +29,8 @@ describe("an Ogg picture comment", () => {
 
 describe("music-metadata's Vorbis comment reader, once the tag reader is loaded", () => {
   it("passes over a picture comment unread when covers are skipped, and reads every other one", async () => {
-    const url = new URL("./ogg/vorbis/VorbisStream.js", import.meta.resolve("music-metadata"));
-    const { VorbisStream } = (await import(url.href)) as {
-      VorbisStream: { prototype: { parseUserComment(this: unknown, page: Uint8Array, offset: number): Promise<number> } };
+    const VorbisStream = (await musicMetadataModule("ogg/vorbis/VorbisStream.js")).VorbisStream as {
+      prototype: { parseUserComment(this: unknown, page: Uint8Array, offset: number): Promise<number> };
     };
     const page = Buffer.concat([comment(`METADATA_BLOCK_PICTURE=${"A".repeat(4000)}`), comment("TITLE=Kept")]);
     const added: string[] = [];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { musicMetadataModule } from "../../core/media/music-metadata-internals.ts";
 import { useSharedTagMaps } from "../../core/media/shared-tag-maps.ts";
 
 interface Mapper {
@@ -7,8 +8,7 @@ interface Mapper {
 }
 
 async function mapperClass(file: string, name: string): Promise<new () => Mapper> {
-  const url = new URL(`./${file}`, import.meta.resolve("music-metadata"));
-  return ((await import(url.href)) as Record<string, new () => Mapper>)[name]!;
+  return (await musicMetadataModule(file))[name] as new () => Mapper;
 }
 
 describe("music-metadata's tag tables, shared between parses", () => {
