@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readSync } from "node:fs";
+import { getHeapStatistics } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { DomainError } from "../errors.ts";
 import type { OpenFile } from "./safe-open.ts";
@@ -87,9 +88,9 @@ parentPort!.on("message", async ({ id, request }: { id: number; request: ReadReq
     // The picture may be a view into the file's bytes: its own copy, so both buffers can be transferred.
     const picture = result.tags.picture?.data;
     if (picture && picture.byteLength !== picture.buffer.byteLength) result.tags.picture!.data = picture.slice();
-    reply = { id, result };
+    reply = { id, result, heapBytes: getHeapStatistics().total_heap_size };
   } catch (error) {
-    reply = { id, error: failure(error) };
+    reply = { id, error: failure(error), heapBytes: getHeapStatistics().total_heap_size };
   }
   const transfer: ArrayBuffer[] = [];
   if (reply.result?.bytes) transfer.push(reply.result.bytes.buffer as ArrayBuffer);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { scanFolder } from "../../core/library/folder-scanner.ts";
 import { Importer } from "../../core/library/importer.ts";
 import { serverDirs } from "../../core/library/music-folder.ts";
@@ -65,6 +65,20 @@ describe.skipIf(!hasFfmpeg())("tag reader threads", () => {
     await importer.close();
     expect(reader.threads).toBe(0);
     await expect(reader.read({ file: path.join(music, "01 Fine.mp3"), root: music, skipPictures: true, hash: true })).rejects.toThrow("closed");
+  });
+
+  it("replaces a thread whose heap has grown once it is idle, and reads on with a new one", async () => {
+    const reader = new TagReaderPool({ size: 1, recycleHeapBytes: 1 }); // every thread has grown past 1 byte
+    try {
+      const read = (name: string) => reader.read({ file: path.join(music, name), root: music, skipPictures: true, hash: true });
+      const first = await read("01 Fine.mp3");
+      await vi.waitFor(() => expect(reader.threads).toBe(0), { timeout: 5_000 });
+      const again = await read("01 Fine.mp3");
+      expect(again.tags.title).toBe("01 Fine");
+      expect(again.checksum).toBe(first.checksum);
+    } finally {
+      await reader.close();
+    }
   });
 
   it("blames a reader that cannot start on the server, not on the file", async () => {
