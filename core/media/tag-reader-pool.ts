@@ -111,7 +111,11 @@ export class TagReaderPool {
   read(request: ReadRequest): Promise<ReadResult> {
     if (this.#closed) return Promise.reject(new Error("The tag reader pool is closed"));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, request, resolve, reject });
+      const task = { id: this.#nextId++, request, resolve, reject };
+      // A read for pictures goes first: it is an album's cover, and the album's other files wait for it
+      // (importer.ts). Behind the chunks' other files, it made an import ~6% slower.
+      if (request.skipPictures) this.#queue.push(task);
+      else this.#queue.unshift(task);
       this.#pump();
     });
   }

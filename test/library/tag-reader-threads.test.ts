@@ -81,6 +81,20 @@ describe.skipIf(!hasFfmpeg())("tag reader threads", () => {
     }
   });
 
+  it("reads a file for its pictures before the files waiting for their tags alone", async () => {
+    const reader = new TagReaderPool({ size: 1 });
+    try {
+      const done: string[] = [];
+      const read = (name: string, skipPictures: boolean) =>
+        reader.read({ file: path.join(music, name), root: music, skipPictures, hash: false }).then(() => void done.push(`${name} ${skipPictures ? "tags" : "pictures"}`));
+      // The thread takes the first at once; the pictures' read is queued last and read second.
+      await Promise.all([read("01 Fine.mp3", true), read("03 Also fine.mp3", true), read("05 Still fine.mp3", true), read("01 Fine.mp3", false)]);
+      expect(done).toEqual(["01 Fine.mp3 tags", "01 Fine.mp3 pictures", "03 Also fine.mp3 tags", "05 Still fine.mp3 tags"]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it("blames a reader that cannot start on the server, not on the file", async () => {
     const reader = new TagReaderPool({ size: 1, script: new URL("data:text/javascript,throw new Error('a broken install')") });
     try {
