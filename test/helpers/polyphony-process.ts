@@ -52,6 +52,10 @@ export async function startPolyphonyProcess(name: string, env: Record<string, st
   }
   const password = (await readFile(path.join(dataDir, "postgres-password"), "utf8")).trim();
   const pool = new pg.Pool({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${dbPort}/polyphony`, max: 3 });
+  // pool.end() can resolve while a connection is still closing; the server's PostgreSQL, stopped next, then
+  // ends it with 57P01, which a client the pool has let go would throw as an uncaught error. A query's own
+  // errors still reject that query.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return {
     name,
     url,
