@@ -5,6 +5,7 @@ import { followersOf } from "../../core/fediverse/follower-audiences.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { albumNote } from "../mappers/album-note.ts";
 import { sendPosts } from "./microblog-posts.ts";
+import { recordSentNotes } from "./note-deletions.ts";
 import { asRecipient } from "./recipients.ts";
 
 /**
@@ -16,6 +17,7 @@ export async function sendAlbumNotes(ctx: Context<void>, pool: pg.Pool, libraryI
   if (!followers.length) return 0;
   const urls = objectUrls(new URL(ctx.canonicalOrigin));
   const announcements = await albumAnnouncements(pool, libraryId, uploadIds);
+  await recordSentNotes(pool, libraryId, announcements.map((a) => a.key));
   const posts = announcements.map((a) => ({ key: a.key, actorUsername: a.actorUsername, note: (ids: { note: URL; actor: URL }) => albumNote(a, ids, urls) }));
   return sendPosts(ctx, pool, libraryId, followers.map(asRecipient), posts);
 }

@@ -195,6 +195,27 @@ describe.skipIf(!hasFfmpeg())("a Mastodon account following a public library", (
     await waitUntil(() => received("Create")[before], { what: "the Note of the next hour" });
   });
 
+  it("deletes a Note on Mastodon when the upload naming it is deleted, in Mastodon's own shape", async () => {
+    const note = received("Create").map((c) => c.json.object).find((n) => n.content.includes("Second &lt;Wind&gt;"));
+    const key = new URL(note.id).pathname.split("/").pop()!;
+    expect((await app.db.pool.query("SELECT library_id FROM sent_note WHERE key = $1", [key])).rows).toEqual([{ library_id: library.id }]);
+    expect((await alice.request("DELETE", `/api/v1/uploads/${key}`)).status).toBe(204);
+    const deletion = await waitUntil(() => received("Delete")[0], { what: "the Delete of the Note" });
+    expect(await verifyAsMastodon(deletion, mastodon.origin)).toBe(`${library.actorId}#main-key`);
+    // ActivityPub::Activity::Delete#delete_note: the status of this actor whose uri is the object's id.
+    expect(deletion.json).toMatchObject({ type: "Delete", actor: library.actorId, object: { type: "Tombstone", id: note.id } });
+    expect((await fetch(note.id, { headers: AP })).status).toBe(404);
+    expect((await app.db.pool.query("SELECT 1 FROM sent_note WHERE key = $1", [key])).rowCount).toBe(0);
+    // An upload that named no Note: nothing more to delete.
+    const plain = (await app.db.pool.query(
+      "SELECT u.id FROM upload u WHERE u.library_id = $1 AND NOT EXISTS (SELECT 1 FROM sent_note s WHERE s.key = u.id) ORDER BY u.created_at DESC LIMIT 1",
+      [library.id],
+    )).rows[0].id as string;
+    expect((await alice.request("DELETE", `/api/v1/uploads/${plain}`)).status).toBe(204);
+    await settled();
+    expect(received("Delete")).toHaveLength(1);
+  });
+
   it("tells Mastodon of a renamed library with Update of its actor, which Mastodon's copy of the profile takes", async () => {
     expect((await alice.request("PATCH", `/api/v1/libraries/${library.id}`, { json: { name: "Open shelf, renamed", description: "Songs <b>we</b> like" } })).status).toBe(200);
     const update = await waitUntil(() => received("Update")[0], { what: "the Update" });

@@ -7,6 +7,7 @@ import { libraryFollowers, type Publication } from "../../core/fediverse/library
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { sendActorDeletion } from "../../federation/outbox/actor-deletion.ts";
 import { sendAlbumNotes } from "../../federation/outbox/album-notes.ts";
+import { sendNoteDeletions } from "../../federation/outbox/note-deletions.ts";
 import { sendProfileUpdate } from "../../federation/outbox/profile-update.ts";
 import { asRecipient } from "../../federation/outbox/recipients.ts";
 
@@ -20,7 +21,8 @@ interface LibraryActorRow {
 /**
  * Tells a local library's followers what changed (core/fediverse/library-publications.ts queued it):
  * Create/Update/Delete(Audio), Update(Library), Delete(Library), and to microblog followers a Note per
- * album added (federation/outbox/album-notes.ts), an Update of the actor, a Delete of the actor. Activities name their objects by id;
+ * album added (federation/outbox/album-notes.ts) and its Delete when the upload naming it is deleted
+ * (note-deletions.ts), an Update of the actor, a Delete of the actor. Activities name their objects by id;
  * a follower reads each Audio it is told of with a signed GET, as a scan does. Fedify delivers them
  * once per shared inbox, with its retries and backoff, each inbox in a job of its own.
  */
@@ -51,9 +53,10 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     const library = rows[0];
     // Deleted since: its Delete(Library) tells the followers.
     if (!library) return;
-    // Microblog followers see a post per album added and their copy of the profile updated, and nothing
-    // of the Audio and Library activities below.
+    // Microblog followers see a post per album added (gone again with the upload naming it) and their copy
+    // of the profile updated, and nothing of the Audio and Library activities below.
     if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
+    if (publication.kind === "delete") await sendNoteDeletions(ctx, deps.pool, { id: publication.libraryId, username: library.username }, publication.uploadIds);
     if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, { kind: "library", id: publication.libraryId }, library.username);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;
