@@ -3,12 +3,14 @@ import { enqueueJob } from "../jobs/enqueue.ts";
 import { audiencesOf, followersOf, hasFollowers } from "./follower-audiences.ts";
 import type { PublicationRecipient } from "./library-publications.ts";
 import { ITEMS_PER_NOTE } from "./playlist-announcements.ts";
+import { hasGoneNotes } from "./sent-notes.ts";
 
 // Live sync of followed playlists, outbound (issue 17, points 1 and 3). Any change of a local playlist's
 // items (added, removed, moved, cleared) or of its name is told to its followers on library servers as one
 // Update(Playlist): they read the playlist again (as Funkwhale 2.0 does on Update(Playlist), instead of
 // per-item activities), which is idempotent and cannot drift out of order. Its microblog followers
-// (Mastodon) get a post (Create(Note)) for the items an edit added instead, and nothing of the Update.
+// (Mastodon) get a post (Create(Note)) for the items an edit added instead, and nothing of the Update, and
+// its Delete once the item naming it is removed.
 // Deleting it, or making it private, sends Delete(Playlist) to the former and Delete of its actor to the
 // latter, and ends the follows. Jobs are queued in the transaction that made the change; a playlist
 // without followers costs one indexed lookup.
@@ -21,6 +23,8 @@ export type PlaylistPublication =
   | { playlistId: string; kind: "profile" }
   /** The items an edit added (the first ITEMS_PER_NOTE) and how many it added. */
   | { playlistId: string; kind: "notes"; itemIds: string[]; added: number }
+  /** Items an edit removed named Notes: microblog followers get their Delete. */
+  | { playlistId: string; kind: "note-deletions" }
   /** `recipients`: library peers (Delete(Playlist), from the owner); `microblogRecipients`: Delete of the playlist's actor. */
   | {
       playlistId: string;
@@ -47,6 +51,12 @@ export async function publishPlaylistProfile(db: pg.PoolClient, playlistId: stri
 export async function publishPlaylistAdditions(db: pg.PoolClient, playlistId: string, itemIds: string[]): Promise<void> {
   if (!itemIds.length || !(await hasFollowers(db, playlist(playlistId), "microblog"))) return;
   await enqueue(db, { playlistId, kind: "notes", itemIds: itemIds.slice(0, ITEMS_PER_NOTE), added: itemIds.length });
+}
+
+/** Queues the Delete of the Notes whose items an edit removed, when the playlist has microblog followers. Call in that transaction. */
+export async function publishPlaylistNoteDeletions(db: pg.PoolClient, playlistId: string): Promise<void> {
+  if (!(await hasGoneNotes(db, playlist(playlistId))) || !(await hasFollowers(db, playlist(playlistId), "microblog"))) return;
+  await enqueue(db, { playlistId, kind: "note-deletions" });
 }
 
 /**
@@ -79,6 +89,6 @@ export async function playlistAudience(db: pg.Pool, playlistId: string): Promise
 function enqueue(db: pg.PoolClient, publication: PlaylistPublication): Promise<void> {
   // One queue per playlist: its activities go out in the order they happened. Updates waiting together
   // say the same thing (read me again), so a burst of edits sends one; each edit's post is its own.
-  const jobKey = publication.kind === "update" || publication.kind === "profile" ? `${PUBLISH_PLAYLIST_TASK}:${publication.kind}:${publication.playlistId}` : undefined;
+  const jobKey = ["update", "profile", "note-deletions"].includes(publication.kind) ? `${PUBLISH_PLAYLIST_TASK}:${publication.kind}:${publication.playlistId}` : undefined;
   return enqueueJob(db, PUBLISH_PLAYLIST_TASK, publication, { queueName: `publish-playlist:${publication.playlistId}`, ...(jobKey ? { jobKey } : {}) });
 }

@@ -5,7 +5,13 @@ import type { ActorService } from "../accounts/actors.service.ts";
 import type { User } from "../accounts/user.entity.ts";
 import { withTransaction, type TransactionSource } from "../db/transaction.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
-import { publishPlaylistAdditions, publishPlaylistProfile, publishPlaylistRemoval, publishPlaylistUpdate } from "../fediverse/playlist-publications.ts";
+import {
+  publishPlaylistAdditions,
+  publishPlaylistNoteDeletions,
+  publishPlaylistProfile,
+  publishPlaylistRemoval,
+  publishPlaylistUpdate,
+} from "../fediverse/playlist-publications.ts";
 import type { Queryable } from "../jobs/enqueue.ts";
 import { followedPlaylistSql, visiblePlaylistsSql } from "../catalog/catalog-read.ts";
 import type { Privacy } from "../library/library.entity.ts";
@@ -270,6 +276,7 @@ export class PlaylistsService {
       const result = await work(client);
       await client.query("UPDATE playlist SET updated_at = now() WHERE id = $1", [id]);
       await publishPlaylistUpdate(client, id);
+      await publishPlaylistNoteDeletions(client, id);
       return result;
     });
   }

@@ -3,9 +3,9 @@ import type pg from "pg";
 import { albumAnnouncements } from "../../core/fediverse/album-announcements.ts";
 import { followersOf } from "../../core/fediverse/follower-audiences.ts";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
+import { recordSentNotes } from "../../core/fediverse/sent-notes.ts";
 import { albumNote } from "../mappers/album-note.ts";
 import { sendPosts } from "./microblog-posts.ts";
-import { recordSentNotes } from "./note-deletions.ts";
 import { asRecipient } from "./recipients.ts";
 
 /**
@@ -17,7 +17,7 @@ export async function sendAlbumNotes(ctx: Context<void>, pool: pg.Pool, libraryI
   if (!followers.length) return 0;
   const urls = objectUrls(new URL(ctx.canonicalOrigin));
   const announcements = await albumAnnouncements(pool, libraryId, uploadIds);
-  await recordSentNotes(pool, libraryId, announcements.map((a) => a.key));
+  await recordSentNotes(pool, { kind: "library", id: libraryId }, announcements.map((a) => a.key));
   const posts = announcements.map((a) => ({ key: a.key, actorUsername: a.actorUsername, note: (ids: { note: URL; actor: URL }) => albumNote(a, ids, urls) }));
   return sendPosts(ctx, pool, libraryId, followers.map(asRecipient), posts);
 }

@@ -208,6 +208,28 @@ describe("deletions told to Mastodon", () => {
   const keyOf = async (actorId: string) => ((await fetch(actorId, { headers: AP }).then((r) => r.json())) as { publicKey: { publicKeyPem: string } }).publicKey.publicKeyPem;
   const deleteOf = (actorId: string) => waitUntil(() => parsed(mastodon, "Delete").find((d) => d.json.actor === actorId), { what: `the Delete of ${actorId}` });
 
+  it("a removed item that named a Note: Delete of the Note (a Tombstone), signed by the playlist; other removals send nothing", async () => {
+    const trimmed = (await alice.post("/api/v1/playlists", { name: "Trimmed", privacy: "public" })).body as { id: string; actorId: string };
+    await mastodonFollows("erin", trimmed.actorId);
+    expect((await alice.post(`/api/v1/playlists/${trimmed.id}/items`, { trackIds: [open[0]!.trackId, open[1]!.trackId] })).status).toBe(201);
+    const create = await waitUntil(() => parsed(mastodon, "Create").find((c) => c.json.actor === trimmed.actorId), { what: "the Create(Note)" });
+    const note = create.json.object;
+    const key = new URL(note.id).pathname.split("/").pop()!;
+    const items = (await alice.get(`/api/v1/playlists/${trimmed.id}`)).body.items as { id: string }[];
+    const other = items.find((item) => item.id !== key)!;
+    // Removing an item that named no Note: nothing to delete.
+    expect((await alice.request("DELETE", `/api/v1/playlists/${trimmed.id}/items/${other.id}`)).status).toBe(204);
+    await settled();
+    expect(parsed(mastodon, "Delete").filter((d) => d.json.actor === trimmed.actorId)).toEqual([]);
+    expect((await alice.request("DELETE", `/api/v1/playlists/${trimmed.id}/items/${key}`)).status).toBe(204);
+    const deletion = await waitUntil(() => parsed(mastodon, "Delete").find((d) => d.json.actor === trimmed.actorId), { what: "the Delete of the Note" });
+    expect(await verifyAsMastodon(deletion, mastodon.origin)).toBe(`${trimmed.actorId}#main-key`);
+    expect(deletion.json.object).toMatchObject({ type: "Tombstone", id: note.id });
+    expect((await fetch(note.id, { headers: AP })).status).toBe(404);
+    await settled();
+    expect(parsed(mastodon, "Delete").filter((d) => d.json.actor === trimmed.actorId)).toHaveLength(1);
+  });
+
   it("a deleted playlist: Delete of its actor (object == actor), signed by its kept key; the peer gets Delete(Playlist)", async () => {
     const gone = (await alice.post("/api/v1/playlists", { name: "Short-lived", privacy: "public" })).body as { id: string; actorId: string };
     await mastodonFollows("erin", gone.actorId);

@@ -56,7 +56,7 @@ export function publishLibraryTask(deps: { federation: Federation<void>; pool: p
     // Microblog followers see a post per album added (gone again with the upload naming it) and their copy
     // of the profile updated, and nothing of the Audio and Library activities below.
     if (publication.kind === "create") await sendAlbumNotes(ctx, deps.pool, publication.libraryId, publication.uploadIds);
-    if (publication.kind === "delete") await sendNoteDeletions(ctx, deps.pool, { id: publication.libraryId, username: library.username }, publication.uploadIds);
+    if (publication.kind === "delete") await sendNoteDeletions(ctx, deps.pool, { kind: "library", id: publication.libraryId, username: library.username });
     if (publication.kind === "update-library") await sendProfileUpdate(deps.federation, deps.publicUrl, deps.pool, { kind: "library", id: publication.libraryId }, library.username);
     const recipients = (await libraryFollowers(deps.pool, publication.libraryId)).map(asRecipient);
     if (!recipients.length) return;

@@ -6,6 +6,7 @@ import type pg from "pg";
 import { objectUrls } from "../../core/fediverse/object-urls.ts";
 import { playlistAudience, type PlaylistPublication } from "../../core/fediverse/playlist-publications.ts";
 import { sendActorDeletion } from "../../federation/outbox/actor-deletion.ts";
+import { sendNoteDeletions } from "../../federation/outbox/note-deletions.ts";
 import { sendPlaylistNote } from "../../federation/outbox/playlist-notes.ts";
 import { sendProfileUpdate } from "../../federation/outbox/profile-update.ts";
 import { asRecipient } from "../../federation/outbox/recipients.ts";
@@ -15,7 +16,8 @@ import { asRecipient } from "../../federation/outbox/recipients.ts";
  * (Delete), as core/fediverse/playlist-publications.ts queued it. The owner's Person actor signs, as
  * Funkwhale 2.0 sends playlist activities: the playlist's own actor answers 404 once it is private. The
  * object is the Playlist collection by id (a Collection to Fedify, which has no Playlist type). Microblog
- * followers get, from the playlist's actor, a post for the items an edit added, and Delete of the actor.
+ * followers get, from the playlist's actor, a post for the items an edit added, its Delete once the item
+ * naming it is removed, and Delete of the actor.
  */
 export function publishPlaylistTask(deps: { federation: Federation<void>; pool: pg.Pool; publicUrl: URL }): Task {
   const urls = objectUrls(deps.publicUrl);
@@ -24,6 +26,14 @@ export function publishPlaylistTask(deps: { federation: Federation<void>; pool: 
     const ctx = deps.federation.createContext(deps.publicUrl, undefined);
     if (publication.kind === "notes") {
       await sendPlaylistNote(ctx, deps.pool, publication.playlistId, publication.itemIds, publication.added);
+      return;
+    }
+    if (publication.kind === "note-deletions") {
+      const { rows } = await deps.pool.query<{ username: string }>(
+        "SELECT pa.username FROM playlist p JOIN actor pa ON pa.id = p.actor_id WHERE p.id = $1 AND p.owner_id IS NOT NULL",
+        [publication.playlistId],
+      );
+      if (rows[0]) await sendNoteDeletions(ctx, deps.pool, { kind: "playlist", id: publication.playlistId, username: rows[0].username });
       return;
     }
     if (publication.kind === "profile") {
