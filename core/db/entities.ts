@@ -70,4 +70,6 @@ export const sqlOnlyTables = [
   "analysis_run",
   "analysis_run_track",
   "album_loudness",
+  // The Notes posted to microblog followers, to delete them with their track or item (migration 0033).
+  "sent_note",
 ];
