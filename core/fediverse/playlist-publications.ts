@@ -87,8 +87,9 @@ export async function playlistAudience(db: pg.Pool, playlistId: string): Promise
 }
 
 function enqueue(db: pg.PoolClient, publication: PlaylistPublication): Promise<void> {
-  // One queue per playlist: its activities go out in the order they happened. Updates waiting together
-  // say the same thing (read me again), so a burst of edits sends one; each edit's post is its own.
+  // One queue per playlist: its activities go out in the order they happened. Updates (and Note deletions,
+  // worked out when the job runs) waiting together say the same thing, so a burst of edits sends one;
+  // each edit's post is its own.
   const jobKey = ["update", "profile", "note-deletions"].includes(publication.kind) ? `${PUBLISH_PLAYLIST_TASK}:${publication.kind}:${publication.playlistId}` : undefined;
   return enqueueJob(db, PUBLISH_PLAYLIST_TASK, publication, { queueName: `publish-playlist:${publication.playlistId}`, ...(jobKey ? { jobKey } : {}) });
 }

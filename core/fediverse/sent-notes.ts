@@ -24,8 +24,13 @@ export async function hasGoneNotes(db: Queryable, owner: FollowedCollection): Pr
   return Boolean(rowCount);
 }
 
-/** Forgets the collection's Notes whose upload or item is gone, and returns their keys, to delete them. */
-export async function takeGoneNotes(db: Queryable, owner: FollowedCollection): Promise<string[]> {
-  const { rows } = await db.query(`DELETE FROM sent_note s WHERE ${goneNotesWhere(owner.kind)} RETURNING key`, [owner.id]);
+/** The keys of the collection's Notes whose upload or item is gone: to delete, then forget (forgetNotes). */
+export async function goneNotes(db: Queryable, owner: FollowedCollection): Promise<string[]> {
+  const { rows } = await db.query(`SELECT s.key FROM sent_note s WHERE ${goneNotesWhere(owner.kind)}`, [owner.id]);
   return (rows as { key: string }[]).map((row) => row.key);
+}
+
+/** Forgets Notes once their Delete is on its way (a retried job that sent some already sends them again: harmless). */
+export async function forgetNotes(db: Queryable, keys: string[]): Promise<void> {
+  await db.query("DELETE FROM sent_note WHERE key = ANY($1::uuid[])", [keys]);
 }

@@ -2,7 +2,7 @@ import type { Context } from "@fedify/fedify";
 import { Delete, Note, Tombstone } from "@fedify/vocab";
 import type pg from "pg";
 import { followersOf, type FollowedCollection } from "../../core/fediverse/follower-audiences.ts";
-import { takeGoneNotes } from "../../core/fediverse/sent-notes.ts";
+import { forgetNotes, goneNotes } from "../../core/fediverse/sent-notes.ts";
 import { asRecipient } from "./recipients.ts";
 
 /**
@@ -13,15 +13,16 @@ import { asRecipient } from "./recipients.ts";
  * the hourly budget) is deleted as well: Mastodon ignores it.
  */
 export async function sendNoteDeletions(ctx: Context<void>, pool: pg.Pool, owner: FollowedCollection & { username: string }): Promise<number> {
-  const keys = await takeGoneNotes(pool, owner);
+  const keys = await goneNotes(pool, owner);
   if (!keys.length) return 0;
   const followers = await followersOf(pool, owner, "microblog");
-  if (!followers.length) return 0;
   const actor = ctx.getActorUri(owner.username);
-  for (const key of keys) {
+  for (const key of followers.length ? keys : []) {
     const note = ctx.getObjectUri(Note, { id: key });
     const activity = new Delete({ id: new URL(`${note.href}/delete`), actor, object: new Tombstone({ id: note }), to: ctx.getFollowersUri(owner.username) });
     await ctx.sendActivity({ identifier: owner.username }, followers.map(asRecipient), activity, { preferSharedInbox: true });
   }
-  return keys.length;
+  // Only once every Delete is queued: a job that fails before retries with the Notes still remembered.
+  await forgetNotes(pool, keys);
+  return followers.length ? keys.length : 0;
 }
