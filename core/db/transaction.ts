@@ -39,12 +39,31 @@ type AfterCommit = () => Promise<void>;
 /** Work waiting for the commit of each transaction withTransaction has open, by its connection. */
 const afterCommitWork = new WeakMap<pg.PoolClient, AfterCommit[]>();
 
+/** PostgreSQL's deadlock_detected: the victim's transaction is rolled back whole, and may simply run again. */
+const DEADLOCK = "40P01";
+/** Runs of one transaction when it keeps being chosen as a deadlock's victim. */
+const DEADLOCK_ATTEMPTS = 3;
+
 /**
  * Runs `work` in one transaction: commit when it resolves, rollback on any error. The one way to open
  * a transaction, whether it writes through entities, SQL or both (README, "Persistence"). Work
- * registered with afterCommit runs once the commit is done (the connection released), in order.
+ * registered with afterCommit runs once the commit is done (the connection released), in order. A
+ * transaction PostgreSQL picks as a deadlock's victim (a deletion of catalog rows meeting an import that
+ * writes them, say) runs again from the start, up to DEADLOCK_ATTEMPTS times, as PostgreSQL advises:
+ * nothing of it was kept, and what it leaves for after the commit is only kept from the run that commits.
  */
 export async function withTransaction<T>(db: TransactionSource, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runTransaction(db, work);
+    } catch (error) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (error as { code?: unknown } | null)?.code !== DEADLOCK) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+async function runTransaction<T>(db: TransactionSource, work: (tx: Transaction) => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
   const later: AfterCommit[] = [];
   afterCommitWork.set(client, later);

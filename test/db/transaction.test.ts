@@ -108,4 +108,24 @@ describe("withTransaction", () => {
     await expect(failed).rejects.toMatchObject({ name: "UniqueConstraintViolationException" });
     expect((await committed(id)).actor).toBe(false);
   });
+
+  it("runs a deadlock's victim again, and keeps only the run that commits", async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    for (const id of [first, second]) await withTransaction(db, (tx) => writes.sql(tx, id));
+    // Two transactions lock the same two rows in opposite orders, each waiting for the other: one is the victim.
+    const runs = { a: 0, b: 0 };
+    const lockBoth = (name: "a" | "b", ids: string[]) =>
+      withTransaction(db, async (tx) => {
+        runs[name] += 1;
+        await tx.sql.query("UPDATE actor SET name = $2 WHERE id = $1", [ids[0], name]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.sql.query("UPDATE actor SET name = $2 WHERE id = $1", [ids[1], name]);
+        return name;
+      });
+    expect(await Promise.all([lockBoth("a", [first, second]), lockBoth("b", [second, first])])).toEqual(["a", "b"]);
+    expect(runs.a + runs.b).toBe(3);
+    const names = await db.pool.query("SELECT name FROM actor WHERE id = ANY($1::uuid[])", [[first, second]]);
+    expect(new Set(names.rows.map((r) => r.name)).size).toBe(1);
+  });
 });
+
